@@ -1,0 +1,101 @@
+"""Settings: the one place that reads the environment (prefix GRIDCARE_, optional .env)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class Transport(StrEnum):
+    aiogram = "aiogram"
+    ptb = "ptb"
+
+
+class Mode(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDCARE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./gridcare.db"
+    bot_token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    transport: Transport = Transport.aiogram
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh_CN"
+    mode: Mode = Mode.development
+    secret_key: SecretStr | None = Field(
+        default=None, description="Field encryption keys: 'kid:base64key[,kid:base64key...]', first is active"
+    )
+    rules_file: Path | None = None
+    log_level: str = "INFO"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("locale must be zh_CN or en")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+
+    def resolve_secret_key(self) -> str:
+        """The key ring text; for a local SQLite file outside production, generate one beside it."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.sqlite_path()
+        if self.mode is Mode.production or path is None:
+            raise ConfigError(
+                "GRIDCARE_SECRET_KEY is not set. Generate one with `gridcare keys new` and keep it "
+                "safe: without it the encrypted fields (ID number, phone, address) cannot be read."
+            )
+        key_file = path.with_name(path.name + ".key")
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(new_key_text("k1"))
+        return key_file.read_text().strip()
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for `gridcare config show`."""
+        shown: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif name == "database_url":
+                value = make_url(value).render_as_string(hide_password=True)
+            shown[name] = value
+        return shown
+
+
+def new_key_text(kid: str) -> str:
+    """A fresh 256-bit key in the key-ring format `kid:base64`."""
+    return f"{kid}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env, with explicit overrides (tests, CLI flags)."""
+    return Settings(**overrides)

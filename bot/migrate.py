@@ -1,0 +1,31 @@
+"""Alembic, driven from code: `gridcare db upgrade` and `gridcare db check`."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("migrations")))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema up to `revision`."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_and_head(engine: Engine, url: str) -> tuple[str | None, str | None]:
+    """The database's revision and the code's newest one."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
