@@ -1,0 +1,79 @@
+"""The framework-neutral bot: one update in, a list of actions out, one unit of work per update."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import structlog
+
+from handlers.context import Ctx
+from handlers.events import Action, Incoming, Send
+from handlers.render import Renderer
+from handlers.router import Router
+from models.clock import Clock
+from models.services.identity import chat_settings, resolve
+from models.services.updates import begin_update
+
+T = TypeVar("T")
+RunUnit = Callable[..., Awaitable[Any]]  # db.run: run fn(session, *args) in one unit of work
+
+log = structlog.get_logger("gridcare.core")
+
+
+class ChatLocks:
+    """One asyncio lock per chat, dropped when unused: a chat's updates run one at a time, in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users == 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+class Core:
+    """Handles neutral updates. Knows no framework; reaches the database only through `run_unit`."""
+
+    def __init__(self, *, router: Router, renderer: Renderer, clock: Clock, run_unit: RunUnit) -> None:
+        self.router = router
+        self.renderer = renderer
+        self.clock = clock
+        self.run_unit = run_unit
+        self.locks = ChatLocks()
+
+    async def handle(self, incoming: Incoming) -> list[Action]:
+        """Process one update (once, in chat order) and return what to send."""
+        async with self.locks.hold(incoming.chat_id):
+            try:
+                return await self.run_unit(self._process, incoming)
+            except Exception:
+                # The unit of work rolled back, update id included, so a redelivery is tried again.
+                log.exception("update_failed", update_id=incoming.update_id, kind=str(incoming.kind))
+                locale = self.renderer.locale_of(incoming.language_code)
+                return [Send(incoming.chat_id, self.renderer.render(locale, "errors/internal"))]
+
+    def _process(self, session: Any, incoming: Incoming) -> list[Action]:
+        now = self.clock.now()
+        if not begin_update(session, incoming.bot_id, incoming.update_id, incoming.chat_id, now=now):
+            log.info("update_duplicate", update_id=incoming.update_id)
+            return []
+        identity = resolve(session, incoming.user_id)
+        chat = chat_settings(session, incoming.chat_id, now=now)
+        locale = self.renderer.locale_of(chat.locale, identity.locale, incoming.language_code)
+        ctx = Ctx(incoming=incoming, identity=identity, locale=locale, now=now, renderer=self.renderer,
+                  _session=session)
+        self.router.dispatch(ctx)
+        return ctx.actions

@@ -1,0 +1,244 @@
+"""The dialog engine: forms as data (steps with a prompt, answers, validation), run one update at a time.
+
+A dialog reads top to bottom like PTB's conversationbot: a tuple of steps, each with the template
+that asks, the buttons it offers and/or the parser for typed answers, and an optional condition.
+State lives in the database (models.services.conversations), so a form survives restarts.
+Button data is `d:<nonce>:<step>:<answer>`: the nonce ties it to one run of one form, so a button
+left in the chat from an older form or an earlier step is recognised as stale and does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.events import Button, Keyboard
+from models.services.conversations import DialogState, clear_dialog, new_dialog, save_dialog
+
+PREFIX = "d"
+SKIPPED = None
+
+
+class Invalid(Exception):
+    """A typed answer was not acceptable: re-ask with this template's explanation."""
+
+    def __init__(self, template: str, **view: Any) -> None:
+        super().__init__(template)
+        self.template, self.view = template, view
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str  # a key of templates/<locale>/labels.j2, or literal text when `literal`
+    literal: bool = False
+
+
+Choices = Sequence[Choice] | Callable[[Ctx, dict[str, Any]], Sequence[Choice]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a form."""
+
+    name: str
+    prompt: str
+    choices: Choices = ()
+    parse: Callable[[Ctx, dict[str, Any], str], Any] | None = None  # accepts typed text; raise Invalid
+    photo: bool = False  # accepts a photo
+    skippable: bool = False
+    when: Callable[[dict[str, Any]], bool] | None = None
+    columns: int = 2
+
+    def applies(self, data: dict[str, Any]) -> bool:
+        return self.when is None or self.when(data)
+
+    def options(self, ctx: Ctx, data: dict[str, Any]) -> Sequence[Choice]:
+        return self.choices(ctx, data) if callable(self.choices) else self.choices
+
+
+@dataclass(frozen=True)
+class Dialog:
+    """A form: its steps, the summary shown for confirmation, and what saving does."""
+
+    name: str
+    steps: tuple[Step, ...]
+    summary: str
+    finish: Callable[[Ctx, dict[str, Any]], None]
+    authorize: Callable[[Ctx, dict[str, Any]], bool] = lambda ctx, data: True
+    ttl: timedelta = timedelta(hours=2)
+    views: Callable[[Ctx, dict[str, Any]], dict[str, Any]] = field(default=lambda ctx, data: {})
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def index(self, name: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.name == name)
+
+
+CONFIRM = "_confirm"
+
+
+class Engine:
+    """Runs the dialogs it was given; the router hands it texts, photos and `d:` buttons."""
+
+    def __init__(self, dialogs: Sequence[Dialog]) -> None:
+        self.dialogs = {d.name: d for d in dialogs}
+
+    # -- starting, cancelling, expiring ---------------------------------------------------------
+
+    def start(self, ctx: Ctx, name: str, data: dict[str, Any], *, edit_message: int | None = None) -> None:
+        """Begin a form (replacing any other) and ask its first question."""
+        dialog = self.dialogs[name]
+        state = new_dialog(ctx.chat_id, name, "", {**data, "_h": []}, now=ctx.now)
+        state.step = self._next_step(dialog, state.data, after=None)
+        self._ask(ctx, dialog, state, edit_message=edit_message)
+
+    def cancel(self, ctx: Ctx, state: DialogState | None) -> None:
+        ctx.call(clear_dialog, ctx.chat_id)
+        ctx.reply("dialog/cancelled" if state else "dialog/nothing_to_cancel")
+
+    def expired(self, ctx: Ctx, state: DialogState) -> bool:
+        """Drop a form left idle too long, telling the user; True if it was dropped."""
+        dialog = self.dialogs.get(state.dialog)
+        if dialog is not None and ctx.now - state.updated_at <= dialog.ttl:
+            return False
+        ctx.call(clear_dialog, ctx.chat_id)
+        ctx.reply("dialog/expired", dialog=state.dialog)
+        return True
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def on_text(self, ctx: Ctx, state: DialogState, text: str) -> None:
+        dialog = self.dialogs[state.dialog]
+        if state.step == CONFIRM:
+            ctx.reply("dialog/use_buttons")
+            self._ask(ctx, dialog, state)
+            return
+        step = dialog.step(state.step)
+        if step.parse is None:
+            ctx.reply("dialog/use_buttons")
+            self._ask(ctx, dialog, state)
+            return
+        try:
+            value = step.parse(ctx, state.data, text)
+        except Invalid as bad:
+            ctx.reply(bad.template, **bad.view)
+            self._ask(ctx, dialog, state)
+            return
+        self._advance(ctx, dialog, state, value)
+
+    def on_photo(self, ctx: Ctx, state: DialogState, file_id: str) -> None:
+        dialog = self.dialogs[state.dialog]
+        if state.step == CONFIRM or not dialog.step(state.step).photo:
+            ctx.reply("dialog/no_photo_here")
+            self._ask(ctx, dialog, state)
+            return
+        self._advance(ctx, dialog, state, file_id)
+
+    def on_button(self, ctx: Ctx, state: DialogState | None, data: str) -> None:
+        """A `d:` button: check it belongs to the current question of the current form, then act."""
+        parts = data.split(":")
+        if state is None or len(parts) != 4 or parts[1] != str(state.nonce) or parts[2] != self._step_key(state):
+            ctx.answer("dialog/stale")
+            return
+        dialog, answer = self.dialogs[state.dialog], parts[3]
+        message_id = ctx.incoming.message_id
+        at_confirm = state.step == CONFIRM
+        shown = state.data.get("_o", [])  # the values as they were offered, not as they are now
+        if answer == "x":
+            ctx.answer()
+            ctx.call(clear_dialog, ctx.chat_id)
+            self._close(ctx, message_id, "dialog/cancelled")
+        elif answer == "b":
+            ctx.answer()
+            self._back(ctx, dialog, state, message_id)
+        elif at_confirm and answer == "ok":
+            ctx.answer()
+            self._finish(ctx, dialog, state, message_id)
+        elif not at_confirm and answer == "s" and dialog.step(state.step).skippable:
+            ctx.answer()
+            self._advance(ctx, dialog, state, SKIPPED, edit_message=message_id)
+        elif not at_confirm and answer.isdigit() and int(answer) < len(shown):
+            ctx.answer()
+            self._advance(ctx, dialog, state, shown[int(answer)], edit_message=message_id)
+        else:
+            ctx.answer("dialog/stale")
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _step_key(self, state: DialogState) -> str:
+        return "c" if state.step == CONFIRM else str(self.dialogs[state.dialog].index(state.step))
+
+    def _next_step(self, dialog: Dialog, data: dict[str, Any], after: str | None) -> str:
+        start = 0 if after is None else dialog.index(after) + 1
+        for step in dialog.steps[start:]:
+            if step.applies(data):
+                return step.name
+        return CONFIRM
+
+    def _advance(self, ctx: Ctx, dialog: Dialog, state: DialogState, value: Any, *,
+                 edit_message: int | None = None) -> None:
+        state.data[state.step] = value
+        state.data["_h"].append(state.step)
+        state.step = self._next_step(dialog, state.data, after=state.step)
+        self._ask(ctx, dialog, state, edit_message=edit_message)
+
+    def _back(self, ctx: Ctx, dialog: Dialog, state: DialogState, message_id: int | None) -> None:
+        history = state.data["_h"]
+        if not history:
+            self._ask(ctx, dialog, state, edit_message=message_id)
+            return
+        state.step = history.pop()
+        state.data.pop(state.step, None)
+        self._ask(ctx, dialog, state, edit_message=message_id)
+
+    def _finish(self, ctx: Ctx, dialog: Dialog, state: DialogState, message_id: int | None) -> None:
+        ctx.call(clear_dialog, ctx.chat_id)
+        if not dialog.authorize(ctx, state.data):  # rights may have changed while the form was open
+            self._close(ctx, message_id, "errors/not_allowed")
+            return
+        state.data["_key"] = f"{ctx.chat_id}:{state.nonce}"
+        if message_id is not None:
+            ctx.edit(message_id, dialog.summary, done=True, data=state.data, **dialog.views(ctx, state.data))
+        dialog.finish(ctx, state.data)
+
+    def _close(self, ctx: Ctx, message_id: int | None, template: str) -> None:
+        if message_id is not None:
+            ctx.edit(message_id, template)
+        else:
+            ctx.reply(template)
+
+    def _ask(self, ctx: Ctx, dialog: Dialog, state: DialogState, *, edit_message: int | None = None) -> None:
+        """Save the state and show the current question (or the summary) with its buttons."""
+        base = f"{PREFIX}:{state.nonce}:{self._step_key(state)}"
+        options = [] if state.step == CONFIRM else list(dialog.step(state.step).options(ctx, state.data))
+        state.data["_o"] = [c.value for c in options]
+        ctx.call(save_dialog, state, now=ctx.now)
+        view = {"data": state.data, "done": False, **dialog.views(ctx, state.data)}
+        nav = [ctx.button("back", f"{base}:b")] if state.data["_h"] else []
+        if state.step == CONFIRM:
+            template = dialog.summary
+            rows: list[tuple[Button, ...]] = [(ctx.button("save", f"{base}:ok"),)]
+        else:
+            step = dialog.step(state.step)
+            template = step.prompt
+            rows = _grid(
+                [Button(c.label if c.literal else ctx.label(c.label), f"{base}:{i}") for i, c in enumerate(options)],
+                step.columns,
+            )
+            if step.skippable:
+                nav.append(ctx.button("skip", f"{base}:s"))
+        nav.append(ctx.button("cancel", f"{base}:x"))
+        keyboard: Keyboard = (*rows, tuple(nav))
+        if edit_message is not None:
+            ctx.edit(edit_message, template, keyboard, **view)
+        else:
+            ctx.reply(template, keyboard, **view)
+
+
+def _grid(buttons: list[Button], columns: int) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + columns]) for i in range(0, len(buttons), columns)]

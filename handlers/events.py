@@ -1,0 +1,141 @@
+"""The neutral types that cross between a transport and the core: what came in, what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class InKind(StrEnum):
+    message = "message"
+    callback = "callback"
+    other = "other"  # stickers, member updates...: answered politely or ignored
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One Telegram update, reduced to what the core needs. Private chats only."""
+
+    bot_id: int
+    update_id: int
+    kind: InKind
+    user_id: int
+    chat_id: int
+    first_name: str = ""
+    language_code: str | None = None
+    text: str | None = None
+    callback_id: str | None = None
+    callback_data: str | None = None
+    message_id: int | None = None  # for a callback: the message that carries the button
+    photo_file_id: str | None = None
+    document_file_id: str | None = None
+    voice_file_id: str | None = None
+    is_private: bool = True
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Send:
+    chat_id: int
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class AnswerCallback:
+    callback_id: str
+    text: str | None = None
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class SendDocument:
+    chat_id: int
+    filename: str
+    data: bytes
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class SendPhoto:
+    chat_id: int
+    data: bytes | None = None
+    file_id: str | None = None
+    caption: str | None = None
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class SendContact:
+    chat_id: int
+    phone: str
+    first_name: str
+    last_name: str | None = None
+
+
+@dataclass(frozen=True)
+class SetCommands:
+    chat_id: int
+    commands: tuple[tuple[str, str], ...]
+    language_code: str | None = None
+
+
+Action = Send | Edit | AnswerCallback | SendDocument | SendPhoto | SendContact | SetCommands
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What Telegram answered to a send: the new message's id (None for non-messages)."""
+
+    message_id: int | None = None
+
+
+# Neutral errors that both transports raise, so the core and the sender handle them once.
+class TelegramError(Exception):
+    """Base of the neutral transport errors."""
+
+
+@dataclass
+class RetryLater(TelegramError):
+    """429: flood control; wait `seconds` before the next call."""
+
+    seconds: float
+
+
+class Unreachable(TelegramError):
+    """403: the user blocked the bot or deleted the account."""
+
+
+class BadRequest(TelegramError):
+    """400: the request itself is wrong (message not modified, too long, not found)."""
+
+    @property
+    def not_modified(self) -> bool:
+        return "not modified" in str(self)
+
+
+class Transient(TelegramError):
+    """5xx, network failure or time-out: try again with backoff."""
+
+
+@dataclass
+class Outcome:
+    """What the core decided for one update: actions to perform, in order."""
+
+    actions: list[Action] = field(default_factory=list)

@@ -1,0 +1,83 @@
+"""Every message text comes from a jinja2 template under templates/<locale>/; dates via Babel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+LOCALES = ("zh_CN", "en")
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class Renderer:
+    """One jinja environment (autoescaped for Telegram's HTML mode) and Babel formatting per locale."""
+
+    def __init__(self, tz: ZoneInfo, templates: Path = DEFAULT_TEMPLATES, default_locale: str = "zh_CN") -> None:
+        self.tz = tz
+        self.default_locale = default_locale
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            undefined=StrictUndefined,
+        )
+        self._labels: dict[str, dict[str, str]] = {}
+
+    def locale_of(self, *preferences: str | None) -> str:
+        """The first known locale among preferences (chat setting, linked record, Telegram's)."""
+        for pref in preferences:
+            if not pref:
+                continue
+            if pref in LOCALES:
+                return pref
+            if pref.lower().startswith("zh"):
+                return "zh_CN"
+            if pref.lower().startswith("en"):
+                return "en"
+        return self.default_locale
+
+    def render(self, locale: str, name: str, **view: Any) -> str:
+        """Render templates/<locale>/<name>.j2 with the view and the locale's filters."""
+        template = self.env.get_template(f"{locale}/{name}.j2")
+        return template.render(view, **self._helpers(locale)).strip()
+
+    def label(self, locale: str, key: str) -> str:
+        """A short text (button label, enum value) from templates/<locale>/labels.j2."""
+        if locale not in self._labels:
+            module = self.env.get_template(f"{locale}/labels.j2").module
+            self._labels[locale] = dict(module.labels)  # type: ignore[attr-defined]
+        return self._labels[locale][key]
+
+    def _helpers(self, locale: str) -> dict[str, Any]:
+        babel_locale = "zh_Hans_CN" if locale == "zh_CN" else "en"
+        tz = self.tz
+
+        def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
+            if value is None:
+                return "—"
+            if isinstance(value, datetime):
+                value = value.astimezone(tz).date()
+            return format_date(value, format=fmt, locale=babel_locale)
+
+        def fmt_datetime(value: datetime | None, fmt: str = "short") -> str:
+            if value is None:
+                return "—"
+            return format_datetime(value, format=fmt, tzinfo=tz, locale=babel_locale)
+
+        def fmt_number(value: float | int) -> str:
+            return format_decimal(value, locale=babel_locale)
+
+        return {
+            "fdate": fmt_date,
+            "fdatetime": fmt_datetime,
+            "fnum": fmt_number,
+            "label": lambda key: self.label(locale, key),
+        }

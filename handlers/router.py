@@ -1,0 +1,109 @@
+"""Command and button dispatch with the principal-level access check; person-level checks are in handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handlers.context import Ctx
+from handlers.dialogs.engine import PREFIX as DIALOG_PREFIX
+from handlers.dialogs.engine import Engine
+from handlers.events import InKind
+from models.access import Action, Principal, scope_of
+from models.services.conversations import load_dialog
+
+Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
+
+
+@dataclass(frozen=True)
+class Route:
+    action: Action
+    handler: Handler
+
+
+class Router:
+    """Maps `/command` and `prefix:` buttons to handlers, and free text to the open form."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.commands: dict[str, Route] = {}
+        self.buttons: dict[str, Route] = {}
+        self.on_free_text: dict[Principal, Handler] = {}
+
+    def command(self, name: str, action: Action, handler: Handler) -> None:
+        self.commands[name] = Route(action, handler)
+
+    def button(self, prefix: str, action: Action, handler: Handler) -> None:
+        assert prefix != DIALOG_PREFIX and ":" not in prefix
+        self.buttons[prefix] = Route(action, handler)
+
+    def free_text(self, principal: Principal, handler: Handler) -> None:
+        self.on_free_text[principal] = handler
+
+    def dispatch(self, ctx: Ctx) -> None:
+        incoming = ctx.incoming
+        if not incoming.is_private:
+            return  # the bot works in private chats only; groups get nothing
+        if incoming.kind is InKind.callback:
+            self._button(ctx, incoming.callback_data or "")
+        elif incoming.kind is InKind.message and incoming.text and incoming.text.startswith("/"):
+            self._command(ctx, incoming.text)
+        elif incoming.kind is InKind.message and (incoming.text or incoming.photo_file_id):
+            self._content(ctx)
+        else:
+            ctx.reply("errors/unsupported")
+
+    def _allowed(self, ctx: Ctx, action: Action) -> bool:
+        if scope_of(ctx.identity.principal, action) is not None:
+            return True
+        if ctx.identity.principal is Principal.unlinked:
+            ctx.reply("onboarding/unlinked")
+        else:
+            ctx.reply("errors/not_allowed")
+        return False
+
+    def _command(self, ctx: Ctx, text: str) -> None:
+        name, _, arg = text.partition(" ")
+        name = name.split("@", 1)[0].lower()
+        route = self.commands.get(name)
+        if route is None:
+            if ctx.identity.principal is Principal.unlinked:
+                ctx.reply("onboarding/unlinked")
+            else:
+                ctx.reply("errors/unknown_command")
+            return
+        if self._allowed(ctx, route.action):
+            route.handler(ctx, arg.strip())
+
+    def _button(self, ctx: Ctx, data: str) -> None:
+        prefix, _, payload = data.partition(":")
+        if prefix == DIALOG_PREFIX:
+            state = ctx.call(load_dialog, ctx.chat_id)
+            if state is not None and self.engine.expired(ctx, state):
+                state = None
+            self.engine.on_button(ctx, state, data)
+            return
+        route = self.buttons.get(prefix)
+        if route is None:
+            ctx.answer("dialog/stale")
+            return
+        if scope_of(ctx.identity.principal, route.action) is None:
+            ctx.answer("errors/not_allowed", alert=True)
+            return
+        route.handler(ctx, payload)
+
+    def _content(self, ctx: Ctx) -> None:
+        state = ctx.call(load_dialog, ctx.chat_id)
+        if state is not None and not self.engine.expired(ctx, state):
+            if ctx.incoming.photo_file_id:
+                self.engine.on_photo(ctx, state, ctx.incoming.photo_file_id)
+            else:
+                self.engine.on_text(ctx, state, ctx.incoming.text or "")
+            return
+        handler = self.on_free_text.get(ctx.identity.principal)
+        if handler is not None:
+            handler(ctx, ctx.incoming.text or "")
+        elif ctx.identity.principal is Principal.unlinked:
+            ctx.reply("onboarding/unlinked")
+        else:
+            ctx.reply("errors/free_text_hint")

@@ -1,0 +1,113 @@
+"""The access matrix: which principal may do which action, over which scope. One place, used by
+every command and button, and printed into SECURITY.md.
+
+Scopes, narrowest first:
+- `own`: only what is about the caller themself (their links, their settings).
+- `linked`: a family member's own linked person, and only the few things the family channel offers.
+- `caseload`: people on whose care team the caller is (or whose worker delegated to the caller).
+- `jurisdiction`: people whose area lies in the caller's area subtree.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from models.people import Role
+
+
+class Principal(StrEnum):
+    unlinked = "unlinked"
+    family = "family"
+    grid_worker = Role.grid_worker.value
+    cadre = Role.cadre.value
+    police = Role.police.value
+    medical = Role.medical.value
+    psychologist = Role.psychologist.value
+    disability_assistant = Role.disability_assistant.value
+    supervisor = Role.supervisor.value
+    admin = Role.admin.value
+
+
+class Scope(StrEnum):
+    own = "own"
+    linked = "linked"
+    caseload = "caseload"
+    jurisdiction = "jurisdiction"
+
+
+class Action(StrEnum):
+    onboard = "onboard"  # /start with an invite code
+    help = "help"
+    whoami = "whoami"
+    language = "language"
+    cancel = "cancel"
+    view_caseload = "view_caseload"
+    view_card = "view_card"
+    view_sensitive = "view_sensitive"  # ID number and address on the card
+    write_record = "write_record"
+    correct_record = "correct_record"
+    invite_family = "invite_family"
+    review_record = "review_record"
+    confirm_colour = "confirm_colour"
+    view_digest = "view_digest"
+    export = "export"
+    family_contact = "family_contact"
+    family_message = "family_message"
+    family_urgent = "family_urgent"
+    family_tip = "family_tip"
+    reply_family = "reply_family"
+    acknowledge_alert = "acknowledge_alert"
+
+
+STAFF = (
+    Principal.grid_worker,
+    Principal.cadre,
+    Principal.police,
+    Principal.medical,
+    Principal.psychologist,
+    Principal.disability_assistant,
+)
+EVERYONE = (Principal.unlinked, Principal.family, *STAFF, Principal.supervisor, Principal.admin)
+LINKED = (Principal.family, *STAFF, Principal.supervisor, Principal.admin)
+C, J, O, L = Scope.caseload, Scope.jurisdiction, Scope.own, Scope.linked
+
+
+def _grant(principals: tuple[Principal, ...], scope: Scope) -> dict[Principal, Scope]:
+    return dict.fromkeys(principals, scope)
+
+
+MATRIX: dict[Action, dict[Principal, Scope]] = {
+    Action.onboard: _grant(EVERYONE, O),
+    Action.help: _grant(EVERYONE, O),
+    Action.language: _grant(EVERYONE, O),
+    Action.cancel: _grant(EVERYONE, O),
+    Action.whoami: _grant(LINKED, O),
+    Action.view_caseload: _grant(STAFF, C) | _grant((Principal.supervisor, Principal.admin), J),
+    Action.view_card: _grant(STAFF, C) | _grant((Principal.supervisor, Principal.admin), J),
+    Action.view_sensitive: _grant((Principal.grid_worker, Principal.cadre, Principal.police), C)
+    | {Principal.admin: J},
+    Action.write_record: _grant(STAFF, C),
+    Action.correct_record: _grant(STAFF, C),
+    Action.invite_family: _grant((Principal.grid_worker, Principal.cadre), C) | {Principal.admin: J},
+    Action.review_record: {Principal.supervisor: J},
+    Action.confirm_colour: {Principal.supervisor: J, Principal.police: C},
+    Action.view_digest: {Principal.supervisor: J, Principal.admin: J},
+    Action.export: {Principal.supervisor: J, Principal.admin: J},
+    Action.family_contact: {Principal.family: L},
+    Action.family_message: {Principal.family: L},
+    Action.family_urgent: {Principal.family: L},
+    Action.family_tip: {Principal.family: L},
+    Action.reply_family: _grant(STAFF, C),
+    Action.acknowledge_alert: _grant(STAFF, C) | {Principal.supervisor: J},
+}
+
+
+def scope_of(principal: Principal, action: Action) -> Scope | None:
+    """The scope in which `principal` may do `action`, or None if never."""
+    return MATRIX[action].get(principal)
+
+
+def principal_of(role: Role | None, *, family: bool = False) -> Principal:
+    if family:
+        return Principal.family
+    return Principal(role.value) if role else Principal.unlinked

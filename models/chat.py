@@ -1,0 +1,50 @@
+"""What the bot keeps about chats: settings, the form being filled in, and updates already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class Chat(Base):
+    """One private chat with the bot (chat id = the user's Telegram id)."""
+
+    __tablename__ = "chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    codes_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    menu: Mapped[str | None] = mapped_column(String(30), doc="the command menu last set for this chat")
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, doc="blocked the bot (403)")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    """The dialog a chat is in (a half-filled form): survives restarts and transport switches."""
+
+    __tablename__ = "conversations"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    dialog: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    nonce: Mapped[int] = mapped_column(Integer, doc="changes per dialog, so old buttons are told stale")
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled (Telegram redelivers); pruned after a few days."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,97 @@
+"""Who is writing: a Telegram account resolved to a worker, a family member, or nobody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.access import Principal, principal_of
+from models.areas import Area
+from models.audit import Actor, ActorKind
+from models.chat import Chat
+from models.people import FamilyMember, Person, Worker
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller, as the access rules see them."""
+
+    principal: Principal
+    telegram_user_id: int
+    worker_id: int | None = None
+    family_member_id: int | None = None
+    person_id: int | None = None  # a family member's linked person
+    area_path: str | None = None  # a worker's home area: their jurisdiction
+    name: str | None = None
+    locale: str | None = None  # the linked record's preference
+
+    @property
+    def actor(self) -> Actor:
+        if self.worker_id is not None:
+            return Actor(ActorKind.worker, self.worker_id, self.principal.value)
+        if self.family_member_id is not None:
+            return Actor(ActorKind.family, self.family_member_id, "family")
+        return Actor(ActorKind.telegram, None, "unlinked")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.worker_id is not None
+
+
+def resolve(session: Session, telegram_user_id: int) -> Identity:
+    """The identity behind a Telegram account: an active worker first, then a verified family member."""
+    row = session.execute(
+        select(Worker.id, Worker.role, Worker.name, Worker.locale, Area.path)
+        .join(Area, Area.id == Worker.area_id)
+        .where(Worker.telegram_user_id == telegram_user_id, Worker.active.is_(True))
+    ).first()
+    if row is not None:
+        return Identity(principal_of(row.role), telegram_user_id, worker_id=row.id, area_path=row.path,
+                        name=row.name, locale=row.locale)
+    member = session.execute(
+        select(FamilyMember.id, FamilyMember.person_id, FamilyMember.locale)
+        .join(Person, Person.id == FamilyMember.person_id)
+        .where(FamilyMember.telegram_user_id == telegram_user_id, FamilyMember.active.is_(True),
+               FamilyMember.verified.is_(True))
+    ).first()
+    if member is not None:
+        return Identity(Principal.family, telegram_user_id, family_member_id=member.id,
+                        person_id=member.person_id, locale=member.locale)
+    return Identity(Principal.unlinked, telegram_user_id)
+
+
+def chat_settings(session: Session, chat_id: int, *, now: datetime) -> Chat:
+    """The chat's row, created on first contact."""
+    chat = session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(chat_id=chat_id, failed_codes=0, unreachable=False, created_at=now)
+        session.add(chat)
+    return chat
+
+
+def set_locale(session: Session, chat_id: int, locale: str, *, now: datetime) -> None:
+    chat_settings(session, chat_id, now=now).locale = locale
+
+
+CODE_ATTEMPTS_FREE = 3
+
+
+def code_attempt_blocked(session: Session, chat_id: int, *, now: datetime) -> bool:
+    """True while an account that sent wrong codes must wait."""
+    chat = chat_settings(session, chat_id, now=now)
+    return chat.codes_blocked_until is not None and chat.codes_blocked_until > now
+
+
+def record_code_attempt(session: Session, chat_id: int, *, ok: bool, now: datetime) -> None:
+    """Count wrong codes; after a few, each further one doubles the wait (1 min, 2, 4 … up to a day)."""
+    chat = chat_settings(session, chat_id, now=now)
+    if ok:
+        chat.failed_codes, chat.codes_blocked_until = 0, None
+        return
+    chat.failed_codes += 1
+    over = chat.failed_codes - CODE_ATTEMPTS_FREE
+    if over >= 0:
+        chat.codes_blocked_until = now + min(timedelta(minutes=2**over), timedelta(days=1))

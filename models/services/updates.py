@@ -1,0 +1,43 @@
+"""The start of every update's unit of work: order per chat, and each update only once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.chat import ProcessedUpdate
+
+KEEP_UPDATE_IDS = timedelta(days=3)
+
+
+def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *, now: datetime) -> bool:
+    """Lock the chat for this transaction and claim the update id; False if it was handled already.
+
+    On PostgreSQL a transaction-scoped advisory lock on the chat id serialises the chat's updates
+    across every bot process; on SQLite the single writer already does.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": chat_id})
+        stmt = pg_insert(ProcessedUpdate)
+    else:
+        stmt = sqlite_insert(ProcessedUpdate)
+    claimed = session.execute(
+        stmt.values(bot_id=bot_id, update_id=update_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(ProcessedUpdate.update_id)
+    ).first()
+    return claimed is not None
+
+
+def prune_processed(session: Session, *, now: datetime) -> int:
+    """Forget update ids older than a few days (Telegram ids may restart after a week of silence)."""
+    return session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - KEEP_UPDATE_IDS)).rowcount
+
+
+def processed_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0

@@ -1,0 +1,119 @@
+"""The neutral core end to end through the database: onboarding, dialogs, rights, duplicates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from handlers.events import SetCommands
+from models.audit import Actor
+from models.clock import FrozenClock
+from models.records import Record, RecordKind
+from models.services.invites import invite_worker
+from tests.factories import make_person, make_tree, make_worker
+from tests.support.chat import CoreChat, build_core
+
+
+def _city(db, keys, now):
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        w1 = make_worker(s, tree["G1"], code="W-1")
+        w2 = make_worker(s, tree["G1"], code="W-2")
+        make_person(s, tree["G1"], keys=keys, now=now, worker=w1, code="P-MINE")
+        make_person(s, tree["G1"], keys=keys, now=now, worker=w2, code="P-OTHER")
+
+
+async def _linked_worker(db, now, clock, code="W-1", user_id=501) -> CoreChat:
+    invite = db.call(invite_worker, code, actor=Actor.cli(), now=now)
+    chat = CoreChat(build_core(db, clock), user_id)
+    await chat.say(f"/start {invite.code}")
+    return chat
+
+
+async def test_unlinked_account_learns_nothing_but_how_to_get_an_invite(db, keys, now):
+    _city(db, keys, now)
+    chat = CoreChat(build_core(db, FrozenClock(now)), 999)
+    for text in ("/my", "/note", "hello", "/whoami"):
+        await chat.say(text)
+        assert chat.texts() and all("邀请" in t for t in chat.texts())
+        assert "P-MINE" not in " ".join(chat.texts())
+
+
+async def test_worker_links_by_invite_and_gets_a_worker_menu(db, keys, now):
+    _city(db, keys, now)
+    chat = await _linked_worker(db, now, FrozenClock(now))
+    assert "网格员" in chat.texts()[0]
+    menus = [a for a in chat.last if isinstance(a, SetCommands)]
+    assert menus and ("my", "我的对象") in menus[0].commands
+
+
+async def test_wrong_codes_are_slowed_down(db, keys, now):
+    _city(db, keys, now)
+    chat = CoreChat(build_core(db, FrozenClock(now)), 77)
+    answers = []
+    for i in range(5):
+        await chat.say(f"/start wrong{i}")
+        answers.append(chat.texts()[0])
+    assert "无效" in answers[0] and "稍后" in answers[-1]
+
+
+async def test_note_dialog_saves_once_with_author_and_audit(db, keys, now):
+    _city(db, keys, now)
+    chat = await _linked_worker(db, now, FrozenClock(now))
+    await chat.say("/note")
+    await chat.press(chat.button("P-MINE"))
+    assert "P-OTHER" not in str(chat.last)
+    await chat.say("   ")
+    assert "不能为空" in chat.texts()[0]
+    await chat.say("走访正常 <b>&")
+    ok = chat.button("确认")
+    await chat.press(ok)
+    assert "已保存" in chat.texts()[0] and "&lt;b&gt;&amp;" in chat.texts()[0]
+    await chat.press(ok)  # a double tap
+    assert chat.toast() == "该按钮已失效。"
+    with db.unit_of_work() as s:
+        records = s.scalars(select(Record)).all()
+    assert [(r.kind, r.notes) for r in records] == [(RecordKind.note, "走访正常 <b>&")]
+
+
+async def test_forged_button_for_someone_elses_person_is_refused(db, keys, now):
+    _city(db, keys, now)
+    chat = await _linked_worker(db, now, FrozenClock(now))
+    await chat.say("/note")
+    data = chat.button("P-MINE")
+    nonce = data.split(":")[1]
+    await chat.press(f"d:{nonce}:0:7")  # an option index that was never offered
+    assert chat.toast() == "该按钮已失效。"
+    await chat.press("d:1:0:0")  # a nonce of no form
+    assert chat.toast() == "该按钮已失效。"
+
+
+async def test_redelivered_update_is_processed_once(db, keys, now):
+    _city(db, keys, now)
+    chat = await _linked_worker(db, now, FrozenClock(now))
+    first = await chat.say("/whoami", update_id=77777)
+    again = await chat.say("/whoami", update_id=77777)
+    assert first and again == []
+
+
+async def test_idle_dialog_expires_politely(db, keys, now):
+    _city(db, keys, now)
+    clock = FrozenClock(now)
+    chat = await _linked_worker(db, now, clock)
+    await chat.say("/note")
+    await chat.press(chat.button("P-MINE"))
+    clock.advance(timedelta(hours=3))
+    await chat.say("late text")
+    assert "自动关闭" in chat.texts()[0]
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Record)) == 0
+
+
+async def test_language_switch_changes_every_text(db, keys, now):
+    _city(db, keys, now)
+    chat = await _linked_worker(db, now, FrozenClock(now))
+    await chat.say("/lang")
+    await chat.press("lang:en")
+    await chat.say("/help")
+    assert "Commands for a" in chat.texts()[0]
