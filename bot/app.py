@@ -1,14 +1,24 @@
-"""The composition root: builds Gridcare's runtime from settings, for the CLI, the bot and tests."""
+"""The composition root: builds Gridcare from settings, for `gridcare run`, the sandbox and the tests."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
+import structlog
+
+from bot.config import Settings, Transport
 from bot.db import Database
+from bot.transports.base import Transport as TransportBase
+from handlers.core import Core
+from handlers.events import Incoming
+from handlers.render import Renderer
+from handlers.setup import build_router
 from models.clock import Clock, SystemClock
 from models.crypto import KeyRing
+
+log = structlog.get_logger("gridcare.app")
 
 
 @dataclass
@@ -34,3 +44,47 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     return Runtime(
         settings=settings, db=Database(settings.database_url), keys=keys, clock=clock or SystemClock()
     )
+
+
+def make_transport(settings: Settings, *, polling_timeout: int = 10) -> TransportBase:
+    """The framework the settings choose, pointed at the configured Bot API server."""
+    assert settings.bot_token is not None, "a bot token is required to build a transport"
+    token = settings.bot_token.get_secret_value()
+    if settings.transport is Transport.ptb:
+        from bot.transports.ptb import PTBTransport
+
+        return PTBTransport(token, settings.api_url, polling_timeout=polling_timeout)
+    from bot.transports.aiogram import AiogramTransport
+
+    return AiogramTransport(token, settings.api_url, polling_timeout=polling_timeout)
+
+
+@dataclass
+class GridcareBot:
+    """The running bot: the neutral core, carried by one transport."""
+
+    runtime: Runtime
+    core: Core
+    transport: TransportBase
+
+    async def on_incoming(self, incoming: Incoming) -> None:
+        actions = await self.core.handle(incoming)
+        await self.transport.perform(actions)
+
+    async def run_polling(self) -> None:
+        log.info("polling", transport=self.transport.name)
+        await self.transport.start_polling()
+
+    async def close(self) -> None:
+        await self.transport.stop()
+        await self.transport.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
+
+
+def build_bot(runtime: Runtime, transport: TransportBase) -> GridcareBot:
+    """Wire the core to a transport."""
+    renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
+    core = Core(router=build_router(), renderer=renderer, clock=runtime.clock, run_unit=runtime.db.run)
+    app = GridcareBot(runtime=runtime, core=core, transport=transport)
+    transport.on_incoming(app.on_incoming)
+    return app

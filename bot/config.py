@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     )
     rules_file: Path | None = None
     log_level: str = "INFO"
+    webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="X-Telegram-Bot-Api-Secret-Token value"
+    )
 
     @field_validator("locale")
     @classmethod
@@ -50,6 +55,18 @@ class Settings(BaseSettings):
         if value not in ("zh_CN", "en"):
             raise ValueError("locale must be zh_CN or en")
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("webhook secret: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host or "127.0.0.1", int(port)
 
     @property
     def is_sqlite(self) -> bool:

@@ -73,7 +73,13 @@ class Core:
         identity = resolve(session, incoming.user_id)
         chat = chat_settings(session, incoming.chat_id, now=now)
         locale = self.renderer.locale_of(chat.locale, identity.locale, incoming.language_code)
-        ctx = Ctx(incoming=incoming, identity=identity, locale=locale, now=now, renderer=self.renderer,
-                  _session=session)
+        ctx = Ctx(
+            incoming=incoming,
+            identity=identity,
+            locale=locale,
+            now=now,
+            renderer=self.renderer,
+            _session=session,
+        )
         self.router.dispatch(ctx)
         return ctx.actions

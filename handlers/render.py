@@ -18,7 +18,9 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 class Renderer:
     """One jinja environment (autoescaped for Telegram's HTML mode) and Babel formatting per locale."""
 
-    def __init__(self, tz: ZoneInfo, templates: Path = DEFAULT_TEMPLATES, default_locale: str = "zh_CN") -> None:
+    def __init__(
+        self, tz: ZoneInfo, templates: Path = DEFAULT_TEMPLATES, default_locale: str = "zh_CN"
+    ) -> None:
         self.tz = tz
         self.default_locale = default_locale
         self.env = Environment(

@@ -69,7 +69,6 @@ STAFF = (
 )
 EVERYONE = (Principal.unlinked, Principal.family, *STAFF, Principal.supervisor, Principal.admin)
 LINKED = (Principal.family, *STAFF, Principal.supervisor, Principal.admin)
-C, J, O, L = Scope.caseload, Scope.jurisdiction, Scope.own, Scope.linked
 
 
 def _grant(principals: tuple[Principal, ...], scope: Scope) -> dict[Principal, Scope]:
@@ -77,28 +76,31 @@ def _grant(principals: tuple[Principal, ...], scope: Scope) -> dict[Principal, S
 
 
 MATRIX: dict[Action, dict[Principal, Scope]] = {
-    Action.onboard: _grant(EVERYONE, O),
-    Action.help: _grant(EVERYONE, O),
-    Action.language: _grant(EVERYONE, O),
-    Action.cancel: _grant(EVERYONE, O),
-    Action.whoami: _grant(LINKED, O),
-    Action.view_caseload: _grant(STAFF, C) | _grant((Principal.supervisor, Principal.admin), J),
-    Action.view_card: _grant(STAFF, C) | _grant((Principal.supervisor, Principal.admin), J),
-    Action.view_sensitive: _grant((Principal.grid_worker, Principal.cadre, Principal.police), C)
-    | {Principal.admin: J},
-    Action.write_record: _grant(STAFF, C),
-    Action.correct_record: _grant(STAFF, C),
-    Action.invite_family: _grant((Principal.grid_worker, Principal.cadre), C) | {Principal.admin: J},
-    Action.review_record: {Principal.supervisor: J},
-    Action.confirm_colour: {Principal.supervisor: J, Principal.police: C},
-    Action.view_digest: {Principal.supervisor: J, Principal.admin: J},
-    Action.export: {Principal.supervisor: J, Principal.admin: J},
-    Action.family_contact: {Principal.family: L},
-    Action.family_message: {Principal.family: L},
-    Action.family_urgent: {Principal.family: L},
-    Action.family_tip: {Principal.family: L},
-    Action.reply_family: _grant(STAFF, C),
-    Action.acknowledge_alert: _grant(STAFF, C) | {Principal.supervisor: J},
+    Action.onboard: _grant(EVERYONE, Scope.own),
+    Action.help: _grant(EVERYONE, Scope.own),
+    Action.language: _grant(EVERYONE, Scope.own),
+    Action.cancel: _grant(EVERYONE, Scope.own),
+    Action.whoami: _grant(LINKED, Scope.own),
+    Action.view_caseload: _grant(STAFF, Scope.caseload)
+    | _grant((Principal.supervisor, Principal.admin), Scope.jurisdiction),
+    Action.view_card: _grant(STAFF, Scope.caseload)
+    | _grant((Principal.supervisor, Principal.admin), Scope.jurisdiction),
+    Action.view_sensitive: _grant((Principal.grid_worker, Principal.cadre, Principal.police), Scope.caseload)
+    | {Principal.admin: Scope.jurisdiction},
+    Action.write_record: _grant(STAFF, Scope.caseload),
+    Action.correct_record: _grant(STAFF, Scope.caseload),
+    Action.invite_family: _grant((Principal.grid_worker, Principal.cadre), Scope.caseload)
+    | {Principal.admin: Scope.jurisdiction},
+    Action.review_record: {Principal.supervisor: Scope.jurisdiction},
+    Action.confirm_colour: {Principal.supervisor: Scope.jurisdiction, Principal.police: Scope.caseload},
+    Action.view_digest: {Principal.supervisor: Scope.jurisdiction, Principal.admin: Scope.jurisdiction},
+    Action.export: {Principal.supervisor: Scope.jurisdiction, Principal.admin: Scope.jurisdiction},
+    Action.family_contact: {Principal.family: Scope.linked},
+    Action.family_message: {Principal.family: Scope.linked},
+    Action.family_urgent: {Principal.family: Scope.linked},
+    Action.family_tip: {Principal.family: Scope.linked},
+    Action.reply_family: _grant(STAFF, Scope.caseload),
+    Action.acknowledge_alert: _grant(STAFF, Scope.caseload) | {Principal.supervisor: Scope.jurisdiction},
 }
 
 

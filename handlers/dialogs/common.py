@@ -29,7 +29,10 @@ def free_text(max_len: int = FREE_TEXT_MAX):  # type: ignore[no-untyped-def]
 
 def my_people(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
     """The caller's caseload as choices, labelled by code and name."""
-    return [Choice(str(p.id), f"{p.code} {p.name}", literal=True) for p in ctx.call(caseload, ctx.identity, now=ctx.now)]
+    return [
+        Choice(str(p.id), f"{p.code} {p.name}", literal=True)
+        for p in ctx.call(caseload, ctx.identity, now=ctx.now)
+    ]
 
 
 def may_write_for(ctx: Ctx, data: dict[str, Any]) -> bool:

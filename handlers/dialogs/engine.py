@@ -142,7 +142,12 @@ class Engine:
     def on_button(self, ctx: Ctx, state: DialogState | None, data: str) -> None:
         """A `d:` button: check it belongs to the current question of the current form, then act."""
         parts = data.split(":")
-        if state is None or len(parts) != 4 or parts[1] != str(state.nonce) or parts[2] != self._step_key(state):
+        if (
+            state is None
+            or len(parts) != 4
+            or parts[1] != str(state.nonce)
+            or parts[2] != self._step_key(state)
+        ):
             ctx.answer("dialog/stale")
             return
         dialog, answer = self.dialogs[state.dialog], parts[3]
@@ -180,8 +185,9 @@ class Engine:
                 return step.name
         return CONFIRM
 
-    def _advance(self, ctx: Ctx, dialog: Dialog, state: DialogState, value: Any, *,
-                 edit_message: int | None = None) -> None:
+    def _advance(
+        self, ctx: Ctx, dialog: Dialog, state: DialogState, value: Any, *, edit_message: int | None = None
+    ) -> None:
         state.data[state.step] = value
         state.data["_h"].append(state.step)
         state.step = self._next_step(dialog, state.data, after=state.step)
@@ -227,7 +233,10 @@ class Engine:
             step = dialog.step(state.step)
             template = step.prompt
             rows = _grid(
-                [Button(c.label if c.literal else ctx.label(c.label), f"{base}:{i}") for i, c in enumerate(options)],
+                [
+                    Button(c.label if c.literal else ctx.label(c.label), f"{base}:{i}")
+                    for i, c in enumerate(options)
+                ],
                 step.columns,
             )
             if step.skippable:

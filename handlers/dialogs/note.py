@@ -12,15 +12,22 @@ from models.services.reporting import NewRecord, file_record
 
 
 def save(ctx: Ctx, data: dict[str, Any]) -> None:
-    new = NewRecord(person_id=int(data["person"]), kind=RecordKind.note, occurred_at=ctx.now, notes=data["text"])
+    new = NewRecord(
+        person_id=int(data["person"]), kind=RecordKind.note, occurred_at=ctx.now, notes=data["text"]
+    )
     ctx.call(file_record, ctx.identity, new, now=ctx.now, idempotency_key=data["_key"])
 
 
 NOTE = Dialog(
     name="note",
     steps=(
-        Step("person", "reports/choose_person", choices=my_people, columns=1,
-             when=lambda data: "person" not in data),
+        Step(
+            "person",
+            "reports/choose_person",
+            choices=my_people,
+            columns=1,
+            when=lambda data: "person" not in data,
+        ),
         Step("text", "reports/note_text", parse=free_text()),
     ),
     summary="reports/note_summary",

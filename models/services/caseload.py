@@ -26,13 +26,15 @@ class PersonLine:
     programme_end: date | None
 
 
-def caseload(session: Session, who: Identity, *, now: datetime, search: str | None = None) -> list[PersonLine]:
+def caseload(
+    session: Session, who: Identity, *, now: datetime, search: str | None = None
+) -> list[PersonLine]:
     """The people on the caller's care teams, red/orange first; audited as one list read."""
     if who.worker_id is None:
         return []
-    query = select(Person.id, Person.code, Person.name, Person.colour, Person.status, Person.programme_end).where(
-        caseload_clause(who.worker_id)
-    )
+    query = select(
+        Person.id, Person.code, Person.name, Person.colour, Person.status, Person.programme_end
+    ).where(caseload_clause(who.worker_id))
     if search:
         term = search.strip().lower()
         query = query.where(

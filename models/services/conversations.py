@@ -30,7 +30,9 @@ def load_dialog(session: Session, chat_id: int) -> DialogState | None:
     row = session.get(Conversation, chat_id)
     if row is None:
         return None
-    return DialogState(row.chat_id, row.dialog, row.step, row.nonce, row.started_at, row.updated_at, dict(row.data))
+    return DialogState(
+        row.chat_id, row.dialog, row.step, row.nonce, row.started_at, row.updated_at, dict(row.data)
+    )
 
 
 def new_dialog(chat_id: int, dialog: str, step: str, data: dict[str, Any], *, now: datetime) -> DialogState:

@@ -49,17 +49,31 @@ def resolve(session: Session, telegram_user_id: int) -> Identity:
         .where(Worker.telegram_user_id == telegram_user_id, Worker.active.is_(True))
     ).first()
     if row is not None:
-        return Identity(principal_of(row.role), telegram_user_id, worker_id=row.id, area_path=row.path,
-                        name=row.name, locale=row.locale)
+        return Identity(
+            principal_of(row.role),
+            telegram_user_id,
+            worker_id=row.id,
+            area_path=row.path,
+            name=row.name,
+            locale=row.locale,
+        )
     member = session.execute(
         select(FamilyMember.id, FamilyMember.person_id, FamilyMember.locale)
         .join(Person, Person.id == FamilyMember.person_id)
-        .where(FamilyMember.telegram_user_id == telegram_user_id, FamilyMember.active.is_(True),
-               FamilyMember.verified.is_(True))
+        .where(
+            FamilyMember.telegram_user_id == telegram_user_id,
+            FamilyMember.active.is_(True),
+            FamilyMember.verified.is_(True),
+        )
     ).first()
     if member is not None:
-        return Identity(Principal.family, telegram_user_id, family_member_id=member.id,
-                        person_id=member.person_id, locale=member.locale)
+        return Identity(
+            Principal.family,
+            telegram_user_id,
+            family_member_id=member.id,
+            person_id=member.person_id,
+            locale=member.locale,
+        )
     return Identity(Principal.unlinked, telegram_user_id)
 
 

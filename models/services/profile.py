@@ -26,13 +26,16 @@ def whoami(session: Session, who: Identity, *, now: datetime) -> Profile:
     """The caller's own profile (audited as a read of their own link)."""
     if who.worker_id is not None:
         row = session.execute(
-            select(Worker.name, Worker.role, Area.name).join(Area, Area.id == Worker.area_id)
+            select(Worker.name, Worker.role, Area.name)
+            .join(Area, Area.id == Worker.area_id)
             .where(Worker.id == who.worker_id)
         ).one()
         audit(session, who.actor, "read", "worker", who.worker_id, at=now)
         return Profile(row[0], str(row[1]), row[2])
     if who.family_member_id is not None:
-        relation = session.scalar(select(FamilyMember.relation).where(FamilyMember.id == who.family_member_id))
+        relation = session.scalar(
+            select(FamilyMember.relation).where(FamilyMember.id == who.family_member_id)
+        )
         audit(session, who.actor, "read", "family_member", who.family_member_id, at=now)
         return Profile(None, "family", None, relation)
     return Profile(None, "unlinked", None)

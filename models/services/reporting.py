@@ -36,7 +36,9 @@ class NewRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def file_record(session: Session, who: Identity, new: NewRecord, *, now: datetime, idempotency_key: str) -> int:
+def file_record(
+    session: Session, who: Identity, new: NewRecord, *, now: datetime, idempotency_key: str
+) -> int:
     """Save a record once per idempotency key (a double tap or redelivery saves nothing more)."""
     existing = session.scalar(select(Record.id).where(Record.idempotency_key == idempotency_key))
     if existing is not None:

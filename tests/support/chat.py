@@ -33,15 +33,31 @@ class CoreChat:
     message_ids: count = field(default_factory=lambda: count(1))
 
     async def say(self, text: str, *, update_id: int | None = None) -> list[Action]:
-        incoming = Incoming(BOT_ID, update_id or next(_update_ids), InKind.message, self.user_id, self.user_id,
-                            language_code=self.language, text=text, message_id=next(self.message_ids))
+        incoming = Incoming(
+            BOT_ID,
+            update_id or next(_update_ids),
+            InKind.message,
+            self.user_id,
+            self.user_id,
+            language_code=self.language,
+            text=text,
+            message_id=next(self.message_ids),
+        )
         self.last = await self.core.handle(incoming)
         return self.last
 
     async def press(self, data: str, *, message_id: int = 1, update_id: int | None = None) -> list[Action]:
-        incoming = Incoming(BOT_ID, update_id or next(_update_ids), InKind.callback, self.user_id, self.user_id,
-                            language_code=self.language, callback_id=f"cb{next(_update_ids)}",
-                            callback_data=data, message_id=message_id)
+        incoming = Incoming(
+            BOT_ID,
+            update_id or next(_update_ids),
+            InKind.callback,
+            self.user_id,
+            self.user_id,
+            language_code=self.language,
+            callback_id=f"cb{next(_update_ids)}",
+            callback_data=data,
+            message_id=message_id,
+        )
         self.last = await self.core.handle(incoming)
         return self.last
 

@@ -1,0 +1,217 @@
+"""The aiogram transport: aiogram's Bot and Dispatcher carry the neutral core."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from bot.transports.base import Transport
+from handlers.events import (
+    Action,
+    AnswerCallback,
+    BadRequest,
+    Edit,
+    Incoming,
+    InKind,
+    Keyboard,
+    RetryLater,
+    Send,
+    SendContact,
+    SendDocument,
+    SendPhoto,
+    Sent,
+    SetCommands,
+    Transient,
+    Unreachable,
+)
+
+T = TypeVar("T")
+HTML = "HTML"
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row] for row in buttons
+        ]
+    )
+
+
+class AiogramTransport(Transport):
+    name = "aiogram"
+
+    def __init__(self, token: str, api_url: str, *, polling_timeout: int = 10) -> None:
+        super().__init__()
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self.bot = Bot(token, session=session)
+        self.bot_id = self.bot.id
+        self.polling_timeout = polling_timeout
+        self._stop = asyncio.Event()
+        self.dispatcher = Dispatcher(disable_fsm=True)
+        router = Router(name="gridcare")
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        self.dispatcher.include_router(router)
+
+    # -- in --------------------------------------------------------------------------------------
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        if message.from_user is None:
+            return
+        photo = message.photo[-1].file_id if message.photo else None
+        await self._deliver(_message_incoming(self.bot_id, event_update.update_id, message, photo))
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        message = query.message
+        await self._deliver(
+            Incoming(
+                bot_id=self.bot_id,
+                update_id=event_update.update_id,
+                kind=InKind.callback,
+                user_id=query.from_user.id,
+                chat_id=message.chat.id if message else query.from_user.id,
+                first_name=query.from_user.first_name,
+                language_code=query.from_user.language_code,
+                callback_id=query.id,
+                callback_data=query.data,
+                message_id=message.message_id if message else None,
+                is_private=message is None or message.chat.type == "private",
+            )
+        )
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+
+    async def start_polling(self) -> None:
+        """Poll until `stop()`; a stop that comes before polling has begun is honoured too."""
+        if self._stop.is_set():
+            return
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot, polling_timeout=self.polling_timeout, handle_signals=False, close_bot_session=False
+            )
+        )
+        stop = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not polling.done():
+            with contextlib.suppress(RuntimeError, TimeoutError):  # not yet started, or a slow long poll
+                await asyncio.wait_for(self.dispatcher.stop_polling(), self.polling_timeout + 5)
+            polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+    # -- out -------------------------------------------------------------------------------------
+
+    async def call(self, action: Action) -> Sent:
+        return await _mapped(lambda: self._call(action))
+
+    async def _call(self, action: Action) -> Sent:
+        bot = self.bot
+        match action:
+            case Send(chat_id, text, buttons):
+                msg = await bot.send_message(chat_id, text, parse_mode=HTML, reply_markup=_markup(buttons))
+                return Sent(msg.message_id)
+            case Edit(chat_id, message_id, text, buttons):
+                await bot.edit_message_text(
+                    text=text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=HTML,
+                    reply_markup=_markup(buttons),
+                )
+                return Sent(message_id)
+            case AnswerCallback(callback_id, text, alert):
+                await bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+                return Sent()
+            case SendDocument(chat_id, filename, data, caption):
+                msg = await bot.send_document(
+                    chat_id, BufferedInputFile(data, filename), caption=caption, parse_mode=HTML
+                )
+                return Sent(msg.message_id)
+            case SendPhoto(chat_id, data, file_id, caption, buttons):
+                photo = BufferedInputFile(data, "photo.png") if data is not None else file_id
+                msg = await bot.send_photo(
+                    chat_id, photo, caption=caption, parse_mode=HTML, reply_markup=_markup(buttons)
+                )
+                return Sent(msg.message_id)
+            case SendContact(chat_id, phone, first_name, last_name):
+                msg = await bot.send_contact(chat_id, phone, first_name, last_name=last_name)
+                return Sent(msg.message_id)
+            case SetCommands(chat_id, commands, language_code):
+                await bot.set_my_commands(
+                    [BotCommand(command=c, description=d) for c, d in commands],
+                    scope=BotCommandScopeChat(chat_id=chat_id),
+                    language_code=language_code,
+                )
+                return Sent()
+        raise TypeError(f"unknown action {type(action).__name__}")
+
+
+def _message_incoming(bot_id: int, update_id: int, message: Message, photo: str | None) -> Incoming:
+    user = message.from_user
+    assert user is not None
+    return Incoming(
+        bot_id=bot_id,
+        update_id=update_id,
+        kind=InKind.message,
+        user_id=user.id,
+        chat_id=message.chat.id,
+        first_name=user.first_name,
+        language_code=user.language_code,
+        text=message.text or message.caption,
+        message_id=message.message_id,
+        photo_file_id=photo,
+        document_file_id=message.document.file_id if message.document else None,
+        voice_file_id=message.voice.file_id if message.voice else None,
+        is_private=message.chat.type == "private",
+    )
+
+
+async def _mapped(call: Callable[[], Awaitable[T]]) -> T:
+    """aiogram's exceptions as the neutral ones."""
+    try:
+        return await call()
+    except TelegramRetryAfter as exc:
+        raise RetryLater(float(exc.retry_after)) from exc
+    except TelegramForbiddenError as exc:
+        raise Unreachable(exc.message) from exc
+    except TelegramBadRequest as exc:
+        raise BadRequest(exc.message) from exc
+    except (TelegramServerError, TelegramNetworkError) as exc:
+        raise Transient(str(exc)) from exc

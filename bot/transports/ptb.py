@@ -1,0 +1,211 @@
+"""The python-telegram-bot transport: PTB's Application and Bot carry the neutral core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest as PTBBadRequest
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.transports.base import Transport
+from handlers.events import (
+    Action,
+    AnswerCallback,
+    BadRequest,
+    Edit,
+    Incoming,
+    InKind,
+    Keyboard,
+    RetryLater,
+    Send,
+    SendContact,
+    SendDocument,
+    SendPhoto,
+    Sent,
+    SetCommands,
+    Transient,
+    Unreachable,
+)
+
+T = TypeVar("T")
+HTML = ParseMode.HTML
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in buttons]
+    )
+
+
+def to_incoming(bot_id: int, update: Update) -> Incoming | None:
+    """PTB's Update as the neutral Incoming (None for kinds the core does not handle)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        return Incoming(
+            bot_id=bot_id,
+            update_id=update.update_id,
+            kind=InKind.callback,
+            user_id=query.from_user.id,
+            chat_id=message.chat.id if message else query.from_user.id,
+            first_name=query.from_user.first_name,
+            language_code=query.from_user.language_code,
+            callback_id=query.id,
+            callback_data=query.data,
+            message_id=message.message_id if message else None,
+            is_private=message is None or message.chat.type == "private",
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    return Incoming(
+        bot_id=bot_id,
+        update_id=update.update_id,
+        kind=InKind.message,
+        user_id=message.from_user.id,
+        chat_id=message.chat.id,
+        first_name=message.from_user.first_name,
+        language_code=message.from_user.language_code,
+        text=message.text or message.caption,
+        message_id=message.message_id,
+        photo_file_id=message.photo[-1].file_id if message.photo else None,
+        document_file_id=message.document.file_id if message.document else None,
+        voice_file_id=message.voice.file_id if message.voice else None,
+        is_private=message.chat.type == "private",
+    )
+
+
+class PTBTransport(Transport):
+    name = "ptb"
+
+    def __init__(self, token: str, api_url: str, *, polling_timeout: int = 10) -> None:
+        super().__init__()
+        self.bot_id = int(token.split(":", 1)[0])
+        self.polling_timeout = polling_timeout
+        self.app = (
+            Application.builder()
+            .token(token)
+            .base_url(f"{api_url}/bot")
+            .base_file_url(f"{api_url}/file/bot")
+            .job_queue(None)
+            .concurrent_updates(True)  # the core keeps each chat in order itself
+            .build()
+        )
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self._started = False
+        self._stop = asyncio.Event()
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._deliver(to_incoming(self.bot_id, update))
+
+    async def _ensure_started(self) -> None:
+        if not self._started:
+            await self.app.initialize()
+            await self.app.start()
+            self._started = True
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self._ensure_started()
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def start_polling(self) -> None:
+        """Poll until `stop()`; a stop that comes before polling has begun is honoured too."""
+        if self._stop.is_set():
+            return
+        await self._ensure_started()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0, timeout=timedelta(seconds=self.polling_timeout))
+        try:
+            await self._stop.wait()
+        finally:
+            await self.app.updater.stop()
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self._ensure_started()
+        await self.app.bot.set_webhook(url, secret_token=secret)
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+    async def close(self) -> None:
+        if self._started:
+            await self.app.stop()
+            await self.app.shutdown()
+            self._started = False
+
+    async def call(self, action: Action) -> Sent:
+        return await _mapped(lambda: self._call(action))
+
+    async def _call(self, action: Action) -> Sent:
+        await self._ensure_started()
+        bot = self.app.bot
+        match action:
+            case Send(chat_id, text, buttons):
+                msg = await bot.send_message(chat_id, text, parse_mode=HTML, reply_markup=_markup(buttons))
+                return Sent(msg.message_id)
+            case Edit(chat_id, message_id, text, buttons):
+                await bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=HTML,
+                    reply_markup=_markup(buttons),
+                )
+                return Sent(message_id)
+            case AnswerCallback(callback_id, text, alert):
+                await bot.answer_callback_query(callback_id, text=text, show_alert=alert)
+                return Sent()
+            case SendDocument(chat_id, filename, data, caption):
+                msg = await bot.send_document(
+                    chat_id, InputFile(data, filename=filename), caption=caption, parse_mode=HTML
+                )
+                return Sent(msg.message_id)
+            case SendPhoto(chat_id, data, file_id, caption, buttons):
+                photo = InputFile(data, filename="photo.png") if data is not None else file_id
+                msg = await bot.send_photo(
+                    chat_id, photo, caption=caption, parse_mode=HTML, reply_markup=_markup(buttons)
+                )
+                return Sent(msg.message_id)
+            case SendContact(chat_id, phone, first_name, last_name):
+                msg = await bot.send_contact(
+                    chat_id, phone_number=phone, first_name=first_name, last_name=last_name
+                )
+                return Sent(msg.message_id)
+            case SetCommands(chat_id, commands, language_code):
+                await bot.set_my_commands(
+                    [BotCommand(c, d) for c, d in commands],
+                    scope=BotCommandScopeChat(chat_id),
+                    language_code=language_code,
+                )
+                return Sent()
+        raise TypeError(f"unknown action {type(action).__name__}")
+
+
+async def _mapped(call: Callable[[], Awaitable[T]]) -> T:
+    """PTB's exceptions as the neutral ones (BadRequest and TimedOut subclass NetworkError: order matters)."""
+    try:
+        return await call()
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        raise RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
+    except Forbidden as exc:
+        raise Unreachable(exc.message) from exc
+    except PTBBadRequest as exc:
+        raise BadRequest(exc.message) from exc
+    except (TimedOut, NetworkError) as exc:
+        raise Transient(str(exc)) from exc

@@ -1,0 +1,205 @@
+"""Exporting persons and records of an area's subtree to spreadsheets; every export is audited.
+
+Person exports use the import's Chinese headers and values, so an exported file imports again.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.areas import Area, within
+from models.audit import Actor, audit
+from models.crypto import KeyRing
+from models.people import CareAssignment, CaseRole, Person, Worker
+from models.records import Record
+from models.services.directory import SENSITIVE_FIELDS, area_by_code
+from models.services.tables import COLOUR_ZH, COLUMNS, STATUS_ZH
+
+Table = tuple[list[str], list[list[object]]]
+
+RECORD_HEADERS = [
+    "记录编号",
+    "对象编号",
+    "类型",
+    "子类型",
+    "结果",
+    "发生时间(UTC)",
+    "填报人工号",
+    "迟报",
+    "已作废",
+]
+
+# A cell starting with one of these may run as a formula in Excel, unless it is plainly a word or number.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN = re.compile(r"[-+]?[\w .:/-]*")
+_MAX_WIDTH = 60
+
+
+def export_persons(
+    session: Session,
+    area_code: str,
+    *,
+    keys: KeyRing,
+    actor: Actor,
+    now: datetime,
+    with_sensitive: bool = False,
+) -> Table:
+    """The persons of an area's subtree under Chinese headers; ID number, phone, address only if asked."""
+    area = area_by_code(session, area_code)
+    columns = [c for c in COLUMNS["persons"] if with_sensitive or c.field not in SENSITIVE_FIELDS]
+    found = session.execute(
+        select(Person, Area.code)
+        .join(Area, Person.area_id == Area.id)
+        .where(within(Area.path, area.path))
+        .order_by(Person.code)
+    ).all()
+    responsible = _responsible_workers(session, area.path)
+    rows = []
+    for person, person_area in found:
+        values: dict[str, object] = {
+            "code": person.code,
+            "name": person.name,
+            "area_code": person_area,
+            "status": STATUS_ZH[person.status],
+            "colour": COLOUR_ZH[person.colour],
+            "registered_on": person.registered_on,
+            "agreement_signed_on": person.agreement_signed_on,
+            "programme_start": person.programme_start,
+            "programme_end": person.programme_end,
+            "release_date": person.release_date,
+            "responsible_worker_code": responsible.get(person.id),
+        }
+        if with_sensitive:
+            values.update({f: keys.open(getattr(person, f"{f}_enc"), field=f) for f in SENSITIVE_FIELDS})
+        rows.append([values[c.field] for c in columns])
+    detail = f"n={len(rows)}" + (";sensitive" if with_sensitive else "")
+    audit(session, actor, "export", "persons", area.id, at=now, detail=detail)
+    return [c.zh for c in columns], rows
+
+
+def _responsible_workers(session: Session, path: str) -> dict[int, str]:
+    """person id → code of their responsible worker, for the persons in the subtree at `path`."""
+    query = (
+        select(CareAssignment.person_id, Worker.code)
+        .join(Worker, Worker.id == CareAssignment.worker_id)
+        .join(Person, Person.id == CareAssignment.person_id)
+        .join(Area, Area.id == Person.area_id)
+        .where(within(Area.path, path), CareAssignment.case_role == CaseRole.responsible)
+        .order_by(CareAssignment.id)  # should there be two, the later one wins
+    )
+    return {person_id: code for person_id, code in session.execute(query)}
+
+
+def export_records(
+    session: Session,
+    area_code: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Table:
+    """The records about persons in an area's subtree, occurred in [since, until), oldest first; UTC times."""
+    area = area_by_code(session, area_code)
+    query = (
+        select(
+            Record.id,
+            Person.code,
+            Record.kind,
+            Record.subkind,
+            Record.result,
+            Record.occurred_at,
+            Worker.code,
+            Record.late,
+            Record.voided,
+        )
+        .join(Person, Person.id == Record.person_id)
+        .join(Area, Area.id == Person.area_id)
+        .join(Worker, Worker.id == Record.author_id)
+        .where(within(Area.path, area.path))
+        .order_by(Record.occurred_at, Record.id)
+    )
+    if since is not None:
+        query = query.where(Record.occurred_at >= since)
+    if until is not None:
+        query = query.where(Record.occurred_at < until)
+    rows: list[list[object]] = [
+        [rid, person, str(kind), subkind, result, at.isoformat(), author, _yes_no(late), _yes_no(voided)]
+        for rid, person, kind, subkind, result, at, author, late, voided in session.execute(query)
+    ]
+    audit(session, actor, "export", "records", area.id, at=now, detail=f"n={len(rows)}")
+    return list(RECORD_HEADERS), rows
+
+
+def _yes_no(value: bool) -> str:
+    return "是" if value else "否"
+
+
+def write_csv(path: Path, headers: list[str], rows: list[list[object]]) -> None:
+    """Write UTF-8 with a BOM (so Excel reads Chinese); a cell Excel could run as a formula gets a '."""
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(headers)
+        writer.writerows([_defused(_text(value)) for value in row] for row in rows)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return str(value)
+
+
+def _defused(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) and not _PLAIN.fullmatch(text) else text
+
+
+def write_xlsx(path: Path, sheets: dict[str, Table]) -> None:
+    """Write one sheet per (headers, rows): bold, frozen header row; columns wide enough to read."""
+    if not sheets:
+        raise ValueError("no sheets to write")
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, (headers, rows) in sheets.items():
+        sheet = workbook.create_sheet(title=title)
+        for row_number, values in enumerate([headers, *rows], start=1):
+            for column_number, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row_number, column=column_number, value=_cell_value(value))
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text stays text: a value starting with '=' is not a formula
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for column_number, width in enumerate(_widths(headers, rows), start=1):
+            sheet.column_dimensions[get_column_letter(column_number)].width = width
+    workbook.save(path)
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()  # Excel has no time zones; keep the offset visible
+    return value
+
+
+def _widths(headers: list[str], rows: list[list[object]]) -> list[int]:
+    widths = [_display_width(header) for header in headers]
+    for row in rows:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _display_width(_text(value)))
+    return [min(width + 2, _MAX_WIDTH) for width in widths]
+
+
+def _display_width(text: str) -> int:
+    """Width in Latin characters: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

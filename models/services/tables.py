@@ -1,0 +1,233 @@
+"""Spreadsheets of the directory: reading CSV or XLSX into rows, and the vocabulary of their columns.
+
+The vocabulary (headers and values, English or Chinese) is shared by the import and the export,
+so that what is exported imports again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from openpyxl import load_workbook
+
+from models.areas import AreaLevel
+from models.people import Colour, Role, Status
+
+ImportKind = Literal["areas", "workers", "persons"]
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: the data field it fills (also its English header), its Chinese header, other aliases."""
+
+    field: str
+    zh: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def headers(self) -> tuple[str, ...]:
+        return (self.field, self.zh, *self.aliases)
+
+
+COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
+    "areas": (
+        Column("code", "编码", ("代码",), required=True),
+        Column("name", "名称", required=True),
+        Column("level", "级别", ("层级",), required=True),
+        Column("parent_code", "上级编码", ("parent",)),
+        Column("address", "地址"),
+    ),
+    "workers": (
+        Column("code", "工号", ("编码",), required=True),
+        Column("name", "姓名", required=True),
+        Column("role", "角色", required=True),
+        Column("area_code", "网格编码", ("area", "所属区域"), required=True),
+        Column("work_phone", "工作电话"),
+        Column("office_hours", "办公时间"),
+        Column("active", "在岗"),
+    ),
+    "persons": (
+        Column("code", "编号", required=True),
+        Column("name", "姓名", required=True),
+        Column("id_number", "身份证号"),
+        Column("phone", "联系电话", ("电话",)),
+        Column("address", "住址", ("地址",)),
+        Column("area_code", "网格编码", ("area",), required=True),
+        Column("status", "状态", required=True),
+        Column("colour", "风险等级", ("分类", "color"), required=True),
+        Column("registered_on", "报到日期"),
+        Column("agreement_signed_on", "协议签订日期"),
+        Column("programme_start", "开始日期"),
+        Column("programme_end", "结束日期"),
+        Column("release_date", "解除日期", ("出所日期",)),
+        Column("responsible_worker_code", "责任网格员", ("responsible_worker",)),
+    ),
+}
+
+LEVEL_ZH = {
+    AreaLevel.city: "市", AreaLevel.county: "县", AreaLevel.town: "镇",
+    AreaLevel.community: "社区", AreaLevel.grid: "网格",
+}  # fmt: skip
+ROLE_ZH = {
+    Role.grid_worker: "网格员", Role.cadre: "社区专干", Role.police: "社区民警", Role.medical: "医务工作者",
+    Role.psychologist: "心理咨询师", Role.disability_assistant: "助残员", Role.supervisor: "督导",
+    Role.admin: "管理员",
+}  # fmt: skip
+STATUS_ZH = {
+    Status.community_detox: "社区戒毒", Status.community_rehab: "社区康复",
+    Status.compulsory_isolation: "强制隔离戒毒", Status.released: "已解除",
+    Status.moved_out: "迁出", Status.deceased: "死亡",
+}  # fmt: skip
+COLOUR_ZH = {Colour.red: "红色", Colour.orange: "橙色", Colour.white: "白色", Colour.blue: "蓝色"}
+
+
+def _vocabulary(chinese: Mapping[E, str], synonyms: Mapping[str, E]) -> dict[str, E]:
+    """Every accepted spelling, casefolded → member: the English value, the Chinese name, the synonyms."""
+    words: dict[str, E] = {member.value: member for member in chinese}
+    words.update({name: member for member, name in chinese.items()})
+    words.update(synonyms)
+    return {word.casefold(): member for word, member in words.items()}
+
+
+LEVELS = _vocabulary(LEVEL_ZH, {"区": AreaLevel.county, "街道": AreaLevel.town, "乡": AreaLevel.town})
+ROLES = _vocabulary(
+    ROLE_ZH, {"专干": Role.cadre, "民警": Role.police, "综治办": Role.supervisor, "禁毒办": Role.supervisor}
+)
+STATUSES = _vocabulary(STATUS_ZH, {"解除": Status.released})
+COLOURS = _vocabulary(
+    COLOUR_ZH, {"红": Colour.red, "橙": Colour.orange, "白": Colour.white, "蓝": Colour.blue}
+)
+
+
+def normal_header(header: str) -> str:
+    """Headers compare ignoring case, a trailing '*' (a required mark), and spaces or dashes for '_'."""
+    return re.sub(r"[\s-]+", "_", header.strip().rstrip("*").strip()).casefold()
+
+
+def match_headers(
+    columns: Iterable[Column], headers: Iterable[str]
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """(field → header as written, unknown headers, repeated header → the header it repeats)."""
+    by_name = {normal_header(h): column.field for column in columns for h in column.headers()}
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    repeated: dict[str, str] = {}
+    for header in dict.fromkeys(headers):
+        name = by_name.get(normal_header(header))
+        if name is None:
+            unknown.append(header)
+        elif name in mapping:
+            repeated[header] = mapping[name]
+        else:
+            mapping[name] = header
+    return mapping, unknown, repeated
+
+
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 with or without BOM; GB18030 from Chinese Excel
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table: unknown type, unknown encoding, or repeated headers."""
+
+
+class Row(dict[str, str]):
+    """One data row keyed by header, remembering its spreadsheet row number (the header is row 1)."""
+
+    def __init__(self, number: int, values: Iterable[tuple[str, str]]) -> None:
+        super().__init__(values)
+        self.number = number
+
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """The data rows of a .csv or .xlsx file (first sheet), keyed by the header row; blank rows skipped.
+
+    Each row is a `Row`, so its spreadsheet row number survives the skipped blank rows.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(path)
+    elif suffix == ".xlsx":
+        records = _xlsx_records(path)
+    else:
+        raise TableError(f"unsupported file type '{suffix}' (use .csv or .xlsx)")
+    return _rows(records)
+
+
+def _csv_records(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    for encoding in CSV_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return [[cell.strip() for cell in record] for record in csv.reader(io.StringIO(text, newline=""))]
+    raise TableError("the CSV file is neither UTF-8 nor GB18030 text")
+
+
+def _xlsx_records(path: Path) -> list[list[str]]:
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        return [[render_cell(value) for value in record] for record in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def render_cell(value: object) -> str:
+    """A spreadsheet value as text: integers without '.0', dates as YYYY-MM-DD, None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _rows(records: Sequence[Sequence[str]]) -> list[dict[str, str]]:
+    numbered = iter(enumerate(records, start=1))
+    header: list[str] | None = None
+    for number, record in numbered:
+        if any(record):
+            header = _header(record, number)
+            break
+    if header is None:
+        return []
+    return list(_data_rows(header, numbered))
+
+
+def _header(record: Sequence[str], number: int) -> list[str]:
+    names = [name or f"(column {index})" for index, name in enumerate(record, start=1)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise TableError(f"row {number}: column {', '.join(repeated)} appears more than once")
+    return names
+
+
+def _data_rows(header: list[str], numbered: Iterator[tuple[int, Sequence[str]]]) -> Iterator[Row]:
+    unnamed = {name for name in header if name.startswith("(column ")}
+    for number, record in numbered:
+        if not any(record):
+            continue
+        cells = list(record[: len(header)]) + [""] * (len(header) - len(record))
+        extra = [cell for cell in record[len(header) :] if cell]
+        row = Row(number, ((name, cell) for name, cell in zip(header, cells, strict=True)))
+        if extra:
+            row[f"(column {len(header) + 1})"] = extra[0]
+        for name in unnamed:
+            if not row[name]:
+                del row[name]
+        yield row
