@@ -23,3 +23,4 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     # httpx logs every request URL, and a URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

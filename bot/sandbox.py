@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import mkdtemp
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,7 @@ async def start_sandbox(settings: Settings, *, persons: int = 200) -> Sandbox:
     settings = settings.model_copy(
         update={
             "database_url": f"sqlite:///{database}",
-            "bot_token": SANDBOX_TOKEN,
+            "bot_token": SecretStr(SANDBOX_TOKEN),
             "api_url": api.base_url,
             "secret_key": None,
         }

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.cli.common import console, errors, fail, runtime
 from models.audit import Actor
-from models.services import demo, exporting, importing
+from models.services import demo, exporting, importing, tables
 from models.services.directory import NotFound
 
 
@@ -48,7 +48,7 @@ def import_cmd(
 ) -> None:
     """Import areas, workers or persons from CSV or XLSX (Chinese or English headers)."""
     try:
-        rows = importing.read_table(file)
+        rows = tables.read_table(file)
     except ValueError as exc:
         raise fail(f"cannot read {file}: {exc}") from None
     with runtime() as rt, rt.db.unit_of_work() as session:

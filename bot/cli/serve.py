@@ -80,6 +80,7 @@ def sandbox_cmd(
 ) -> None:
     """Try the bot without Telegram: a local Bot API server, a synthetic city, a terminal chat."""
     settings = _settings()
+    configure_logging("WARNING")  # the chat is the output; framework chatter would bury it
 
     async def main() -> None:
         sandbox = await start_sandbox(settings, persons=persons)

@@ -41,7 +41,7 @@ async def test_worker_and_family_member_onboard_by_invite(db, db_url, keys, now,
             assert "my" in api.menu(11)
             await family.say(f"/start {family_code}")
             assert "家属" in family.last_text()
-            assert "contact" in api.menu(12) and "my" not in api.menu(12)
+            assert "whoami" in api.menu(12) and "my" not in api.menu(12)
             await family.say(f"/start {family_code}")  # the code works once
             assert "无效" in family.last_text()
         finally:

@@ -1,0 +1,54 @@
+"""Working days: weekends and public holidays off, swapped weekend working days (调休) on.
+
+Deadlines that fall on a rest day move to the next working day, and in China the rest days are
+not just Saturdays and Sundays: the State Council moves whole weekends around each holiday
+(a Sunday before National Day is a working day, a Wednesday after it is not). The `holidays`
+library carries that calendar, including the swapped working weekends (`weekend_workdays`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import holidays
+
+# A year has at most 366 days; a search that goes further means the calendar has no working days.
+_MAX_SEARCH = 366
+
+
+class WorkCalendar:
+    """A country's official working days, computed once per year and then answered from a set."""
+
+    def __init__(self, country: str = "CN") -> None:
+        self._country = country
+        self._days_off: dict[int, frozenset[date]] = {}
+
+    def is_working_day(self, day: date) -> bool:
+        """True on an ordinary weekday that is no holiday, and on a swapped working weekend day."""
+        return day not in self._off_in(day.year)
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after `day` (e.g. when to send the next digest)."""
+        return self.roll_forward(day + timedelta(days=1))
+
+    def roll_forward(self, day: date) -> date:
+        """`day` itself if it is a working day, else the first working day after it (a deadline)."""
+        candidate = day
+        for _ in range(_MAX_SEARCH):
+            if self.is_working_day(candidate):
+                return candidate
+            candidate += timedelta(days=1)
+        raise ValueError(f"no working day within {_MAX_SEARCH} days after {day.isoformat()}")
+
+    def _off_in(self, year: int) -> frozenset[date]:
+        # Asking the library day by day is slow and expands its internal state; one pass per year
+        # turns every later question into a set lookup.
+        cached = self._days_off.get(year)
+        if cached is None:
+            calendar = holidays.country_holidays(self._country, years=year)
+            first = date(year, 1, 1)
+            length = (date(year + 1, 1, 1) - first).days
+            days = (first + timedelta(days=n) for n in range(length))
+            cached = frozenset(d for d in days if not calendar.is_working_day(d))
+            self._days_off[year] = cached
+        return cached
