@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send
 from handlers.render import Renderer
+from models.access import Principal
 from models.services.identity import Identity
 
 P = ParamSpec("P")
@@ -29,6 +30,7 @@ class Ctx:
     now: datetime
     renderer: Renderer
     _session: Any
+    menu: Callable[[Principal], tuple[str, ...]] = lambda principal: ()
     actions: list[Action] = field(default_factory=list)
 
     def call(self, service: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:

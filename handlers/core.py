@@ -80,6 +80,7 @@ class Core:
             now=now,
             renderer=self.renderer,
             _session=session,
+            menu=self.router.menu,
         )
         self.router.dispatch(ctx)
         return ctx.actions

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.dialogs.engine import Engine
 from handlers.events import Button
-from handlers.menus import menu_for, set_menu
+from handlers.menus import set_menu
 from handlers.render import LOCALES
-from models.access import Principal
+from handlers.router import Router
+from models.access import Action, Principal
+from models.services.conversations import load_dialog
 from models.services.identity import code_attempt_blocked, record_code_attempt, resolve, set_locale
 from models.services.invites import Redeemed, redeem
 from models.services.profile import whoami
@@ -40,7 +43,7 @@ def cmd_start(ctx: Ctx, arg: str) -> None:
 
 
 def cmd_help(ctx: Ctx, _arg: str) -> None:
-    ctx.reply("help", who=ctx.identity.principal.value, commands=menu_for(ctx.identity.principal))
+    ctx.reply("help", who=ctx.identity.principal.value, commands=ctx.menu(ctx.identity.principal))
 
 
 def cmd_whoami(ctx: Ctx, _arg: str) -> None:
@@ -62,3 +65,17 @@ def on_lang(ctx: Ctx, payload: str) -> None:
     if ctx.incoming.message_id is not None:
         ctx.edit(ctx.incoming.message_id, "lang/changed")
     set_menu(ctx, ctx.identity.principal)
+
+
+def register(router: Router, engine: Engine) -> None:
+    """The commands every user has."""
+
+    def cmd_cancel(ctx: Ctx, _arg: str) -> None:
+        engine.cancel(ctx, ctx.call(load_dialog, ctx.chat_id))
+
+    router.command("/start", Action.onboard, cmd_start, menu=(Principal.unlinked,))
+    router.command("/whoami", Action.whoami, cmd_whoami)
+    router.command("/lang", Action.language, cmd_lang)
+    router.command("/help", Action.help, cmd_help)
+    router.command("/cancel", Action.cancel, cmd_cancel, menu=False)
+    router.button("lang", Action.language, on_lang)

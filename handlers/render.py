@@ -52,11 +52,22 @@ class Renderer:
         return template.render(view, **self._helpers(locale)).strip()
 
     def label(self, locale: str, key: str) -> str:
-        """A short text (button label, enum value) from templates/<locale>/labels.j2."""
+        """A short text (button label, enum value) from the `labels` of templates/<locale>/labels/*.j2."""
         if locale not in self._labels:
-            module = self.env.get_template(f"{locale}/labels.j2").module
-            self._labels[locale] = dict(module.labels)  # type: ignore[attr-defined]
+            self._labels[locale] = self._load_labels(locale)
         return self._labels[locale][key]
+
+    def _load_labels(self, locale: str) -> dict[str, str]:
+        """One labels file per feature, merged; a key defined twice is an error, not a silent override."""
+        merged: dict[str, str] = {}
+        names = self.env.list_templates(filter_func=lambda n: n.startswith(f"{locale}/labels/"))
+        for name in sorted(names):
+            labels = dict(self.env.get_template(name).module.labels)  # type: ignore[attr-defined]
+            clash = merged.keys() & labels.keys()
+            if clash:
+                raise ValueError(f"{name} repeats labels {sorted(clash)}")
+            merged.update(labels)
+        return merged
 
     def _helpers(self, locale: str) -> dict[str, Any]:
         babel_locale = "zh_Hans_CN" if locale == "zh_CN" else "en"

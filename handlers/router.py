@@ -19,6 +19,7 @@ Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or
 class Route:
     action: Action
     handler: Handler
+    menu: bool | tuple[Principal, ...] = True  # shown in the menu of every allowed role, of these, or none
 
 
 class Router:
@@ -30,8 +31,20 @@ class Router:
         self.buttons: dict[str, Route] = {}
         self.on_free_text: dict[Principal, Handler] = {}
 
-    def command(self, name: str, action: Action, handler: Handler) -> None:
-        self.commands[name] = Route(action, handler)
+    def command(
+        self, name: str, action: Action, handler: Handler, *, menu: bool | tuple[Principal, ...] = True
+    ) -> None:
+        assert name.startswith("/") and name not in self.commands, name
+        self.commands[name] = Route(action, handler, menu)
+
+    def menu(self, principal: Principal) -> tuple[str, ...]:
+        """The commands this role's menu shows, in registration order: only routed, allowed ones."""
+        return tuple(
+            name[1:]
+            for name, route in self.commands.items()
+            if scope_of(principal, route.action) is not None
+            and (route.menu is True or (isinstance(route.menu, tuple) and principal in route.menu))
+        )
 
     def button(self, prefix: str, action: Action, handler: Handler) -> None:
         assert prefix != DIALOG_PREFIX and ":" not in prefix

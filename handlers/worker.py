@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
+from handlers.dialogs.note import NOTE
+from handlers.router import Router
+from models.access import Action
 from models.services.caseload import caseload
 
 
@@ -13,8 +16,12 @@ def cmd_my(ctx: Ctx, arg: str) -> None:
     ctx.reply("worker/caseload", people=people, search=arg)
 
 
-def start_note(engine: Engine):  # type: ignore[no-untyped-def]
+def register(router: Router, engine: Engine) -> None:
+    """A worker's commands outside the report forms."""
+
     def cmd_note(ctx: Ctx, _arg: str) -> None:
         engine.start(ctx, "note", {})
 
-    return cmd_note
+    engine.add(NOTE)
+    router.command("/my", Action.view_caseload, cmd_my)
+    router.command("/note", Action.write_record, cmd_note)

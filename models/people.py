@@ -87,6 +87,7 @@ class Worker(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    reminder_time: Mapped[str | None] = mapped_column(String(5), doc="HH:MM local; None: the default")
 
 
 class Person(Base):

@@ -85,8 +85,14 @@ CONFIRM = "_confirm"
 class Engine:
     """Runs the dialogs it was given; the router hands it texts, photos and `d:` buttons."""
 
-    def __init__(self, dialogs: Sequence[Dialog]) -> None:
-        self.dialogs = {d.name: d for d in dialogs}
+    def __init__(self, dialogs: Sequence[Dialog] = ()) -> None:
+        self.dialogs: dict[str, Dialog] = {}
+        for dialog in dialogs:
+            self.add(dialog)
+
+    def add(self, dialog: Dialog) -> None:
+        assert dialog.name not in self.dialogs, dialog.name
+        self.dialogs[dialog.name] = dialog
 
     # -- starting, cancelling, expiring ---------------------------------------------------------
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.chat import ProcessedUpdate
+from models.services.sql import insert_ignore
 
 KEEP_UPDATE_IDS = timedelta(days=3)
 
@@ -20,17 +19,12 @@ def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *,
     On PostgreSQL a transaction-scoped advisory lock on the chat id serialises the chat's updates
     across every bot process; on SQLite the single writer already does.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": chat_id})
-        stmt = pg_insert(ProcessedUpdate)
-    else:
-        stmt = sqlite_insert(ProcessedUpdate)
-    claimed = session.execute(
-        stmt.values(bot_id=bot_id, update_id=update_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(ProcessedUpdate.update_id)
-    ).first()
+    values = {"bot_id": bot_id, "update_id": update_id, "received_at": now}
+    claimed = insert_ignore(
+        session, ProcessedUpdate, values, ["bot_id", "update_id"], ProcessedUpdate.update_id
+    )
     return claimed is not None
 
 

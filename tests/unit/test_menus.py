@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.menus import menu_for
 from handlers.setup import build_router
 from models.access import Principal, scope_of
 
@@ -12,7 +11,13 @@ from models.access import Principal, scope_of
 @pytest.mark.parametrize("principal", list(Principal))
 def test_every_menu_command_is_routed_and_allowed(principal):
     router = build_router()
-    for name in menu_for(principal):
-        route = router.commands.get(f"/{name}")
-        assert route is not None, f"/{name} is in the {principal} menu but has no handler"
-        assert scope_of(principal, route.action) is not None, f"{principal} may not use /{name}"
+    menu = router.menu(principal)
+    assert "help" in menu
+    for name in menu:
+        assert scope_of(principal, router.commands[f"/{name}"].action) is not None
+
+
+def test_family_and_unlinked_menus_hold_no_worker_commands():
+    router = build_router()
+    for principal in (Principal.family, Principal.unlinked):
+        assert not {"my", "note"} & set(router.menu(principal))
