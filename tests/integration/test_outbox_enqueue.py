@@ -9,8 +9,12 @@ from models.services.outbox import enqueue, send_payload
 
 
 def test_the_same_key_is_queued_once(db, now):
-    first = db.call(enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now)
-    again = db.call(enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now)
+    first = db.call(
+        enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now
+    )
+    again = db.call(
+        enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now
+    )
     assert first is not None and again is None
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
