@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -17,6 +18,8 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import Clock, SystemClock
 from models.crypto import KeyRing
+from models.policy import Policy
+from models.schedule import DEFAULT_RULES, RuleSet
 
 log = structlog.get_logger("gridcare.app")
 
@@ -34,8 +37,20 @@ class Runtime:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.timezone)
 
+    @cached_property
+    def policy(self) -> Policy:
+        return policy_from(self.settings)
+
     def close(self) -> None:
         self.db.dispose()
+
+
+def policy_from(settings: Settings) -> Policy:
+    """The domain's configurable numbers: time zone, and a locality's rules file over the defaults."""
+    rules = DEFAULT_RULES
+    if settings.rules_file is not None:
+        rules = rules.replaced_by(RuleSet.from_toml(settings.rules_file.read_text(encoding="utf-8")))
+    return Policy(tz=ZoneInfo(settings.timezone), rules=rules)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -84,7 +99,13 @@ class GridcareBot:
 def build_bot(runtime: Runtime, transport: TransportBase) -> GridcareBot:
     """Wire the core to a transport."""
     renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
-    core = Core(router=build_router(), renderer=renderer, clock=runtime.clock, run_unit=runtime.db.run)
+    core = Core(
+        router=build_router(),
+        renderer=renderer,
+        clock=runtime.clock,
+        run_unit=runtime.db.run,
+        policy=runtime.policy,
+    )
     app = GridcareBot(runtime=runtime, core=core, transport=transport)
     transport.on_incoming(app.on_incoming)
     return app

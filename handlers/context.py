@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send
 from handlers.render import Renderer
 from models.access import Principal
+from models.policy import Policy
 from models.services.identity import Identity
 
 P = ParamSpec("P")
@@ -30,12 +31,18 @@ class Ctx:
     now: datetime
     renderer: Renderer
     _session: Any
+    policy: Policy = field(default_factory=Policy)
     menu: Callable[[Principal], tuple[str, ...]] = lambda principal: ()
     actions: list[Action] = field(default_factory=list)
 
     def call(self, service: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a service in this update's unit of work."""
         return service(self._session, *args, **kwargs)
+
+    @property
+    def today(self) -> date:
+        """The local date of this update (the configured time zone)."""
+        return self.policy.local_date(self.now)
 
     @property
     def chat_id(self) -> int:

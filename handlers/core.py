@@ -14,6 +14,7 @@ from handlers.events import Action, Incoming, Send
 from handlers.render import Renderer
 from handlers.router import Router
 from models.clock import Clock
+from models.policy import Policy
 from models.services.identity import chat_settings, resolve
 from models.services.updates import begin_update
 
@@ -47,8 +48,17 @@ class ChatLocks:
 class Core:
     """Handles neutral updates. Knows no framework; reaches the database only through `run_unit`."""
 
-    def __init__(self, *, router: Router, renderer: Renderer, clock: Clock, run_unit: RunUnit) -> None:
+    def __init__(
+        self,
+        *,
+        router: Router,
+        renderer: Renderer,
+        clock: Clock,
+        run_unit: RunUnit,
+        policy: Policy | None = None,
+    ) -> None:
         self.router = router
+        self.policy = policy or Policy(tz=renderer.tz)
         self.renderer = renderer
         self.clock = clock
         self.run_unit = run_unit
@@ -81,6 +91,7 @@ class Core:
             renderer=self.renderer,
             _session=session,
             menu=self.router.menu,
+            policy=self.policy,
         )
         self.router.dispatch(ctx)
         return ctx.actions
