@@ -57,6 +57,14 @@ class Action(StrEnum):
     family_tip = "family_tip"
     reply_family = "reply_family"
     acknowledge_alert = "acknowledge_alert"
+    view_today = "view_today"  # /today: what is due across my caseload
+    settings = "settings"  # /settings: my reminder time
+    delegate = "delegate"  # /delegate: hand my caseload to a colleague while on leave
+    pause_person = "pause_person"  # pause a person's obligations (hospital, detention, away)
+    view_inbox = "view_inbox"  # /inbox: family threads waiting for an answer
+    family_stop = "family_stop"  # /stop: a family member unlinks
+    view_performance = "view_performance"  # /workers: per-worker figures
+    reveal_tipster = "reveal_tipster"  # the audited administrator command only
 
 
 STAFF = (
@@ -101,6 +109,14 @@ MATRIX: dict[Action, dict[Principal, Scope]] = {
     Action.family_tip: {Principal.family: Scope.linked},
     Action.reply_family: _grant(STAFF, Scope.caseload),
     Action.acknowledge_alert: _grant(STAFF, Scope.caseload) | {Principal.supervisor: Scope.jurisdiction},
+    Action.view_today: _grant(STAFF, Scope.caseload),
+    Action.settings: _grant(STAFF, Scope.own) | _grant((Principal.supervisor, Principal.admin), Scope.own),
+    Action.delegate: _grant((Principal.grid_worker, Principal.cadre), Scope.own),
+    Action.pause_person: _grant((Principal.grid_worker, Principal.cadre, Principal.police), Scope.caseload),
+    Action.view_inbox: _grant(STAFF, Scope.caseload),
+    Action.family_stop: {Principal.family: Scope.own},
+    Action.view_performance: {Principal.supervisor: Scope.jurisdiction, Principal.admin: Scope.jurisdiction},
+    Action.reveal_tipster: {Principal.admin: Scope.jurisdiction},
 }
 
 

@@ -79,6 +79,7 @@ class LocalBotApi(Controls):
         self.port = self._runner.addresses[0][1]
         self.base_url = f"http://{self.host}:{self.port}"
         self._closing = False
+        self.webhooks = WebhookDelivery(self.world, self.webhooks.attempts, self.webhooks.retry_delay)
         log.info("local Bot API listening on %s", self.base_url)
         return self.base_url
 

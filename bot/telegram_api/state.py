@@ -32,8 +32,10 @@ class Signal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
+            # asyncio.timeout, unlike wait_for on 3.11, never swallows a cancellation that races a wake-up.
             try:
-                await asyncio.wait_for(self._event.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._event.wait()
             except TimeoutError:
                 return predicate()
         return True

@@ -33,6 +33,7 @@ _TAG_ENTITY = {
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _START_TAG = re.compile(r"<([a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
+_TAG_NAME = re.compile(r"<([a-zA-Z0-9-]*)")
 _END_TAG = re.compile(r"</([a-zA-Z0-9-]*)\s*>")
 _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
 _HTML_ENTITY = re.compile(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));")
@@ -75,9 +76,20 @@ def _decode_entity(source: str, index: int) -> tuple[str, int]:
     return chr(code), match.end()
 
 
+def _unescape(value: str) -> str:
+    out, index = [], 0
+    while index < len(value):
+        if value[index] == "&":
+            char, index = _decode_entity(value, index)
+        else:
+            char, index = value[index], index + 1
+        out.append(char)
+    return "".join(out)
+
+
 def _attributes(raw: str) -> dict[str, str]:
     return {
-        m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "")
+        m.group(1).lower(): _unescape(next((g for g in m.groups()[1:] if g is not None), ""))
         for m in _ATTRIBUTE.finditer(raw)
     }
 
@@ -93,9 +105,8 @@ def _entity_for(tag: str, attributes: dict[str, str], offset: int, length: int) 
         entity["custom_emoji_id"] = attributes.get("emoji-id", "")
     elif kind == "blockquote" and "expandable" in attributes:
         entity["type"] = "expandable_blockquote"
-    elif kind == "code" and attributes.get("class", "").startswith("language-"):
-        entity["type"] = "pre"
-        entity["language"] = attributes["class"].removeprefix("language-")
+    elif kind == "pre" and attributes.get("language"):
+        entity["language"] = attributes["language"]
     return entity if length > 0 else None
 
 
@@ -129,10 +140,10 @@ def parse_html(source: str) -> FormattedText:
 def _open_tag(source: str, index: int) -> tuple[str, dict[str, str], int]:
     match = _START_TAG.match(source, index)
     if match is None:
-        if ">" not in source[index:]:
-            raise _parse_error(f"Unclosed start tag at byte offset {_byte_offset(source, index)}")
-        name = re.match(r"<([a-zA-Z0-9-]*)", source[index:])
+        name = _TAG_NAME.match(source, index)
         tag = name.group(1) if name else ""
+        if tag and ">" not in source[index:]:
+            raise _parse_error(f"Unclosed start tag at byte offset {_byte_offset(source, index)}")
         raise _parse_error(f'Unsupported start tag "{tag}" at byte offset {_byte_offset(source, index)}')
     tag = match.group(1).lower()
     attributes = _attributes(match.group(2))
@@ -164,6 +175,11 @@ def _close_tag(
         raise _parse_error(
             f'Unmatched end tag at byte offset {offset}, expected "</{tag}>", found "</{found}>"'
         )
+    css_class = attributes.get("class", "")
+    if tag == "code" and stack and stack[-1][0] == "pre" and css_class.startswith("language-"):
+        # <pre><code class="language-x">...</code></pre> is a single pre entity with a language.
+        stack[-1][1]["language"] = css_class.removeprefix("language-")
+        return match.end()
     entity = _entity_for(tag, attributes, start16, end16 - start16)
     if entity is not None:
         entities.append(entity)

@@ -23,16 +23,18 @@ class WebhookDelivery:
     retry_delay: float = 0.05
     request_timeout: float = 10.0
     _session: aiohttp.ClientSession | None = None
+    _closed: bool = False
     _tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
     def ensure(self, bot: BotState) -> None:
         """Start the delivery task of a bot whose webhook is set (no-op if running)."""
         task = self._tasks.get(bot.id)
-        if bot.webhook is not None and (task is None or task.done()):
+        if bot.webhook is not None and not self._closed and (task is None or task.done()):
             self._tasks[bot.id] = asyncio.get_running_loop().create_task(self._run(bot))
 
     async def close(self) -> None:
         """Stop every delivery task and the HTTP client."""
+        self._closed = True
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -42,9 +44,11 @@ class WebhookDelivery:
             self._session = None
 
     async def _run(self, bot: BotState) -> None:
-        while bot.webhook is not None:
+        while bot.webhook is not None and not self._closed:
             if not bot.pending:
-                await self.world.changed.wait_until(lambda: bool(bot.pending) or bot.webhook is None, 3600)
+                await self.world.changed.wait_until(
+                    lambda: bool(bot.pending) or bot.webhook is None or self._closed, 3600
+                )
                 continue
             update = bot.pending[0]
             delivered = await self._deliver(bot, update)

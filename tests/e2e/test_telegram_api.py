@@ -35,6 +35,7 @@ from aiohttp import web
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.telegram_api import Fault, FloodLimits, LocalBotApi
+from bot.telegram_api.state import Webhook
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -311,6 +312,15 @@ async def test_blocked_chat_is_forbidden(api: LocalBotApi, aiobot: Bot, ptbbot: 
     assert update.my_chat_member is not None and update.my_chat_member.new_chat_member.status == "kicked"
 
 
+async def test_html_entities_are_reported_in_utf16_offsets(aiobot: Bot) -> None:
+    sent = await aiobot.send_message(
+        CHAT, '😀 <a href="https://x.cn/?a=1&amp;b=2">链接</a> &lt;3', parse_mode="HTML"
+    )
+    assert sent.text == "😀 链接 <3"
+    [link] = sent.entities or []
+    assert (link.type, link.offset, link.length, link.url) == ("text_link", 3, 2, "https://x.cn/?a=1&b=2")
+
+
 # -- fault injection ----------------------------------------------------------------------------
 
 
@@ -573,6 +583,20 @@ async def test_ptb_application_handles_a_command_and_a_press(api: LocalBotApi) -
         await application.stop()
         await application.shutdown()
     assert api.calls_to("deleteWebhook")
+
+
+async def test_stop_ends_parked_polls_and_webhook_delivery_at_once() -> None:
+    server = LocalBotApi(tokens=[TOKEN, "777:other"])
+    await server.start()
+    bot = aiogram_bot(server.base_url)
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await wait_for_poller(server)
+    server.world.bots[777].webhook = Webhook("http://127.0.0.1:9/unused")
+    server.webhooks.ensure(server.world.bots[777])
+    await asyncio.sleep(0)
+    await asyncio.wait_for(server.stop(), 3)
+    assert await asyncio.wait_for(poll, 3) == []
+    await bot.session.close()
 
 
 # -- the control API over HTTP ------------------------------------------------------------------
