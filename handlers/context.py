@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -11,38 +11,84 @@ from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyb
 from handlers.render import Renderer
 from models.access import Principal
 from models.policy import Policy
-from models.services.identity import Identity
+from models.services.identity import Identity, chat_locale
+from models.services.outbox import enqueue, send_payload
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@dataclass
-class Ctx:
-    """One update being handled, inside its one unit of work.
+LabelledButtons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, button data)
 
-    Handlers reach the database only through `call(service, ...)`, which hands the service the
-    unit of work's session: the handler itself never sees it.
+
+@dataclass
+class Work:
+    """One unit of work of the bot: the clock, the policy, templates, and the door to the services.
+
+    Both a user's update (Ctx) and a scheduled job (JobCtx) are one; handlers reach the database
+    only through `call(service, ...)`, which hands the service the unit of work's session.
     """
 
-    incoming: Incoming
-    identity: Identity
-    locale: str
     now: datetime
     renderer: Renderer
     _session: Any
-    policy: Policy = field(default_factory=Policy)
-    menu: Callable[[Principal], tuple[str, ...]] = lambda principal: ()
-    actions: list[Action] = field(default_factory=list)
+    policy: Policy
 
     def call(self, service: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a service in this update's unit of work."""
+        """Run a service in this unit of work."""
         return service(self._session, *args, **kwargs)
 
     @property
     def today(self) -> date:
-        """The local date of this update (the configured time zone)."""
+        """The local date (the configured time zone)."""
         return self.policy.local_date(self.now)
+
+    def notify(
+        self,
+        chat_id: int,
+        template: str,
+        *,
+        purpose: str,
+        dedupe_key: str,
+        buttons: LabelledButtons = (),
+        urgent: bool = False,
+        available_at: datetime | None = None,
+        **view: Any,
+    ) -> int | None:
+        """Queue a message to someone else (or for later), rendered in the recipient's language.
+
+        It goes through the outbox in this unit of work: sent only if the change commits, once
+        per `dedupe_key`. Returns the outbox id, or None if that key was queued before.
+        """
+        locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
+        text = self.renderer.render(locale, template, **view)
+        rows = [[(self.renderer.label(locale, key), data) for key, data in row] for row in buttons]
+        return self.call(
+            enqueue,
+            chat_id=chat_id,
+            purpose=purpose,
+            dedupe_key=dedupe_key,
+            payload=send_payload(text, rows),
+            now=self.now,
+            available_at=available_at,
+            urgent=urgent,
+        )
+
+
+@dataclass
+class JobCtx(Work):
+    """A scheduled job's unit of work: no caller, no chat; it speaks through `notify`."""
+
+
+@dataclass
+class Ctx(Work):
+    """One update being handled, inside its one unit of work."""
+
+    incoming: Incoming = field(kw_only=True)
+    identity: Identity = field(kw_only=True)
+    locale: str = field(kw_only=True)
+    menu: Callable[[Principal], tuple[str, ...]] = field(default=lambda principal: (), kw_only=True)
+    actions: list[Action] = field(default_factory=list, kw_only=True)
 
     @property
     def chat_id(self) -> int:

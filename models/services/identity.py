@@ -86,6 +86,17 @@ def chat_settings(session: Session, chat_id: int, *, now: datetime) -> Chat:
     return chat
 
 
+def chat_locale(session: Session, chat_id: int) -> str | None:
+    """The language a chat chose (/lang), else its linked record's preference, else None."""
+    chosen = session.scalar(select(Chat.locale).where(Chat.chat_id == chat_id))
+    if chosen:
+        return chosen
+    worker_locale = session.scalar(select(Worker.locale).where(Worker.telegram_user_id == chat_id))
+    if worker_locale:
+        return worker_locale
+    return session.scalar(select(FamilyMember.locale).where(FamilyMember.telegram_user_id == chat_id))
+
+
 def set_locale(session: Session, chat_id: int, locale: str, *, now: datetime) -> None:
     chat_settings(session, chat_id, now=now).locale = locale
 

@@ -29,3 +29,25 @@ def test_a_rolled_back_change_queues_nothing(db, now):
         pass
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_notify_renders_in_the_recipients_language_once_per_key(db, now):
+    from zoneinfo import ZoneInfo
+
+    from handlers.context import JobCtx
+    from handlers.render import Renderer
+    from models.policy import Policy
+    from models.services.identity import set_locale
+
+    db.call(set_locale, 77, "en", now=now)
+    with db.unit_of_work() as session:
+        job = JobCtx(now=now, renderer=Renderer(ZoneInfo("Asia/Shanghai")), _session=session, policy=Policy())
+        assert job.notify(77, "lang/changed", purpose="notice", dedupe_key="n1", buttons=[[("back", "x:1")]])
+        assert job.notify(88, "lang/changed", purpose="notice", dedupe_key="n2") is not None
+        assert job.notify(77, "lang/changed", purpose="notice", dedupe_key="n1") is None
+    with db.unit_of_work() as s:
+        payloads = {row.chat_id: row.payload for row in s.scalars(select(OutboxMessage))}
+    assert payloads[77]["text"] == "Language set to English." and payloads[77]["buttons"] == [
+        [["« Back", "x:1"]]
+    ]
+    assert payloads[88]["text"] == "已切换为中文。"
