@@ -105,6 +105,7 @@ def build_bot(runtime: Runtime, transport: TransportBase) -> GridcareBot:
         clock=runtime.clock,
         run_unit=runtime.db.run,
         policy=runtime.policy,
+        keys=runtime.keys,
     )
     app = GridcareBot(runtime=runtime, core=core, transport=transport)
     transport.on_incoming(app.on_incoming)

@@ -10,6 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send
 from handlers.render import Renderer
 from models.access import Principal
+from models.crypto import KeyRing
 from models.policy import Policy
 from models.services.identity import Identity, chat_locale
 from models.services.outbox import enqueue, send_payload
@@ -33,6 +34,7 @@ class Work:
     renderer: Renderer
     _session: Any
     policy: Policy
+    keys: KeyRing | None = field(default=None, kw_only=True)  # to seal/open sensitive fields
 
     def call(self, service: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a service in this unit of work."""

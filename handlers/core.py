@@ -14,6 +14,7 @@ from handlers.events import Action, Incoming, Send
 from handlers.render import Renderer
 from handlers.router import Router
 from models.clock import Clock
+from models.crypto import KeyRing
 from models.policy import Policy
 from models.services.identity import chat_settings, resolve
 from models.services.updates import begin_update
@@ -56,8 +57,10 @@ class Core:
         clock: Clock,
         run_unit: RunUnit,
         policy: Policy | None = None,
+        keys: KeyRing | None = None,
     ) -> None:
         self.router = router
+        self.keys = keys
         self.policy = policy or Policy(tz=renderer.tz)
         self.renderer = renderer
         self.clock = clock
@@ -92,6 +95,7 @@ class Core:
             _session=session,
             menu=self.router.menu,
             policy=self.policy,
+            keys=self.keys,
         )
         self.router.dispatch(ctx)
         return ctx.actions

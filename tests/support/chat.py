@@ -12,6 +12,8 @@ from handlers.events import Action, AnswerCallback, Edit, Incoming, InKind, Send
 from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import FrozenClock
+from models.crypto import KeyRing
+from tests.factories import TEST_KEYS
 
 BOT_ID = 4242
 _update_ids = count(1000)
@@ -19,7 +21,9 @@ _update_ids = count(1000)
 
 def build_core(db: Database, clock: FrozenClock) -> Core:
     renderer = Renderer(ZoneInfo("Asia/Shanghai"))
-    return Core(router=build_router(), renderer=renderer, clock=clock, run_unit=db.run)
+    return Core(
+        router=build_router(), renderer=renderer, clock=clock, run_unit=db.run, keys=KeyRing.parse(TEST_KEYS)
+    )
 
 
 @dataclass
