@@ -214,8 +214,8 @@ class Controls:
                 ("chat_member", chat_id, user),
                 ("chat", chat_id, None),
                 ("all_group_chats", None, None),
+                ("default", None, None),
             ]
-            scopes.append(("default", None, None))
         for kind, scope_chat, scope_user in scopes:
             for language in dict.fromkeys((language_code, "")):
                 found = commands.get((kind, scope_chat, scope_user, language))

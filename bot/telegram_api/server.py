@@ -14,9 +14,9 @@ Flood control is on by default (30 sends/s per bot, 1/s per private chat with a 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,15 +50,15 @@ class LocalBotApi(Controls):
         tokens: Iterable[str] = (),
         *,
         flood_limits: FloodLimits | None = FloodLimits(),
-        clock: Callable[[], float] | None = None,
-        now: Callable[[], float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_attempts: int = 3,
         webhook_retry_delay: float = 0.05,
     ) -> None:
-        clocks = {key: value for key, value in (("clock", clock), ("now", now)) if value is not None}
-        super().__init__(tokens, flood_limits=flood_limits, **clocks)
+        """clock drives the flood limits (a test may pass a fake one); now gives message dates."""
+        super().__init__(tokens, flood_limits=flood_limits, clock=clock, now=now)
         self.host = host
         self.port = port
         self.webhooks = WebhookDelivery(self.world, webhook_attempts, webhook_retry_delay)
@@ -79,7 +79,7 @@ class LocalBotApi(Controls):
         self.port = self._runner.addresses[0][1]
         self.base_url = f"http://{self.host}:{self.port}"
         self._closing = False
-        self.webhooks = WebhookDelivery(self.world, self.webhooks.attempts, self.webhooks.retry_delay)
+        self.webhooks.reopen()
         log.info("local Bot API listening on %s", self.base_url)
         return self.base_url
 
@@ -143,8 +143,6 @@ class LocalBotApi(Controls):
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
         result = handler(self.world, bot, params)
-        if inspect.isawaitable(result):
-            result = await result
         if method == "setwebhook":
             self.webhooks.ensure(bot)
         return result

@@ -32,6 +32,10 @@ class WebhookDelivery:
         if bot.webhook is not None and not self._closed and (task is None or task.done()):
             self._tasks[bot.id] = asyncio.get_running_loop().create_task(self._run(bot))
 
+    def reopen(self) -> None:
+        """Allow delivery again after close() (a server started anew)."""
+        self._closed = False
+
     async def close(self) -> None:
         """Stop every delivery task and the HTTP client."""
         self._closed = True

@@ -72,9 +72,27 @@ def ptb_keyboard(*pairs: tuple[str, str]) -> telegram.InlineKeyboardMarkup:
     )
 
 
+class FrozenClock:
+    """The flood-control clock, moved by the test instead of by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-async def api() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi(tokens=[TOKEN]) as server:
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+async def api(clock: FrozenClock) -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi(tokens=[TOKEN], clock=clock) as server:
         yield server
 
 
@@ -270,11 +288,26 @@ async def test_a_burst_to_one_chat_gets_429_with_retry_after(
     assert (api.count_429, api.flood_429, len(api.transcript(CHAT))) == (2, 2, 3)
 
 
-async def test_more_than_30_sends_a_second_in_total_get_429(api: LocalBotApi, aiobot: Bot) -> None:
+async def test_the_chat_allowance_refills_at_one_message_a_second(
+    api: LocalBotApi, aiobot: Bot, clock: FrozenClock
+) -> None:
+    for n in range(3):
+        await aiobot.send_message(CHAT, f"burst {n}")
+    clock.advance(1.0)
+    await aiobot.send_message(CHAT, "one more after a second")
+    with pytest.raises(TelegramRetryAfter):
+        await aiobot.send_message(CHAT, "but not two")
+
+
+async def test_more_than_30_sends_a_second_in_total_get_429(
+    api: LocalBotApi, aiobot: Bot, clock: FrozenClock
+) -> None:
     for chat in range(1000, 1030):
         await aiobot.send_message(chat, "broadcast")
     with pytest.raises(TelegramRetryAfter):
         await aiobot.send_message(1030, "broadcast")
+    clock.advance(1.0)
+    await aiobot.send_message(1030, "broadcast")
 
 
 async def test_flood_limits_can_be_switched_off() -> None:
@@ -293,8 +326,8 @@ async def test_flood_limits_can_be_switched_off_at_run_time(api: LocalBotApi, ai
     assert api.count_429 == 0
 
 
-async def test_flood_burst_is_a_constructor_parameter() -> None:
-    async with LocalBotApi(tokens=[TOKEN], flood_limits=FloodLimits(per_chat_burst=1)) as server:
+async def test_flood_burst_is_a_constructor_parameter(clock: FrozenClock) -> None:
+    async with LocalBotApi(tokens=[TOKEN], flood_limits=FloodLimits(per_chat_burst=1), clock=clock) as server:
         bot = aiogram_bot(server.base_url)
         await bot.send_message(CHAT, "first")
         with pytest.raises(TelegramRetryAfter):
