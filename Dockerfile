@@ -10,6 +10,7 @@ COPY handlers handlers
 COPY models models
 COPY migrations migrations
 COPY templates templates
+COPY fonts fonts
 RUN pip install --no-cache-dir -e .
 USER nobody
 ENV GRIDCARE_MODE=production GRIDCARE_WEBHOOK_LISTEN=0.0.0.0:8080

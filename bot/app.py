@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -11,6 +12,9 @@ import structlog
 
 from bot.config import Settings, Transport
 from bot.db import Database
+from bot.jobs import JOBS, Job
+from bot.outbox import Sender, SenderSettings
+from bot.scheduler import Scheduler
 from bot.transports.base import Transport as TransportBase
 from handlers.core import Core
 from handlers.events import Incoming
@@ -76,28 +80,72 @@ def make_transport(settings: Settings, *, polling_timeout: int = 10) -> Transpor
 
 @dataclass
 class GridcareBot:
-    """The running bot: the neutral core, carried by one transport."""
+    """The running bot: the neutral core, carried by one transport; in the background the sender
+    (drains the outbox) and the scheduler (runs the jobs), started with polling or the webhook
+    server by `start_background()` and stopped by `close()`."""
 
     runtime: Runtime
     core: Core
     transport: TransportBase
+    sender: Sender | None = None
+    scheduler: Scheduler | None = None
+    _background: bool = field(default=False, init=False)
 
     async def on_incoming(self, incoming: Incoming) -> None:
         actions = await self.core.handle(incoming)
         await self.transport.perform(actions)
+        if self.sender is not None:
+            self.sender.wake()  # the update may have queued messages to others: send them now
+
+    async def start_background(self) -> None:
+        """Start the sender and the scheduler, once: `run_polling` does; a webhook server must call it."""
+        if self._background:
+            return
+        self._background = True
+        if self.sender is not None:
+            await self.sender.start()
+        if self.scheduler is not None:
+            await self.scheduler.start()
+
+    async def stop_background(self) -> None:
+        """Stop the scheduler, then the sender (rows not yet sent go back to the queue)."""
+        if not self._background:
+            return
+        self._background = False
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.sender is not None:
+            await self.sender.stop()
 
     async def run_polling(self) -> None:
         log.info("polling", transport=self.transport.name)
-        await self.transport.start_polling()
+        await self.start_background()
+        try:
+            await self.transport.start_polling()
+        finally:
+            await self.stop_background()
 
     async def close(self) -> None:
+        await self.stop_background()
         await self.transport.stop()
         await self.transport.close()
         await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
 
 
-def build_bot(runtime: Runtime, transport: TransportBase) -> GridcareBot:
-    """Wire the core to a transport."""
+def build_bot(
+    runtime: Runtime,
+    transport: TransportBase,
+    *,
+    background: bool = True,
+    jobs: Sequence[Job] = JOBS,
+    sender_settings: SenderSettings | None = None,
+    tick_seconds: float = 20.0,
+) -> GridcareBot:
+    """Wire the core to a transport, with the sender and the scheduler unless `background=False`.
+
+    Everything runs on `runtime.clock`, so a test with a FrozenClock controls due times, quiet
+    hours and job run keys; `jobs` replaces the scheduled jobs (e.g. none, or one under test).
+    """
     renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
     core = Core(
         router=build_router(),
@@ -108,5 +156,18 @@ def build_bot(runtime: Runtime, transport: TransportBase) -> GridcareBot:
         keys=runtime.keys,
     )
     app = GridcareBot(runtime=runtime, core=core, transport=transport)
+    if background:
+        app.sender = Sender(
+            runtime.db, transport, clock=runtime.clock, policy=runtime.policy, settings=sender_settings
+        )
+        app.scheduler = Scheduler(
+            runtime.db,
+            clock=runtime.clock,
+            policy=runtime.policy,
+            renderer=renderer,
+            keys=runtime.keys,
+            jobs=jobs,
+            tick_seconds=tick_seconds,
+        )
     transport.on_incoming(app.on_incoming)
     return app

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     )
     rules_file: Path | None = None
     log_level: str = "INFO"
+    send_per_second: int = Field(default=30, description="outbox: messages per second, all chats together")
+    send_chat_interval: float = Field(default=1.0, description="outbox: seconds between messages to one chat")
+    send_max_attempts: int = Field(default=8, description="outbox: failed sends before a message is dead")
+    scheduler_tick_seconds: float = Field(default=20.0, description="how often scheduled jobs are checked")
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
     webhook_secret: SecretStr | None = Field(
         default=None, description="X-Telegram-Bot-Api-Secret-Token value"

@@ -85,6 +85,7 @@ class Core:
             return []
         identity = resolve(session, incoming.user_id)
         chat = chat_settings(session, incoming.chat_id, now=now)
+        chat.unreachable = False  # whoever writes has (un)blocked us: they can be reached again
         locale = self.renderer.locale_of(chat.locale, identity.locale, incoming.language_code)
         ctx = Ctx(
             incoming=incoming,

@@ -1,10 +1,150 @@
-"""(being written)"""
+"""The family channel (家属), family side: the worker's card, relayed messages, urgent alert, tip, leaving.
+
+A family member gets exactly what the families' letter asks for, and nothing more: every other
+command and button is refused by the access matrix before it reaches a handler. The worker side
+(invites, threads, replies, acknowledgments, /inbox) is in handlers.family_staff.
+"""
 
 from __future__ import annotations
 
+from handlers import family_staff
+from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
+from handlers.events import Button, SendContact
+from handlers.family_forms import FORMS
+from handlers.menus import set_menu
 from handlers.router import Router
+from models.access import Action, Principal
+from models.services.family import contact_card, leave_channel
+from models.services.family_relay import RelayStatus, relay_from_family
+
+URGENT_BUTTON = "fu"
+TEXT_MAX = 2000
+
+
+def urgent_row(ctx: Ctx) -> tuple[Button, ...]:
+    """The always-present urgent button under a family member's messages."""
+    return (ctx.button("fam_urgent", f"{URGENT_BUTTON}:"),)
+
+
+def cmd_contact(ctx: Ctx, _arg: str) -> None:
+    """/contact: the worker's card as a message, and as a Telegram contact to save."""
+    card = ctx.call(contact_card, ctx.identity, now=ctx.now, today=ctx.today)
+    if card is None:
+        ctx.reply("family/no_worker", (urgent_row(ctx),))
+        return
+    ctx.reply("family/contact", (urgent_row(ctx),), card=card)
+    if card.work_phone:
+        ctx.send(SendContact(ctx.chat_id, card.work_phone, card.name))
+
+
+def on_family_message(ctx: Ctx, text: str) -> None:
+    """Free text, a photo or a voice message: relayed to the worker (held when over the hourly limit)."""
+    incoming = ctx.incoming
+    if incoming.photo_file_id:
+        kind, file_id = "photo", incoming.photo_file_id
+    elif incoming.voice_file_id:
+        kind, file_id = "voice", incoming.voice_file_id
+    else:
+        kind, file_id = "text", None
+    cleaned = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()[:TEXT_MAX] or None
+    if kind == "text" and cleaned is None:
+        ctx.reply("errors/unsupported")
+        return
+    relayed = ctx.call(
+        relay_from_family,
+        ctx.identity,
+        kind=kind,
+        text=cleaned,
+        file_id=file_id,
+        now=ctx.now,
+        policy=ctx.policy,
+    )
+    if relayed.status is RelayStatus.held:
+        ctx.reply("family/held", limit=ctx.policy.family_messages_per_hour)
+        return
+    if relayed.status is RelayStatus.relayed and relayed.worker_chat_id is not None:
+        buttons = [
+            [("fam_reply", f"fr:{relayed.message_id}")],
+            [("fam_thread", f"ft:{ctx.identity.person_id}")],
+        ]
+        if kind == "photo":
+            buttons[0].append(("fam_view_photo", f"fm:{relayed.message_id}"))
+        ctx.notify(
+            relayed.worker_chat_id,
+            "family/relay",
+            purpose="family_relay",
+            dedupe_key=f"family_msg:{relayed.message_id}",
+            buttons=buttons,
+            available_at=relayed.available_at,
+            person_name=relayed.person_name,
+            relation=relayed.relation,
+            kind=kind,
+            text=cleaned,
+            at=ctx.now,
+        )
+    ctx.reply(
+        "family/relayed",
+        (urgent_row(ctx),),
+        status=str(relayed.status),
+        later=relayed.available_at,
+    )
+
+
+def cmd_urgent_factory(engine: Engine):  # type: ignore[no-untyped-def]
+    def start_urgent(ctx: Ctx, _arg: str) -> None:
+        """/urgent or the urgent button: an optional description, then the alert goes out."""
+        ctx.answer()
+        engine.start(ctx, "family_urgent", {})
+
+    return start_urgent
+
+
+def cmd_stop(ctx: Ctx, _arg: str) -> None:
+    """/stop: ask once before unlinking."""
+    ctx.reply("family/stop_confirm", ((ctx.button("fam_stop_confirm", "fs:yes"),),))
+
+
+def on_stop(ctx: Ctx, payload: str) -> None:
+    """The confirmed /stop: unlink the account and tell the worker."""
+    if payload != "yes":
+        ctx.answer("dialog/stale")
+        return
+    ctx.answer()
+    departure = ctx.call(leave_channel, ctx.identity, now=ctx.now, today=ctx.today)
+    if departure is None:
+        ctx.reply("errors/not_allowed")
+        return
+    if departure.worker_chat_id is not None:
+        ctx.notify(
+            departure.worker_chat_id,
+            "family/left",
+            purpose="family_left",
+            dedupe_key=f"family_left:{ctx.identity.family_member_id}:{ctx.now.isoformat()}",
+            person_name=departure.person_name,
+            relation=departure.relation,
+        )
+    if ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "family/stopped")
+    else:
+        ctx.reply("family/stopped")
+    set_menu(ctx, Principal.unlinked)
 
 
 def register(router: Router, engine: Engine) -> None:
-    """Adds this feature's commands, buttons and forms."""
+    """The family channel: family commands, the worker side's buttons and /inbox, and the forms."""
+    for form in FORMS:
+        engine.add(form)
+    start_urgent = cmd_urgent_factory(engine)
+
+    def cmd_tip(ctx: Ctx, _arg: str) -> None:
+        engine.start(ctx, "family_tip", {})
+
+    router.command("/contact", Action.family_contact, cmd_contact)
+    router.command("/urgent", Action.family_urgent, start_urgent)
+    router.command("/tip", Action.family_tip, cmd_tip)
+    router.command("/stop", Action.family_stop, cmd_stop)
+    router.button(URGENT_BUTTON, Action.family_urgent, start_urgent)
+    router.button("fs", Action.family_stop, on_stop)
+    router.free_text(Principal.family, on_family_message)
+    family_staff.register(router, engine)

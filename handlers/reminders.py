@@ -1,10 +1,106 @@
-"""(being written)"""
+"""Reminders in the chat (issue 5): /today, /settings, "why is this due?" and pauses (/pause).
+
+`/today` (今日待办) lists what is due today and this week and what is overdue across my caseload,
+with a button per item to the person and a "why" button; the same list the morning message
+brings. `/settings` chooses the time of that message. Every person-level press re-checks rights.
+The scheduled side (morning lists, the overdue ladder, campaign days) is handlers.jobs_reminders.
+"""
 
 from __future__ import annotations
 
+from handlers import reminders_pause
+from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
+from handlers.events import Button, Send
+from handlers.reminders_views import render_due
 from handlers.router import Router
+from models.access import Action
+from models.services.reminders import caseload_rows, due_list, reminder_time, set_reminder_time
+from models.services.reminders_morning import parse_why
+from models.services.reminders_why import explain
+from models.services.rights import may
+
+
+def cmd_today(ctx: Ctx, arg: str) -> None:
+    """今日待办: due today and this week, and overdue, across my caseload."""
+    rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
+    message = render_due(ctx.renderer, ctx.locale, "reminders/today", due_list(rows, ctx.today))
+    ctx.send(Send(ctx.chat_id, message.text, message.keyboard()))
+
+
+def on_why(ctx: Ctx, payload: str) -> None:
+    """`why:<person>:<obligation>[:<YYYYMMDD>]`: the rule, the colour and the period of an item."""
+    parsed = parse_why(payload)
+    if parsed is None:
+        ctx.answer("dialog/stale")
+        return
+    person_id, obligation, start = parsed
+    if not ctx.call(may, ctx.identity, Action.view_card, person_id, now=ctx.now, today=ctx.today):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    why = ctx.call(
+        explain,
+        person_id,
+        obligation,
+        start,
+        who=ctx.identity,
+        now=ctx.now,
+        today=ctx.today,
+        policy=ctx.policy,
+    )
+    ctx.answer()
+    if why is None:
+        ctx.reply("reminders/why_gone")
+    else:
+        ctx.reply("reminders/why", why=why)
+
+
+def _settings_view(ctx: Ctx) -> tuple[tuple[tuple[Button, ...], ...], dict[str, object]]:
+    policy = ctx.policy
+    chosen = ctx.call(reminder_time, ctx.identity.worker_id) if ctx.identity.worker_id else None
+    default = policy.morning_at.strftime("%H:%M")
+    times = [t.strftime("%H:%M") for t in policy.reminder_times]
+    buttons = [Button(("✓ " if t == chosen else "") + t, f"rt:{t.replace(':', '')}") for t in times]
+    rows = [tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4)]
+    rows.append((ctx.button("rm_btn_default_time", "rt:default", time=default),))
+    view = {
+        "current": chosen or default,
+        "is_default": chosen is None,
+        "quiet_from": policy.quiet_from.strftime("%H:%M"),
+        "quiet_until": policy.quiet_until.strftime("%H:%M"),
+    }
+    return tuple(rows), view
+
+
+def cmd_settings(ctx: Ctx, arg: str) -> None:
+    """提醒时间: choose the time of the morning list."""
+    if ctx.identity.worker_id is None:
+        ctx.reply("errors/not_allowed")
+        return
+    rows, view = _settings_view(ctx)
+    ctx.reply("reminders/settings", rows, **view)
+
+
+def on_time(ctx: Ctx, payload: str) -> None:
+    """`rt:<HHMM>` or `rt:default`: save my reminder time (only the offered times are taken)."""
+    offered = {t.strftime("%H%M"): t.strftime("%H:%M") for t in ctx.policy.reminder_times}
+    if ctx.identity.worker_id is None or (payload != "default" and payload not in offered):
+        ctx.answer("dialog/stale")
+        return
+    value = None if payload == "default" else offered[payload]
+    ctx.call(set_reminder_time, ctx.identity.worker_id, value, actor=ctx.identity.actor, now=ctx.now)
+    ctx.answer()
+    shown = value or ctx.policy.morning_at.strftime("%H:%M")
+    if ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "reminders/settings_saved", time=shown)
+    else:
+        ctx.reply("reminders/settings_saved", time=shown)
 
 
 def register(router: Router, engine: Engine) -> None:
-    """Adds this feature's commands, buttons and forms."""
+    """/today, /settings, /pause and their buttons."""
+    router.command("/today", Action.view_today, cmd_today)
+    router.command("/settings", Action.settings, cmd_settings)
+    router.button("why", Action.view_card, on_why)
+    router.button("rt", Action.settings, on_time)
+    reminders_pause.register(router, engine)

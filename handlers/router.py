@@ -47,10 +47,11 @@ class Router:
         )
 
     def button(self, prefix: str, action: Action, handler: Handler) -> None:
-        assert prefix != DIALOG_PREFIX and ":" not in prefix
+        assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
         self.buttons[prefix] = Route(action, handler)
 
     def free_text(self, principal: Principal, handler: Handler) -> None:
+        assert principal not in self.on_free_text, principal
         self.on_free_text[principal] = handler
 
     def dispatch(self, ctx: Ctx) -> None:
@@ -61,7 +62,9 @@ class Router:
             self._button(ctx, incoming.callback_data or "")
         elif incoming.kind is InKind.message and incoming.text and incoming.text.startswith("/"):
             self._command(ctx, incoming.text)
-        elif incoming.kind is InKind.message and (incoming.text or incoming.photo_file_id):
+        elif incoming.kind is InKind.message and (
+            incoming.text or incoming.photo_file_id or incoming.voice_file_id
+        ):
             self._content(ctx)
         else:
             ctx.reply("errors/unsupported")
@@ -110,6 +113,8 @@ class Router:
         if state is not None and not self.engine.expired(ctx, state):
             if ctx.incoming.photo_file_id:
                 self.engine.on_photo(ctx, state, ctx.incoming.photo_file_id)
+            elif ctx.incoming.voice_file_id and not ctx.incoming.text:
+                ctx.reply("errors/unsupported")  # forms take typed answers; a voice note is not one
             else:
                 self.engine.on_text(ctx, state, ctx.incoming.text or "")
             return

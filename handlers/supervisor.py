@@ -1,10 +1,143 @@
-"""(being written)"""
+"""Supervisors (综治办/禁毒办): digests of their subtree, drill-down, review, performance, exports.
+
+`/digest [date]` shows the day's digest (the daily job sends it unasked at Policy.digest_at, see
+handlers.supervisor_digest.daily_digests); its buttons drill into a child area or a worker's
+overdue people, each press re-checked against the caller's subtree. `/report`, `/workers`,
+`/export` are in handlers.supervisor_reports, `/review` in handlers.supervisor_review.
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
+from handlers.events import Send
 from handlers.router import Router
+from handlers.supervisor_digest import (
+    AREA_PREFIX,
+    CARD_PREFIX,
+    KIND_CODE,
+    QUEUE_PREFIX,
+    VERDICT_PREFIX,
+    WORKER_PREFIX,
+    fit_message,
+    parse_stamp,
+    show_digest,
+)
+from handlers.supervisor_reports import can_review, cmd_export, cmd_report, cmd_workers
+from handlers.supervisor_review import on_queue, register_review
+from models.access import Action
+from models.services.digest import Period, PeriodKind, audited_digest
+from models.services.digest_scope import area_in_scope, worker_in_scope, worker_overdue
+
+YESTERDAY = ("yesterday", "昨天", "昨日")
+OVERDUE_SHOWN = 50
+CARDS = 15  # card buttons under a worker's overdue list
+
+
+def parse_day(arg: str, today: date) -> date | None:
+    """`2026-03-04`, `20260304`, `3-4` (this year), `yesterday`/`昨天` or nothing (today); no future."""
+    text = arg.strip().lower().replace("/", "-").replace(".", "-")
+    if not text:
+        return today
+    if text in YESTERDAY:
+        return today - timedelta(days=1)
+    day = parse_stamp(text) if text.isdigit() else None
+    if day is None and text.count("-") in (1, 2):
+        parts = text.split("-")
+        try:
+            numbers = [int(p) for p in parts]
+            day = date(today.year, *numbers) if len(numbers) == 2 else date(*numbers)
+        except (ValueError, TypeError):
+            return None
+    return day if day is not None and day <= today else None
+
+
+def cmd_digest(ctx: Ctx, arg: str) -> None:
+    """/digest [date]: the digest of the caller's subtree for a day (default today)."""
+    day = parse_day(arg, ctx.today)
+    if day is None:
+        ctx.reply("supervisor/bad_date")
+        return
+    area = ctx.call(area_in_scope, ctx.identity, now=ctx.now)
+    if area is None:
+        ctx.reply("errors/not_allowed")
+        return
+    digest = ctx.call(
+        audited_digest,
+        ctx.identity.actor,
+        area,
+        Period.of(PeriodKind.day, day),
+        policy=ctx.policy,
+        now=ctx.now,
+    )
+    show_digest(ctx, digest, can_review=can_review(ctx))
+
+
+_KINDS = {code: kind for kind, code in KIND_CODE.items()}
+
+
+def on_area(ctx: Ctx, payload: str) -> None:
+    """`dg:<area id>[:<kind><yyyymmdd>]`: a child area's digest, if that area is in the caller's subtree."""
+    area_text, _, stamp = payload.partition(":")
+    area_id = int(area_text) if area_text.isdigit() and len(area_text) < 18 else None
+    kind = _KINDS.get(stamp[:1]) if stamp else PeriodKind.day
+    day = parse_stamp(stamp[1:]) if stamp else ctx.today
+    area = None
+    if area_id is not None and kind is not None and day is not None and day <= ctx.today:
+        area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=area_id)
+    if area is None or kind is None or day is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    digest = ctx.call(
+        audited_digest, ctx.identity.actor, area, Period.of(kind, day), policy=ctx.policy, now=ctx.now
+    )
+    show_digest(ctx, digest, can_review=can_review(ctx))
+
+
+def on_worker(ctx: Ctx, payload: str) -> None:
+    """`dw:<worker id>[:<yyyymmdd>]`: a worker's overdue people (codes), if the worker is in the subtree."""
+    worker_text, _, stamp = payload.partition(":")
+    worker_id = int(worker_text) if worker_text.isdigit() and len(worker_text) < 18 else None
+    day = parse_stamp(stamp) if stamp else ctx.today
+    worker = None
+    if worker_id is not None and day is not None and day <= ctx.today:
+        worker = ctx.call(worker_in_scope, ctx.identity, worker_id, now=ctx.now)
+    if worker is None or day is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    items = ctx.call(worker_overdue, ctx.identity, worker, today=day, policy=ctx.policy, now=ctx.now)
+    people = len({i.person_id for i in items})
+    text = ctx.text(
+        "supervisor/worker_overdue",
+        worker=worker,
+        day=day,
+        items=items[:OVERDUE_SHOWN],
+        hidden=max(0, len(items) - OVERDUE_SHOWN),
+        people=people,
+    )
+    codes = dict.fromkeys((i.person_id, i.person_code) for i in items[:OVERDUE_SHOWN])
+    cards = [
+        ctx.button("sv_card_button", f"{CARD_PREFIX}:{pid}", code=code) for pid, code in list(codes)[:CARDS]
+    ]
+    keyboard = tuple(tuple(cards[i : i + 3]) for i in range(0, len(cards), 3))
+    parts = fit_message(text)  # rendered (and escaped) by the template already
+    for n, part in enumerate(parts, start=1):
+        ctx.send(Send(ctx.chat_id, part, keyboard if n == len(parts) else ()))
 
 
 def register(router: Router, engine: Engine) -> None:
-    """Adds this feature's commands, buttons and forms."""
+    """The supervisor's commands (menu order) and the digest's buttons."""
+    cmd_review, on_verdict = register_review(engine)
+    router.command("/digest", Action.view_digest, cmd_digest)
+    router.command("/report", Action.view_digest, cmd_report)
+    router.command("/workers", Action.view_performance, cmd_workers)
+    router.command("/export", Action.export, cmd_export)
+    router.command("/review", Action.review_record, cmd_review)
+    router.button(AREA_PREFIX, Action.view_digest, on_area)
+    router.button(WORKER_PREFIX, Action.view_digest, on_worker)
+    router.button(QUEUE_PREFIX, Action.review_record, on_queue)
+    router.button(VERDICT_PREFIX, Action.review_record, on_verdict)

@@ -50,6 +50,10 @@ class UrgentAlert(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The escalation job asks every minute for alerts neither taken nor escalated: this keeps that
+    # a short index range however many alerts the years pile up.
+    __table_args__ = (Index("ix_urgent_alerts_open", "acknowledged_at", "escalated_at", "created_at"),)
+
 
 class Tip(Base):
     """举报涉毒线索: an anonymous tip to the police of an area; the tipster's identity is sealed."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Enum, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -42,6 +42,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), doc="the sender holding the claim (lease)")
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "available_at"),
@@ -59,3 +60,15 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class SendPace(Base):
+    """The next moment (Unix seconds, wall clock) a send may start: scope 0 for the bot, else a chat id.
+
+    Shared by every sender process, so several processes together stay within Telegram's limits.
+    """
+
+    __tablename__ = "send_pace"
+
+    scope: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    next_at: Mapped[float] = mapped_column(Float)

@@ -130,6 +130,8 @@ class ColourChange(Base):
     reason: Mapped[str] = mapped_column(String(200))
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
 
+    __table_args__ = (Index("ix_colour_changes_changed_at", "changed_at"),)
+
 
 class CareAssignment(Base):
     """A worker on a person's care team, with their part in it."""

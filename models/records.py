@@ -85,6 +85,10 @@ class HelpKind(StrEnum):
 class Record(Base):
     """One record about one person. Never deleted: voided, with the history in the audit log.
 
+    A correction is a new record whose `corrects_id` names the one it replaces; the replaced one
+    is voided with the reason "corrected", so the chain keeps every version and only the newest
+    counts for obligations.
+
     `subkind` holds the visit kind, sample, assessment kind or help kind; `result` the test result
     or suggested colour; `details` the structured observations of the form.
     """
@@ -110,5 +114,11 @@ class Record(Base):
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("records.id"), index=True, doc="the record this one corrects (that one is voided)"
+    )
 
-    __table_args__ = (Index("ix_records_person_kind_time", "person_id", "kind", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_records_person_kind_time", "person_id", "kind", "occurred_at"),
+        Index("ix_records_created_at", "created_at"),
+    )

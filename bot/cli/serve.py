@@ -15,6 +15,7 @@ from bot.app import build_bot, build_runtime, make_transport
 from bot.cli.common import console, fail
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.outbox import SenderSettings
 from bot.sandbox import interactive, play, start_sandbox
 from bot.webhook import webhook_app
 
@@ -46,7 +47,17 @@ def run_cmd(
     current, head = migrate.current_and_head(runtime.db.engine, settings.database_url)
     if current != head:
         raise fail(f"schema at {current or 'nothing'}, code expects {head}: run `gridcare db upgrade` first")
-    bot = build_bot(runtime, make_transport(settings))
+    sending = SenderSettings(
+        per_second=settings.send_per_second,
+        chat_interval=settings.send_chat_interval,
+        max_attempts=settings.send_max_attempts,
+    )
+    bot = build_bot(
+        runtime,
+        make_transport(settings),
+        sender_settings=sending,
+        tick_seconds=settings.scheduler_tick_seconds,
+    )
 
     async def serve() -> None:
         try:
@@ -62,6 +73,7 @@ def run_cmd(
             await runner.setup()
             host, port = settings.listen
             await web.TCPSite(runner, host, port).start()
+            await bot.start_background()
             console.print(f"webhook server on {host}:{port}, Telegram posts to {webhook}")
             try:
                 await asyncio.Event().wait()

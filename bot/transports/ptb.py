@@ -108,16 +108,18 @@ class PTBTransport(Transport):
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self._started = False
+        self._starting = asyncio.Lock()
         self._stop = asyncio.Event()
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._deliver(to_incoming(self.bot_id, update))
 
     async def _ensure_started(self) -> None:
-        if not self._started:
-            await self.app.initialize()
-            await self.app.start()
-            self._started = True
+        async with self._starting:  # the sender and an update may both be first
+            if not self._started:
+                await self.app.initialize()
+                await self.app.start()
+                self._started = True
 
     async def feed(self, update: dict[str, Any]) -> None:
         await self._ensure_started()

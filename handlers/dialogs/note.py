@@ -5,32 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
-from handlers.dialogs.common import free_text, may_write_for, my_people
-from handlers.dialogs.engine import Dialog, Step
+from handlers.dialogs.common import free_text, person_step
+from handlers.dialogs.engine import Step
+from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.reporting import NewRecord, file_record
+from models.services.reporting import NewRecord
 
 
-def save(ctx: Ctx, data: dict[str, Any]) -> None:
-    new = NewRecord(
+def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
+    return NewRecord(
         person_id=int(data["person"]), kind=RecordKind.note, occurred_at=ctx.now, notes=data["text"]
     )
-    ctx.call(file_record, ctx.identity, new, now=ctx.now, idempotency_key=data["_key"])
 
 
-NOTE = Dialog(
-    name="note",
-    steps=(
-        Step(
-            "person",
-            "reports/choose_person",
-            choices=my_people,
-            columns=1,
-            when=lambda data: "person" not in data,
-        ),
-        Step("text", "reports/note_text", parse=free_text()),
-    ),
-    summary="reports/note_summary",
-    finish=save,
-    authorize=may_write_for,
+NOTE = report_dialog(
+    "note",
+    (person_step(), Step("text", "reports/note_text", parse=free_text())),
+    "reports/note_summary",
+    build,
 )

@@ -1,17 +1,27 @@
-"""A worker's caseload and the people it holds, as frozen views for the chat."""
+"""A worker's caseload (我的对象) and who else cares for a person, as frozen views for the chat."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.access import Action, Scope, scope_of
+from models.areas import Area, within
 from models.audit import audit
-from models.people import Colour, Person, Status
+from models.people import CareAssignment, CaseRole, Colour, Person, Role, Status, Worker
+from models.policy import Policy
+from models.schedule import State
 from models.services.identity import Identity
-from models.services.rights import caseload_clause
+from models.services.obligations import obligation_rows
+from models.services.rights import caseload_clause, delegators_of, local_day
+
+PAGE_SIZE = 8
+SEARCH_LIMIT = 200  # a jurisdiction search lists at most this many people
+_COLOUR_ORDER = {c: i for i, c in enumerate(Colour)}
 
 
 @dataclass(frozen=True)
@@ -24,26 +34,240 @@ class PersonLine:
     colour: Colour
     status: Status
     programme_end: date | None
+    programme_start: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One person of /my: colour, open work, and whose caseload it is while delegated."""
+
+    id: int
+    code: str
+    name: str
+    colour: Colour
+    status: Status
+    overdue: int = 0
+    due: int = 0
+    delegated_by: str | None = None  # the colleague on leave whose person this is
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    lines: tuple[CaseLine, ...]
+    page: int
+    pages: int
+    total: int
+    overdue: int  # people with anything overdue, over the whole list
+    search: str | None
+    jurisdiction: bool  # a supervisor's search over their subtree, not a caseload
+
+
+_LINE_COLUMNS = (
+    Person.id,
+    Person.code,
+    Person.name,
+    Person.colour,
+    Person.status,
+    Person.programme_end,
+    Person.programme_start,
+)
+
+
+def _matching(query, search: str | None):  # type: ignore[no-untyped-def]
+    """Chinese characters of the name, pinyin initials ('zs' for 张三) or the start of the code."""
+    if not search or not search.strip():
+        return query
+    term = search.strip()
+    return query.where(
+        Person.name.contains(term, autoescape=True)
+        | Person.initials.startswith(term.lower(), autoescape=True)
+        | func.upper(Person.code).startswith(term.upper(), autoescape=True)
+    )
 
 
 def caseload(
-    session: Session, who: Identity, *, now: datetime, search: str | None = None
+    session: Session, who: Identity, *, now: datetime, search: str | None = None, today: date | None = None
 ) -> list[PersonLine]:
-    """The people on the caller's care teams, red/orange first; audited as one list read."""
+    """The people on the caller's care teams (and delegated to them today), red/orange first; audited."""
     if who.worker_id is None:
         return []
-    query = select(
-        Person.id, Person.code, Person.name, Person.colour, Person.status, Person.programme_end
-    ).where(caseload_clause(who.worker_id))
-    if search:
-        term = search.strip().lower()
-        query = query.where(
-            Person.name.contains(term, autoescape=True)
-            | Person.initials.startswith(term, autoescape=True)
-            | (Person.code == search.strip())
-        )
-    rows = session.execute(query).all()
-    order = {c: i for i, c in enumerate(Colour)}
-    lines = sorted((PersonLine(*row) for row in rows), key=lambda p: (order[p.colour], p.code))
+    query = _matching(
+        select(*_LINE_COLUMNS).where(caseload_clause(who.worker_id, local_day(now, today))), search
+    )
+    lines = sorted(
+        (PersonLine(*row) for row in session.execute(query).all()),
+        key=lambda p: (_COLOUR_ORDER[p.colour], p.code),
+    )
     audit(session, who.actor, "list", "caseload", who.worker_id, at=now, detail=f"n={len(lines)}")
     return lines
+
+
+def person_line(session: Session, person_id: int) -> PersonLine | None:
+    """The list view of one person (the caller has checked rights)."""
+    row = session.execute(select(*_LINE_COLUMNS).where(Person.id == person_id)).first()
+    return PersonLine(*row) if row else None
+
+
+def caseload_page(
+    session: Session,
+    who: Identity,
+    *,
+    now: datetime,
+    today: date,
+    policy: Policy,
+    search: str | None = None,
+    page: int = 0,
+) -> CaseloadPage:
+    """/my: the caseload, most urgent first (overdue, colour, due), one page of it; audited.
+
+    A supervisor or administrator has no caseload: they search their jurisdiction by name or code.
+    """
+    if who.worker_id is None:
+        return CaseloadPage((), 0, 1, 0, 0, search, False)
+    if scope_of(who.principal, Action.view_caseload) is Scope.jurisdiction:
+        return _jurisdiction_page(session, who, now=now, search=search, page=page)
+    people = caseload(session, who, now=now, search=search, today=today)
+    counts = _open_work(session, who.worker_id, today, policy)
+    lent = _delegated_by(session, who.worker_id, [p.id for p in people], today)
+    lines = sorted(
+        (
+            CaseLine(
+                p.id,
+                p.code,
+                p.name,
+                p.colour,
+                p.status,
+                counts[(p.id, State.overdue)],
+                counts[(p.id, State.due)],
+                lent.get(p.id),
+            )
+            for p in people
+        ),
+        key=lambda c: (-min(c.overdue, 1), _COLOUR_ORDER[c.colour], -c.overdue, -c.due, c.code),
+    )
+    return _paged(lines, page, search, jurisdiction=False)
+
+
+def _paged(lines: list[CaseLine], page: int, search: str | None, *, jurisdiction: bool) -> CaseloadPage:
+    pages = max(1, -(-len(lines) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = tuple(lines[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    overdue = sum(1 for c in lines if c.overdue)
+    return CaseloadPage(shown, page, pages, len(lines), overdue, search, jurisdiction)
+
+
+def _open_work(session: Session, worker_id: int, today: date, policy: Policy) -> Counter[tuple[int, State]]:
+    """(person id, state) → number of obligations, over my people and those delegated to me."""
+    workers = [worker_id, *session.scalars(delegators_of(worker_id, today))]
+    counts: Counter[tuple[int, State]] = Counter()
+    seen: set[tuple[int, str, date]] = set()
+    for worker in workers:
+        for row in obligation_rows(session, today=today, policy=policy, worker_id=worker):
+            key = (row.person_id, str(row.obligation), row.period_start)
+            if key not in seen:  # a person on two of these caseloads counts once
+                seen.add(key)
+                counts[(row.person_id, row.state)] += 1
+    return counts
+
+
+def _delegated_by(session: Session, worker_id: int, person_ids: list[int], today: date) -> dict[int, str]:
+    """For people in my list only through a delegation: the name of the colleague on leave."""
+    if not person_ids:
+        return {}
+    mine = set(
+        session.scalars(
+            select(CareAssignment.person_id).where(
+                CareAssignment.worker_id == worker_id, CareAssignment.person_id.in_(person_ids)
+            )
+        )
+    )
+    rows = session.execute(
+        select(CareAssignment.person_id, Worker.name)
+        .join(Worker, Worker.id == CareAssignment.worker_id)
+        .where(
+            CareAssignment.person_id.in_([p for p in person_ids if p not in mine]),
+            CareAssignment.worker_id.in_(delegators_of(worker_id, today)),
+        )
+    )
+    return {person_id: name for person_id, name in rows}
+
+
+def _jurisdiction_page(
+    session: Session, who: Identity, *, now: datetime, search: str | None, page: int
+) -> CaseloadPage:
+    if not search or not who.area_path:
+        return CaseloadPage((), 0, 1, 0, 0, search, True)
+    query = _matching(
+        select(Person.id, Person.code, Person.name, Person.colour, Person.status)
+        .join(Area, Area.id == Person.area_id)
+        .where(within(Area.path, who.area_path)),
+        search,
+    )
+    rows = session.execute(query.order_by(Person.code).limit(SEARCH_LIMIT)).all()
+    lines = sorted((CaseLine(*row) for row in rows), key=lambda c: (_COLOUR_ORDER[c.colour], c.code))
+    audit(session, who.actor, "search", "jurisdiction", who.worker_id, at=now, detail=f"n={len(lines)}")
+    return _paged(lines, page, search, jurisdiction=True)
+
+
+# -- who else is on the case ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A staff member to tell something about a person (alerts, colour proposals)."""
+
+    worker_id: int
+    chat_id: int
+    role: str  # their part in the case (cadre, police) or "supervisor"
+
+
+def care_team_recipients(session: Session, person_id: int, roles: tuple[CaseRole, ...]) -> list[Recipient]:
+    """Active, linked members of the person's care team in these case roles."""
+    rows = session.execute(
+        select(Worker.id, Worker.telegram_user_id, CareAssignment.case_role)
+        .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+        .where(
+            CareAssignment.person_id == person_id,
+            CareAssignment.case_role.in_(roles),
+            Worker.active.is_(True),
+            Worker.telegram_user_id.is_not(None),
+        )
+        .order_by(Worker.id)
+    )
+    return [Recipient(worker_id, chat_id, str(role)) for worker_id, chat_id, role in rows]
+
+
+def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:
+    """The supervisors of the lowest area above (or at) the person's grid that has any; linked only."""
+    path = session.scalar(
+        select(Area.path).join(Person, Person.area_id == Area.id).where(Person.id == person_id)
+    )
+    if path is None:
+        return []
+    codes = path.strip("/").split("/")
+    ancestors = ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+    rows = session.execute(
+        select(Worker.id, Worker.telegram_user_id, Area.path)
+        .join(Area, Area.id == Worker.area_id)
+        .where(Worker.role == Role.supervisor, Worker.active.is_(True), Area.path.in_(ancestors))
+    ).all()
+    if not rows:
+        return []
+    nearest = max(len(p) for _, _, p in rows)
+    return [
+        Recipient(worker_id, chat_id, "supervisor")
+        for worker_id, chat_id, p in sorted(rows)
+        if len(p) == nearest and chat_id is not None
+    ]
+
+
+def alert_recipients(session: Session, person_id: int, *, exclude: int | None = None) -> list[Recipient]:
+    """Who hears at once of a positive, refused or missed test: cadre and police of the care team and
+    the nearest supervisors; never the author themself, and each worker once."""
+    found = care_team_recipients(session, person_id, (CaseRole.cadre, CaseRole.police))
+    found += nearest_supervisors(session, person_id)
+    unique: dict[int, Recipient] = {}
+    for recipient in found:
+        if recipient.worker_id != exclude:
+            unique.setdefault(recipient.worker_id, recipient)
+    return list(unique.values())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,9 @@ class NotFound(LookupError):
 
 def pinyin_initials(name: str) -> str:
     """'张三' → 'zs'; letters and digits pass through, lower-cased."""
+    # Imported here: pypinyin's phrase dictionary costs every bot process ~60 MB at start-up.
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()[:20]
 
 

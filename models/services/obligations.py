@@ -1,32 +1,50 @@
 """What each person owes now: due, done and overdue obligations (确保精准管控、不落一人).
 
 One source of truth for the card, /today, the morning reminders and the supervisors' digests.
-`person_obligations` evaluates the pure rules (models.schedule) for one person;
-`obligation_rows` does it for everyone in a subtree or a caseload at once.
+`person_obligations` evaluates the pure rules (models.schedule) for one person: the specification.
+`obligation_rows` gives the same for everyone in a subtree or a caseload at once, set-based in SQL
+(models.services.obligations_sql), so a city or a country is one statement, not a loop.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
 from models.casework import Pause
-from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, ColourChange, Person, Status
+from models.people import CareAssignment, Colour, ColourChange, Person, Status
 from models.policy import Policy
 from models.records import Record
-from models.schedule import DoneFact, DueItem, Obligation, PersonFacts, State, obligation_of, obligations_on
+from models.schedule import (
+    REGISTRATION_DAYS,
+    DoneFact,
+    DueItem,
+    Obligation,
+    PersonFacts,
+    State,
+    obligation_of,
+    obligations_on,
+)
+from models.services.obligations_plan import EPOCH, make_plan
+from models.services.obligations_sql import REGISTRATION_SLOT, fetch
 
 LOOKBACK = timedelta(days=800)  # the previous period of the longest rule (a year) and then some
+_ORDER = {obligation: n for n, obligation in enumerate(Obligation)}
+_COLOURS = {c.value: c for c in Colour}
 
 
-@dataclass(frozen=True)
-class ObligationRow:
-    """One due item of one person, with who is responsible: the unit digests and reminders count."""
+class ObligationRow(NamedTuple):
+    """One due item of one person, with who is responsible: the unit digests and reminders count.
+
+    A named tuple, not a dataclass: a country's sweep makes millions of them.
+    """
 
     person_id: int
     person_code: str
@@ -110,41 +128,68 @@ def obligation_rows(
     policy: Policy,
     area_path: str | None = None,
     worker_id: int | None = None,
+    where: ColumnElement[bool] | None = None,
+    open_only: bool = False,
 ) -> list[ObligationRow]:
-    """Every due item of every managed person in a subtree (area_path) or a caseload (worker_id)."""
-    query = select(Person).where(Person.status.in_(ACTIVE_STATUSES))
+    """Every due item of every managed person in a subtree (area_path) or a caseload (worker_id).
+
+    Set-based: one SQL statement over all the people at once (models.services.obligations_sql),
+    giving for each person exactly what `obligations_on` gives (the tests hold it to that).
+    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
+    already done. Rows come by person id, each person's items in `obligations_on` order.
+    """
+    conditions: list[ColumnElement[bool]] = []
     if area_path is not None:
-        query = query.join(Area, Area.id == Person.area_id).where(within(Area.path, area_path))
+        conditions.append(Person.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
     if worker_id is not None:
-        query = query.where(
+        conditions.append(
             Person.id.in_(select(CareAssignment.person_id).where(CareAssignment.worker_id == worker_id))
         )
-    persons = list(session.scalars(query))
-    responsible = dict(
-        session.execute(
-            select(CareAssignment.person_id, CareAssignment.worker_id).where(
-                CareAssignment.case_role == CaseRole.responsible,
-                CareAssignment.person_id.in_([p.id for p in persons]),
+    if where is not None:
+        conditions.append(where)
+    plan = make_plan(policy.rules, today, policy, LOOKBACK)
+    # Everything but the counts is the same for every item of a window: worked out once here.
+    periods = [(w.start, w.end, w.due, (today - w.due).days) for w in plan.windows]
+    obligations = [o.obligation for o in plan.obligations]
+    roll = lru_cache(maxsize=None)(policy.calendar.roll_forward)
+    overdue, due, done_ = State.overdue, State.due, State.done
+    rows = []
+    for pid, code, area_id, worker, slot, window, colour, required, done, rel in fetch(
+        session, plan, policy.tz, conditions, open_only=open_only
+    ):
+        if slot == REGISTRATION_SLOT:
+            start = EPOCH + timedelta(days=rel)
+            end = start + timedelta(days=REGISTRATION_DAYS - 1)
+            deadline = roll(end)
+            late = (today - deadline).days
+            if done >= required and late > 0:
+                continue  # registered, and the deadline has passed: it drops off
+            obligation = Obligation.registration
+        else:
+            start, end, deadline, late = periods[window]
+            obligation = obligations[slot]
+        if done >= required:
+            state, late = done_, 0
+        elif late > 0:
+            state = overdue
+        else:
+            state, late = due, 0
+        rows.append(
+            ObligationRow(
+                pid,
+                code,
+                area_id,
+                worker,
+                _COLOURS[colour],
+                obligation,
+                start,
+                end,
+                deadline,
+                required,
+                done,
+                state,
+                late,
             )
-        ).all()
-    )
-    items = _evaluate(session, persons, today, policy)
-    return [
-        ObligationRow(
-            person_id=p.id,
-            person_code=p.code,
-            area_id=p.area_id,
-            worker_id=responsible.get(p.id),
-            colour=item.colour,
-            obligation=item.obligation,
-            period_start=item.period_start,
-            period_end=item.period_end,
-            due_date=item.due_date,
-            required=item.required,
-            done=item.done,
-            state=item.state,
-            days_overdue=item.days_overdue(today),
         )
-        for p in persons
-        for item in items[p.id]
-    ]
+    rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
+    return rows

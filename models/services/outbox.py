@@ -6,18 +6,23 @@ A payload is a neutral description of one Telegram action, stored as JSON:
   {"kind": "document", "filename": str, "data_b64": str, "caption": str | None}
   {"kind": "contact", "phone": str, "first_name": str, "last_name": str | None}
   {"kind": "edit", "edit_of": dedupe_key of an earlier row whose message to edit, "text": ..., "buttons": ...}
-The sender (bot/outbox.py) turns it into a transport action.
+The sender (bot/outbox.py) turns it into a transport action; models.services.claims and
+models.services.delivery claim and mark the rows for it. `queue_state` and `retry_dead` serve
+`gridcare outbox status` and `gridcare outbox retry-dead`.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, case, func, select, true, update
 from sqlalchemy.orm import Session
 
+from models.chat import Chat
 from models.outbox import OutboxMessage, OutboxStatus
 from models.services.sql import insert_ignore
 
@@ -91,3 +96,79 @@ def enqueue(
         ["dedupe_key"],
         OutboxMessage.id,
     )
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """The outbox at a glance, for `gridcare outbox status` and the health page."""
+
+    queued: int  # pending, never failed
+    retrying: int  # pending after a failure (backoff)
+    sending: int
+    sent: int
+    dead: int
+    oldest_pending: timedelta | None  # age of the oldest row still to send
+    unreachable_chats: int
+    by_purpose: dict[str, dict[str, int]]  # purpose -> status -> count
+
+
+def queue_state(session: Session, *, now: datetime) -> QueueState:
+    """Counts per status (and per purpose), the oldest pending row's age, chats that blocked the bot."""
+    retrying = case(
+        (
+            and_(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.last_error.is_not(None)),
+            "retrying",
+        ),
+        else_=OutboxMessage.status,
+    )
+    counts: dict[str, int] = {}
+    by_purpose: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(OutboxMessage.purpose, retrying.label("state"), func.count()).group_by(
+            OutboxMessage.purpose, retrying
+        )
+    )
+    for purpose, state, count in rows:
+        state = "queued" if state == OutboxStatus.pending else str(state)
+        counts[state] = counts.get(state, 0) + count
+        by_purpose.setdefault(purpose, {})[state] = count
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_((OutboxStatus.pending, OutboxStatus.sending))
+        )
+    )
+    unreachable = session.scalar(select(func.count()).select_from(Chat).where(Chat.unreachable == true()))
+    return QueueState(
+        queued=counts.get("queued", 0),
+        retrying=counts.get("retrying", 0),
+        sending=counts.get("sending", 0),
+        sent=counts.get("sent", 0),
+        dead=counts.get("dead", 0),
+        oldest_pending=None if oldest is None else now - _aware(oldest),
+        unreachable_chats=unreachable or 0,
+        by_purpose=by_purpose,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def retry_dead(session: Session, *, now: datetime, purpose: str | None = None) -> int:
+    """Put dead-lettered rows back in the queue (after the cause is fixed); returns how many."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.dead)
+        .values(
+            status=OutboxStatus.pending,
+            attempts=0,
+            available_at=now,
+            locked_until=None,
+            claimed_by=None,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if purpose is not None:
+        stmt = stmt.where(OutboxMessage.purpose == purpose)
+    return session.execute(stmt).rowcount

@@ -1,9 +1,17 @@
-"""Filing records about a person: every write checked against the caller's rights and audited."""
+"""Filing, correcting and voiding records about a person: every write checked and audited.
+
+Corrections keep history: a correction is a new record whose `corrects_id` names the one it
+replaces, and the replaced one is voided with the reason "corrected". Nothing is ever deleted or
+changed in place apart from that void flag, so the chain shows every version and who wrote it.
+The author may correct or void within 24 hours of first filing; after that only a supervisor's
+review (another feature) can flag it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -11,15 +19,43 @@ from sqlalchemy.orm import Session
 
 from models.access import Action
 from models.audit import audit
-from models.records import Record, RecordKind
+from models.casework import ColourProposal
+from models.records import ALERT_RESULTS, Record, RecordKind
 from models.services.identity import Identity
-from models.services.rights import may
+from models.services.rights import local_day, may, on_behalf_of
 
-LATE_AFTER = timedelta(hours=48)
+LATE_AFTER = timedelta(hours=48)  # filed later than this after it happened: marked late
+CORRECT_WITHIN = timedelta(hours=24)  # the author may correct or void this long after first filing
+BACKFILL_DAYS = 7  # a report may describe something up to this many days ago
+CORRECTED = "corrected"
 
 
 class NotAllowed(PermissionError):
     """The caller may not do this to this person (or the person does not exist: we don't say)."""
+
+
+class TooLate(PermissionError):
+    """The correction window of this record has closed."""
+
+
+class AlreadyVoided(ValueError):
+    """The record was voided or corrected already."""
+
+
+SIGNS_OF_USE = "signs_of_use"  # a visit's observed state that alerts like a positive test
+DRUG_CONTACT = "contact"  # a visit's social contacts: seen with drug users
+
+
+def raises_alert(kind: str, result: str | None, details: dict[str, Any]) -> bool:
+    """Does this record alert the cadre, police and supervisor at once?
+
+    A positive, refused or missed test; a visit that saw signs of use or contact with drug users.
+    """
+    if kind == RecordKind.drug_test:
+        return result in ALERT_RESULTS
+    if kind == RecordKind.visit:
+        return result == SIGNS_OF_USE or details.get("social") == DRUG_CONTACT
+    return False
 
 
 @dataclass(frozen=True)
@@ -36,15 +72,63 @@ class NewRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Filed:
+    """What saving did: the record's id, whether this call created it, and whether it is late."""
+
+    id: int
+    created: bool
+    late: bool
+    on_behalf_of: int | None = None
+    replaced: RecordRef | None = None  # the record this one corrected
+
+
 def file_record(
-    session: Session, who: Identity, new: NewRecord, *, now: datetime, idempotency_key: str
+    session: Session,
+    who: Identity,
+    new: NewRecord,
+    *,
+    now: datetime,
+    idempotency_key: str,
+    today: date | None = None,
+    corrects_id: int | None = None,
 ) -> int:
     """Save a record once per idempotency key (a double tap or redelivery saves nothing more)."""
-    existing = session.scalar(select(Record.id).where(Record.idempotency_key == idempotency_key))
+    return save_record(
+        session, who, new, now=now, idempotency_key=idempotency_key, today=today, corrects_id=corrects_id
+    ).id
+
+
+def save_record(
+    session: Session,
+    who: Identity,
+    new: NewRecord,
+    *,
+    now: datetime,
+    idempotency_key: str,
+    today: date | None = None,
+    corrects_id: int | None = None,
+) -> Filed:
+    """`file_record` that also says whether it created the record (alerts go out only then).
+
+    With `corrects_id`, the new record replaces that one (same person and kind, the author's own,
+    within the window), which is voided as "corrected" in the same transaction.
+    """
+    existing = session.execute(
+        select(Record.id, Record.late, Record.on_behalf_of).where(Record.idempotency_key == idempotency_key)
+    ).first()
     if existing is not None:
-        return existing
-    if who.worker_id is None or not may(session, who, Action.write_record, new.person_id, now=now):
+        return Filed(existing.id, False, existing.late, existing.on_behalf_of)
+    day = local_day(now, today)
+    if who.worker_id is None or not may(session, who, Action.write_record, new.person_id, now=now, today=day):
         raise NotAllowed(new.kind)
+    first_filed = now
+    old, replaced = None, None
+    if corrects_id is not None:
+        old, replaced = _own_open_record(session, who, corrects_id, now=now, today=day)
+        if old.person_id != new.person_id or old.kind != new.kind:
+            raise NotAllowed(new.kind)
+        first_filed = _first_filed(session, old)
     record = Record(
         person_id=new.person_id,
         kind=new.kind,
@@ -57,13 +141,131 @@ def file_record(
         notes=new.notes,
         photo_ref=new.photo_ref,
         author_id=who.worker_id,
+        on_behalf_of=on_behalf_of(session, who.worker_id, new.person_id, day),
         created_at=now,
         updated_at=now,
-        late=now - new.occurred_at > LATE_AFTER,
+        # A correction is judged by when the first version was filed, not by when it was fixed.
+        late=first_filed - new.occurred_at > LATE_AFTER,
         voided=False,
         idempotency_key=idempotency_key,
+        corrects_id=corrects_id,
     )
     session.add(record)
     session.flush()
     audit(session, who.actor, "create", str(new.kind), record.id, at=now, person_id=new.person_id)
-    return record.id
+    if old is not None:
+        _void(session, who, old, CORRECTED, now=now, detail=f"corrected_by={record.id}")
+    return Filed(record.id, True, record.late, record.on_behalf_of, replaced)
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Enough of a record to offer, or refuse, its correction."""
+
+    id: int
+    person_id: int
+    kind: RecordKind
+    subkind: str | None
+    result: str | None
+    deadline: datetime  # the end of the correction window
+    alerting: bool = False  # it alerted staff when filed (so voiding it tells them)
+
+
+class Correctable(StrEnum):
+    ok = "ok"
+    expired = "expired"
+    voided = "voided"
+    not_allowed = "not_allowed"  # not the author, no longer in their care, or no such record
+
+
+def correctable(
+    session: Session, who: Identity, record_id: int, *, now: datetime, today: date | None = None
+) -> tuple[Correctable, RecordRef | None]:
+    """May the caller correct or void this record now? Refusals for strangers are audited."""
+    record = session.get(Record, record_id)
+    if (
+        record is None
+        or who.worker_id is None
+        or record.author_id != who.worker_id
+        or not may(session, who, Action.correct_record, record.person_id, now=now, today=today)
+    ):
+        audit(session, who.actor, "refused", "record", record_id, at=now, detail=str(Action.correct_record))
+        return Correctable.not_allowed, None
+    ref = RecordRef(
+        record.id,
+        record.person_id,
+        record.kind,
+        record.subkind,
+        record.result,
+        _first_filed(session, record) + CORRECT_WITHIN,
+        raises_alert(record.kind, record.result, record.details or {}),
+    )
+    if record.voided:
+        return Correctable.voided, ref
+    if now > ref.deadline:
+        return Correctable.expired, ref
+    return Correctable.ok, ref
+
+
+def void_record(
+    session: Session, who: Identity, record_id: int, reason: str, *, now: datetime, today: date | None = None
+) -> RecordRef:
+    """Void one's own record within the window (never deleted; audited)."""
+    record, ref = _own_open_record(session, who, record_id, now=now, today=local_day(now, today))
+    _void(session, who, record, reason, now=now, detail="voided")
+    return ref
+
+
+def _own_open_record(
+    session: Session, who: Identity, record_id: int, *, now: datetime, today: date
+) -> tuple[Record, RecordRef]:
+    state, ref = correctable(session, who, record_id, now=now, today=today)
+    if state is Correctable.not_allowed or ref is None:
+        raise NotAllowed(record_id)
+    if state is Correctable.expired:
+        raise TooLate(record_id)
+    if state is Correctable.voided:
+        raise AlreadyVoided(record_id)
+    record = session.get(Record, record_id)
+    assert record is not None
+    return record, ref
+
+
+def _first_filed(session: Session, record: Record) -> datetime:
+    """When the first version of a correction chain was filed (the window runs from there)."""
+    first = record.created_at
+    corrects = record.corrects_id
+    for _ in range(100):  # chains are short; the bound only guards against a corrupted loop
+        if corrects is None:
+            break
+        row = session.execute(
+            select(Record.created_at, Record.corrects_id).where(Record.id == corrects)
+        ).first()
+        if row is None:
+            break
+        first, corrects = row.created_at, row.corrects_id
+    return first
+
+
+def _void(
+    session: Session, who: Identity, record: Record, reason: str, *, now: datetime, detail: str
+) -> None:
+    record.voided, record.void_reason, record.updated_at = True, reason[:200], now
+    # A colour change suggested by a voided assessment no longer stands.
+    for proposal in session.scalars(
+        select(ColourProposal).where(
+            ColourProposal.record_id == record.id, ColourProposal.decided_at.is_(None)
+        )
+    ):
+        proposal.decided_at, proposal.accepted = now, False
+    action = "correct" if reason == CORRECTED else "void"
+    audit(
+        session,
+        who.actor,
+        action,
+        str(record.kind),
+        record.id,
+        at=now,
+        person_id=record.person_id,
+        detail=detail,
+    )

@@ -4,13 +4,14 @@ project's local Bot API server, with the whole bot built by the composition root
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.app import GridcareBot, Runtime, build_bot, make_transport
 from bot.config import Settings
 from bot.db import Database
+from bot.jobs import Job
 from bot.telegram_api import ChatMessage, LocalBotApi
 from handlers.events import Incoming
 from models.clock import Clock
@@ -47,11 +48,16 @@ def settings_for(db_url: str, api: LocalBotApi, transport: str) -> Settings:
     )
 
 
-async def start_bot(db_url: str, api: LocalBotApi, transport: str, clock: Clock) -> RunningBot:
-    """Build the bot exactly as `gridcare run` does, on the given database and clock, and poll."""
+async def start_bot(
+    db_url: str, api: LocalBotApi, transport: str, clock: Clock, *, jobs: Sequence[Job] = ()
+) -> RunningBot:
+    """Build the bot exactly as `gridcare run` does, on the given database and clock, and poll.
+
+    The sender runs (relays and alerts really arrive); scheduled jobs only when a test names them.
+    """
     settings = settings_for(db_url, api, transport)
     runtime = Runtime(settings=settings, db=Database(db_url), keys=KeyRing.parse(TEST_KEYS), clock=clock)
-    bot = build_bot(runtime, make_transport(settings, polling_timeout=1))
+    bot = build_bot(runtime, make_transport(settings, polling_timeout=1), jobs=jobs)
     running = RunningBot(bot)
 
     async def on_incoming(incoming: Incoming) -> None:

@@ -1,0 +1,94 @@
+"""The scheduled jobs: what runs, and for which run key.
+
+A job is a handler-level function `fn(jctx: JobCtx) -> int` (the count it did, for the log) and
+a `when`: for a moment, the run key it is due under, or None if it is not due. The scheduler
+(bot/scheduler.py) runs a job when its key has no `job_runs` row yet, in one unit of work with
+that row, so each key runs once across restarts and processes. Keys make missed runs catch up
+once: `daily_at(morning)` keys a day by its date from 08:30 on, so a bot that was down at 08:30
+and starts at 11:00 runs that morning's job once, at 11:00, and never yesterday's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from handlers.context import JobCtx
+from handlers.family_staff import escalate_alerts
+from handlers.supervisor_digest import daily_digests
+from models.policy import Policy
+from models.services.jobruns import prune_job_runs
+from models.services.pace import prune_pace
+from models.services.updates import prune_processed
+
+JobFn = Callable[[JobCtx], int]
+RunKey = Callable[[datetime, Policy], str | None]
+LocalTime = time | Callable[[Policy], time]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: its name (≤ 40 characters), when it is due, and what it does."""
+
+    name: str
+    when: RunKey
+    fn: JobFn
+
+
+def every(period: timedelta) -> RunKey:
+    """Due once per period, counted in UTC from the epoch (e.g. every 5 minutes: 10:00, 10:05 …)."""
+    seconds = int(period.total_seconds())
+    if seconds <= 0:
+        raise ValueError("a job's period must be positive")
+
+    def key(now: datetime, _policy: Policy) -> str:
+        start = int(now.timestamp()) // seconds * seconds
+        return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+    return key
+
+
+def daily_at(at: LocalTime, *, until: LocalTime | None = None) -> RunKey:
+    """Due once per local day, from `at` (and before `until`, if given) in the policy's time zone.
+
+    `at` may be a time or a function of the policy (e.g. `lambda p: p.morning_at`), so a locality's
+    configured time is read when the job is checked.
+    """
+
+    def key(now: datetime, policy: Policy) -> str | None:
+        local = now.astimezone(policy.tz)
+        start = at(policy) if callable(at) else at
+        end = until(policy) if callable(until) else until
+        if local.time() < start or (end is not None and local.time() >= end):
+            return None
+        return local.date().isoformat()
+
+    return key
+
+
+# -- housekeeping --------------------------------------------------------------------------------
+
+
+def prune_updates(jctx: JobCtx) -> int:
+    """Forget processed Telegram update ids older than a few days."""
+    return jctx.call(prune_processed, now=jctx.now)
+
+
+def prune_bookkeeping(jctx: JobCtx) -> int:
+    """Forget old job runs and chats' send pace long past."""
+    runs = jctx.call(prune_job_runs, now=jctx.now)
+    return runs + jctx.call(prune_pace, before=jctx.now.timestamp() - 86400)
+
+
+HOUSEKEEPING: tuple[Job, ...] = (
+    Job("prune_updates", every(timedelta(hours=1)), prune_updates),
+    Job("prune_bookkeeping", daily_at(time(3, 0)), prune_bookkeeping),
+)
+
+FEATURES: tuple[Job, ...] = (
+    Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
+    Job("daily_digests", daily_at(lambda p: p.digest_at), daily_digests),
+)
+
+JOBS: tuple[Job, ...] = (*HOUSEKEEPING, *FEATURES)

@@ -1,0 +1,325 @@
+"""The sender: drains the outbox (transactional outbox) within Telegram's limits.
+
+Rows are claimed by models.services.claims (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL),
+each with a slot in the send pace that every sender process shares (models.services.pace):
+`per_second` sends a second for the bot, one per `chat_interval` per chat, however many
+processes run; in each process a SendWindow makes the per-second cap hold at Telegram's end
+whatever the network jitter. A claimed row becomes one transport call; the answer decides:
+
+* success: `sent`, with Telegram's message id (a later edit row changes that message);
+* 429: every sender pauses for retry_after, and the row is sent when the pause ends;
+* 5xx, network failure, time-out: back to the queue with exponential backoff, dead after
+  `max_attempts` attempts;
+* 403: the chat blocked the bot: `chats.unreachable` is set and the row is dead;
+* 400: dead (the message itself is wrong), except "message is not modified": success.
+
+Delivery guarantee. In normal operation a message is sent at most once: only the sender holding
+a row's claim sends it, and the claim ends with the mark in the next unit of work. Nothing is
+lost: a row leaves the queue only as sent or dead (the reason in `last_error`), and a row claimed
+by a sender that died is claimable again when its lease runs out. That recovery is the one way
+a message arrives twice: if Telegram accepted it but the `sent` mark never committed (the process
+died in between, or the database was unreachable), or Telegram's answer was lost to a time-out,
+the row is sent once more. So each message arrives at most once more per such failure, and a
+crash repeats only the messages in flight at that moment. Telegram has no idempotency key: no
+sender can do better. tests/integration/test_outbox_crash.py and tests/e2e/test_sender.py show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from bot.db import Database
+from bot.send_actions import to_action
+from bot.send_limits import SenderSettings, SendWindow
+from bot.transports.base import Transport
+from handlers.events import (
+    Action,
+    BadRequest,
+    Edit,
+    RetryLater,
+    Sent,
+    Transient,
+    Unreachable,
+)
+from models.clock import Clock
+from models.policy import Policy
+from models.services import claims, delivery
+from models.services.claims import Claimed
+from models.services.pace import Pacing
+
+log = structlog.get_logger("gridcare.outbox")
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    kind: str  # delivered, flood, blocked, rejected, failed
+    detail: str = ""
+    message_id: int | None = None
+    seconds: float = 0.0
+    answered: float = 0.0  # wall clock when Telegram's answer came
+
+
+class Sender:
+    """Drains the outbox through a transport. `start()`/`stop()` run it in the background;
+    `drain()` sends what is due now and returns (tests, one-off commands)."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        *,
+        clock: Clock,
+        policy: Policy,
+        settings: SenderSettings | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """clock: business time (due times, quiet hours, leases); wall: real time for the pace."""
+        self.db = db
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy
+        self.settings = settings or SenderSettings()
+        self.wall = wall
+        self.owner = f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._paused_until = 0.0  # a 429 stops this process's sends until then (wall clock)
+        self._shift = 0.0  # how far 429 pauses have pushed the slots claimed before them
+        self._loop: asyncio.Task[None] | None = None
+        self._window = SendWindow(self.settings.per_second, wall=wall)
+        self._first_call: asyncio.Lock | None = asyncio.Lock()  # transports start on their first call
+
+    # -- running ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Run in the background until `stop()`."""
+        if self._loop is None:
+            self._stopping.clear()
+            self._loop = asyncio.create_task(self._run(), name="gridcare-sender")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; rows waiting for their slot go back to the queue, sends in flight may finish."""
+        self._stopping.set()
+        self._wake.set()
+        if self._loop is not None:
+            await self._loop
+            self._loop = None
+        if self._inflight:
+            _, late = await asyncio.wait(self._inflight, timeout=grace)
+            for task in late:  # their rows stay claimed until the lease runs out
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Look for due rows now (a unit of work just queued something)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()  # before looking: a wake during the claim is not lost
+            try:
+                claimed = await self._claim_more()
+            except Exception:
+                log.exception("outbox_claim_failed")
+                claimed = 0
+            if claimed == 0:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        try:
+            async with asyncio.timeout(self.settings.poll_interval):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Send everything that may go now and wait for it (not while the background loop runs)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                if await self._claim_more():
+                    continue
+                if self._inflight:
+                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                if not await self._due_now():
+                    return
+                await asyncio.sleep(0.02)  # rows wait only for a chat's pace: real time must pass
+
+    async def _due_now(self) -> int:
+        return await self.db.run(
+            claims.due_count,
+            now=self.clock.now(),
+            policy=self.policy,
+            form_hold=timedelta(seconds=self.settings.form_hold),
+        )
+
+    async def _claim_more(self) -> int:
+        """Claim rows while fewer than half a batch is in flight; start a task per row."""
+        size = self.settings.claim_size
+        if len(self._inflight) > size // 2:
+            timeout = self.settings.poll_interval
+            await asyncio.wait(self._inflight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            return -1
+        shift = self._shift
+        claimed = await self.db.run(
+            claims.claim_due,
+            owner=self.owner,
+            now=self.clock.now(),
+            policy=self.policy,
+            limit=size - len(self._inflight),
+            lease=timedelta(seconds=self.settings.lease),
+            form_hold=timedelta(seconds=self.settings.form_hold),
+            pacing=self._pacing(),
+        )
+        for item in claimed:
+            task = asyncio.create_task(self._deliver(item, shift), name=f"gridcare-send-{item.id}")
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return len(claimed)
+
+    def _pacing(self) -> Pacing:
+        interval = 1.0 / self.settings.per_second
+        return Pacing(wall=self.wall(), interval=interval, chat_interval=self.settings.chat_interval)
+
+    # -- one row ---------------------------------------------------------------------------------
+
+    async def _deliver(self, item: Claimed, shift: float) -> None:
+        slot = item.slot
+        try:
+            while True:
+                if not await self._wait_for(slot, shift):
+                    await self.db.run(delivery.release, [item.id], owner=self.owner)
+                    return
+                outcome = await self._attempt(item)
+                if outcome.kind == "flood" and outcome.seconds <= self.settings.flood_wait_max:
+                    slot, shift = await self._pause(item, outcome.seconds)
+                    continue
+                await self._record(item, outcome)
+                return
+        except Exception:
+            # The database failed us: the lease brings the row back (see the module docstring).
+            log.exception("outbox_record_failed", outbox_id=item.id)
+
+    async def _wait_for(self, slot: float, shift: float) -> bool:
+        """Sleep until the slot, moved by any flood pause since it was given, has come; False if the
+        sender is stopping. Moving every waiting slot keeps them spaced after a pause."""
+        while True:
+            delay = max(slot + self._shift - shift, self._paused_until) - self.wall()
+            if self._stopping.is_set():
+                return False
+            if delay <= 0:
+                return True
+            try:
+                async with asyncio.timeout(delay):
+                    await self._stopping.wait()
+            except TimeoutError:
+                pass
+
+    async def _attempt(self, item: Claimed) -> _Outcome:
+        if item.attempts > self.settings.max_attempts:  # senders died with it, again and again
+            return _Outcome("rejected", f"claimed {item.attempts} times without an answer recorded")
+        try:
+            action = to_action(item.chat_id, item.payload)
+        except (KeyError, ValueError, TypeError) as exc:
+            return _Outcome("rejected", f"bad payload: {exc}")
+        await self._window.acquire()
+        try:
+            sent = await self._call(action)
+        except RetryLater as exc:
+            return _Outcome("flood", "429", seconds=max(exc.seconds, 0.1))
+        except Unreachable as exc:
+            return _Outcome("blocked", str(exc) or "forbidden")
+        except BadRequest as exc:
+            if isinstance(action, Edit) and exc.not_modified:
+                return _Outcome("delivered", message_id=action.message_id, answered=self.wall())
+            return _Outcome("rejected", str(exc) or "bad request")
+        except TimeoutError:
+            return _Outcome("failed", f"time-out after {self.settings.send_timeout:g} s")
+        except Transient as exc:
+            return _Outcome("failed", str(exc) or "transient error")
+        except Exception as exc:  # an answer the transport did not expect: retried, and logged whole
+            log.exception("outbox_send_crashed", outbox_id=item.id)
+            return _Outcome("failed", type(exc).__name__)
+        finally:
+            self._window.release()
+        return _Outcome("delivered", message_id=sent.message_id, answered=self.wall())
+
+    async def _call(self, action: Action) -> Sent:
+        if self._first_call is not None:  # the first call goes alone, later ones run side by side
+            async with self._first_call:
+                if self._first_call is not None:
+                    try:
+                        return await self._call_timed(action)
+                    finally:
+                        self._first_call = None
+        return await self._call_timed(action)
+
+    async def _call_timed(self, action: Action) -> Sent:
+        pause = self._paused_until - self.wall()
+        if pause > 0:  # a 429 came back while this send was already past its slot
+            await asyncio.sleep(pause)
+        async with asyncio.timeout(self.settings.send_timeout):
+            return await self.transport.call(action)
+
+    async def _pause(self, item: Claimed, seconds: float) -> tuple[float, float]:
+        """Honour a 429 here and, through the shared pace, in every sender; the row's new slot."""
+        self._paused_until = max(self._paused_until, self.wall() + seconds)
+        self._shift += seconds
+        shift = self._shift
+        log.info("outbox_flood_wait", outbox_id=item.id, seconds=seconds)
+        slot = await self.db.run(
+            delivery.hold_for_flood,
+            item.id,
+            item.chat_id,
+            owner=self.owner,
+            seconds=seconds,
+            now=self.clock.now(),
+            lease=timedelta(seconds=self.settings.lease),
+            pacing=self._pacing(),
+        )
+        return slot, shift
+
+    async def _record(self, item: Claimed, outcome: _Outcome) -> None:
+        now, owner = self.clock.now(), self.owner
+        if outcome.kind == "delivered":
+            done = await self.db.run(
+                delivery.mark_sent,
+                item.id,
+                item.chat_id,
+                owner=owner,
+                message_id=outcome.message_id,
+                now=now,
+                chat_free_at=outcome.answered + self.settings.chat_interval,
+            )
+        elif outcome.kind == "flood":  # a wait longer than we hold rows for: back to the queue
+            later = now + timedelta(seconds=outcome.seconds)
+            done = bool(await self.db.run(delivery.release, [item.id], owner=owner, available_at=later))
+        elif outcome.kind == "blocked":
+            log.info("outbox_unreachable", outbox_id=item.id, chat_id=item.chat_id)
+            done = await self.db.run(
+                delivery.mark_unreachable, item.id, item.chat_id, owner=owner, error=outcome.detail, now=now
+            )
+        elif outcome.kind == "rejected" or item.attempts >= self.settings.max_attempts:
+            reason = outcome.detail
+            if outcome.kind == "failed":
+                reason = f"gave up after {item.attempts} attempts: {outcome.detail}"
+            log.warning("outbox_dead", outbox_id=item.id, attempts=item.attempts, purpose=item.purpose)
+            done = await self.db.run(delivery.mark_dead, item.id, owner=owner, error=reason, now=now)
+        else:
+            delay = min(self.settings.backoff * 2 ** (item.attempts - 1), self.settings.backoff_cap)
+            at = now + timedelta(seconds=delay)
+            done = await self.db.run(
+                delivery.mark_retry, item.id, owner=owner, error=outcome.detail, now=now, at=at
+            )
+        if not done:
+            log.warning("outbox_claim_lost", outbox_id=item.id)

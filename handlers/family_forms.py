@@ -1,0 +1,131 @@
+"""The family channel's forms: urgent alert and anonymous tip (family side), reply (worker side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import free_text
+from handlers.dialogs.engine import Dialog, Step
+from handlers.family_staff import notify_escalation
+from models.access import Action, Principal
+from models.services.family_alerts import escalate_alert, raise_alert
+from models.services.family_relay import send_reply
+from models.services.rights import may
+from models.services.tips import submit_tip
+
+URGENT_MAX = 1000
+
+
+def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
+    """紧急情况: reach worker, cadre and police at once, any hour, each with "I am handling it"."""
+    alert = ctx.call(raise_alert, ctx.identity, data.get("description"), now=ctx.now, today=ctx.today)
+    if alert is None:
+        ctx.reply("errors/not_allowed")
+        return
+    # A second alert while one is open is news for the same staff: a new key per form run.
+    suffix = f":{data['_key']}" if alert.joined_open else ""
+    reached = 0
+    reply = [("fam_reply", f"fr:{alert.message_id}")]  # only the care team may answer the family
+    for responder in alert.responders:
+        if responder.chat_id is None:
+            continue
+        reached += 1
+        ctx.notify(
+            responder.chat_id,
+            "family/urgent_more" if alert.joined_open else "family/urgent_alert",
+            purpose="urgent_alert",
+            dedupe_key=f"alert:{alert.alert_id}:{responder.worker_id}{suffix}",
+            buttons=[[("fam_ack", f"ack:{alert.alert_id}")] + reply * responder.on_team],
+            urgent=True,
+            alert_id=alert.alert_id,
+            person_name=alert.person_name,
+            relation=alert.relation,
+            description=alert.description,
+            at=ctx.now,
+        )
+    if reached == 0 and not alert.joined_open:
+        # Nobody on the team can be reached (no linked account): waiting out the time-out helps no one.
+        escalation = ctx.call(escalate_alert, alert.alert_id, now=ctx.now)
+        reached = notify_escalation(ctx, escalation) if escalation is not None else 0
+    ctx.reply("family/urgent_sent", reached=reached, joined_open=alert.joined_open)
+
+
+URGENT = Dialog(
+    name="family_urgent",
+    steps=(Step("description", "family/urgent_prompt", parse=free_text(URGENT_MAX), skippable=True),),
+    summary="family/urgent_summary",
+    finish=send_urgent,
+    authorize=lambda ctx, data: ctx.identity.principal is Principal.family,
+)
+
+
+def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
+    """举报涉毒线索: to the police of the community only; the tipster stays sealed."""
+    assert ctx.keys is not None, "the key ring is needed to seal the tipster"
+    tip = ctx.call(submit_tip, ctx.identity, data["text"], data.get("photo"), keys=ctx.keys, now=ctx.now)
+    if tip is None:
+        ctx.reply("errors/not_allowed")
+        return
+    for officer in tip.police:
+        if officer.chat_id is None:
+            continue
+        ctx.notify(
+            officer.chat_id,
+            "family/tip",
+            purpose="tip",
+            dedupe_key=f"tip:{tip.tip_id}:{officer.worker_id}",
+            buttons=[[("fam_view_photo", f"tp:{tip.tip_id}")]] if data.get("photo") else [],
+            tip_id=tip.tip_id,
+            area_name=tip.area_name,
+            text=data["text"],
+            has_photo=bool(data.get("photo")),
+            at=ctx.now,
+        )
+    ctx.reply("family/tip_sent")
+
+
+TIP = Dialog(
+    name="family_tip",
+    steps=(
+        Step("text", "family/tip_text", parse=free_text()),
+        Step("photo", "family/tip_photo", photo=True, skippable=True),
+    ),
+    summary="family/tip_summary",
+    finish=send_tip,
+    authorize=lambda ctx, data: ctx.identity.principal is Principal.family,
+)
+
+
+def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
+    """Relay a worker's answer back to the family thread (rights re-checked by the service)."""
+    reply = ctx.call(send_reply, ctx.identity, int(data["message"]), data["text"], now=ctx.now)
+    if reply is None:
+        ctx.reply("errors/not_allowed")
+        return
+    if reply.family_chat_id is None:
+        ctx.reply("family/reply_undelivered")
+        return
+    ctx.notify(
+        reply.family_chat_id,
+        "family/reply",
+        purpose="family_reply",
+        dedupe_key=f"family_reply:{reply.reply_id}",
+        buttons=[[("fam_urgent", "fu:")]],
+        worker_name=reply.worker_name,
+        worker_role=reply.worker_role,
+        text=data["text"],
+    )
+
+
+REPLY = Dialog(
+    name="family_reply",
+    steps=(Step("text", "family/reply_prompt", parse=free_text()),),
+    summary="family/reply_summary",
+    finish=send_worker_reply,
+    authorize=lambda ctx, data: ctx.call(
+        may, ctx.identity, Action.reply_family, int(data["person"]), now=ctx.now
+    ),
+)
+
+FORMS = (URGENT, TIP, REPLY)

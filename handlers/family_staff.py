@@ -1,0 +1,274 @@
+"""The family channel, staff side: invite a relative (with a QR code), read a person's family threads,
+reply, take an urgent alert, see a tip's photo, /inbox; and the escalation job and reassignment notice.
+
+Every button re-checks the caller's right over the person it names (button data carries no trust);
+a refusal says nothing about whether the id exists.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+from handlers.context import Ctx, JobCtx, Work
+from handlers.dialogs.engine import Engine
+from handlers.events import Button, SendPhoto
+from handlers.router import Router
+from models.access import Action
+from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
+from models.services.family_alerts import Escalation, acknowledge, escalate_due
+from models.services.family_relay import media_of, reply_target
+from models.services.family_threads import family_threads, inbox
+from models.services.outbox import contact_payload, enqueue
+from models.services.tips import tip_photo
+
+INBOX_BUTTONS = 10
+THREAD_MESSAGES = 5
+
+
+def _int(payload: str) -> int | None:
+    return int(payload) if payload.isdigit() and len(payload) < 19 else None
+
+
+def _refuse(ctx: Ctx) -> None:
+    if ctx.incoming.callback_id is not None:
+        ctx.answer("errors/not_allowed", alert=True)
+    else:
+        ctx.reply("errors/not_allowed")
+
+
+def invite_link(ctx: Ctx, code: str) -> str | None:
+    """The t.me deep link of an invite, when the bot's username is known to the context."""
+    username = getattr(ctx, "bot_username", None)  # filled by the runtime after getMe, when available
+    return f"https://t.me/{username}?start={code}" if username else None
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code image (PNG) a relative can scan with the phone's camera or WeChat."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=3)
+    return buffer.getvalue()
+
+
+def on_invite(ctx: Ctx, payload: str) -> None:
+    """fi:<person>: choose the relation; fi:<person>:<n>: make the invite, as a link and a QR code."""
+    person_part, _, relation_part = payload.partition(":")
+    person_id = _int(person_part)
+    if person_id is None:
+        _refuse(ctx)
+        return
+    if not relation_part:
+        name = ctx.call(invitable_person, ctx.identity, person_id, now=ctx.now)
+        if name is None:
+            _refuse(ctx)
+            return
+        ctx.answer()
+        labels = [ctx.button(f"fam_relation_{i}", f"fi:{person_id}:{i}") for i in range(len(RELATIONS))]
+        rows = tuple(tuple(labels[i : i + 3]) for i in range(0, len(labels), 3))
+        ctx.reply("family/invite_relation", rows, person_name=name)
+        return
+    index = _int(relation_part)
+    if index is None or index >= len(RELATIONS):
+        ctx.answer("dialog/stale")
+        return
+    made = ctx.call(invite_for_person, ctx.identity, person_id, RELATIONS[index], now=ctx.now)
+    if made is None:
+        _refuse(ctx)
+        return
+    ctx.answer()
+    link = invite_link(ctx, made.code)
+    caption = ctx.text("family/invite_link", code=made.code, link=link, expires_at=made.expires_at)
+    ctx.send(SendPhoto(ctx.chat_id, data=qr_png(link or f"/start {made.code}"), caption=caption))
+
+
+def on_thread(ctx: Ctx, payload: str) -> None:
+    """ft:<person>: the person's family threads with their last messages and reply buttons."""
+    person_id = _int(payload)
+    threads = (
+        ctx.call(family_threads, ctx.identity, person_id, now=ctx.now, limit=THREAD_MESSAGES)
+        if person_id
+        else None
+    )
+    if threads is None:
+        _refuse(ctx)
+        return
+    ctx.answer()
+    rows = []
+    for thread in threads:
+        row = []
+        if thread.reply_to is not None:
+            row.append(Button(ctx.label("fam_reply") + f" · {thread.relation}", f"fr:{thread.reply_to}"))
+        photos = [m for m in thread.messages if m.from_family and m.kind == "photo"]
+        if photos:
+            row.append(Button(ctx.label("fam_view_photo") + f" · {thread.relation}", f"fm:{photos[-1].id}"))
+        if row:
+            rows.append(tuple(row))
+    ctx.reply("family/thread", tuple(rows), threads=threads)
+
+
+def start_reply_factory(engine: Engine):  # type: ignore[no-untyped-def]
+    def on_reply(ctx: Ctx, payload: str) -> None:
+        """fr:<message>: the worker types an answer, relayed to the family (the form re-checks rights)."""
+        message_id = _int(payload)
+        target = ctx.call(reply_target, ctx.identity, message_id, now=ctx.now) if message_id else None
+        if target is None:
+            _refuse(ctx)
+            return
+        ctx.answer()
+        data = {
+            "message": target.message_id,
+            "person": target.person_id,
+            "person_name": target.person_name,
+            "relation": target.relation,
+            "excerpt": target.excerpt,
+        }
+        engine.start(ctx, "family_reply", data)
+
+    return on_reply
+
+
+def on_media(ctx: Ctx, payload: str) -> None:
+    """fm:<message>: show a photo a family member sent (to staff who may answer them)."""
+    message_id = _int(payload)
+    media = ctx.call(media_of, ctx.identity, message_id, now=ctx.now) if message_id else None
+    if media is None or media[0] != "photo":
+        _refuse(ctx)
+        return
+    ctx.answer()
+    ctx.send(SendPhoto(ctx.chat_id, file_id=media[1]))
+
+
+def on_tip_photo(ctx: Ctx, payload: str) -> None:
+    """tp:<tip>: the photo of an anonymous tip, for the police officers it reached."""
+    tip_id = _int(payload)
+    file_id = ctx.call(tip_photo, ctx.identity, tip_id, now=ctx.now) if tip_id else None
+    if file_id is None:
+        _refuse(ctx)
+        return
+    ctx.answer()
+    ctx.send(
+        SendPhoto(ctx.chat_id, file_id=file_id, caption=ctx.text("family/tip_photo_caption", tip_id=tip_id))
+    )
+
+
+def on_acknowledge(ctx: Ctx, payload: str) -> None:
+    """ack:<alert>: "I am handling it". The first press wins; the others and the family are told."""
+    alert_id = _int(payload)
+    result = ctx.call(acknowledge, ctx.identity, alert_id, now=ctx.now, today=ctx.today) if alert_id else None
+    if result is None:
+        _refuse(ctx)
+        return
+    if not result.taken:
+        ctx.answer("family/ack_already", alert=True, by_name=result.by_name, by_role=result.by_role)
+        return
+    ctx.answer("family/ack_done")
+    ctx.reply("family/ack_mine", alert_id=result.alert_id, person_name=result.person_name)
+    view = {"alert_id": result.alert_id, "by_name": result.by_name, "by_role": result.by_role}
+    for other in result.others:
+        if other.chat_id is not None:
+            ctx.notify(
+                other.chat_id,
+                "family/ack_others",
+                purpose="alert_taken",
+                dedupe_key=f"alert_taken:{result.alert_id}:{other.worker_id}",
+                urgent=True,
+                person_name=result.person_name,
+                **view,
+            )
+    if result.family_chat_id is not None:
+        ctx.notify(
+            result.family_chat_id,
+            "family/urgent_taken",
+            purpose="alert_taken",
+            dedupe_key=f"alert_taken_family:{result.alert_id}",
+            urgent=True,
+            **view,
+        )
+
+
+def cmd_inbox(ctx: Ctx, _arg: str) -> None:
+    """/inbox: family threads waiting for my answer, oldest first, with reply buttons."""
+    lines = ctx.call(inbox, ctx.identity, now=ctx.now, today=ctx.today)
+    rows = tuple(
+        (Button(f"{ctx.label('fam_reply')} · {line.person_name} {line.relation}", f"fr:{line.reply_to}"),)
+        for line in lines[:INBOX_BUTTONS]
+    )
+    ctx.reply("family/inbox", rows, lines=lines)
+
+
+def notify_escalation(work: Work, item: Escalation) -> int:
+    """Alert the area supervisors of an urgent alert nobody took; how many were reachable."""
+    reached = 0
+    for supervisor in item.supervisors:
+        if supervisor.chat_id is None:
+            continue
+        reached += 1
+        work.notify(
+            supervisor.chat_id,
+            "family/urgent_escalated",
+            purpose="alert_escalated",
+            dedupe_key=f"alert_escalated:{item.alert_id}:{supervisor.worker_id}",
+            buttons=[[("fam_ack", f"ack:{item.alert_id}")]],
+            urgent=True,
+            alert_id=item.alert_id,
+            person_name=item.person_name,
+            relation=item.relation,
+            description=item.description,
+            at=item.created_at,
+            minutes=int((work.now - item.created_at).total_seconds() // 60),
+        )
+    return reached
+
+
+def escalate_alerts(jctx: JobCtx) -> int:
+    """Job, every minute: alerts nobody took within Policy.alert_ack_timeout go to the area supervisor."""
+    escalations = jctx.call(escalate_due, now=jctx.now, timeout=jctx.policy.alert_ack_timeout)
+    for item in escalations:
+        notify_escalation(jctx, item)
+    return len(escalations)
+
+
+def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, new_worker_id: int) -> int:
+    """Tell a person's family their worker changed, with the new card; call after set_responsible.
+
+    Returns how many family accounts were told. `old_worker_id` only guards against a non-change.
+    """
+    if old_worker_id == new_worker_id:
+        return 0
+    change = work.call(on_reassigned, person_id, new_worker_id=new_worker_id, now=work.now)
+    if change is None:
+        return 0
+    for family in change.families:
+        key = f"family_reassigned:{family.family_member_id}:{new_worker_id}:{work.now.isoformat()}"
+        work.notify(
+            family.chat_id,
+            "family/reassigned",
+            purpose="family_reassigned",
+            dedupe_key=key,
+            buttons=[[("fam_urgent", "fu:")]],
+            card=change.card,
+        )
+        if change.card.work_phone:
+            # The new worker as a Telegram contact too, as /contact gives it (nothing to render).
+            payload = contact_payload(change.card.work_phone, change.card.name)
+            work.call(
+                enqueue,
+                chat_id=family.chat_id,
+                purpose="family_reassigned",
+                dedupe_key=f"{key}:contact",
+                payload=payload,
+                now=work.now,
+            )
+    return len(change.families)
+
+
+def register(router: Router, engine: Engine) -> None:
+    """The staff side of the family channel."""
+    router.command("/inbox", Action.view_inbox, cmd_inbox)
+    router.button("fi", Action.invite_family, on_invite)
+    router.button("ft", Action.view_card, on_thread)
+    router.button("fr", Action.reply_family, start_reply_factory(engine))
+    router.button("fm", Action.reply_family, on_media)
+    router.button("tp", Action.view_card, on_tip_photo)
+    router.button("ack", Action.acknowledge_alert, on_acknowledge)

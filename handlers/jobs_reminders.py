@@ -1,0 +1,245 @@
+"""The scheduled jobs of reminders (issue 5): morning lists, their refresh, the overdue ladder,
+campaign days and programme endings. Each is `fn(jctx) -> int` (messages queued), idempotent:
+every message has a dedupe key, so running a job twice queues nothing new.
+
+Nothing here is urgent: quiet hours and open forms hold these messages (the sender's rules), and
+on rest days (weekends, public holidays) the jobs send nothing but a campaign day's own reminder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from handlers.context import JobCtx, Work
+from handlers.reminders_views import locale_for, queue, render_due, render_lines
+from models.services.campaigns import CAMPAIGN, audience, notices_due
+from models.services.obligations import ObligationRow
+from models.services.reminders import (
+    DueLine,
+    DueList,
+    chat_locales,
+    codes_of,
+    due_list,
+    line_of,
+    worker_chat,
+)
+from models.services.reminders_morning import (
+    MORNING,
+    latest_revision,
+    listed_keys,
+    mark_morning_done,
+    morning_due,
+    morning_key,
+    morning_owner,
+    morning_rows,
+    morning_sent,
+)
+from models.services.reminders_overdue import (
+    CASE_END,
+    OVERDUE,
+    Escalation,
+    already_queued,
+    escalations,
+    record_new,
+)
+from models.services.reminders_overdue import case_endings as endings_soon
+
+
+def _working(jctx: JobCtx) -> bool:
+    return jctx.policy.calendar.is_working_day(jctx.today)
+
+
+# -- the morning list ----------------------------------------------------------------------------
+
+
+def send_mornings(jctx: JobCtx, *, area_path: str | None = None, everyone: bool = False) -> int:
+    """Each worker whose reminder time has come gets today's list once (nothing: no message)."""
+    if not _working(jctx):
+        return 0
+    due = jctx.call(morning_due, now=jctx.now, policy=jctx.policy, area_path=area_path, everyone=everyone)
+    if not due:
+        return 0
+    rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
+    locales = jctx.call(chat_locales, [r.chat_id for r in due])
+    sent = 0
+    for recipient in due:
+        listing = due_list(rows[recipient.worker_id], jctx.today)
+        if not listing.open:
+            continue
+        locale = jctx.renderer.locale_of(locales.get(recipient.chat_id))
+        message = render_due(jctx.renderer, locale, "reminders/morning", listing)
+        key = morning_key(recipient.worker_id, jctx.today)
+        sent += queue(jctx, recipient.chat_id, message, purpose=MORNING, dedupe_key=key) is not None
+    jctx.call(mark_morning_done, [r.worker_id for r in due], day=jctx.today, now=jctx.now)
+    return sent
+
+
+def morning(jctx: JobCtx) -> int:
+    """早间提醒: run every few minutes; each worker's list goes at their own time, once a day."""
+    return send_mornings(jctx)
+
+
+def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow]) -> int:
+    base = morning_key(worker_id, jctx.today)
+    revision = jctx.call(latest_revision, chat_id, base)
+    if revision is None:
+        return 0
+    listed = listed_keys(revision)
+    known = {r.person_id for r in rows}
+    people = jctx.call(codes_of, [k[0] for k in listed if k[0] not in known])
+    listing: DueList = due_list(rows, jctx.today, listed=listed, people=people)
+    message = render_due(jctx.renderer, locale_for(jctx, chat_id), "reminders/morning", listing)
+    if message.same_as(revision.text, revision.buttons):
+        return 0
+    key = f"{base}:r{revision.number + 1}"
+    return int(queue(jctx, chat_id, message, purpose=MORNING, dedupe_key=key, edit_of=base) is not None)
+
+
+def refresh_worker(jctx: Work, worker_id: int) -> int:
+    """Tick off today's morning message of a worker (1 if an edit was queued, 0 if nothing changed
+    or the worker got no morning message today). Works in a chat update's unit of work too."""
+    chat_id = jctx.call(worker_chat, worker_id)
+    if chat_id is None:
+        return 0
+    rows = jctx.call(morning_rows, [worker_id], today=jctx.today, policy=jctx.policy, open_only=False)
+    return _refresh(jctx, worker_id, chat_id, rows[worker_id])
+
+
+def refresh_person(work: Work, person_id: int) -> int:
+    """After a record about this person was saved (same unit of work): tick it off in the morning
+    message of the worker whose list the person is on today."""
+    owner = work.call(morning_owner, person_id, work.today)
+    return 0 if owner is None else refresh_worker(work, owner)
+
+
+def refresh_mornings(jctx: JobCtx) -> int:
+    """Bring every morning message of today up to date (a safety net for refresh_worker)."""
+    sent = jctx.call(morning_sent, jctx.today, jctx.policy)
+    if not sent:
+        return 0
+    rows = jctx.call(morning_rows, sorted(sent), today=jctx.today, policy=jctx.policy, open_only=False)
+    return sum(_refresh(jctx, worker_id, chat_id, rows[worker_id]) for worker_id, chat_id in sent.items())
+
+
+# -- the overdue ladder, campaign days, programme endings ----------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    """One overdue item in a ladder message: the item, and its responsible worker (for the cadre)."""
+
+    line: DueLine
+    worker: str | None
+
+
+def escalate(jctx: JobCtx, *, area_path: str | None = None) -> int:
+    """Overdue items to the worker (day 1) and the care team's cadre (day 3): each item once per
+    rung, the items of one sweep in one message per recipient and rung."""
+    if not _working(jctx):
+        return 0
+    found = jctx.call(escalations, today=jctx.today, policy=jctx.policy, area_path=area_path)
+    new = jctx.call(record_new, found, now=jctx.now)
+    groups: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
+    for e in new:
+        groups[(e.step, e.to.worker_id)].append(e)
+    count = 0
+    for (step, worker_id), items in groups.items():
+        chat_id = items[0].to.chat_id
+        lines = [line_of(e.row) for e in items]
+        view = [OverdueItem(line, e.worker_name) for line, e in zip(lines, items, strict=True)]
+        message = render_lines(
+            jctx.renderer,
+            locale_for(jctx, chat_id),
+            f"reminders/overdue_{step}",
+            lines,
+            items=view,
+            after=jctx.policy.escalate_to_cadre_after_days,
+        )
+        digest = hashlib.sha256("|".join(map(str, sorted(e.key for e in items))).encode()).hexdigest()[:10]
+        key = f"{OVERDUE}:{step}:{worker_id}:{jctx.today.isoformat()}:{digest}"
+        count += queue(jctx, chat_id, message, purpose=OVERDUE, dedupe_key=key) is not None
+    return count
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    key: str
+    name: str | None
+    task: str | None
+    on: date
+    days_left: int
+
+
+def campaigns(jctx: JobCtx, *, area_path: str | None = None) -> int:
+    """Campaign-day reminders due today (lead days, and the day itself) to each audience."""
+    count = 0
+    for notice in notices_due(jctx.policy, jctx.today):
+        people = jctx.call(audience, notice.campaign, area_path=area_path)
+        queued = jctx.call(already_queued, [notice.dedupe_key(r.worker_id) for r in people])
+        c = notice.campaign
+        view = CampaignView(c.key, c.name, c.task, notice.on, (notice.on - jctx.today).days)
+        for r in people:
+            key = notice.dedupe_key(r.worker_id)
+            if key not in queued:
+                count += (
+                    jctx.notify(
+                        r.chat_id, "reminders/campaign", purpose=CAMPAIGN, dedupe_key=key, notice=view
+                    )
+                    is not None
+                )
+    return count
+
+
+@dataclass(frozen=True)
+class EndingView:
+    code: str
+    status: str
+    ends_on: date
+    days_left: int
+
+
+def case_endings(jctx: JobCtx, *, area_path: str | None = None) -> int:
+    """A "case ending" task to the responsible worker a month before the programme ends (once)."""
+    if not _working(jctx):
+        return 0
+    found = jctx.call(endings_soon, today=jctx.today, policy=jctx.policy, area_path=area_path)
+    queued = jctx.call(already_queued, [e.dedupe_key for e in found])
+    count = 0
+    for e in found:
+        if e.dedupe_key in queued:
+            continue
+        view = EndingView(e.code, e.status, e.ends_on, (e.ends_on - jctx.today).days)
+        count += (
+            jctx.notify(
+                e.to.chat_id,
+                "reminders/case_ending",
+                purpose=CASE_END,
+                dedupe_key=e.dedupe_key,
+                buttons=[[("rm_btn_open", f"p:{e.person_id}")]],
+                ending=view,
+            )
+            is not None
+        )
+    return count
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    morning: int
+    overdue: int
+    campaigns: int
+    case_endings: int
+
+
+def sweep(jctx: JobCtx, *, area_path: str | None = None) -> SweepCounts:
+    """The whole sweep at once, by hand (`gridcare sweep`): every worker's morning list regardless
+    of their time, the ladder, campaign days and programme endings."""
+    return SweepCounts(
+        send_mornings(jctx, area_path=area_path, everyone=True),
+        escalate(jctx, area_path=area_path),
+        campaigns(jctx, area_path=area_path),
+        case_endings(jctx, area_path=area_path),
+    )

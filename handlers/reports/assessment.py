@@ -1,0 +1,89 @@
+"""Assessment (量化评估 / 综合评估): score 0–100, findings, suggested colour.
+
+A suggested colour different from the current one becomes a ColourProposal that the nearest
+supervisors and the case's police officer confirm or reject by button (prefix `cp`); the
+colour changes only then, with the history kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import free_text, options, person_step, score
+from handlers.dialogs.engine import Choice, Step
+from handlers.reports.saving import report_dialog
+from models.people import Colour
+from models.records import AssessmentKind, RecordKind
+from models.services.colour import deciders, propose_colour
+from models.services.reporting import Filed, NewRecord
+
+KEEP = "keep"
+FINDINGS_MAX = 1000
+
+
+def _colours(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
+    return [Choice(KEEP, "rp_keep_colour"), *options("colour_", (c.value for c in Colour))]
+
+
+def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
+    suggested = data["colour"]
+    return NewRecord(
+        person_id=int(data["person"]),
+        kind=RecordKind.assessment,
+        subkind=data["assessment"],
+        result=None if suggested == KEEP else suggested,
+        score=int(data["score"]),
+        occurred_at=ctx.now,
+        notes=data["findings"],
+    )
+
+
+def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
+    """Ask the deciders about a colour change; the text names the person by code only."""
+    new = build(ctx, data)
+    if new.result is None:
+        return {}
+    reason = f"{new.subkind} assessment {filed.id}, score {new.score}"
+    proposal = ctx.call(
+        propose_colour, ctx.identity, new.person_id, filed.id, Colour(new.result), reason=reason, now=ctx.now
+    )
+    if proposal is None:  # the suggestion is the colour the person already has
+        return {}
+    for decider in ctx.call(deciders, new.person_id):
+        ctx.notify(
+            decider.chat_id,
+            "reports/colour_proposal",
+            purpose="colour",
+            dedupe_key=f"colour-proposal:{proposal.id}:{decider.worker_id}",
+            buttons=[
+                [
+                    ("rp_btn_confirm_colour", f"cp:{proposal.id}:y"),
+                    ("rp_btn_reject_colour", f"cp:{proposal.id}:n"),
+                ],
+                [("rp_btn_card", f"p:{new.person_id}")],
+            ],
+            code=proposal.person_code,
+            current=str(proposal.current),
+            proposed=str(proposal.proposed),
+            assessment=new.subkind,
+            score=new.score,
+        )
+    return {"proposed": True}
+
+
+ASSESSMENT = report_dialog(
+    "assessment",
+    (
+        person_step(),
+        Step(
+            "assessment", "reports/assess_kind", choices=options("rp_ak_", (a.value for a in AssessmentKind))
+        ),
+        Step("score", "reports/assess_score", parse=score(0, 100)),
+        Step("findings", "reports/assess_findings", parse=free_text(FINDINGS_MAX)),
+        Step("colour", "reports/assess_colour", choices=_colours, columns=1),
+    ),
+    "reports/assess_summary",
+    build,
+    after,
+)

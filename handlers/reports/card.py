@@ -1,0 +1,101 @@
+"""The person card (对象档案, button `p:<person id>`) and starting a report from it (`r:<kind>:<id>`).
+
+Both re-check the caller's rights on every press: a button forged or left in the chat after a
+reassignment is refused (and the refusal audited) without saying whether the person exists.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.dialogs.engine import Engine
+from handlers.events import Button
+from models.access import Action, scope_of
+from models.services.cards import PersonCard, person_card
+from models.services.rights import may
+
+# The report kinds a card offers, in button order: (button key = RecordKind value, dialog name).
+REPORTS = (
+    ("visit", "visit"),
+    ("drug_test", "drug_test"),
+    ("education", "education"),
+    ("thought_report", "thought_report"),
+    ("assessment", "assessment"),
+    ("help", "help_given"),
+    ("note", "note"),
+)
+DIALOG_OF = dict(REPORTS)
+ROUTINE_VISIT = "routine"  # `r:routine:<id>`: the visit form with "routine" already chosen
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from button data, or None for anything forged or malformed."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
+    principal = ctx.identity.principal
+    buttons = []
+    rows: list[tuple[Button, ...]] = []
+    if scope_of(principal, Action.write_record) is not None:
+        # The weekly visit is the most frequent report: one tap here, then note, photo, save.
+        rows.append((ctx.button("rp_btn_routine_visit", f"r:{ROUTINE_VISIT}:{card.id}"),))
+        buttons = [ctx.button(f"rp_btn_{kind}", f"r:{kind}:{card.id}") for kind, _ in REPORTS]
+    buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
+    rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    family = []
+    if scope_of(principal, Action.invite_family) is not None:
+        family.append(ctx.button("card_invite_family", f"fi:{card.id}"))
+    if scope_of(principal, Action.reply_family) is not None:
+        family.append(ctx.button("card_family_thread", f"ft:{card.id}"))
+    if family:
+        rows.append(tuple(family))
+    return tuple(rows)
+
+
+def show_card(ctx: Ctx, person_id: int) -> bool:
+    """Send the card as a new message; False (refusal audited) if the caller may not see it."""
+    card = ctx.call(
+        person_card, ctx.identity, person_id, now=ctx.now, today=ctx.today, policy=ctx.policy, keys=ctx.keys
+    )
+    if card is None:
+        return False
+    ctx.reply("reports/card", card_buttons(ctx, card), card=card, today=ctx.today)
+    return True
+
+
+def on_card(ctx: Ctx, payload: str) -> None:
+    """`p:<person id>`: open the card."""
+    person_id = parse_id(payload)
+    if person_id is None or not show_card(ctx, person_id):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+
+
+def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> bool:
+    """Begin a report form, for this person if given (rights checked, refusal audited)."""
+    if person_id is not None and not ctx.call(
+        may, ctx.identity, Action.write_record, person_id, now=ctx.now, today=ctx.today
+    ):
+        return False
+    data = {} if person_id is None else {"person": str(person_id)}
+    if kind == ROUTINE_VISIT:
+        kind, data = "visit", {**data, "kind": ROUTINE_VISIT}
+    engine.start(ctx, DIALOG_OF[kind], data)
+    return True
+
+
+def make_on_report(engine: Engine):  # type: ignore[no-untyped-def]
+    def on_report(ctx: Ctx, payload: str) -> None:
+        """`r:<kind>:<person id>`: start that report for that person."""
+        kind, _, raw = payload.partition(":")
+        person_id = parse_id(raw)
+        if (kind not in DIALOG_OF and kind != ROUTINE_VISIT) or person_id is None:
+            ctx.answer("dialog/stale")
+            return
+        if not start_report(ctx, engine, kind, person_id):
+            ctx.answer("errors/not_allowed", alert=True)
+            return
+        ctx.answer()
+
+    return on_report

@@ -1,0 +1,42 @@
+"""A supervisor or the case's police officer decides on a suggested colour (buttons `cp:<id>:y|n`)."""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.reports.card import parse_id
+from models.services.colour import Decision, decide_colour
+
+
+def on_colour(ctx: Ctx, payload: str) -> None:
+    """Confirm (`y`) or reject (`n`) a colour proposal; the first decision counts."""
+    raw, _, verdict = payload.partition(":")
+    proposal_id = parse_id(raw)
+    if proposal_id is None or verdict not in ("y", "n"):
+        ctx.answer("dialog/stale")
+        return
+    decided = ctx.call(decide_colour, ctx.identity, proposal_id, verdict == "y", now=ctx.now, today=ctx.today)
+    if decided.outcome is Decision.not_allowed or decided.proposal is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    proposal = decided.proposal
+    view = {
+        "code": proposal.person_code,
+        "current": str(proposal.current),
+        "proposed": str(proposal.proposed),
+        "outcome": str(decided.outcome),
+    }
+    if decided.outcome is Decision.already:
+        ctx.answer("reports/colour_already", alert=True)
+        return
+    ctx.answer()
+    if ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "reports/colour_decided", **view)
+    if decided.proposer_chat is not None and decided.proposer_chat != ctx.incoming.user_id:
+        ctx.notify(
+            decided.proposer_chat,
+            "reports/colour_told",
+            purpose="colour",
+            dedupe_key=f"colour-decided:{proposal.id}",
+            buttons=[[("rp_btn_card", f"p:{proposal.person_id}")]],
+            **view,
+        )

@@ -1,0 +1,112 @@
+"""Correcting or voiding one's own report within 24 hours (buttons `rc:<record id>:c|v`).
+
+A correction re-opens the same form for the same person; saving it files a new record pointing
+at the old one, which is voided as "corrected" (models.services.reporting). Voiding asks why.
+Either way nothing is deleted, both are audited, and staff alerted by the old record are told.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import clean
+from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
+from handlers.reports.alerts import retract_alert
+from handlers.reports.card import DIALOG_OF, parse_id
+from handlers.reports.saving import person_view, show
+from models.services.cards import record_view
+from models.services.reporting import (
+    AlreadyVoided,
+    Correctable,
+    NotAllowed,
+    TooLate,
+    correctable,
+    void_record,
+)
+
+REASONS = ("mistake", "wrong_person", "duplicate")
+REASON_MAX = 100
+
+
+def typed_reason(ctx: Ctx, data: dict[str, Any], text: str) -> str:
+    reason = clean(text)
+    if not reason:
+        raise Invalid("dialog/invalid_empty")
+    if len(reason) > REASON_MAX:
+        raise Invalid("dialog/invalid_too_long", limit=REASON_MAX, length=len(reason))
+    return reason
+
+
+def _still_open(ctx: Ctx, data: dict[str, Any]) -> bool:
+    state, _ = ctx.call(correctable, ctx.identity, int(data["record"]), now=ctx.now, today=ctx.today)
+    return state is Correctable.ok
+
+
+def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **person_view(ctx, data),
+        "form": "void_record",
+        "record_view": ctx.call(record_view, int(data["record"])),
+    }
+
+
+def finish_void(ctx: Ctx, data: dict[str, Any]) -> None:
+    try:
+        ref = ctx.call(
+            void_record, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
+        )
+    except NotAllowed:
+        show(ctx, "errors/not_allowed")
+        return
+    except (TooLate, AlreadyVoided):
+        show(ctx, "reports/correct_expired")
+        return
+    if ref.alerting:
+        retract_alert(ctx, ref, corrected=False)
+    show(ctx, "reports/voided", data=data, **_views(ctx, data))
+
+
+VOID = Dialog(
+    name="void_record",
+    steps=(
+        Step(
+            "reason",
+            "reports/void_reason",
+            choices=tuple(Choice(r, f"rp_void_{r}") for r in REASONS),
+            parse=typed_reason,
+            columns=1,
+        ),
+    ),
+    summary="reports/void_summary",
+    finish=finish_void,
+    authorize=_still_open,
+    views=_views,
+)
+
+
+def make_on_correct(engine: Engine):  # type: ignore[no-untyped-def]
+    def on_correct(ctx: Ctx, payload: str) -> None:
+        """`rc:<record id>:c` re-opens the form as a correction; `rc:<record id>:v` voids it."""
+        raw, _, op = payload.partition(":")
+        record_id = parse_id(raw)
+        if record_id is None or op not in ("c", "v"):
+            ctx.answer("dialog/stale")
+            return
+        state, ref = ctx.call(correctable, ctx.identity, record_id, now=ctx.now, today=ctx.today)
+        if state is Correctable.not_allowed or ref is None:
+            ctx.answer("errors/not_allowed", alert=True)
+            return
+        if state is not Correctable.ok:
+            ctx.answer(f"reports/correct_{state}", alert=True)
+            return
+        dialog = DIALOG_OF.get(str(ref.kind)) if op == "c" else "void_record"
+        if dialog is None:
+            ctx.answer("dialog/stale")
+            return
+        ctx.answer()
+        start: dict[str, Any] = {"person": str(ref.person_id)}
+        start.update({"_corrects": ref.id} if op == "c" else {"record": str(ref.id)})
+        engine.start(ctx, dialog, start)
+
+    return on_correct

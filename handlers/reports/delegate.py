@@ -1,0 +1,164 @@
+"""/delegate (工作委托): hand my caseload to a colleague of my community for a date range.
+
+The colleague is told at once. While the delegation runs their /my, cards and reports include
+my people; every record they file names them as author and me as the worker it was filed for.
+`/delegate` also lists running and planned delegations, each with a button to end it (`de:<id>`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import parse_day
+from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
+from handlers.reports.card import parse_id
+from handlers.reports.saving import show
+from models.services.delegation import (
+    DelegationError,
+    cancel_delegation,
+    check_range,
+    colleagues,
+    delegate,
+    delegations_of,
+)
+
+LENGTHS = (7, 14, 30)
+
+
+def _colleagues(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
+    return [
+        Choice(str(c.id), f"{c.name} · {ctx.label('role_' + c.role)}", literal=True)
+        for c in ctx.call(colleagues, ctx.identity)
+    ]
+
+
+def _starts(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
+    return [
+        Choice(ctx.today.isoformat(), "rp_today"),
+        Choice((ctx.today + timedelta(days=1)).isoformat(), "rp_tomorrow"),
+    ]
+
+
+def _ends(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
+    start = date.fromisoformat(data["starts"])
+    return [
+        Choice(
+            (start + timedelta(days=n - 1)).isoformat(),
+            ctx.text("reports/delegate_length", days=n, end=start + timedelta(days=n - 1)),
+            literal=True,
+        )
+        for n in LENGTHS
+    ]
+
+
+def _typed(ctx: Ctx, data: dict[str, Any], text: str) -> date:
+    day = parse_day(text, ctx.today, ahead=True)
+    if day is None:
+        raise Invalid("reports/invalid_date")
+    return day
+
+
+def parse_starts(ctx: Ctx, data: dict[str, Any], text: str) -> str:
+    day = _typed(ctx, data, text)
+    try:
+        check_range(day, day, today=ctx.today)
+    except DelegationError as bad:
+        raise Invalid(f"reports/{bad.reason}") from None
+    return day.isoformat()
+
+
+def parse_ends(ctx: Ctx, data: dict[str, Any], text: str) -> str:
+    day = _typed(ctx, data, text)
+    try:
+        check_range(date.fromisoformat(data["starts"]), day, today=ctx.today)
+    except DelegationError as bad:
+        raise Invalid(f"reports/{bad.reason}") from None
+    return day.isoformat()
+
+
+def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    names = {str(c.id): c.name for c in ctx.call(colleagues, ctx.identity)}
+    return {
+        "colleague": names.get(str(data.get("colleague")), ""),
+        "starts": date.fromisoformat(data["starts"]) if "starts" in data else None,
+        "ends": date.fromisoformat(data["ends"]) if "ends" in data else None,
+    }
+
+
+def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+    starts, ends = date.fromisoformat(data["starts"]), date.fromisoformat(data["ends"])
+    try:
+        made = ctx.call(
+            delegate, ctx.identity, int(data["colleague"]), starts, ends, now=ctx.now, today=ctx.today
+        )
+    except DelegationError as bad:
+        show(ctx, f"reports/{bad.reason}")
+        return
+    if made.to_chat_id is not None:
+        ctx.notify(
+            made.to_chat_id,
+            "reports/delegated_to_you",
+            purpose="notice",
+            dedupe_key=f"delegation:{made.id}",
+            who=ctx.identity.name or "",
+            starts=starts,
+            ends=ends,
+            people=made.people,
+        )
+    show(ctx, "reports/delegate_done", people=made.people, **_views(ctx, data))
+
+
+DELEGATE = Dialog(
+    name="delegate",
+    steps=(
+        Step("colleague", "reports/delegate_colleague", choices=_colleagues, columns=1),
+        Step("starts", "reports/delegate_starts", choices=_starts, parse=parse_starts),
+        Step("ends", "reports/delegate_ends", choices=_ends, parse=parse_ends, columns=1),
+    ),
+    summary="reports/delegate_summary",
+    finish=finish,
+    views=_views,
+)
+
+
+def make_cmd_delegate(engine: Engine):  # type: ignore[no-untyped-def]
+    def cmd_delegate(ctx: Ctx, _arg: str) -> None:
+        """/delegate: my running delegations (with an end button), then a new one."""
+        running = ctx.call(delegations_of, ctx.identity, today=ctx.today)
+        if running:
+            buttons = tuple(
+                (ctx.button("rp_btn_end_delegation", f"de:{d.id}", name=d.to_name),)
+                for d in running
+                if d.outgoing
+            )
+            ctx.reply("reports/delegations", buttons, delegations=running)
+        if not ctx.call(colleagues, ctx.identity):
+            ctx.reply("reports/delegate_nobody")
+            return
+        engine.start(ctx, "delegate", {})
+
+    return cmd_delegate
+
+
+def on_end_delegation(ctx: Ctx, payload: str) -> None:
+    """`de:<id>`: the delegating worker ends it now; the colleague is told."""
+    delegation_id = parse_id(payload)
+    ended = None
+    if delegation_id is not None:
+        ended = ctx.call(cancel_delegation, ctx.identity, delegation_id, now=ctx.now)
+    if ended is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    if ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "reports/delegation_ended")
+    if ended.to_chat_id is not None:
+        ctx.notify(
+            ended.to_chat_id,
+            "reports/delegation_ended_to_you",
+            purpose="notice",
+            dedupe_key=f"delegation-end:{ended.id}",
+            who=ctx.identity.name or "",
+        )

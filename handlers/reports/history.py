@@ -1,0 +1,71 @@
+"""A person's records, newest first, paged (`/history <code or name>`, buttons `h:<id>:<page>`).
+
+Voided and corrected records stay in the list, marked, so the history is complete. Every page
+is an audited read, checked against the caller's rights like the card.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.dialogs.common import SEARCH_MAX, clean
+from handlers.events import Button
+from handlers.reports.card import parse_id
+from models.access import Action
+from models.services.cards import HistoryPage, find_person, person_history
+from models.services.caseload import caseload
+
+
+def history_buttons(ctx: Ctx, page: HistoryPage) -> tuple[tuple[Button, ...], ...]:
+    person_id = page.person.id
+    nav = []
+    if page.page > 0:
+        nav.append(ctx.button("rp_btn_prev", f"h:{person_id}:{page.page - 1}:e"))
+    if page.page + 1 < page.pages:
+        nav.append(ctx.button("rp_btn_next", f"h:{person_id}:{page.page + 1}:e"))
+    rows = [tuple(nav)] if nav else []
+    rows.append((ctx.button("rp_btn_card", f"p:{person_id}"),))
+    return tuple(rows)
+
+
+def _person_for(ctx: Ctx, term: str) -> int | None:
+    """One person of the caseload by name, initials or code; else anyone the caller may see, by code."""
+    found = ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today, search=term)
+    if len(found) == 1:
+        return found[0].id
+    return ctx.call(find_person, ctx.identity, term, Action.view_card, now=ctx.now, today=ctx.today)
+
+
+def cmd_history(ctx: Ctx, arg: str) -> None:
+    """/history <code or name>: the last records of a person."""
+    term = clean(arg)[:SEARCH_MAX]
+    if not term:
+        ctx.reply("reports/history_usage")
+        return
+    person_id = _person_for(ctx, term)
+    page = None
+    if person_id is not None:
+        page = ctx.call(person_history, ctx.identity, person_id, now=ctx.now, today=ctx.today)
+    if page is None:
+        ctx.reply("reports/not_found")
+        return
+    ctx.reply("reports/history", history_buttons(ctx, page), page=page)
+
+
+def on_history(ctx: Ctx, payload: str) -> None:
+    """`h:<person id>:<page>[:e]`: a page of the history; `e` edits the message in place."""
+    parts = payload.split(":")
+    person_id = parse_id(parts[0])
+    number = parse_id(parts[1]) if len(parts) > 1 else None
+    if person_id is None or number is None:
+        ctx.answer("dialog/stale")
+        return
+    page = ctx.call(person_history, ctx.identity, person_id, now=ctx.now, today=ctx.today, page=number)
+    if page is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    buttons = history_buttons(ctx, page)
+    if parts[-1] == "e" and ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "reports/history", buttons, page=page)
+    else:
+        ctx.reply("reports/history", buttons, page=page)

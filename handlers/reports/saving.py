@@ -1,0 +1,130 @@
+"""What every report form shares: how it is built as a dialog, saved once, and shown as saved.
+
+A report form is a Dialog whose finish files one record (idempotently, keyed by the form run),
+then turns the confirmation message into the saved summary with buttons to correct or void it
+within 24 hours and to open the person's card. A form started as a correction carries the id of
+the record it replaces in `data["_corrects"]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import may_write_for
+from handlers.dialogs.engine import Dialog, Step
+from handlers.events import Button, Edit
+from handlers.reports.alerts import retract_alert
+from models.records import RecordKind
+from models.services.caseload import person_line
+from models.services.reporting import AlreadyVoided, Filed, NewRecord, NotAllowed, TooLate, save_record
+
+Build = Callable[[Ctx, dict[str, Any]], NewRecord]
+After = Callable[[Ctx, dict[str, Any], Filed], dict[str, Any]]  # extra view for the saved message
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The saved record as the summary shows it."""
+
+    id: int
+    late: bool
+    on_behalf: bool
+    alerted: int = 0  # how many staff were alerted at once
+    proposed: bool = False  # a colour change went to a supervisor or police officer
+
+
+def person_view(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """The person the form is about, for every prompt and the summary (once chosen)."""
+    day = date.fromisoformat(data["when"]) if data.get("when") else None
+    person = ctx.call(person_line, int(data["person"])) if "person" in data else None
+    return {"person": person, "corrects": data.get("_corrects"), "day": day}
+
+
+def report_dialog(
+    name: str,
+    steps: tuple[Step, ...],
+    summary: str,
+    build: Build,
+    after: After | None = None,
+) -> Dialog:
+    """A report form: its steps, its summary template, how to build the record, what follows saving."""
+
+    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+        save(ctx, data, build(ctx, data), summary, after)
+
+    return Dialog(
+        name=name,
+        steps=steps,
+        summary=summary,
+        finish=finish,
+        authorize=may_write_for,
+        views=lambda ctx, data: {**person_view(ctx, data), "form": name},
+    )
+
+
+def save(ctx: Ctx, data: dict[str, Any], new: NewRecord, summary: str, after: After | None) -> None:
+    """File the record once and show it saved (or why it could not be)."""
+    corrects = data.get("_corrects")
+    try:
+        filed = ctx.call(
+            save_record,
+            ctx.identity,
+            new,
+            now=ctx.now,
+            idempotency_key=data["_key"],
+            today=ctx.today,
+            corrects_id=int(corrects) if corrects is not None else None,
+        )
+    except NotAllowed:
+        show(ctx, "errors/not_allowed")
+        return
+    except (TooLate, AlreadyVoided):
+        show(ctx, "reports/correct_expired")
+        return
+    extra = after(ctx, data, filed) if after is not None and filed.created else {}
+    if filed.created and filed.replaced is not None and filed.replaced.alerting:
+        retract_alert(ctx, filed.replaced, corrected=True)
+    saved = Saved(
+        filed.id,
+        filed.late,
+        filed.on_behalf_of is not None,
+        alerted=extra.pop("alerted", 0),
+        proposed=extra.pop("proposed", False),
+    )
+    show(
+        ctx,
+        summary,
+        saved_buttons(ctx, filed.id, new.person_id, new.kind, **extra),
+        data=data,
+        done=True,
+        record=saved,
+        **person_view(ctx, data),
+    )
+
+
+def saved_buttons(
+    ctx: Ctx, record_id: int, person_id: int, kind: RecordKind, *, follow_up: str | None = None
+) -> tuple[tuple[Button, ...], ...]:
+    """Correct / void (within 24 h), the person's card, and a suggested next report if any."""
+    rows = [
+        (ctx.button("rp_btn_correct", f"rc:{record_id}:c"), ctx.button("rp_btn_void", f"rc:{record_id}:v")),
+    ]
+    last = [ctx.button("rp_btn_card", f"p:{person_id}")]
+    if follow_up is not None:
+        last.insert(0, ctx.button(f"rp_btn_{follow_up}", f"r:{follow_up}:{person_id}"))
+    rows.append(tuple(last))
+    return tuple(rows)
+
+
+def show(ctx: Ctx, template: str, buttons: tuple[tuple[Button, ...], ...] = (), **view: Any) -> None:
+    """Replace the confirmation message (which the engine already edited) with this text."""
+    message_id = ctx.incoming.message_id
+    if message_id is None:
+        ctx.reply(template, buttons, **view)
+        return
+    ctx.actions[:] = [a for a in ctx.actions if not (isinstance(a, Edit) and a.message_id == message_id)]
+    ctx.edit(message_id, template, buttons, **view)

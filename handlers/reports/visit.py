@@ -1,0 +1,103 @@
+"""Visit report (走访/见面): where, when, what was seen; a routine visit in four taps.
+
+The person card's first button, and the first question of the form, offer "routine: at home
+today, all as before". It fills kind, day and the observations (stable, nothing changed, no
+contact with drug users), so what is left is an optional note, an optional photo and saving:
+four taps after choosing the person (bench/taps.py counts them).
+Signs of use or contact with drug users alert the cadre, police and supervisor at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import (
+    free_text,
+    notes_step,
+    occurred_at,
+    options,
+    person_step,
+    photo_step,
+    when_step,
+)
+from handlers.dialogs.engine import Choice, Step
+from handlers.reports.alerts import alert_staff
+from handlers.reports.saving import report_dialog
+from models.records import RecordKind, VisitKind
+from models.services.reporting import Filed, NewRecord, raises_alert
+
+ROUTINE = "routine"
+STATES = ("stable", "worrying", "signs_of_use")
+LIVING = ("unchanged", "changed", "difficult")
+WORK = ("unchanged", "employed", "unemployed", "seeking")
+SOCIAL = ("none", "contact", "unknown")
+ROUTINE_ANSWERS = {"state": "stable", "living": "unchanged", "work": "unchanged", "social": "none"}
+PLACE_MAX = 100
+
+
+def _full(data: dict[str, Any]) -> bool:
+    return data.get("kind") != ROUTINE
+
+
+def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
+    routine = data["kind"] == ROUTINE
+    answers = ROUTINE_ANSWERS if routine else {k: data[k] for k in ROUTINE_ANSWERS}
+    return NewRecord(
+        person_id=int(data["person"]),
+        kind=RecordKind.visit,
+        subkind=VisitKind.home.value if routine else data["kind"],
+        result=answers["state"],
+        occurred_at=occurred_at(ctx, None if routine else data["when"]),
+        place=data.get("place"),
+        notes=data.get("notes"),
+        photo_ref=data.get("photo"),
+        details={
+            "living": answers["living"],
+            "work": answers["work"],
+            "social": answers["social"],
+            "routine": routine,
+        },
+    )
+
+
+def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
+    """Signs of relapse alert at once, and the worker is offered a drug test next."""
+    new = build(ctx, data)
+    if not raises_alert(new.kind, new.result, new.details):
+        return {}
+    alerted = alert_staff(
+        ctx, new.person_id, filed.id, "reports/alert_visit", state=new.result, social=new.details["social"]
+    )
+    return {"alerted": alerted, "follow_up": "drug_test"}
+
+
+VISIT = report_dialog(
+    "visit",
+    (
+        person_step(),
+        Step(
+            "kind",
+            "reports/visit_kind",
+            choices=(Choice(ROUTINE, "rp_routine_visit"), *options("rp_vk_", (k.value for k in VisitKind))),
+            columns=1,
+            when=lambda d: "kind" not in d,  # the card's routine button chooses it beforehand
+        ),
+        Step(
+            "place",
+            "reports/visit_place",
+            parse=free_text(PLACE_MAX),
+            when=lambda d: d.get("kind") == VisitKind.elsewhere.value,
+        ),
+        when_step("reports/visit_when", when=_full),
+        Step("state", "reports/visit_state", choices=options("rp_state_", STATES), columns=1, when=_full),
+        Step("living", "reports/visit_living", choices=options("rp_living_", LIVING), columns=1, when=_full),
+        Step("work", "reports/visit_work", choices=options("rp_work_", WORK), when=_full),
+        Step("social", "reports/visit_social", choices=options("rp_social_", SOCIAL), columns=1, when=_full),
+        notes_step(),
+        photo_step(when=lambda d: d.get("kind") != VisitKind.phone.value),
+    ),
+    "reports/visit_summary",
+    build,
+    after,
+)

@@ -1,0 +1,176 @@
+"""Report review (报表审核): a supervisor goes through the reports awaiting review in their subtree.
+
+`/review` (or the digest's "awaiting review" button, `rq:<area id>:<after record id>`) shows the
+oldest report waiting; `rv:<record id>:ok:<area id>` marks it correct at once, and
+`rv:<record id>:no:<area id>` opens a one-question form for the comment on what is wrong. The
+author is told either way, with the record id, and corrects it through the reporting forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.dialogs.common import free_text
+from handlers.dialogs.engine import Dialog, Engine, Step
+from handlers.events import Button
+from handlers.supervisor_digest import CARD_PREFIX, QUEUE_PREFIX, VERDICT_PREFIX
+from models.casework import ReviewVerdict
+from models.services.digest_scope import AreaRef, area_in_scope
+from models.services.review import COMMENT_MAX, ReportView, Reviewed, may_review, next_awaiting, review_record
+
+REVIEW_DIALOG = "review"
+CORRECT_PREFIX = "rc"  # `rc:<record id>:c` re-opens a report as a correction (handlers.reports)
+
+
+def _ids(payload: str, count: int) -> list[str] | None:
+    parts = payload.split(":")
+    return parts if len(parts) == count else None
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 18 else None
+
+
+def value_label(ctx: Ctx, value: str | None) -> str | None:
+    """A stored value (visit kind, sample, result …) in the caller's language, if a label exists."""
+    if value is None:
+        return None
+    try:
+        return ctx.label(f"sv_val_{value}")
+    except KeyError:
+        return value
+
+
+def cmd_review(ctx: Ctx, _arg: str) -> None:
+    """/review: the oldest report awaiting review in the caller's subtree."""
+    area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, action="review_record")
+    if area is None:
+        ctx.reply("errors/not_allowed")
+        return
+    show_next(ctx, area, after=0, edit_message=None)
+
+
+def on_queue(ctx: Ctx, payload: str) -> None:
+    """`rq:<area id>:<after id>`: the next report awaiting review in that area, if it is the caller's."""
+    parts = _ids(payload, 2)
+    area_id, after = (_int(parts[0]), _int(parts[1])) if parts else (None, None)
+    area = None
+    if area_id is not None and after is not None:
+        area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=area_id, action="review_record")
+    if area is None or after is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    show_next(ctx, area, after=after, edit_message=ctx.incoming.message_id if after else None)
+
+
+def show_next(ctx: Ctx, area: AreaRef, *, after: int, edit_message: int | None) -> None:
+    report: ReportView | None = ctx.call(next_awaiting, ctx.identity, area.path, after_id=after, now=ctx.now)
+    if report is None:
+        _say(ctx, edit_message, "supervisor/review_none", (), area=area)
+        return
+    buttons = (
+        (
+            ctx.button("sv_correct", f"{VERDICT_PREFIX}:{report.id}:ok:{area.id}"),
+            ctx.button("sv_has_errors", f"{VERDICT_PREFIX}:{report.id}:no:{area.id}"),
+        ),
+        (
+            ctx.button("sv_card_button", f"{CARD_PREFIX}:{report.person_id}", code=report.person_code),
+            ctx.button("sv_next", f"{QUEUE_PREFIX}:{area.id}:{report.id}"),
+        ),
+    )
+    view = {
+        "r": report,
+        "kind": ctx.label(f"sv_kind_{report.kind}"),
+        "subkind": value_label(ctx, report.subkind),
+        "result": value_label(ctx, report.result),
+    }
+    _say(ctx, edit_message, "supervisor/review_item", buttons, **view)
+
+
+def _say(ctx: Ctx, message_id: int | None, template: str, buttons: Any, **view: Any) -> None:
+    if message_id is not None:
+        ctx.edit(message_id, template, buttons, **view)
+    else:
+        ctx.reply(template, buttons, **view)
+
+
+def tell_author(ctx: Ctx, reviewed: Reviewed) -> None:
+    """The author learns the verdict (and the comment) with the record id, to correct it if needed."""
+    if reviewed.author_chat_id is None:
+        return
+    wrong = reviewed.verdict is ReviewVerdict.has_errors
+    ctx.notify(
+        reviewed.author_chat_id,
+        "supervisor/review_notice",
+        purpose="notice",
+        dedupe_key=f"review:{reviewed.review_id}",
+        # the reporting forms' correction button (handlers.reports.corrections)
+        buttons=[[("sv_correct_report", f"{CORRECT_PREFIX}:{reviewed.record_id}:c")]] if wrong else (),
+        review=reviewed,
+        kind=f"sv_kind_{reviewed.kind}",
+    )
+
+
+def _saved(ctx: Ctx, reviewed: Reviewed, area_id: int | None, message_id: int | None) -> None:
+    tell_author(ctx, reviewed)
+    buttons = (
+        ((Button(ctx.label("sv_next"), f"{QUEUE_PREFIX}:{area_id}:{reviewed.record_id}"),),)
+        if area_id
+        else ()
+    )
+    _say(ctx, message_id, "supervisor/review_saved", buttons, review=reviewed)
+
+
+def register_review(engine: Engine) -> tuple[Any, Any]:
+    """The review form and the verdict button handler (which starts the form for "has errors")."""
+
+    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+        reviewed = ctx.call(
+            review_record,
+            ctx.identity,
+            int(data["record"]),
+            ReviewVerdict.has_errors,
+            data["comment"],
+            now=ctx.now,
+        )
+        if reviewed is None:
+            ctx.reply("errors/not_allowed")
+            return
+        _saved(ctx, reviewed, data.get("area"), None)
+
+    engine.add(
+        Dialog(
+            name=REVIEW_DIALOG,
+            steps=(Step("comment", "supervisor/review_comment", parse=free_text(COMMENT_MAX)),),
+            summary="supervisor/review_summary",
+            finish=finish,
+            authorize=lambda ctx, data: ctx.call(may_review, ctx.identity, int(data["record"]), now=ctx.now),
+        )
+    )
+
+    def on_verdict(ctx: Ctx, payload: str) -> None:
+        """`rv:<record id>:ok|no:<area id>`: the service re-checks the record is in the caller's subtree."""
+        parts = _ids(payload, 3)
+        record_id = _int(parts[0]) if parts else None
+        area_id = _int(parts[2]) if parts else None
+        if parts is None or record_id is None or parts[1] not in ("ok", "no"):
+            ctx.answer("errors/not_allowed", alert=True)
+            return
+        if parts[1] == "no":
+            # Checked now, before asking for a comment, and again when saving.
+            if not ctx.call(may_review, ctx.identity, record_id, now=ctx.now):
+                ctx.answer("errors/not_allowed", alert=True)
+                return
+            ctx.answer()
+            engine.start(ctx, REVIEW_DIALOG, {"record": record_id, "area": area_id})
+            return
+        reviewed = ctx.call(review_record, ctx.identity, record_id, ReviewVerdict.correct, None, now=ctx.now)
+        if reviewed is None:
+            ctx.answer("errors/not_allowed", alert=True)
+            return
+        ctx.answer("supervisor/review_toast")
+        _saved(ctx, reviewed, area_id, ctx.incoming.message_id)
+
+    return cmd_review, on_verdict

@@ -1,0 +1,275 @@
+"""Urgent alerts (紧急情况) from a family: signs of relapse, contact with drug users, danger.
+
+An alert goes at once, at any hour, to the responsible worker, the community cadre and the police
+officer of the care team. The first to press "I am handling it" owns it (an atomic claim, so two
+quick presses cannot both win); if nobody does within the policy's timeout, the area supervisor
+is alerted too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.access import Action
+from models.areas import Area, within
+from models.audit import Actor, audit
+from models.family import Direction, FamilyMessage, UrgentAlert
+from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
+from models.services.family import ancestors, community_of, handling_worker, person_name, relation_of
+from models.services.identity import Identity
+from models.services.rights import may
+
+OPEN_ALERT_WINDOW = timedelta(hours=24)  # a second alert within this joins the open one
+
+
+@dataclass(frozen=True)
+class Responder:
+    """A staff member an alert reaches: `chat_id` None when their account is not linked."""
+
+    worker_id: int
+    chat_id: int | None
+    name: str
+    role: str
+    on_team: bool = True  # False: reached as the community's cadre or police, not on the care team
+
+
+def _responder(worker: Worker, *, on_team: bool = True) -> Responder:
+    return Responder(worker.id, worker.telegram_user_id, worker.name, str(worker.role), on_team)
+
+
+def _team(session: Session, person_id: int, case_role: CaseRole) -> list[Worker]:
+    return list(
+        session.scalars(
+            select(Worker)
+            .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+            .where(
+                CareAssignment.person_id == person_id,
+                CareAssignment.case_role == case_role,
+                Worker.active.is_(True),
+            )
+            .order_by(Worker.id)
+        )
+    )
+
+
+def _community_staff(session: Session, person_id: int, role: Role) -> list[Worker]:
+    """Workers of a role in the person's community, for a care team that lacks one."""
+    area_id = session.scalar(select(Person.area_id).where(Person.id == person_id))
+    community = community_of(session, area_id) if area_id is not None else None
+    if community is None:
+        return []
+    return list(
+        session.scalars(
+            select(Worker)
+            .join(Area, Area.id == Worker.area_id)
+            .where(Worker.role == role, Worker.active.is_(True), within(Area.path, community.path))
+            .order_by(Worker.id)
+        )
+    )
+
+
+def responders(session: Session, person_id: int, *, today: date) -> list[Responder]:
+    """Who an urgent alert reaches: the worker answering the family, the cadre and the police officer."""
+    worker, _ = handling_worker(session, person_id, today=today)
+    found: dict[int, Responder] = {worker.id: _responder(worker)} if worker else {}
+    for case_role, role in ((CaseRole.cadre, Role.cadre), (CaseRole.police, Role.police)):
+        team = _team(session, person_id, case_role)
+        # A care team without a cadre or police officer must not leave the alert unheard.
+        for member in team or _community_staff(session, person_id, role):
+            found.setdefault(member.id, _responder(member, on_team=bool(team)))
+    return list(found.values())
+
+
+def supervisors_of(session: Session, person_id: int) -> list[Responder]:
+    """The supervisors of the nearest area above the person (their own area first) that has any."""
+    area_id = session.scalar(select(Person.area_id).where(Person.id == person_id))
+    for area in ancestors(session, area_id) if area_id is not None else []:
+        found = session.scalars(
+            select(Worker)
+            .where(Worker.area_id == area.id, Worker.role == Role.supervisor, Worker.active.is_(True))
+            .order_by(Worker.id)
+        ).all()
+        if found:
+            return [_responder(w) for w in found]
+    return []
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    alert_id: int
+    person_id: int
+    person_name: str
+    relation: str
+    description: str | None
+    responders: tuple[Responder, ...]
+    joined_open: bool  # an earlier alert was still open: this is more news for the same staff
+    message_id: int  # the alert as a message of the family thread, for the "reply" button
+
+
+def raise_alert(
+    session: Session, who: Identity, description: str | None, *, now: datetime, today: date
+) -> AlertRaised | None:
+    """A family member raises the alarm; an alert still open (unacknowledged) is reused."""
+    if who.family_member_id is None or who.person_id is None:
+        return None
+    open_alert = session.scalars(
+        select(UrgentAlert)
+        .where(
+            UrgentAlert.family_member_id == who.family_member_id,
+            UrgentAlert.acknowledged_at.is_(None),
+            UrgentAlert.created_at > now - OPEN_ALERT_WINDOW,
+        )
+        .order_by(UrgentAlert.id.desc())
+    ).first()
+    alert = open_alert or UrgentAlert(
+        person_id=who.person_id,
+        family_member_id=who.family_member_id,
+        description=description,
+        created_at=now,
+    )
+    if open_alert is None:
+        session.add(alert)
+        session.flush()
+    # Kept in the family thread too, so the staff can answer it there ("reply") and it counts as
+    # waiting for an answer like any family message.
+    worker, _ = handling_worker(session, who.person_id, today=today)
+    message = FamilyMessage(
+        family_member_id=who.family_member_id,
+        person_id=who.person_id,
+        worker_id=worker.id if worker else None,
+        direction=Direction.from_family,
+        kind="urgent",
+        text=description,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    audit(
+        session,
+        who.actor,
+        "update" if open_alert else "create",
+        "urgent_alert",
+        alert.id,
+        at=now,
+        person_id=who.person_id,
+    )
+    return AlertRaised(
+        alert.id,
+        who.person_id,
+        person_name(session, who.person_id),
+        relation_of(session, who.family_member_id),
+        description,
+        tuple(responders(session, who.person_id, today=today)),
+        joined_open=open_alert is not None,
+        message_id=message.id,
+    )
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """The outcome of pressing "I am handling it"."""
+
+    alert_id: int
+    taken: bool  # True: the caller took it now; False: someone had already
+    by_name: str
+    by_role: str
+    person_name: str
+    others: tuple[Responder, ...]  # to tell that it is taken (only when taken now)
+    family_chat_id: int | None
+
+
+def acknowledge(
+    session: Session, who: Identity, alert_id: int, *, now: datetime, today: date
+) -> Acknowledged | None:
+    """Claim an alert; only the first claim wins. None if the caller may not (nothing revealed)."""
+    alert = session.get(UrgentAlert, alert_id)
+    if alert is None:
+        audit(session, who.actor, "refused", "urgent_alert", alert_id, at=now, detail="not found")
+        return None
+    if who.worker_id is None:
+        return None
+    reached = responders(session, alert.person_id, today=today)
+    if alert.escalated_at is not None:
+        reached += supervisors_of(session, alert.person_id)
+    # Whoever the alert reached may take it (a community officer off the care team included);
+    # anyone else needs the right over the person.
+    if who.worker_id not in {r.worker_id for r in reached} and not may(
+        session, who, Action.acknowledge_alert, alert.person_id, now=now
+    ):
+        return None
+    claimed = session.execute(
+        update(UrgentAlert)
+        .where(UrgentAlert.id == alert_id, UrgentAlert.acknowledged_at.is_(None))
+        .values(acknowledged_at=now, acknowledged_by=who.worker_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(alert)
+    owner = session.get(Worker, alert.acknowledged_by)
+    assert owner is not None
+    name = person_name(session, alert.person_id)
+    if claimed != 1:
+        return Acknowledged(alert_id, False, owner.name, str(owner.role), name, (), None)
+    audit(session, who.actor, "acknowledge", "urgent_alert", alert_id, at=now, person_id=alert.person_id)
+    others = tuple({r.worker_id: r for r in reached if r.worker_id != who.worker_id}.values())
+    member = session.get(FamilyMember, alert.family_member_id)  # they may have left the channel since
+    family_chat = member.telegram_user_id if member is not None and member.active else None
+    return Acknowledged(alert_id, True, owner.name, str(owner.role), name, others, family_chat)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    alert_id: int
+    person_id: int
+    person_name: str
+    relation: str
+    description: str | None
+    created_at: datetime
+    supervisors: tuple[Responder, ...]
+
+
+def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalation | None:
+    """Claim one open alert for escalation (None if taken or escalated meanwhile) and name its supervisors."""
+    # Atomic: of a second scheduler process and an acknowledgment a moment ago, only one wins.
+    claimed = session.execute(
+        update(UrgentAlert)
+        .where(
+            UrgentAlert.id == alert_id,
+            UrgentAlert.acknowledged_at.is_(None),
+            UrgentAlert.escalated_at.is_(None),
+        )
+        .values(escalated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    alert = session.get(UrgentAlert, alert_id)
+    if claimed != 1 or alert is None:
+        return None
+    session.refresh(alert)
+    audit(session, Actor.system(), "escalate", "urgent_alert", alert_id, at=now, person_id=alert.person_id)
+    return Escalation(
+        alert_id,
+        alert.person_id,
+        person_name(session, alert.person_id),
+        relation_of(session, alert.family_member_id),
+        alert.description,
+        alert.created_at,
+        tuple(supervisors_of(session, alert.person_id)),
+    )
+
+
+def escalate_due(session: Session, *, now: datetime, timeout: timedelta) -> list[Escalation]:
+    """Escalate every alert nobody took within the timeout, once each."""
+    due = session.scalars(
+        select(UrgentAlert.id)
+        .where(
+            UrgentAlert.acknowledged_at.is_(None),
+            UrgentAlert.escalated_at.is_(None),
+            UrgentAlert.created_at <= now - timeout,
+        )
+        .order_by(UrgentAlert.id)
+    ).all()
+    escalated = (escalate_alert(session, alert_id, now=now) for alert_id in due)
+    return [item for item in escalated if item is not None]

@@ -1,0 +1,259 @@
+"""Reminders (工作提醒): what each worker has due today and this week, and what is overdue.
+
+The morning message (models.services.reminders_morning), /today and the ticked-off revisions are
+all a `DueList` built from the same obligation rows as the card and the digests
+(models.services.obligations). People are named by code only, never by name: a phone's lock
+screen shows the first lines of a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.audit import Actor, audit
+from models.casework import Delegation
+from models.chat import Chat
+from models.people import Colour, Person, Role, Worker
+from models.policy import Policy
+from models.schedule import State
+from models.services.identity import Identity
+from models.services.obligations import ObligationRow, obligation_rows
+from models.services.rights import caseload_clause
+
+STAFF_ROLES = (
+    Role.grid_worker,
+    Role.cadre,
+    Role.police,
+    Role.medical,
+    Role.psychologist,
+    Role.disability_assistant,
+)
+BUCKETS = ("overdue", "today", "week", "done")
+ItemKey = tuple[int, str, date]  # person, obligation, period start
+
+
+@dataclass(frozen=True)
+class DueLine:
+    """One item of a due list: whose, what, by when; `bucket` "done" for an item ticked off since
+    the list was first sent (then only person, obligation and period start are known)."""
+
+    person_id: int
+    code: str
+    colour: Colour
+    obligation: str
+    period_start: date
+    period_end: date
+    due_date: date
+    required: int
+    done: int
+    days_overdue: int
+    bucket: str  # overdue | today | week | done
+
+    @property
+    def key(self) -> ItemKey:
+        return (self.person_id, self.obligation, self.period_start)
+
+    @property
+    def ticked(self) -> bool:
+        return self.bucket == "done"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a due list (overdue, today, week, done): how many, and those shown."""
+
+    name: str
+    total: int
+    lines: tuple[DueLine, ...]
+
+
+@dataclass(frozen=True)
+class DueList:
+    """A worker's due list for one day, in display order (overdue, today, this week, done since)."""
+
+    day: date
+    week_end: date
+    lines: tuple[DueLine, ...]
+    later: int = 0  # open items due after this week (not listed)
+
+    def bucket(self, name: str) -> tuple[DueLine, ...]:
+        return tuple(line for line in self.lines if line.bucket == name)
+
+    def sections(self, cap: int) -> tuple[Section, ...]:
+        """The non-empty parts in order, each with its full count and its lines among the first `cap`."""
+        shown = self.lines[:cap]
+        found = []
+        for name in BUCKETS:
+            total = sum(line.bucket == name for line in self.lines)
+            if total:
+                found.append(Section(name, total, tuple(line for line in shown if line.bucket == name)))
+        return tuple(found)
+
+    @property
+    def open(self) -> int:
+        return sum(not line.ticked for line in self.lines)
+
+    @property
+    def ticked(self) -> int:
+        return sum(line.ticked for line in self.lines)
+
+    @property
+    def people(self) -> int:
+        return len({line.person_id for line in self.lines if not line.ticked})
+
+
+def week_end(day: date) -> date:
+    """The Sunday of `day`'s week."""
+    return day + timedelta(days=6 - day.weekday())
+
+
+def bucket_of(row: ObligationRow, today: date) -> str | None:
+    """Where an open item belongs: overdue, due today, due this week; None for later."""
+    if row.due_date < today:
+        return "overdue"
+    if row.due_date == today:
+        return "today"
+    if row.period_end <= week_end(today):
+        return "week"
+    return None
+
+
+def line_of(row: ObligationRow, bucket: str = "overdue") -> DueLine:
+    """One obligation row as a list item (for a template)."""
+    return DueLine(
+        row.person_id,
+        row.person_code,
+        row.colour,
+        str(row.obligation),
+        row.period_start,
+        row.period_end,
+        row.due_date,
+        row.required,
+        row.done,
+        row.days_overdue,
+        bucket,
+    )
+
+
+def due_list(
+    rows: Iterable[ObligationRow],
+    today: date,
+    *,
+    listed: Sequence[ItemKey] = (),
+    people: dict[int, tuple[str, Colour]] | None = None,
+) -> DueList:
+    """The due list of these rows: open items of this week and before, most urgent first.
+
+    Items of an earlier revision (`listed`) that are no longer open (done, or no longer owed) stay
+    at the end as ticked off, so the worker sees the morning's work get done; `people` gives the
+    code and colour of their persons when no row does.
+    """
+    lines: dict[ItemKey, DueLine] = {}
+    known = dict(people or {})
+    later = 0
+    for row in rows:
+        known.setdefault(row.person_id, (row.person_code, row.colour))
+        if row.state == State.done:
+            continue
+        bucket = bucket_of(row, today)
+        if bucket is None:
+            later += 1
+            continue
+        line = line_of(row, bucket)
+        lines[line.key] = line
+    order = {name: n for n, name in enumerate(BUCKETS)}
+    opened = sorted(lines.values(), key=lambda x: (order[x.bucket], x.due_date, x.code, x.obligation))
+    ticked = []
+    for person_id, obligation, start in dict.fromkeys(listed):
+        if (person_id, obligation, start) in lines or person_id not in known:
+            continue
+        code, colour = known[person_id]
+        ticked.append(DueLine(person_id, code, colour, obligation, start, start, start, 0, 0, 0, "done"))
+    return DueList(today, week_end(today), (*opened, *ticked), later)
+
+
+def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, Colour]]:
+    """Code and colour of these persons (for items ticked off whose rows are gone)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.code, Person.colour).where(Person.id.in_(ids)))
+    return {pid: (code, colour) for pid, code, colour in rows}
+
+
+# -- who gets what ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A worker a reminder goes to (chat id = their Telegram account)."""
+
+    worker_id: int
+    chat_id: int
+    name: str
+
+
+def delegates_on(session: Session, day: date) -> dict[int, int]:
+    """Workers on leave that day → the colleague their caseload is handed to."""
+    rows = session.execute(
+        select(Delegation.from_worker_id, Delegation.to_worker_id)
+        .where(Delegation.cancelled.is_(False), Delegation.starts_on <= day, Delegation.ends_on >= day)
+        .order_by(Delegation.id)
+    )
+    return {giver: taker for giver, taker in rows}
+
+
+def set_reminder_time(
+    session: Session, worker_id: int, value: str | None, *, actor: Actor, now: datetime
+) -> None:
+    """A worker's own morning time ("HH:MM", local) or None for the default; audited."""
+    worker = session.get(Worker, worker_id)
+    if worker is None:
+        return
+    worker.reminder_time = value
+    audit(session, actor, "update", "worker", worker_id, at=now, detail="reminder_time")
+
+
+def reminder_time(session: Session, worker_id: int) -> str | None:
+    return session.scalar(select(Worker.reminder_time).where(Worker.id == worker_id))
+
+
+def worker_chat(session: Session, worker_id: int) -> int | None:
+    """The Telegram chat of an active worker (None: not linked, or gone)."""
+    return session.scalar(
+        select(Worker.telegram_user_id).where(Worker.id == worker_id, Worker.active.is_(True))
+    )
+
+
+def caseload_rows(
+    session: Session, who: Identity, *, today: date, policy: Policy, now: datetime
+) -> list[ObligationRow]:
+    """The obligation rows of the caller's caseload (care teams and delegations to them); audited."""
+    if who.worker_id is None:
+        return []
+    rows = obligation_rows(session, today=today, policy=policy, where=caseload_clause(who.worker_id, today))
+    audit(session, who.actor, "list", "today", who.worker_id, at=now, detail=f"n={len(rows)}")
+    return rows
+
+
+def chat_locales(session: Session, chat_ids: Iterable[int]) -> dict[int, str | None]:
+    """The language of many chats at once, as models.services.identity.chat_locale gives one:
+    the chat's own choice (/lang), else its worker's preference (reminders go to workers)."""
+    ids = sorted(set(chat_ids))
+    found: dict[int, str | None] = dict.fromkeys(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for chat_id, locale in session.execute(
+            select(Worker.telegram_user_id, Worker.locale).where(Worker.telegram_user_id.in_(chunk))
+        ):
+            found[chat_id] = locale or found[chat_id]
+        for chat_id, locale in session.execute(
+            select(Chat.chat_id, Chat.locale).where(Chat.chat_id.in_(chunk))
+        ):
+            found[chat_id] = locale or found[chat_id]
+    return found

@@ -1,0 +1,218 @@
+"""The morning message (早间提醒): who gets it when, what it lists, and its ticked-off revisions.
+
+Each worker once a day, from their own reminder time (/settings) or the policy's, on working days
+and before quiet hours begin. The list is the worker's responsible caseload, or, while a
+colleague on leave has handed theirs over (工作委托), that colleague's as well. A `job_runs` row per
+worker and day (job "morning_worker") records that the morning was dealt with, message or not.
+
+The message is edited in place as work gets done: each revision is an outbox `edit` row keyed
+`<morning key>:r<n>`. The items a revision listed are read back from its "why" buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.areas import Area, within
+from models.outbox import JobRun, OutboxMessage
+from models.people import CareAssignment, CaseRole, Person, Worker
+from models.policy import Policy
+from models.services.obligations import ObligationRow, obligation_rows
+from models.services.obligations_plan import local_midnight
+from models.services.reminders import STAFF_ROLES, ItemKey, Recipient, delegates_on
+
+MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
+MARKER_JOB = "morning_worker"
+
+
+def _staff(area_path: str | None) -> Any:
+    query = select(Worker.id, Worker.telegram_user_id, Worker.name).where(
+        Worker.active.is_(True), Worker.telegram_user_id.is_not(None), Worker.role.in_(STAFF_ROLES)
+    )
+    if area_path is not None:
+        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+    return query
+
+
+def morning_due(
+    session: Session, *, now: datetime, policy: Policy, area_path: str | None = None, everyone: bool = False
+) -> list[Recipient]:
+    """Workers whose morning message is due now and not yet dealt with today.
+
+    Due from their own reminder time (or the policy's) until quiet hours begin; `everyone` (a
+    sweep run by hand) ignores the times.
+    """
+    local = now.astimezone(policy.tz)
+    clock, day = local.strftime("%H:%M"), local.date().isoformat()
+    query = _staff(area_path)
+    if not everyone:
+        if local.time() >= policy.quiet_from:
+            return []
+        reached = Worker.reminder_time <= clock
+        if policy.morning_at.strftime("%H:%M") <= clock:
+            reached = or_(reached, Worker.reminder_time.is_(None))
+        query = query.where(reached)
+    done = set(
+        session.scalars(
+            select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))
+        )
+    )
+    return [Recipient(*row) for row in session.execute(query) if f"{day}:{row[0]}" not in done]
+
+
+def mark_morning_done(session: Session, worker_ids: Sequence[int], *, day: date, now: datetime) -> None:
+    """Remember that these workers' morning is dealt with today (message or not): once a day."""
+    if not worker_ids:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = [{"job": MARKER_JOB, "run_key": f"{day.isoformat()}:{w}", "started_at": now} for w in worker_ids]
+    for start in range(0, len(values), 500):
+        stmt = insert(JobRun).values(values[start : start + 500]).on_conflict_do_nothing()
+        session.execute(stmt)
+
+
+def morning_scope(worker_ids: Sequence[int], giving: dict[int, int]) -> ColumnElement[bool]:
+    """SQL on Person: responsible worker among these, or among the colleagues who handed to them."""
+    wanted = set(worker_ids) | {giver for giver, taker in giving.items() if taker in set(worker_ids)}
+    # An IN over a subquery is evaluated once (a city's thousand workers at 08:30), not per person.
+    return Person.id.in_(
+        select(CareAssignment.person_id).where(
+            CareAssignment.case_role == CaseRole.responsible, CareAssignment.worker_id.in_(sorted(wanted))
+        )
+    )
+
+
+def morning_rows(
+    session: Session, worker_ids: Sequence[int], *, today: date, policy: Policy, open_only: bool = True
+) -> dict[int, list[ObligationRow]]:
+    """The obligation rows of each worker's morning list (their own people, and those handed to them)."""
+    giving = delegates_on(session, today)
+    rows = obligation_rows(
+        session, today=today, policy=policy, where=morning_scope(worker_ids, giving), open_only=open_only
+    )
+    wanted = set(worker_ids)
+    found: dict[int, list[ObligationRow]] = {w: [] for w in worker_ids}
+    for row in rows:
+        if row.worker_id is None:
+            continue
+        owner = giving.get(row.worker_id, row.worker_id)
+        if owner in wanted:
+            found[owner].append(row)
+    return found
+
+
+# -- the morning message and its revisions -------------------------------------------------------
+
+
+def morning_key(worker_id: int, day: date) -> str:
+    return f"{MORNING}:{worker_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The latest version of a worker's morning message: its key and what it shows."""
+
+    base_key: str
+    key: str
+    number: int  # 0: the message as sent; n: the n-th edit
+    text: str
+    buttons: list[list[list[str]]]
+
+
+def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision | None:
+    """The morning message (or its latest edit) of this day, or None if none was queued."""
+    rows = session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.payload)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.purpose == MORNING,
+            or_(OutboxMessage.dedupe_key == base_key, OutboxMessage.dedupe_key.like(f"{base_key}:r%")),
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    if not rows:
+        return None
+    key, payload = rows[-1]
+    return Revision(base_key, key, len(rows) - 1, payload.get("text", ""), payload.get("buttons", []))
+
+
+def why_data(person_id: int, obligation: str, period_start: date) -> str:
+    """Button data of "why is this due?": `why:<person>:<obligation>:<YYYYMMDD>` (≤ 64 bytes)."""
+    return f"why:{person_id}:{obligation}:{period_start:%Y%m%d}"
+
+
+def parse_why(payload: str) -> tuple[int, str, date | None] | None:
+    """The (person, obligation, period start) of a why button's payload, None if malformed."""
+    parts = payload.split(":")
+    if len(parts) not in (2, 3) or not (parts[0].isascii() and parts[0].isdigit()) or len(parts[0]) > 18:
+        return None
+    start = None
+    if len(parts) == 3:
+        if not (parts[2].isascii() and parts[2].isdigit() and len(parts[2]) == 8):
+            return None
+        try:
+            start = date(int(parts[2][:4]), int(parts[2][4:6]), int(parts[2][6:]))
+        except ValueError:
+            return None
+    return int(parts[0]), parts[1], start
+
+
+def listed_keys(revision: Revision) -> list[ItemKey]:
+    """The items a revision listed, read back from its "why" buttons."""
+    keys = []
+    for row in revision.buttons:
+        for _label, data in row:
+            prefix, _, rest = str(data).partition(":")
+            parsed = parse_why(rest) if prefix == "why" else None
+            if parsed is not None and parsed[2] is not None:
+                keys.append((parsed[0], parsed[1], parsed[2]))
+    return keys
+
+
+def morning_sent(session: Session, day: date, policy: Policy) -> dict[int, int]:
+    """Workers whose morning message of `day` was queued → their chat (for the refresh pass)."""
+    since = local_midnight(day, policy.tz)
+    rows = session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.dedupe_key).where(
+            OutboxMessage.purpose == MORNING, OutboxMessage.created_at >= since
+        )
+    )
+    found = {}
+    for chat_id, key in rows:
+        parts = key.split(":")
+        if len(parts) == 3 and parts[2] == day.isoformat() and parts[1].isdigit():
+            found[int(parts[1])] = chat_id
+    return found
+
+
+def unlinked_staff(session: Session, *, area_path: str | None = None) -> int:
+    """Active staff without a linked Telegram account: they get no reminders at all."""
+    query = (
+        select(func.count())
+        .select_from(Worker)
+        .where(Worker.active.is_(True), Worker.telegram_user_id.is_(None), Worker.role.in_(STAFF_ROLES))
+    )
+    if area_path is not None:
+        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+    return session.scalar(query) or 0
+
+
+def morning_owner(session: Session, person_id: int, day: date) -> int | None:
+    """Whose morning list a person is on that day: the responsible worker, or their delegate."""
+    worker_id = session.scalar(
+        select(func.min(CareAssignment.worker_id)).where(
+            CareAssignment.person_id == person_id, CareAssignment.case_role == CaseRole.responsible
+        )
+    )
+    if worker_id is None:
+        return None
+    return delegates_on(session, day).get(worker_id, worker_id)

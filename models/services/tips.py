@@ -1,0 +1,128 @@
+"""Anonymous tips (举报涉毒线索) from families to the police of their community.
+
+The police receive the tip's text (and photo) and the community it concerns, nothing that points
+to the tipster or to the family's own case. Who sent it is sealed with the field key ring and
+opened only by an administrator through an audited command.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.areas import Area, within
+from models.audit import Actor, audit
+from models.crypto import KeyRing
+from models.family import Tip
+from models.people import Person, Role, Worker
+from models.services.family import ancestors, community_of
+from models.services.family_alerts import Responder
+from models.services.identity import Identity
+
+TIPSTER_FIELD = "tipster"
+
+
+def _police(session: Session, area: Area) -> list[Worker]:
+    """The police of a community (its subtree), else of the nearest area above that has any."""
+    found = session.scalars(
+        select(Worker)
+        .join(Area, Area.id == Worker.area_id)
+        .where(Worker.role == Role.police, Worker.active.is_(True), within(Area.path, area.path))
+        .order_by(Worker.id)
+    ).all()
+    if found:
+        return list(found)
+    for above in ancestors(session, area.id)[1:]:
+        found = session.scalars(
+            select(Worker)
+            .where(Worker.area_id == above.id, Worker.role == Role.police, Worker.active.is_(True))
+            .order_by(Worker.id)
+        ).all()
+        if found:
+            return list(found)
+    return []
+
+
+def tip_police(session: Session, area_id: int) -> list[Responder]:
+    """Who receives a tip about this area: the police role there, and nobody else."""
+    area = session.get(Area, area_id)
+    if area is None:
+        return []
+    return [Responder(w.id, w.telegram_user_id, w.name, str(w.role)) for w in _police(session, area)]
+
+
+@dataclass(frozen=True)
+class TipDelivered:
+    tip_id: int
+    area_name: str
+    police: tuple[Responder, ...]
+
+
+def submit_tip(
+    session: Session, who: Identity, text: str, photo_file_id: str | None, *, keys: KeyRing, now: datetime
+) -> TipDelivered | None:
+    """Store a tip for the police of the caller's community, the tipster sealed."""
+    if who.person_id is None:
+        return None
+    area_id = session.scalar(select(Person.area_id).where(Person.id == who.person_id))
+    community = community_of(session, area_id) if area_id is not None else None
+    if community is None:
+        return None
+    tipster = json.dumps({"telegram_user_id": who.telegram_user_id, "family_member_id": who.family_member_id})
+    sealed = keys.seal(tipster, field=TIPSTER_FIELD)
+    assert sealed is not None
+    police = tuple(tip_police(session, community.id))
+    tip = Tip(
+        area_id=community.id,
+        tipster_enc=sealed,
+        text=text,
+        photo_file_id=photo_file_id,
+        created_at=now,
+        delivered_to=sum(1 for p in police if p.chat_id is not None),
+    )
+    session.add(tip)
+    session.flush()
+    # The actor is not recorded: an audit row naming the family member would undo the anonymity.
+    audit(session, Actor.system(), "create", "tip", tip.id, at=now, detail=f"police={len(police)}")
+    return TipDelivered(tip.id, community.name, police)
+
+
+def tip_photo(session: Session, who: Identity, tip_id: int, *, now: datetime) -> str | None:
+    """The photo of a tip, for the police officers it was delivered to; None for anyone else."""
+    tip = session.get(Tip, tip_id)
+    if tip is None or tip.photo_file_id is None or who.worker_id is None:
+        audit(session, who.actor, "refused", "tip", tip_id, at=now, detail="photo")
+        return None
+    if who.worker_id not in {p.worker_id for p in tip_police(session, tip.area_id)}:
+        audit(session, who.actor, "refused", "tip", tip_id, at=now, detail="photo")
+        return None
+    audit(session, who.actor, "read", "tip", tip_id, at=now, detail="photo")
+    return tip.photo_file_id
+
+
+@dataclass(frozen=True)
+class Tipster:
+    """Who sent a tip, as sealed when it was sent."""
+
+    tip_id: int
+    telegram_user_id: int
+    family_member_id: int | None
+
+
+def reveal_tipster(
+    session: Session, tip_id: int, actor: Actor, keys: KeyRing, now: datetime
+) -> Tipster | None:
+    """Open a tip's sealed tipster for an administrator (the audited `reveal` CLI command only)."""
+    tip = session.get(Tip, tip_id)
+    if tip is None:
+        audit(session, actor, "refused", "tip", tip_id, at=now, detail="reveal: no such tip")
+        return None
+    opened = keys.open(tip.tipster_enc, field=TIPSTER_FIELD)
+    assert opened is not None
+    data = json.loads(opened)
+    audit(session, actor, "reveal", "tip", tip_id, at=now, detail="tipster identity opened")
+    return Tipster(tip_id, int(data["telegram_user_id"]), data.get("family_member_id"))

@@ -1,0 +1,107 @@
+"""The overdue ladder: the worker on day 1, the care team's cadre after 3 days, the digest after 7;
+and the "case ending" task a month before a programme ends. Each message once, whatever reruns."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from bot.db import Database
+from handlers.jobs_reminders import case_endings, escalate
+from models.outbox import OutboxMessage
+from models.services.reminders_overdue import overdue_for_digest
+from tests.integration.reminders_city import City, at, build_city
+
+
+def _city(db: Database) -> City:
+    """One person whose only open work is the meeting of the week of 2 March."""
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    city.all_done_before(person, date(2026, 3, 2))
+    return city
+
+
+def _overdue(city: City) -> dict[str, OutboxMessage]:
+    return {k: r for k, r in city.outbox().items() if k.startswith("overdue:")}
+
+
+def test_on_the_first_day_overdue_the_worker_is_told(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    assert city.run(escalate, at(date(2026, 3, 9))) == 0  # due today: not yet overdue
+    assert city.run(escalate, at(date(2026, 3, 10))) == 1
+    [row] = _overdue(city).values()
+    assert row.chat_id == city.worker.telegram_user_id
+    assert row.dedupe_key.startswith(f"overdue:worker:{city.worker.id}:2026-03-10:")
+    text = row.payload["text"]
+    assert "1 项工作已逾期" in text and person.code in text and person.name not in text
+    assert [d for _, d in row.payload["buttons"][0]] == [
+        f"p:{person.id}",
+        f"why:{person.id}:meeting:20260302",
+    ]
+
+
+def test_a_repeated_sweep_queues_nothing_new(db: Database) -> None:
+    city = _city(db)
+    city.run(escalate, at(date(2026, 3, 10)))
+    assert city.run(escalate, at(date(2026, 3, 10), time(15))) == 0
+    assert city.run(escalate, at(date(2026, 3, 11))) == 0  # day 2: still the first rung
+    assert len(_overdue(city)) == 1
+
+
+def test_items_reaching_a_rung_together_come_in_one_message(db: Database) -> None:
+    city = build_city(db)
+    first, second = city.person(created=at(date(2026, 2, 1))), city.person(created=at(date(2026, 2, 1)))
+    # February's work of both (due 28 February) and last year's assessments: ten items, two messages
+    assert city.run(escalate, at(date(2026, 3, 2))) == 2
+    [row] = [r for r in _overdue(city).values() if r.chat_id == city.worker.telegram_user_id]
+    assert "10 项工作已逾期" in row.payload["text"]
+    assert first.code in row.payload["text"] and second.code in row.payload["text"]
+    assert len(row.payload["buttons"]) == 10
+
+
+def test_after_three_days_the_cadre_of_the_care_team_is_told(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    city.run(escalate, at(date(2026, 3, 10)))
+    assert city.run(escalate, at(date(2026, 3, 12))) == 1
+    [row] = [
+        r for k, r in _overdue(city).items() if k.startswith(f"overdue:cadre:{city.cadre.id}:2026-03-12:")
+    ]
+    assert row.chat_id == city.cadre.telegram_user_id
+    assert person.code in row.payload["text"] and city.worker.name in row.payload["text"]  # whom to ask
+    assert city.run(escalate, at(date(2026, 3, 13))) == 0
+
+
+def test_both_rungs_catch_up_on_the_first_working_day_after_a_holiday(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 8, 1)))
+    city.all_done_before(person, date(2026, 9, 1))
+    assert city.run(escalate, at(date(2026, 10, 1))) == 0  # National Day: nothing is sent
+    assert city.run(escalate, at(date(2026, 10, 8))) == 2
+    chats = {r.chat_id: r.payload["text"] for r in _overdue(city).values()}
+    assert set(chats) == {city.worker.telegram_user_id, city.cadre.telegram_user_id}
+    assert all("吸毒检测（9月1日–9月30日）" in text for text in chats.values())
+
+
+def test_the_digest_gets_what_is_seven_days_overdue(db: Database) -> None:
+    city = build_city(db)
+    # February's work was due on Saturday 28 February 2026: a swapped working day (调休).
+    person = city.person(created=at(date(2026, 2, 1)))
+    with db.unit_of_work() as session:
+        six = overdue_for_digest(session, today=date(2026, 3, 6), policy=city.policy)
+        seven = overdue_for_digest(session, today=date(2026, 3, 7), policy=city.policy)
+    assert [str(r.obligation) for r in six if r.period_start == date(2026, 2, 1)] == []
+    late = {
+        (r.person_id, str(r.obligation), r.days_overdue) for r in seven if r.period_start == date(2026, 2, 1)
+    }
+    assert late == {(person.id, o, 7) for o in ("drug_test", "education", "thought_report")}
+
+
+def test_a_case_ending_task_comes_a_month_before_the_programme_ends_once(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 1, 5)), programme_end=date(2026, 4, 3))
+    assert city.run(case_endings, at(date(2026, 3, 2))) == 0
+    assert city.run(case_endings, at(date(2026, 3, 3))) == 1
+    assert city.run(case_endings, at(date(2026, 3, 4))) == 0
+    row = city.outbox()[f"case_end:{person.id}:2026-04-03"]
+    assert row.chat_id == city.worker.telegram_user_id and person.code in row.payload["text"]
