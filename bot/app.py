@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import Clock, SystemClock
 from models.crypto import KeyRing
-from models.policy import Policy
+from models.policy import Policy, campaigns_from_toml
 from models.schedule import DEFAULT_RULES, RuleSet
 
 log = structlog.get_logger("gridcare.app")
@@ -54,7 +54,11 @@ def policy_from(settings: Settings) -> Policy:
     rules = DEFAULT_RULES
     if settings.rules_file is not None:
         rules = rules.replaced_by(RuleSet.from_toml(settings.rules_file.read_text(encoding="utf-8")))
-    return Policy(tz=ZoneInfo(settings.timezone), rules=rules)
+    policy = Policy(tz=ZoneInfo(settings.timezone), rules=rules)
+    if settings.campaigns_file is not None:
+        extra = campaigns_from_toml(settings.campaigns_file.read_text(encoding="utf-8"))
+        policy = replace(policy, campaigns=extra)
+    return policy
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:

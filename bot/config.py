@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         default=None, description="Field encryption keys: 'kid:base64key[,kid:base64key...]', first is active"
     )
     rules_file: Path | None = None
+    campaigns_file: Path | None = Field(default=None, description="a locality's campaign days (TOML)")
     log_level: str = "INFO"
     send_per_second: int = Field(default=30, description="outbox: messages per second, all chats together")
     send_chat_interval: float = Field(default=1.0, description="outbox: seconds between messages to one chat")

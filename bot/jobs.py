@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from handlers import jobs_reminders as rem
 from handlers.context import JobCtx
 from handlers.family_staff import escalate_alerts
 from handlers.supervisor_digest import daily_digests
@@ -87,6 +88,11 @@ HOUSEKEEPING: tuple[Job, ...] = (
 )
 
 FEATURES: tuple[Job, ...] = (
+    Job("morning", every(timedelta(minutes=10)), rem.morning),  # each worker at their own time
+    Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
+    Job("escalate", daily_at(time(9, 0)), rem.escalate),
+    Job("campaigns", daily_at(lambda p: p.morning_at), rem.campaigns),
+    Job("case_endings", daily_at(time(9, 0)), rem.case_endings),
     Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
     Job("daily_digests", daily_at(lambda p: p.digest_at), daily_digests),
 )

@@ -14,7 +14,7 @@ from handlers.dialogs.engine import Engine
 from handlers.events import Button, Send
 from handlers.reminders_views import render_due
 from handlers.router import Router
-from models.access import Action
+from models.access import STAFF, Action
 from models.services.reminders import caseload_rows, due_list, reminder_time, set_reminder_time
 from models.services.reminders_morning import parse_why
 from models.services.reminders_why import explain
@@ -100,7 +100,7 @@ def on_time(ctx: Ctx, payload: str) -> None:
 def register(router: Router, engine: Engine) -> None:
     """/today, /settings, /pause and their buttons."""
     router.command("/today", Action.view_today, cmd_today)
-    router.command("/settings", Action.settings, cmd_settings)
+    router.command("/settings", Action.settings, cmd_settings, menu=STAFF)  # supervisors get no list
     router.button("why", Action.view_card, on_why)
     router.button("rt", Action.settings, on_time)
     reminders_pause.register(router, engine)

@@ -17,6 +17,7 @@ from models.audit import Actor
 from models.services.audit_query import DEFAULT_LIMIT, AuditLine, actor_trail, parse_actor, person_trail
 from models.services.directory import NotFound
 from models.services.keys import BatchResult, RotationError, pending, record_rotation, rotate_keys, unreadable
+from models.services.tips import reveal_tipster
 
 
 def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
@@ -146,8 +147,20 @@ def access_matrix_cmd(
     errors.print(f"updated the access matrix in {write}")
 
 
+def tips_reveal_cmd(tip_id: int) -> None:
+    """Reveal who sent an anonymous tip (audited; for the administrator only, on lawful request)."""
+    with runtime() as rt:
+        tipster = rt.db.call(reveal_tipster, tip_id, Actor.cli(), rt.keys, rt.clock.now())
+    if tipster is None:
+        raise fail(f"no tip {tip_id}")
+    who = f"Telegram user {tipster.telegram_user_id}, family member {tipster.family_member_id}"
+    console.print(f"tip {tipster.tip_id}: {who}")
+
+
 def register(app: typer.Typer) -> None:
     """Adds this module's commands to `gridcare`."""
+    tips = _group(app, "tips", "Anonymous tips.")
+    tips.command("reveal")(tips_reveal_cmd)
     keys = _group(app, "keys", "Field encryption keys.")
     keys.command("rotate")(keys_rotate)
     keys.command("status")(keys_status)

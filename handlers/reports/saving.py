@@ -17,6 +17,7 @@ from handlers.context import Ctx
 from handlers.dialogs.common import may_write_for
 from handlers.dialogs.engine import Dialog, Step
 from handlers.events import Button, Edit
+from handlers.jobs_reminders import refresh_person
 from handlers.reports.alerts import retract_alert
 from models.records import RecordKind
 from models.services.caseload import person_line
@@ -86,6 +87,8 @@ def save(ctx: Ctx, data: dict[str, Any], new: NewRecord, summary: str, after: Af
         show(ctx, "reports/correct_expired")
         return
     extra = after(ctx, data, filed) if after is not None and filed.created else {}
+    if filed.created:
+        refresh_person(ctx, new.person_id)  # tick the item off in this morning's list
     if filed.created and filed.replaced is not None and filed.replaced.alerting:
         retract_alert(ctx, filed.replaced, corrected=True)
     saved = Saved(
