@@ -57,7 +57,12 @@ def build_quiet_bot(
 ) -> GridcareBot:
     """The bot as bot.app.build_bot wires it, on `url`, with a frozen clock and a recording transport."""
     settings = Settings(
-        database_url=url, bot_token=TOKEN, api_url=NOWHERE, transport=framework, secret_key=BENCH_KEYS
+        database_url=url,
+        bot_token=TOKEN,
+        api_url=NOWHERE,
+        transport=framework,
+        secret_key=BENCH_KEYS,
+        flood_per_minute=0,  # capacity is measured: 100 scripted users each send far faster than a person
     )
     runtime = Runtime(
         settings=settings,

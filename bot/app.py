@@ -18,6 +18,7 @@ from bot.scheduler import Scheduler
 from bot.transports.base import Transport as TransportBase
 from handlers.core import Core
 from handlers.events import Incoming
+from handlers.flood import Throttle
 from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import Clock, SystemClock
@@ -158,6 +159,7 @@ def build_bot(
         run_unit=runtime.db.run,
         policy=runtime.policy,
         keys=runtime.keys,
+        throttle=Throttle(runtime.settings.flood_per_minute, runtime.settings.flood_burst),
     )
     app = GridcareBot(runtime=runtime, core=core, transport=transport)
     if background:

@@ -11,12 +11,13 @@ import structlog
 
 from handlers.context import Ctx
 from handlers.events import Action, Incoming, Send
+from handlers.flood import Throttle, Verdict
 from handlers.render import Renderer
 from handlers.router import Router
 from models.clock import Clock
 from models.crypto import KeyRing
 from models.policy import Policy
-from models.services.identity import chat_settings, resolve
+from models.services.identity import resolve, touch_chat
 from models.services.updates import begin_update
 
 T = TypeVar("T")
@@ -58,6 +59,7 @@ class Core:
         run_unit: RunUnit,
         policy: Policy | None = None,
         keys: KeyRing | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.router = router
         self.keys = keys
@@ -66,9 +68,17 @@ class Core:
         self.clock = clock
         self.run_unit = run_unit
         self.locks = ChatLocks()
+        self.throttle = throttle or Throttle(per_minute=0)  # the composition root sets the limit
 
     async def handle(self, incoming: Incoming) -> list[Action]:
         """Process one update (once, in chat order) and return what to send."""
+        verdict = self.throttle.check(incoming.user_id)
+        if verdict is not Verdict.admit:
+            log.info("update_throttled", update_id=incoming.update_id, warned=verdict is Verdict.warn)
+            if verdict is Verdict.drop:
+                return []
+            locale = self.renderer.locale_of(incoming.language_code)
+            return [Send(incoming.chat_id, self.renderer.render(locale, "errors/slow_down"))]
         async with self.locks.hold(incoming.chat_id):
             try:
                 return await self.run_unit(self._process, incoming)
@@ -84,9 +94,8 @@ class Core:
             log.info("update_duplicate", update_id=incoming.update_id)
             return []
         identity = resolve(session, incoming.user_id)
-        chat = chat_settings(session, incoming.chat_id, now=now)
-        chat.unreachable = False  # whoever writes has (un)blocked us: they can be reached again
-        locale = self.renderer.locale_of(chat.locale, identity.locale, incoming.language_code)
+        chosen = touch_chat(session, incoming.chat_id, now=now)
+        locale = self.renderer.locale_of(chosen, identity.locale, incoming.language_code)
         ctx = Ctx(
             incoming=incoming,
             identity=identity,

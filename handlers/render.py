@@ -30,8 +30,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             undefined=StrictUndefined,
+            auto_reload=False,  # templates do not change under a running bot: no stat() per message
         )
         self._labels: dict[str, dict[str, str]] = {}
+        self._filters: dict[str, dict[str, Any]] = {}
 
     def locale_of(self, *preferences: str | None) -> str:
         """The first known locale among preferences (chat setting, linked record, Telegram's)."""
@@ -49,7 +51,9 @@ class Renderer:
     def render(self, locale: str, name: str, **view: Any) -> str:
         """Render templates/<locale>/<name>.j2 with the view and the locale's filters."""
         template = self.env.get_template(f"{locale}/{name}.j2")
-        return template.render(view, **self._helpers(locale)).strip()
+        if locale not in self._filters:
+            self._filters[locale] = self._helpers(locale)
+        return template.render(view, **self._filters[locale]).strip()
 
     def label(self, locale: str, key: str) -> str:
         """A short text (button label, enum value) from the `labels` of templates/<locale>/labels/*.j2."""

@@ -10,6 +10,7 @@ from handlers.dialogs.engine import PREFIX as DIALOG_PREFIX
 from handlers.dialogs.engine import Engine
 from handlers.events import InKind
 from models.access import Action, Principal, scope_of
+from models.audit import audit
 from models.services.conversations import load_dialog
 
 Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
@@ -20,6 +21,11 @@ class Route:
     action: Action
     handler: Handler
     menu: bool | tuple[Principal, ...] = True  # shown in the menu of every allowed role, of these, or none
+
+
+def _audit_refusal(ctx: Ctx, action: Action) -> None:
+    """A role asked for what it may never do: kept in the audit log (the answer says nothing more)."""
+    ctx.call(audit, ctx.identity.actor, "refused", "action", None, at=ctx.now, detail=str(action))
 
 
 class Router:
@@ -72,6 +78,7 @@ class Router:
     def _allowed(self, ctx: Ctx, action: Action) -> bool:
         if scope_of(ctx.identity.principal, action) is not None:
             return True
+        _audit_refusal(ctx, action)
         if ctx.identity.principal is Principal.unlinked:
             ctx.reply("onboarding/unlinked")
         else:
@@ -104,6 +111,7 @@ class Router:
             ctx.answer("dialog/stale")
             return
         if scope_of(ctx.identity.principal, route.action) is None:
+            _audit_refusal(ctx, route.action)
             ctx.answer("errors/not_allowed", alert=True)
             return
         route.handler(ctx, payload)

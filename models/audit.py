@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -62,6 +62,9 @@ class AuditEntry(Base):
     )
 
 
+_APPEND = insert(AuditEntry.__table__)
+
+
 def audit(
     session: Session,
     actor: Actor,
@@ -73,17 +76,19 @@ def audit(
     person_id: int | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append one entry in the caller's transaction, so the action and its audit commit together."""
-    session.add(
-        AuditEntry(
-            at=at,
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            person_id=person_id,
-            detail=detail,
-        )
-    )
+    """Append one entry in the caller's transaction, so the action and its audit commit together.
+
+    A Core insert of a prebuilt statement: audit runs on most updates, and the ORM way (an object
+    added, then flushed) costs several times more for a row nothing reads back."""
+    values = {
+        "at": at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_role": actor.role,
+        "action": action,
+        "record_type": record_type,
+        "record_id": record_id,
+        "person_id": person_id,
+        "detail": detail,
+    }
+    session.execute(_APPEND, values)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from models.chat import Conversation
+from models.services.sql import upsert
 
 
 @dataclass
@@ -26,8 +27,20 @@ class DialogState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_conversations = Conversation.__table__
+_LOAD = select(
+    _conversations.c.chat_id,
+    _conversations.c.dialog,
+    _conversations.c.step,
+    _conversations.c.nonce,
+    _conversations.c.started_at,
+    _conversations.c.updated_at,
+    _conversations.c.data,
+).where(_conversations.c.chat_id == bindparam("chat"))  # built once: it runs on most updates
+
+
 def load_dialog(session: Session, chat_id: int) -> DialogState | None:
-    row = session.get(Conversation, chat_id)
+    row = session.execute(_LOAD, {"chat": chat_id}).first()
     if row is None:
         return None
     return DialogState(
@@ -41,12 +54,17 @@ def new_dialog(chat_id: int, dialog: str, step: str, data: dict[str, Any], *, no
 
 
 def save_dialog(session: Session, state: DialogState, *, now: datetime) -> None:
-    row = session.get(Conversation, state.chat_id)
-    if row is None:
-        row = Conversation(chat_id=state.chat_id, started_at=state.started_at)
-        session.add(row)
-    row.dialog, row.step, row.nonce, row.data = state.dialog, state.step, state.nonce, dict(state.data)
-    row.started_at, row.updated_at = state.started_at, now
+    """Insert or overwrite the chat's form in one statement."""
+    values = {
+        "chat_id": state.chat_id,
+        "dialog": state.dialog,
+        "step": state.step,
+        "nonce": state.nonce,
+        "data": dict(state.data),
+        "started_at": state.started_at,
+        "updated_at": now,
+    }
+    upsert(session, Conversation, values, ["chat_id"])
     state.updated_at = now
 
 

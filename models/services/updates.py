@@ -8,9 +8,10 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from models.chat import ProcessedUpdate
-from models.services.sql import insert_ignore
+from models.services.sql import dialect_of, insert_ignore
 
 KEEP_UPDATE_IDS = timedelta(days=3)
+_LOCK_CHAT = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *, now: datetime) -> bool:
@@ -19,8 +20,8 @@ def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *,
     On PostgreSQL a transaction-scoped advisory lock on the chat id serialises the chat's updates
     across every bot process; on SQLite the single writer already does.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": chat_id})
+    if dialect_of(session) == "postgresql":
+        session.execute(_LOCK_CHAT, {"key": chat_id})
     values = {"bot_id": bot_id, "update_id": update_id, "received_at": now}
     claimed = insert_ignore(
         session, ProcessedUpdate, values, ["bot_id", "update_id"], ProcessedUpdate.update_id

@@ -44,7 +44,12 @@ class RunningBot:
 
 def settings_for(db_url: str, api: LocalBotApi, transport: str) -> Settings:
     return Settings(
-        database_url=db_url, bot_token=TOKEN, api_url=api.base_url, transport=transport, secret_key=TEST_KEYS
+        database_url=db_url,
+        bot_token=TOKEN,
+        api_url=api.base_url,
+        transport=transport,
+        secret_key=TEST_KEYS,
+        flood_per_minute=0,  # scripted users tap faster than people; flood: tests/integration/test_core.py
     )
 
 

@@ -7,7 +7,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from handlers.events import SetCommands
+from handlers.flood import Throttle
 from models.audit import Actor
+from models.chat import ProcessedUpdate
 from models.clock import FrozenClock
 from models.records import Record, RecordKind
 from models.services.invites import invite_worker
@@ -117,3 +119,17 @@ async def test_language_switch_changes_every_text(db, keys, now):
     await chat.press("lang:en")
     await chat.say("/help")
     assert "Commands for a" in chat.texts()[0]
+
+
+async def test_a_flooding_account_is_slowed_down_alone_and_costs_the_database_nothing(db, keys, now):
+    _city(db, keys, now)
+    core = build_core(db, FrozenClock(now))
+    core.throttle = Throttle(per_minute=60, burst=5, clock=lambda: 0.0)  # time stands still: no refill
+    flooder, other = CoreChat(core, 701), CoreChat(core, 702)
+    answers = [await flooder.say("/whoami") for _ in range(40)]
+    told = [a for a in answers[5:] if a]
+    assert len(told) == 1 and "太快" in told[0][0].text, "told once, then silence"
+    assert all(a and "太快" not in a[0].text for a in answers[:5])
+    assert (await other.say("/whoami")) and "太快" not in other.texts()[0]
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessedUpdate)) == 5 + 1

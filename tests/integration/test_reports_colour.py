@@ -89,7 +89,12 @@ async def test_nobody_else_may_decide_and_refusals_are_audited(db, keys, now):
         await chat.press(f"cp:{proposal.id}:y")
         assert chat.toast() == "您没有权限进行此操作。", code
     assert _colour(db, ids["P-MINE"]) is Colour.blue and _proposal(db).decided_at is None
-    assert [a.detail for a in audits(db, "refused")] == ["confirm_colour"]  # the others lack the role
+    refused = [(a.record_type, a.actor_role, a.detail) for a in audits(db, "refused")]
+    assert refused == [  # the supervisor elsewhere: out of scope; the others lack the role altogether
+        ("person", "supervisor", "confirm_colour"),
+        ("action", "grid_worker", "confirm_colour"),
+        ("action", "cadre", "confirm_colour"),
+    ]
 
 
 async def test_suggesting_the_current_colour_asks_nobody(db, keys, now):
