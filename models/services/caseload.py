@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
@@ -73,6 +73,10 @@ _LINE_COLUMNS = (
 )
 
 
+# Built once with parameters: every form's "whom is it about?" step lists the caseload.
+_CASELOAD = select(*_LINE_COLUMNS).where(caseload_clause(bindparam("worker"), bindparam("day", type_=Date)))
+
+
 def _matching(query, search: str | None):  # type: ignore[no-untyped-def]
     """Chinese characters of the name, pinyin initials ('zs' for 张三) or the start of the code."""
     if not search or not search.strip():
@@ -91,11 +95,9 @@ def caseload(
     """The people on the caller's care teams (and delegated to them today), red/orange first; audited."""
     if who.worker_id is None:
         return []
-    query = _matching(
-        select(*_LINE_COLUMNS).where(caseload_clause(who.worker_id, local_day(now, today))), search
-    )
+    params = {"worker": who.worker_id, "day": local_day(now, today)}
     lines = sorted(
-        (PersonLine(*row) for row in session.execute(query).all()),
+        (PersonLine(*row) for row in session.execute(_matching(_CASELOAD, search), params).all()),
         key=lambda p: (_COLOUR_ORDER[p.colour], p.code),
     )
     audit(session, who.actor, "list", "caseload", who.worker_id, at=now, detail=f"n={len(lines)}")
