@@ -87,6 +87,9 @@ class Sender:
         self.transport = transport
         self.clock = clock
         self.policy = policy
+        # The first question to the holiday calendar builds the year (a third of a second): here,
+        # not inside the first claim, whose rows are locked meanwhile.
+        policy.calendar.is_working_day(policy.local_date(clock.now()))
         self.settings = settings or SenderSettings()
         self.wall = wall
         self.owner = f"{socket.gethostname()[:16]}-{os.getpid()}-{secrets.token_hex(4)}"

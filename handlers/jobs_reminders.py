@@ -4,6 +4,8 @@ every message has a dedupe key, so running a job twice queues nothing new.
 
 Nothing here is urgent: quiet hours and open forms hold these messages (the sender's rules), and
 on rest days (weekends, public holidays) the jobs send nothing but a campaign day's own reminder.
+The sender holds them on rest days too (models.services.claims.HELD_ON_REST_DAYS), so a reminder
+queued late on the eve of a holiday waits for the next working day, not for the holiday's morning.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import locale_for, queue, render_due, render_lines
 from models.services.campaigns import CAMPAIGN, audience, notices_due
+from models.services.claims import CAMPAIGN_DAY
 from models.services.obligations import ObligationRow
 from models.services.reminders import (
     DueLine,
@@ -181,13 +184,13 @@ def campaigns(jctx: JobCtx, *, area_path: str | None = None) -> int:
         queued = jctx.call(already_queued, [notice.dedupe_key(r.worker_id) for r in people])
         c = notice.campaign
         view = CampaignView(c.key, c.name, c.task, notice.on, (notice.on - jctx.today).days)
+        # The day's own reminder goes out on a rest day too (the campaign is that day); lead days don't.
+        purpose = CAMPAIGN_DAY if notice.days_before == 0 else CAMPAIGN
         for r in people:
             key = notice.dedupe_key(r.worker_id)
             if key not in queued:
                 count += (
-                    jctx.notify(
-                        r.chat_id, "reminders/campaign", purpose=CAMPAIGN, dedupe_key=key, notice=view
-                    )
+                    jctx.notify(r.chat_id, "reminders/campaign", purpose=purpose, dedupe_key=key, notice=view)
                     is not None
                 )
     return count

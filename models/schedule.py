@@ -44,6 +44,7 @@ __all__ = [
     "every_day_works",
     "obligation_of",
     "obligations_on",
+    "older_periods",
     "period_of",
 ]
 
@@ -192,8 +193,10 @@ def obligations_on(
     done: Iterable[DoneFact],
     *,
     is_working_day: Callable[[date], bool] = every_day_works,
+    overdue_kept_days: int = 0,
 ) -> list[DueItem]:
-    """For each obligation: the period containing `today`, and the previous one if still open.
+    """For each obligation: the period containing `today`, the previous one if still open, and
+    older ones still open for `overdue_kept_days` after their deadline.
 
     - The rule for a period is chosen by the colour and programme year on the period's last day
       or today, whichever comes first: a change applies to the period in progress (an upgrade to
@@ -205,6 +208,10 @@ def obligations_on(
       the period ends on a rest day, it does not stretch the period.
     - The previous period is listed only if owed and not done (due on its deadline day, then
       overdue). A registration is owed within 15 days of release from isolation.
+    - Periods before the previous one are listed, if owed and not done, until the first working
+      day on or after their deadline + `overdue_kept_days` (`older_periods`), so that a missed
+      week climbs the whole overdue ladder (day 7 is in the next week's week); each keeps its own
+      rule and colour (chosen on its last day) and ends before the previous (or current) period.
     Sorted overdue first, then by due date, then in `Obligation` order.
     """
     dates: dict[Obligation, list[date]] = defaultdict(list)
@@ -216,7 +223,8 @@ def obligations_on(
     for obligation in Obligation:
         own = rules.for_obligation(obligation)
         if own:
-            items.extend(_calendar_items(person, own, today, dates[obligation], is_working_day))
+            found = _calendar_items(person, own, today, dates[obligation], is_working_day, overdue_kept_days)
+            items.extend(found)
     registration = _registration_item(person, today, dates[Obligation.registration], is_working_day)
     if registration:
         items.append(registration)
@@ -251,12 +259,53 @@ def _previous(rule: Rule, today: date) -> tuple[date, date]:
     return period_of(rule.unit, rule.every, start - timedelta(days=1))
 
 
+def older_periods(
+    rule: Rule, today: date, kept_days: int, is_working_day: Callable[[date], bool]
+) -> list[tuple[date, date]]:
+    """The periods of `rule` before its previous one still listed today, latest first.
+
+    A period is listed until the first working day on or after its deadline + `kept_days`, so
+    the ladder's rungs, which run on working days, all see it (a rung due in a holiday catches up
+    on the next working day). The same for every person: obligations_plan uses it too.
+    """
+    found = []
+    start, _ = _previous(rule, today)
+    for _ in range(60):  # a bound, not a limit: weeks, with kept_days of a few weeks at most
+        start, end = period_of(rule.unit, rule.every, start - timedelta(days=1))
+        due = _roll_forward(end, is_working_day)
+        if _roll_forward(due + timedelta(days=kept_days), is_working_day) < today:
+            break
+        found.append((start, end))
+    return found
+
+
+def _older(
+    person: PersonFacts,
+    rules: tuple[Rule, ...],
+    today: date,
+    floor: date | None,
+    kept_days: int,
+    is_working_day: Callable[[date], bool],
+) -> list[_Period]:
+    """The earlier periods (`older_periods`) that end before `floor` and whose rule applies."""
+    found = []
+    for rule in rules:
+        for start, end in older_periods(rule, today, kept_days, is_working_day):
+            if floor is not None and end >= floor:
+                continue
+            colour = person.colour_on(end)
+            if rule.applies(person.status, colour, person.programme_year(end)):
+                found.append(_Period(rule.obligation, start, end, rule.times, rule, colour))
+    return found
+
+
 def _calendar_items(
     person: PersonFacts,
     rules: tuple[Rule, ...],
     today: date,
     days: list[date],
     is_working_day: Callable[[date], bool],
+    kept_days: int = 0,
 ) -> list[DueItem]:
     # RuleSet validation leaves at most one rule matching on one day, so `current` is unique.
     current = next(iter(_matching(person, rules, today, lambda r: period_of(r.unit, r.every, today))), None)
@@ -268,8 +317,10 @@ def _calendar_items(
         if current is None or p.end < current.start
     ]
     previous = max(earlier, key=lambda p: p.end, default=None)
+    floor = previous.start if previous else current.start if current else None
+    older = _older(person, rules, today, floor, kept_days, is_working_day)
     items = []
-    for period, keep_done in ((previous, False), (current, True)):
+    for period, keep_done in [*((p, False) for p in older), (previous, False), (current, True)]:
         if period is None or not person.owes(period.start, period.end):
             continue
         count = bisect_right(days, period.end) - bisect_left(days, period.start)

@@ -9,6 +9,7 @@ library carries that calendar, including the swapped working weekends (`weekend_
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 
@@ -41,14 +42,19 @@ class WorkCalendar:
         raise ValueError(f"no working day within {_MAX_SEARCH} days after {day.isoformat()}")
 
     def _off_in(self, year: int) -> frozenset[date]:
-        # Asking the library day by day is slow and expands its internal state; one pass per year
-        # turns every later question into a set lookup.
         cached = self._days_off.get(year)
         if cached is None:
-            calendar = holidays.country_holidays(self._country, years=year)
-            first = date(year, 1, 1)
-            length = (date(year + 1, 1, 1) - first).days
-            days = (first + timedelta(days=n) for n in range(length))
-            cached = frozenset(d for d in days if not calendar.is_working_day(d))
-            self._days_off[year] = cached
+            cached = self._days_off[year] = _days_off(self._country, year)
         return cached
+
+
+@lru_cache(maxsize=64)
+def _days_off(country: str, year: int) -> frozenset[date]:
+    """A year's rest days. Asking the library day by day is slow and expands its internal state,
+    and building a year takes a third of a second: one pass per country and year per process
+    (shared by every calendar, so a new Policy costs nothing), then every question is a set lookup."""
+    calendar = holidays.country_holidays(country, years=year)
+    first = date(year, 1, 1)
+    length = (date(year + 1, 1, 1) - first).days
+    days = (first + timedelta(days=n) for n in range(length))
+    return frozenset(d for d in days if not calendar.is_working_day(d))

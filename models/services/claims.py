@@ -3,8 +3,12 @@
 A row may go when it is due (pending and available, or claimed by a sender whose lease ran out)
 and deliverable: urgent rows always; others outside quiet hours and while the chat has no form
 open (a `conversations` row touched within `form_hold`): a reminder never interrupts a report
-being filled in. Per chat, one row at a time and in order (see `_first_of_chat`), and only once
-the chat's pace allows. On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so
+being filled in. Reminders (`HELD_ON_REST_DAYS`) are not sent on rest days either (weekends and
+public holidays, but a swapped working day, 调休, is a working day): queued on or for a holiday,
+they wait for the next working day's morning, as they wait out quiet hours.
+
+Per chat, one row at a time and in order (see `_first_of_chat`), and only once the chat's pace
+allows. On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so
 concurrent senders never take the same row; SQLite runs the same atomic UPDATE … RETURNING under
 its single writer.
 """
@@ -22,10 +26,19 @@ from sqlalchemy.sql.elements import ColumnElement
 from models.chat import Conversation
 from models.outbox import OutboxMessage, OutboxStatus, SendPace
 from models.policy import Policy
+from models.services.campaigns import CAMPAIGN
 from models.services.delivery import finish, mark_dead, release
 from models.services.pace import Pacing, reserve_slots
+from models.services.reminders_morning import MORNING
+from models.services.reminders_overdue import CASE_END, OVERDUE
 
 EDIT_CHAIN = 5  # an edit of an edit of … is followed this far to the message it changes
+
+# The reminders (issue 5: "not sent on holidays unless urgent"), by outbox purpose. A campaign
+# day's own reminder (CAMPAIGN_DAY) is not among them: the campaign happens that day, whatever
+# day it is. Alerts, family messages, notices and digests keep to quiet hours only.
+CAMPAIGN_DAY = f"{CAMPAIGN}_day"
+HELD_ON_REST_DAYS = (MORNING, OVERDUE, CASE_END, CAMPAIGN)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,11 @@ def in_quiet_hours(policy: Policy, moment: datetime) -> bool:
     return local >= start or local < end
 
 
+def is_rest_day(policy: Policy, moment: datetime) -> bool:
+    """Whether `moment` falls on a rest day (weekend or public holiday, local date) of the calendar."""
+    return not policy.calendar.is_working_day(policy.local_date(moment))
+
+
 def _ready(row: Any, now: datetime) -> ColumnElement[bool]:
     """Due now: pending and available, or claimed by a sender whose lease has run out."""
     return or_(
@@ -60,22 +78,34 @@ def _ready(row: Any, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _deliverable(row: Any, *, quiet: bool, form_since: datetime) -> ColumnElement[bool]:
-    """Urgent rows always; others outside quiet hours and while no form is open in the chat."""
-    if quiet:
+@dataclass(frozen=True)
+class _Hold:
+    """What holds non-urgent rows at the moment of a claim."""
+
+    quiet: bool  # quiet hours: everything not urgent waits
+    rest_day: bool  # a rest day: reminders wait
+    form_since: datetime  # a form touched after this is open: its chat's rows wait
+
+
+def _deliverable(row: Any, hold: _Hold) -> ColumnElement[bool]:
+    """Urgent rows always; others outside quiet hours, while no form is open in the chat, and
+    (reminders) on working days."""
+    if hold.quiet:
         return row.urgent == true()
-    open_form = exists().where(Conversation.chat_id == row.chat_id, Conversation.updated_at > form_since)
+    open_form = exists().where(Conversation.chat_id == row.chat_id, Conversation.updated_at > hold.form_since)
+    if hold.rest_day:
+        return or_(row.urgent == true(), and_(~open_form, row.purpose.not_in(HELD_ON_REST_DAYS)))
     return or_(row.urgent == true(), ~open_form)
 
 
-def _eligible(row: Any, now: datetime, quiet: bool, form_since: datetime) -> ColumnElement[bool]:
-    return and_(_ready(row, now), _deliverable(row, quiet=quiet, form_since=form_since))
+def _eligible(row: Any, now: datetime, hold: _Hold) -> ColumnElement[bool]:
+    return and_(_ready(row, now), _deliverable(row, hold))
 
 
-def _first_of_chat(row: Any, now: datetime, quiet: bool, form_since: datetime) -> ColumnElement[bool]:
+def _first_of_chat(row: Any, now: datetime, hold: _Hold) -> ColumnElement[bool]:
     """One at a time per chat, in order: nothing in flight in the chat, and no older row that may go
     now or waits to be retried. Urgent rows only wait for older urgent ones: an alert overtakes
-    reminders. Rows held (quiet hours, an open form) or queued for later hold back nothing.
+    reminders. Rows held (quiet hours, an open form, a rest day) or queued for later hold back nothing.
     """
     older = aliased(OutboxMessage)
     flying = aliased(OutboxMessage)
@@ -85,7 +115,7 @@ def _first_of_chat(row: Any, now: datetime, quiet: bool, form_since: datetime) -
             older.chat_id == row.chat_id,
             older.id < row.id,
             or_(older.urgent == true(), row.urgent == false()),
-            or_(_eligible(older, now, quiet, form_since), retrying),
+            or_(_eligible(older, now, hold), retrying),
         ),
         ~exists().where(
             flying.chat_id == row.chat_id,
@@ -106,9 +136,8 @@ def _due_query(
     lock: bool = True,
 ) -> Any:
     row = aliased(OutboxMessage, name="o")
-    quiet = in_quiet_hours(policy, now)
-    form_since = now - form_hold
-    conditions = [_eligible(row, now, quiet, form_since), _first_of_chat(row, now, quiet, form_since)]
+    hold = _Hold(in_quiet_hours(policy, now), is_rest_day(policy, now), now - form_hold)
+    conditions = [_eligible(row, now, hold), _first_of_chat(row, now, hold)]
     if wall is not None:
         conditions.append(~exists().where(SendPace.scope == row.chat_id, SendPace.next_at > wall))
     query = select(row.id).where(*conditions).order_by(row.urgent.desc(), row.id).limit(limit)

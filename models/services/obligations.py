@@ -3,7 +3,9 @@
 One source of truth for the card, /today, the morning reminders and the supervisors' digests.
 `person_obligations` evaluates the pure rules (models.schedule) for one person: the specification.
 `obligation_rows` gives the same for everyone in a subtree or a caseload at once, set-based in SQL
-(models.services.obligations_sql), so a city or a country is one statement, not a loop.
+(models.services.obligations_sql), so a city or a country is one statement, not a loop; the few
+persons with their own rules (models.services.obligations_override) get one more statement per
+distinct rule set.
 """
 
 from __future__ import annotations
@@ -31,16 +33,28 @@ from models.schedule import (
     DueItem,
     Obligation,
     PersonFacts,
+    RuleSet,
     State,
     obligation_of,
     obligations_on,
 )
+from models.services.obligations_override import override_groups, rules_of
 from models.services.obligations_plan import EPOCH, make_plan
 from models.services.obligations_sql import REGISTRATION_SLOT, fetch
 
 LOOKBACK = timedelta(days=800)  # the previous period of the longest rule (a year) and then some
 _ORDER = {obligation: n for n, obligation in enumerate(Obligation)}
 _COLOURS = {c.value: c for c in Colour}
+
+
+def kept_days(policy: Policy) -> int:
+    """How long after its deadline an older open period stays listed: the overdue ladder's longest
+    step, so a missed week still reaches the supervisor's digest on day 7 (`obligations_on`)."""
+    return max(
+        policy.escalate_to_worker_after_days,
+        policy.escalate_to_cadre_after_days,
+        policy.escalate_to_digest_after_days,
+    )
 
 
 class ObligationRow(NamedTuple):
@@ -107,10 +121,11 @@ def _evaluate(
     return {
         p.id: obligations_on(
             _facts(p, changes[p.id], pauses[p.id], policy.tz),
-            policy.rules,
+            rules_of(p.id, p.schedule_override, policy.rules),
             today,
             done[p.id],
             is_working_day=policy.calendar.is_working_day,
+            overdue_kept_days=kept_days(policy),
         )
         for p in persons
     }
@@ -136,10 +151,11 @@ def obligation_rows(
 ) -> list[ObligationRow]:
     """Every due item of every managed person in a subtree (area_path) or a caseload (worker_id).
 
-    Set-based: one SQL statement over all the people at once (models.services.obligations_sql),
-    giving for each person exactly what `obligations_on` gives (the tests hold it to that).
-    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
-    already done. Rows come by person id, each person's items in `obligations_on` order.
+    Set-based: one SQL statement over all the people held to the locality's rules, and one more per
+    distinct set of per-person rules, restricted to its (few) persons (override_groups), giving
+    for each person exactly what `obligations_on` gives (the tests hold it to that). `where`
+    narrows the people further (a condition on Person); `open_only` leaves out the items already
+    done. Rows come by person id, each person's items in `obligations_on` order.
     """
     conditions: list[ColumnElement[bool]] = []
     if area_path is not None:
@@ -150,17 +166,39 @@ def obligation_rows(
         )
     if where is not None:
         conditions.append(where)
-    plan = make_plan(policy.rules, today, policy, LOOKBACK)
+    own = override_groups(session, policy.rules, conditions)
+    # Everybody else: the whole-city statement, unchanged when nobody in scope has own rules.
+    common = [*conditions, Person.id.not_in(own.person_ids)] if own.groups else conditions
+    batches = [
+        (policy.rules, common),
+        *((rules, [*conditions, Person.id.in_(ids)]) for rules, ids in own.groups),
+    ]
+    rows: list[ObligationRow] = []
+    with _no_gc():
+        for rules, batch in batches:
+            _rows_under(session, rules, batch, rows, today=today, policy=policy, open_only=open_only)
+        rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
+    return rows
+
+
+def _rows_under(
+    session: Session,
+    rules: RuleSet,
+    where: list[ColumnElement[bool]],
+    rows: list[ObligationRow],
+    *,
+    today: date,
+    policy: Policy,
+    open_only: bool,
+) -> None:
+    """Append the rows of the persons matching `where`, all held to `rules`: one SQL statement."""
+    plan = make_plan(rules, today, policy, LOOKBACK, kept_days(policy))
     # Everything but the counts is the same for every item of a window: worked out once here.
     periods = [(w.start, w.end, w.due, (today - w.due).days) for w in plan.windows]
     obligations = [o.obligation for o in plan.obligations]
     roll = lru_cache(maxsize=None)(policy.calendar.roll_forward)
-    rows: list[ObligationRow] = []
-    with _no_gc():
-        raw = fetch(session, plan, policy.tz, conditions, open_only=open_only)
-        _build(raw, rows, today, periods, obligations, roll)
-        rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
-    return rows
+    raw = fetch(session, plan, policy.tz, where, open_only=open_only)
+    _build(raw, rows, today, periods, obligations, roll)
 
 
 @contextmanager

@@ -182,7 +182,7 @@ class FactsBuilder:
         names: dict[tuple[Obligation, int], str] = {}
         columns = []
         for n, o in enumerate(plans):
-            for choice in (*o.current, *o.previous):
+            for choice in (*o.current, *o.previous, *(c for group in o.older for c in group)):
                 key = (o.obligation, choice.window.id)
                 if key in names:
                     continue

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from models.policy import Policy
-from models.schedule import Obligation, Rule, RuleSet, period_of
+from models.schedule import Obligation, Rule, RuleSet, older_periods, period_of
 
 EPOCH = date(1970, 1, 1)
 
@@ -58,11 +58,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class ObligationPlan:
-    """One obligation's rules, each with its current and previous window."""
+    """One obligation's rules, each with its current and previous window, and the older windows
+    still listed while open (models.schedule.older_periods), grouped by window."""
 
     obligation: Obligation
     current: tuple[Choice, ...]
     previous: tuple[Choice, ...]  # ordered as the pure rules pick: latest end first, then rule order
+    older: tuple[tuple[Choice, ...], ...] = ()  # per window, the rules whose older period it is
 
     def later_than_current(self, choice: Choice) -> tuple[int, ...]:
         """The current rule indexes whose period starts after `choice`'s previous period ends."""
@@ -86,8 +88,9 @@ def _previous(rule: Rule, today: date) -> tuple[date, date]:
     return period_of(rule.unit, rule.every, start - timedelta(days=1))
 
 
-def make_plan(rules: RuleSet, today: date, policy: Policy, lookback: timedelta) -> Plan:
-    """The windows, decisive days and per-obligation choices for `today` under `rules`."""
+def make_plan(rules: RuleSet, today: date, policy: Policy, lookback: timedelta, kept_days: int = 0) -> Plan:
+    """The windows, decisive days and per-obligation choices for `today` under `rules`
+    (`kept_days`: how long an older open period stays listed, as in `obligations_on`)."""
     windows: dict[tuple[date, date], Window] = {}
     decisive: dict[date, int] = {today: 0}
 
@@ -111,7 +114,13 @@ def make_plan(rules: RuleSet, today: date, policy: Policy, lookback: timedelta) 
         previous = tuple(Choice(i, r, window(_previous(r, today))) for i, r in enumerate(own))
         # max(key=end) keeps the first of equal ends: latest end first, then rule order.
         ordered = tuple(sorted(previous, key=lambda c: (-c.window.end.toordinal(), c.index)))
-        plans.append(ObligationPlan(obligation, current, ordered))
+        older: dict[Window, list[Choice]] = {}
+        for i, r in enumerate(own):
+            for bounds in older_periods(r, today, kept_days, policy.calendar.is_working_day):
+                w = window(bounds)
+                older.setdefault(w, []).append(Choice(i, r, w))
+        groups = tuple(tuple(group) for group in older.values())
+        plans.append(ObligationPlan(obligation, current, ordered, groups))
     years = [y for r in rules.rules if r.programme_years for y in r.programme_years]
     since = datetime.combine(today - lookback, time(), tzinfo=UTC)
     return Plan(

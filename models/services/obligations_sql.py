@@ -7,8 +7,9 @@ pauses) from models.services.obligations_facts. Here:
 
 * `picked`: for each obligation, which rule applies now and which earlier period is still open,
   as CASE expressions over the (few) rules, read from each person's facts;
-* one SELECT per obligation and slot (current, previous), plus the registration after release,
-  glued with UNION ALL: one row per due item.
+* one SELECT per obligation and slot (current, previous, and each older window still listed
+  while open: models.schedule.older_periods), plus the registration after release, glued with
+  UNION ALL: one row per due item.
 
 The registration's period is per person (15 days from the release); its few rows are finished in
 Python, where the working-day calendar is.
@@ -42,7 +43,7 @@ from models.people import ACTIVE_STATUSES, ColourChange, Status
 from models.records import Record
 from models.schedule import REGISTRATION_DAYS, Obligation, Rule
 from models.services.obligations_facts import Expr, FactsBuilder, least, local_day_of, satisfies
-from models.services.obligations_plan import ObligationPlan, Plan
+from models.services.obligations_plan import Choice, ObligationPlan, Plan, day_number
 
 REGISTRATION_SLOT = -1
 
@@ -104,6 +105,33 @@ class _Builder(FactsBuilder):
         if not current:
             conditions.append(done < required)  # a previous period is listed only while open
         return self._row(picked, n, by_rule(lambda c: c.window.id), colour, required, done, conditions)
+
+    def floor(self, picked: Any, n: int) -> Expr:
+        """The day number an older period must end before: the start of the previous period picked,
+        else of the current one (older periods never overlap them), else after today."""
+        o = self.plan.obligations[n]
+        prev, cur = picked.c[f"prev{n}"], picked.c[f"cur{n}"]
+        whens = [(prev == c.index, day_number(c.window.start)) for c in o.previous]
+        whens += [(cur == c.index, day_number(c.window.start)) for c in o.current]
+        return case(*whens, else_=self.today_n + 1)
+
+    def older(
+        self, picked: Any, names: dict[tuple[Obligation, int], str], n: int, group: tuple[Choice, ...]
+    ) -> Any:
+        """The items of obligation plan `n` in one older window (`group`: the rules it belongs to),
+        listed while open: a missed week stays overdue until the ladder has run."""
+        o = self.plan.obligations[n]
+        w = group[0].window
+        index = case(*[(self.applies(picked, c.rule, w.decisive), c.index) for c in group], else_=null())
+        required = case(*[(index == c.index, c.rule.times) for c in group], else_=null())
+        done = picked.c[names[(o.obligation, w.id)]]
+        conditions = [
+            index.is_not(None),
+            picked.c[f"o{w.id}"] == 1,
+            done < required,
+            self.floor(picked, n) > day_number(w.end),
+        ]
+        return self._row(picked, n, literal(w.id), picked.c[f"c{w.decisive}"], required, done, conditions)
 
     def _row(
         self,
@@ -187,6 +215,7 @@ def fetch(
     for n in range(len(plan.obligations)):
         parts.append(builder.slot(picked, names, n, current=True))
         parts.append(builder.slot(picked, names, n, current=False))
+        parts.extend(builder.older(picked, names, n, group) for group in plan.obligations[n].older)
     parts.append(builder.registration(picked, plan.since))
     query: Any = union_all(*parts)
     if open_only:

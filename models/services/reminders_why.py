@@ -8,7 +8,7 @@ source the lists were made from, plus the colour history for "since when".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from models.audit import audit
 from models.people import Colour, ColourChange, Person
 from models.policy import Policy
-from models.schedule import Obligation, PersonFacts
+from models.schedule import Obligation, PersonFacts, period_of
 from models.services.identity import Identity
 from models.services.obligations import person_obligations
+from models.services.obligations_override import NONE, override_state
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Why:
     days_overdue: int
     current: bool  # the period containing today (else an earlier one still open)
     released_on: date | None  # for the registration (报到)
+    previous: bool = True  # (not current) the period just before the current one, else older
+    rules: str = NONE  # the person's own rules: none, personal (in force) or invalid (ignored)
 
 
 def _colour_since(session: Session, person_id: int, day: date, policy: Policy) -> date | None:
@@ -111,4 +114,7 @@ def explain(
         days_overdue=item.days_overdue(today),
         current=item.period_start <= today <= item.period_end,
         released_on=person.release_date if rule is None else None,
+        previous=rule is None
+        or item.period_end == period_of(rule.unit, rule.every, today)[0] - timedelta(days=1),
+        rules=override_state(policy.rules, person.schedule_override)[0],
     )

@@ -99,7 +99,22 @@ def _moment(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, clock, tzinfo=TZ).astimezone(UTC)
 
 
-def _random_city(session: Session, rng: random.Random, today: date, persons: int) -> None:
+# Per-person rules (Person.schedule_override): a tighter meeting, a test every week, counselling,
+# everything replaced; a blank one; and two that do not parse (held to the locality's rules).
+OVERRIDES = (
+    '[[rule]]\nobligation = "meeting"\nunit = "week"\ntimes = 2\n',
+    '[[rule]]\nobligation = "drug_test"\nunit = "week"\n',
+    '[[rule]]\nobligation = "counselling"\nunit = "month"\ntimes = 2\ncolours = ["orange", "white"]\n',
+    'replace_all = true\n[[rule]]\nobligation = "meeting"\nunit = "month"\nevery = 2\ntimes = 3\n',
+    "   \n",
+    '[[rule]]\nobligation = "meeting"\nunit = "fortnight"\n',
+    "[[rule]\nnot toml",
+)
+
+
+def _random_city(
+    session: Session, rng: random.Random, today: date, persons: int, overrides: tuple[str, ...] = ()
+) -> None:
     tree = make_tree(session, prefix=f"R{rng.randrange(10**6)}")
     workers = [make_worker(session, tree["G1"]) for _ in range(3)]
     now = datetime.combine(today, time(12), tzinfo=TZ).astimezone(UTC)
@@ -117,6 +132,7 @@ def _random_city(session: Session, rng: random.Random, today: date, persons: int
                 [start + timedelta(days=1095), today + timedelta(days=rng.randrange(-60, 60))]
             ),
             release_date=today - timedelta(days=rng.randrange(-5, 40)) if rng.random() < 0.3 else None,
+            schedule_override=overrides[n % len(overrides)] if overrides and n % 2 else None,
             created_at=now - timedelta(days=900),
             updated_at=now,
         )
@@ -216,6 +232,23 @@ def test_sql_obligations_equal_the_pure_rules_for_every_person(
             for person_id, items in expected.items():
                 assert got.get(person_id, []) == items, (today, person_id)
             assert set(got) <= set(expected)
+
+
+@pytest.mark.parametrize("rules", [DEFAULT_RULES, COUNTY], ids=["default", "county"])
+def test_sql_obligations_honour_per_person_rules_as_the_pure_rules_do(db: Database, rules: RuleSet) -> None:
+    rng = random.Random(5)
+    policy = Policy(tz=TZ, rules=rules)
+    for today in rng.sample(DAYS, 3):
+        with db.unit_of_work() as session:
+            _random_city(session, rng, today, persons=28, overrides=OVERRIDES)
+            expected = _spec(session, today, policy)
+            got = _by_person(obligation_rows(session, today=today, policy=policy))
+            for person_id, items in expected.items():
+                assert got.get(person_id, []) == items, (today, person_id)
+            assert set(got) <= set(expected)
+            caseload = next(r.worker_id for rows in got.values() for r in rows if r.worker_id)
+            mine = obligation_rows(session, today=today, policy=policy, worker_id=caseload)
+            assert mine == [r for rows in got.values() for r in rows if r.worker_id == caseload]
 
 
 def test_open_only_leaves_out_exactly_the_done_items(db: Database) -> None:

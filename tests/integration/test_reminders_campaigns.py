@@ -9,6 +9,7 @@ from bot.db import Database
 from handlers.jobs_reminders import campaigns
 from models.people import Role
 from models.policy import CampaignDay
+from models.services.claims import CAMPAIGN_DAY
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 
 
@@ -50,3 +51,13 @@ def test_a_localitys_campaign_reaches_only_its_area_and_roles(db: Database) -> N
     assert city.run(campaigns, at(date(2026, 9, 11))) == 1  # three days ahead is a Saturday: Friday
     assert _campaign_chats(city, "county") == {city.worker.telegram_user_id}
     assert elsewhere.worker.telegram_user_id not in _campaign_chats(city, "county")
+
+
+def test_the_days_own_reminder_is_marked_to_go_out_even_on_a_rest_day(db: Database) -> None:
+    city = build_city(db)
+    day = CampaignDay("national", 10, 1, lead_days=(7,), audience=("grid_worker",), name="国庆宣传")
+    city.policy = replace(city.policy, campaigns=(day,))
+    city.run(campaigns, at(date(2026, 9, 24)))  # a week ahead (a Thursday)
+    city.run(campaigns, at(date(2026, 10, 1)))  # the day: a public holiday
+    purposes = {k.split(":")[3]: r.purpose for k, r in city.outbox().items() if k.startswith("campaign:")}
+    assert purposes == {"7": "campaign", "0": CAMPAIGN_DAY}  # the sender holds only the first on rest days

@@ -8,6 +8,10 @@ from datetime import date, time
 from bot.db import Database
 from handlers.jobs_reminders import case_endings, escalate
 from models.outbox import OutboxMessage
+from models.records import RecordKind
+from models.services.digest import Digest, Period, PeriodKind, build_digest
+from models.services.digest_scope import AreaRef
+from models.services.obligations import ObligationRow
 from models.services.reminders_overdue import overdue_for_digest
 from tests.integration.reminders_city import City, at, build_city
 
@@ -51,12 +55,13 @@ def test_a_repeated_sweep_queues_nothing_new(db: Database) -> None:
 def test_items_reaching_a_rung_together_come_in_one_message(db: Database) -> None:
     city = build_city(db)
     first, second = city.person(created=at(date(2026, 2, 1))), city.person(created=at(date(2026, 2, 1)))
-    # February's work of both (due 28 February) and last year's assessments: ten items, two messages
+    # February's work of both (due 28 February), last year's assessments and the meetings of the
+    # weeks of 9 and 16 February (due 24 February, after the Spring Festival): 14 items, two messages
     assert city.run(escalate, at(date(2026, 3, 2))) == 2
     [row] = [r for r in _overdue(city).values() if r.chat_id == city.worker.telegram_user_id]
-    assert "10 项工作已逾期" in row.payload["text"]
+    assert "14 项工作已逾期" in row.payload["text"]
     assert first.code in row.payload["text"] and second.code in row.payload["text"]
-    assert len(row.payload["buttons"]) == 10
+    assert len(row.payload["buttons"]) == 14
 
 
 def test_after_three_days_the_cadre_of_the_care_team_is_told(db: Database) -> None:
@@ -105,3 +110,64 @@ def test_a_case_ending_task_comes_a_month_before_the_programme_ends_once(db: Dat
     assert city.run(case_endings, at(date(2026, 3, 4))) == 0
     row = city.outbox()[f"case_end:{person.id}:2026-04-03"]
     assert row.chat_id == city.worker.telegram_user_id and person.code in row.payload["text"]
+
+
+def _digest(city: City, today: date) -> Digest:
+    grid = city.grid
+    ref = AreaRef(grid.id, grid.code, grid.name, grid.level, grid.path)
+    with city.db.unit_of_work() as session:
+        return build_digest(
+            session, ref, Period.of(PeriodKind.day, today), policy=city.policy, now=at(today, time(18))
+        )
+
+
+def test_a_missed_week_climbs_the_whole_ladder_across_two_week_boundaries(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    city.meet(person, at(date(2026, 3, 10)))  # the weeks after are met: only the week of 2 March is missed
+    city.meet(person, at(date(2026, 3, 16)))
+    assert city.run(escalate, at(date(2026, 3, 10))) == 1  # day 1 (due Monday 9 March): the worker
+    assert city.run(escalate, at(date(2026, 3, 12))) == 1  # day 3: the cadre
+    six = overdue_for_digest_of(city, date(2026, 3, 15))
+    assert six == []  # Sunday, day 6: not yet for the supervisor
+    seven = overdue_for_digest_of(city, date(2026, 3, 16))  # Monday of the week after next
+    assert [(r.person_id, str(r.obligation), r.period_start, r.days_overdue) for r in seven] == [
+        (person.id, "meeting", date(2026, 3, 2), 7)
+    ]
+    digest = _digest(city, date(2026, 3, 16))
+    assert digest.escalated == 1
+    assert [(p.person_code, p.days_overdue, p.obligations) for p in digest.worst] == [
+        (person.code, 7, ("meeting",))
+    ]
+    assert city.run(escalate, at(date(2026, 3, 16))) == 0  # every rung told once
+    assert overdue_for_digest_of(city, date(2026, 3, 17)) == []  # the ladder has run: it drops off
+    assert _digest(city, date(2026, 3, 17)).escalated == 0
+
+
+def test_a_week_missed_before_national_day_reaches_the_cadre_on_the_first_working_day_after(
+    db: Database,
+) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 8, 1)))
+    city.all_done_before(person, date(2026, 9, 21))
+    for kind, subkind, result in (
+        (RecordKind.drug_test, "urine", "negative"),
+        (RecordKind.education, None, None),
+        (RecordKind.thought_report, None, None),
+    ):
+        city.record(person, kind, at(date(2026, 9, 22)), subkind, result)  # September's work
+    city.record(person, RecordKind.assessment, at(date(2026, 6, 1)), "quantitative")  # the half-year's
+    city.meet(person, at(date(2026, 9, 29)))  # the week of 28 September; that of 21 September is missed
+    assert city.run(escalate, at(date(2026, 9, 29))) == 1  # due Monday 28 September: day 1, the worker
+    assert city.run(escalate, at(date(2026, 10, 1))) == 0  # day 3 is National Day: nothing is sent
+    [late] = overdue_for_digest_of(city, date(2026, 10, 5))  # the digest, day 7, in the holidays
+    assert (late.period_start, late.days_overdue) == (date(2026, 9, 21), 7)
+    assert city.run(escalate, at(date(2026, 10, 8))) == 1  # first working day, day 10: the cadre
+    [row] = [r for k, r in _overdue(city).items() if k.startswith(f"overdue:cadre:{city.cadre.id}:")]
+    assert person.code in row.payload["text"]
+    assert overdue_for_digest_of(city, date(2026, 10, 9)) == []
+
+
+def overdue_for_digest_of(city: City, today: date) -> list[ObligationRow]:
+    with city.db.unit_of_work() as session:
+        return overdue_for_digest(session, today=today, policy=city.policy)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from bot.db import Database
+from bot.outbox import Sender
 from handlers.jobs_reminders import morning, refresh_mornings, refresh_person, refresh_worker
 from models.casework import Delegation
+from models.clock import FrozenClock
 from models.outbox import OutboxMessage
 from models.people import Role
 from tests.integration.reminders_city import City, at, build_city, linked_worker
+from tests.support.outbox import FAST, FakeTelegram
 
 WEDNESDAY = date(2026, 3, 4)
 MORNING = at(WEDNESDAY, time(8, 30))
@@ -136,3 +139,13 @@ def test_while_on_leave_the_colleague_gets_the_list(db: Database) -> None:
     assert city.run(morning, MORNING) == 1
     [row] = _morning_rows(city).values()
     assert row.chat_id == colleague.telegram_user_id
+
+
+async def test_a_swapped_working_saturday_has_its_morning_list_and_it_goes_out(db: Database) -> None:
+    city = _city(db)
+    saturday = at(date(2026, 10, 10), time(8, 30))  # 调休: a working day for National Day
+    assert city.run(morning, saturday) == 1
+    telegram = FakeTelegram()
+    await Sender(db, telegram, clock=FrozenClock(saturday), policy=city.policy, settings=FAST).drain()
+    [text] = telegram.texts(city.worker.telegram_user_id or 0)
+    assert city.people[0].code in text

@@ -635,3 +635,48 @@ def test_the_programme_year_turns_on_the_anniversary_of_the_start() -> None:
         2,
         4,
     ]
+
+
+# A missed period stays overdue until the overdue ladder has run
+
+
+def _kept(who: PersonFacts, today: date, done: Iterable[DoneFact] = (), kept: int = 7) -> list[DueItem]:
+    items = obligations_on(
+        who, DEFAULT_RULES, today, done, is_working_day=CN.is_working_day, overdue_kept_days=kept
+    )
+    return sorted((i for i in items if i.obligation == Obligation.meeting), key=lambda i: i.period_start)
+
+
+def test_a_missed_week_is_still_overdue_on_day_seven_in_the_week_after_next() -> None:
+    # The week of 2 March 2026 ends on Sunday: due Monday 9 March; day 7 is Monday 16 March.
+    who = person(Colour.blue)
+    met = did(Obligation.meeting, date(2026, 3, 10), date(2026, 3, 16))
+    [late, this_week] = _kept(who, date(2026, 3, 16), met)
+    assert (late.period_start, late.state, late.days_overdue(date(2026, 3, 16))) == (
+        date(2026, 3, 2),
+        State.overdue,
+        7,
+    )
+    assert this_week.period_start == date(2026, 3, 16) and this_week.state == State.done
+    assert [i.period_start for i in _kept(who, date(2026, 3, 17), met)] == [date(2026, 3, 16)]  # day 8
+    assert [i.period_start for i in _kept(who, date(2026, 3, 16), met, kept=0)] == [date(2026, 3, 16)]
+
+
+def test_an_older_week_keeps_the_rule_of_the_colour_it_ended_with_and_done_ones_are_not_listed() -> None:
+    # Orange (two a week) until Tuesday 10 March, blue since: the week of 2 March owed two.
+    who = person(Colour.orange, changes=((date(2026, 3, 10), Colour.blue),))
+    items = _kept(who, date(2026, 3, 16), did(Obligation.meeting, date(2026, 3, 3), date(2026, 3, 11)))
+    assert [(i.period_start, i.required, i.done, i.colour) for i in items] == [
+        (date(2026, 3, 2), 2, 1, Colour.orange),
+        (date(2026, 3, 16), 1, 0, Colour.blue),
+    ]
+    met_twice = did(Obligation.meeting, date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 11))
+    assert [i.period_start for i in _kept(who, date(2026, 3, 16), met_twice)] == [date(2026, 3, 16)]
+
+
+def test_a_week_missed_before_a_long_holiday_is_kept_until_the_first_working_day_after() -> None:
+    # Due Monday 28 September 2026; day 7 (5 October) is in the National Day holidays: kept to 8 October.
+    who = person(Colour.blue)
+    met = did(Obligation.meeting, date(2026, 9, 29), date(2026, 10, 8))
+    assert _kept(who, date(2026, 10, 8), met)[0].period_start == date(2026, 9, 21)
+    assert date(2026, 9, 21) not in [i.period_start for i in _kept(who, date(2026, 10, 9), met)]
