@@ -1,19 +1,38 @@
-"""Outbox payloads (see models.services.outbox) as the transport actions they describe."""
+"""Outbox payloads (see models.services.outbox and outbox_media) as the transport actions they describe."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from handlers.events import Action, Button, Edit, Keyboard, Send, SendContact, SendDocument, SendPhoto
+from handlers.events import (
+    Action,
+    Button,
+    Edit,
+    Keyboard,
+    Send,
+    SendContact,
+    SendDocument,
+    SendPhoto,
+    SendVoice,
+)
 
 
 def _keyboard(rows: Any) -> Keyboard:
     return tuple(tuple(Button(str(label), str(data)) for label, data in row) for row in rows or ())
 
 
+def _photo(chat_id: int, payload: dict[str, Any], buttons: Keyboard) -> SendPhoto:
+    """A photo by the file_id Telegram gave it (a relay), or uploaded from the stored bytes (a chart)."""
+    caption = payload.get("caption")
+    if payload.get("file_id"):
+        return SendPhoto(chat_id, file_id=str(payload["file_id"]), caption=caption, buttons=buttons)
+    data = base64.b64decode(payload["photo_b64"])
+    return SendPhoto(chat_id, data=data, caption=caption, buttons=buttons)
+
+
 def to_action(chat_id: int, payload: dict[str, Any]) -> Action:
-    """The transport action a payload (see models.services.outbox) describes."""
+    """The transport action a payload describes."""
     kind = payload.get("kind")
     buttons = _keyboard(payload.get("buttons"))
     if kind == "send":
@@ -21,8 +40,9 @@ def to_action(chat_id: int, payload: dict[str, Any]) -> Action:
     if kind == "edit":
         return Edit(chat_id, int(payload["message_id"]), payload["text"], buttons)
     if kind == "photo":
-        data = base64.b64decode(payload["photo_b64"])
-        return SendPhoto(chat_id, data=data, caption=payload.get("caption"), buttons=buttons)
+        return _photo(chat_id, payload, buttons)
+    if kind == "voice":
+        return SendVoice(chat_id, str(payload["file_id"]), payload.get("caption"), buttons)
     if kind == "document":
         data = base64.b64decode(payload["data_b64"])
         return SendDocument(chat_id, payload["filename"], data, payload.get("caption"))

@@ -82,6 +82,16 @@ class SendPhoto:
 
 
 @dataclass(frozen=True)
+class SendVoice:
+    """A voice message re-sent by its Telegram file_id (a relayed family voice note)."""
+
+    chat_id: int
+    file_id: str
+    caption: str | None = None
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True)
 class SendContact:
     chat_id: int
     phone: str
@@ -96,7 +106,7 @@ class SetCommands:
     language_code: str | None = None
 
 
-Action = Send | Edit | AnswerCallback | SendDocument | SendPhoto | SendContact | SetCommands
+Action = Send | Edit | AnswerCallback | SendDocument | SendPhoto | SendVoice | SendContact | SetCommands
 
 
 @dataclass(frozen=True)

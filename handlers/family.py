@@ -7,16 +7,20 @@ command and button is refused by the access matrix before it reaches a handler. 
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers import family_staff
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
-from handlers.events import Button, SendContact
+from handlers.events import Button, Incoming, SendContact
 from handlers.family_forms import FORMS
+from handlers.media import caption_text, notify_media
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
 from models.services.family import contact_card, leave_channel
-from models.services.family_relay import RelayStatus, relay_from_family
+from models.services.family_relay import Relayed, RelayStatus, relay_from_family
+from models.services.outbox_media import MediaKind
 
 URGENT_BUTTON = "fu"
 TEXT_MAX = 2000
@@ -38,25 +42,28 @@ def cmd_contact(ctx: Ctx, _arg: str) -> None:
         ctx.send(SendContact(ctx.chat_id, card.work_phone, card.name))
 
 
+def _media_of(incoming: Incoming) -> tuple[MediaKind, str] | None:
+    """A photo or voice note sent (its kind and Telegram file_id), or None for plain text."""
+    if incoming.photo_file_id:
+        return "photo", incoming.photo_file_id
+    if incoming.voice_file_id:
+        return "voice", incoming.voice_file_id
+    return None
+
+
 def on_family_message(ctx: Ctx, text: str) -> None:
     """Free text, a photo or a voice message: relayed to the worker (held when over the hourly limit)."""
-    incoming = ctx.incoming
-    if incoming.photo_file_id:
-        kind, file_id = "photo", incoming.photo_file_id
-    elif incoming.voice_file_id:
-        kind, file_id = "voice", incoming.voice_file_id
-    else:
-        kind, file_id = "text", None
+    media = _media_of(ctx.incoming)
     cleaned = "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()[:TEXT_MAX] or None
-    if kind == "text" and cleaned is None:
+    if media is None and cleaned is None:
         ctx.reply("errors/unsupported")
         return
     relayed = ctx.call(
         relay_from_family,
         ctx.identity,
-        kind=kind,
+        kind=media[0] if media else "text",
         text=cleaned,
-        file_id=file_id,
+        file_id=media[1] if media else None,
         now=ctx.now,
         policy=ctx.policy,
     )
@@ -64,30 +71,45 @@ def on_family_message(ctx: Ctx, text: str) -> None:
         ctx.reply("family/held", limit=ctx.policy.family_messages_per_hour)
         return
     if relayed.status is RelayStatus.relayed and relayed.worker_chat_id is not None:
-        buttons = [
-            [("fam_reply", f"fr:{relayed.message_id}")],
-            [("fam_thread", f"ft:{ctx.identity.person_id}")],
-        ]
-        if kind == "photo":
-            buttons[0].append(("fam_view_photo", f"fm:{relayed.message_id}"))
-        ctx.notify(
-            relayed.worker_chat_id,
-            "family/relay",
-            purpose="family_relay",
-            dedupe_key=f"family_msg:{relayed.message_id}",
-            buttons=buttons,
-            available_at=relayed.available_at,
-            person_name=relayed.person_name,
-            relation=relayed.relation,
-            kind=kind,
-            text=cleaned,
-            at=ctx.now,
-        )
+        _relay_to_worker(ctx, relayed, media, cleaned)
     ctx.reply(
         "family/relayed",
         (urgent_row(ctx),),
         status=str(relayed.status),
         later=relayed.available_at,
+    )
+
+
+def _relay_to_worker(
+    ctx: Ctx, relayed: Relayed, media: tuple[MediaKind, str] | None, text: str | None
+) -> None:
+    """Queue the message for the worker: a photo or voice note goes as itself, captioned like a text."""
+    assert relayed.worker_chat_id is not None
+    options: dict[str, Any] = {
+        "purpose": "family_relay",
+        "dedupe_key": f"family_msg:{relayed.message_id}",
+        "buttons": [
+            [("fam_reply", f"fr:{relayed.message_id}")],
+            [("fam_thread", f"ft:{ctx.identity.person_id}")],
+        ],
+        "available_at": relayed.available_at,
+        "person_name": relayed.person_name,
+        "relation": relayed.relation,
+        "at": ctx.now,
+    }
+    if media is None:
+        ctx.notify(relayed.worker_chat_id, "family/relay", kind="text", text=text, **options)
+        return
+    kind, file_id = media
+    notify_media(
+        ctx,
+        relayed.worker_chat_id,
+        kind,
+        file_id,
+        "family/relay",
+        kind=kind,
+        text=caption_text(text),
+        **options,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
 from handlers.family_staff import notify_escalation
+from handlers.media import notify_media
 from models.access import Action, Principal
 from models.services.family_alerts import escalate_alert, raise_alert
 from models.services.family_relay import send_reply
@@ -15,6 +17,7 @@ from models.services.rights import may
 from models.services.tips import submit_tip
 
 URGENT_MAX = 1000
+REPLY_TEXT = free_text()
 
 
 def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
@@ -67,6 +70,7 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
     if tip is None:
         ctx.reply("errors/not_allowed")
         return
+    photo = data.get("photo")
     for officer in tip.police:
         if officer.chat_id is None:
             continue
@@ -75,13 +79,24 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
             "family/tip",
             purpose="tip",
             dedupe_key=f"tip:{tip.tip_id}:{officer.worker_id}",
-            buttons=[[("fam_view_photo", f"tp:{tip.tip_id}")]] if data.get("photo") else [],
             tip_id=tip.tip_id,
             area_name=tip.area_name,
             text=data["text"],
-            has_photo=bool(data.get("photo")),
+            has_photo=bool(photo),
             at=ctx.now,
         )
+        if photo:
+            # The photo itself, by file_id, captioned with the tip's number only (nothing of the tipster).
+            notify_media(
+                ctx,
+                officer.chat_id,
+                "photo",
+                photo,
+                "family/tip_photo_caption",
+                purpose="tip",
+                dedupe_key=f"tip_photo:{tip.tip_id}:{officer.worker_id}",
+                tip_id=tip.tip_id,
+            )
     ctx.reply("family/tip_sent")
 
 
@@ -97,35 +112,64 @@ TIP = Dialog(
 )
 
 
+@dataclass(frozen=True)
+class ReplyAnswer:
+    """A worker's answer to a family: typed text, or a photo (its Telegram file_id)."""
+
+    text: str | None
+    photo: str | None
+
+
+def typed_reply(ctx: Ctx, data: dict[str, Any], text: str) -> dict[str, str]:
+    """A typed answer, kept as {"text": ...}: the engine stores a photo as its bare file_id."""
+    return {"text": REPLY_TEXT(ctx, data, text)}
+
+
+def reply_answer(data: dict[str, Any]) -> ReplyAnswer:
+    """The answer the reply form holds, whichever way it was given."""
+    answer = data.get("answer")
+    if isinstance(answer, dict):
+        return ReplyAnswer(str(answer["text"]), None)
+    if answer is None and isinstance(data.get("text"), str):
+        return ReplyAnswer(data["text"], None)  # a form opened before photos were accepted (step "text")
+    return ReplyAnswer(None, str(answer) if answer else None)
+
+
 def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
     """Relay a worker's answer back to the family thread (rights re-checked by the service)."""
-    reply = ctx.call(send_reply, ctx.identity, int(data["message"]), data["text"], now=ctx.now)
+    answer = reply_answer(data)
+    reply = ctx.call(
+        send_reply, ctx.identity, int(data["message"]), answer.text, now=ctx.now, photo_file_id=answer.photo
+    )
     if reply is None:
         ctx.reply("errors/not_allowed")
         return
     if reply.family_chat_id is None:
         ctx.reply("family/reply_undelivered")
         return
-    ctx.notify(
-        reply.family_chat_id,
-        "family/reply",
-        purpose="family_reply",
-        dedupe_key=f"family_reply:{reply.reply_id}",
-        buttons=[[("fam_urgent", "fu:")]],
-        worker_name=reply.worker_name,
-        worker_role=reply.worker_role,
-        text=data["text"],
-    )
+    options: dict[str, Any] = {
+        "purpose": "family_reply",
+        "dedupe_key": f"family_reply:{reply.reply_id}",
+        "buttons": [[("fam_urgent", "fu:")]],
+        "worker_name": reply.worker_name,
+        "worker_role": reply.worker_role,
+        "text": answer.text,
+    }
+    if answer.photo is not None:
+        notify_media(ctx, reply.family_chat_id, "photo", answer.photo, "family/reply", **options)
+    else:
+        ctx.notify(reply.family_chat_id, "family/reply", **options)
 
 
 REPLY = Dialog(
     name="family_reply",
-    steps=(Step("text", "family/reply_prompt", parse=free_text()),),
+    steps=(Step("answer", "family/reply_prompt", parse=typed_reply, photo=True),),
     summary="family/reply_summary",
     finish=send_worker_reply,
     authorize=lambda ctx, data: ctx.call(
         may, ctx.identity, Action.reply_family, int(data["person"]), now=ctx.now
     ),
+    views=lambda ctx, data: {"answer": reply_answer(data)},
 )
 
 FORMS = (URGENT, TIP, REPLY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli.common import console, errors, fail, runtime
+from handlers.context import JobCtx
+from handlers.family_staff import notify_reassignment
+from handlers.render import Renderer
 from models.audit import Actor
 from models.services import demo, exporting, importing, tables
 from models.services.directory import NotFound
@@ -64,6 +68,7 @@ def import_cmd(
         if dry_run:
             console.print(f"{len(plan.items)} {kind} rows are valid (dry run: nothing written)")
             return
+        now = rt.clock.now()
         with _progress() as bar:
             task = bar.add_task(f"importing {kind}", total=len(plan.items))
             result = importing.apply_import(
@@ -71,10 +76,24 @@ def import_cmd(
                 plan,
                 keys=rt.keys,
                 actor=Actor.cli(),
-                now=rt.clock.now(),
+                now=now,
                 progress=lambda done: bar.update(task, completed=done),
             )
+        renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
+        work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
+        told = tell_families(work, result.reassigned)
     console.print(f"{kind}: {result.created} created, {result.updated} updated")
+    if result.reassigned:
+        console.print(
+            f"{len(result.reassigned)} person(s) have another responsible worker; "
+            f"{told} family member(s) told the new contact"
+        )
+
+
+def tell_families(work: JobCtx, reassigned: Sequence[importing.Reassigned]) -> int:
+    """Queue, in the import's unit of work, the new contact card for the families of every person the
+    file gave another worker (as a reassignment in the chat does); how many family accounts were told."""
+    return sum(notify_reassignment(work, r.person_id, r.old_worker_id, r.new_worker_id) for r in reassigned)
 
 
 def export_cmd(

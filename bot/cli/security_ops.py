@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from sqlalchemy.orm import Session
 
 from bot import migrate
 from bot.cli.common import console, errors, fail, runtime
 from bot.config import ConfigError, Settings, load_settings
+from handlers.context import JobCtx
+from handlers.family_staff import notify_reassignment
 from handlers.render import Renderer
 from models.audit import Actor
 from models.services.backup import (
@@ -22,12 +24,18 @@ from models.services.backup import (
     sqlite_path,
 )
 from models.services.directory import NotFound
-from models.services.identity import chat_locale
 from models.services.keys import unreadable
-from models.services.outbox import enqueue, send_payload
 from models.services.workforce import Deactivation, RoleMismatch, WorkforceError, deactivate_worker
 
 NOT_SQLITE_EXIT = 2
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Who was told of a deactivation: family accounts (new contact card) and the successor."""
+
+    families_told: int
+    successor_told: bool
 
 
 def _settings() -> Settings:
@@ -97,43 +105,27 @@ def restore_cmd(
         errors.print(f"[red]the key ring cannot open some sealed values:[/] {missing}; add the backup's key")
 
 
-def notify_handover(session: Session, done: Deactivation, renderer: Renderer, *, now: datetime) -> int:
-    """Queue, in the deactivation's unit of work, the families' and the successor's messages."""
-    queued = 0
-    for notice in done.families:
-        locale = renderer.locale_of(chat_locale(session, notice.chat_id))
-        text = renderer.render(locale, "security/worker_left", worker=done.successor)
-        key = f"worker_left:{done.worker_id}:{notice.family_member_id}:{done.successor_id}"
-        queued += (
-            enqueue(
-                session,
-                chat_id=notice.chat_id,
-                purpose="notice",
-                dedupe_key=key,
-                payload=send_payload(text),
-                now=now,
-            )
-            is not None
-        )
+def notify_handover(work: JobCtx, done: Deactivation) -> Handover:
+    """Queue, in the deactivation's unit of work, each moved person's families' new contact card (as a
+    reassignment in the chat does) and the successor's notice of what they took over."""
+    told = sum(
+        notify_reassignment(work, person_id, done.worker_id, done.successor_id)
+        for person_id in done.reassigned
+    )
+    successor_told = False
     if done.successor_chat_id is not None and done.moved:
-        locale = renderer.locale_of(chat_locale(session, done.successor_chat_id))
-        text = renderer.render(
-            locale, "security/caseload_received", persons=done.persons, previous=done.worker_name
-        )
-        key = f"caseload_received:{done.worker_id}:{done.successor_id}:{now:%Y%m%d%H%M}"
-        payload = send_payload(text)
-        queued += (
-            enqueue(
-                session,
-                chat_id=done.successor_chat_id,
+        successor_told = (
+            work.notify(
+                done.successor_chat_id,
+                "security/caseload_received",
                 purpose="notice",
-                dedupe_key=key,
-                payload=payload,
-                now=now,
+                dedupe_key=f"caseload_received:{done.worker_id}:{done.successor_id}:{work.now:%Y%m%d%H%M}",
+                persons=done.persons,
+                previous=done.worker_name,
             )
             is not None
         )
-    return queued
+    return Handover(told, successor_told)
 
 
 def worker_deactivate(
@@ -156,7 +148,8 @@ def worker_deactivate(
                     today=rt.policy.local_date(now),
                     any_role=any_role,
                 )
-                queued = notify_handover(session, done, renderer, now=now)
+                work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
+                handover = notify_handover(work, done)
         except NotFound as exc:
             raise fail(f"not found: {exc}") from None
         except RoleMismatch as exc:
@@ -165,8 +158,11 @@ def worker_deactivate(
             raise fail(str(exc)) from None
     console.print(
         f"{done.worker_code} deactivated{' and unlinked' if done.was_linked else ''}; "
-        f"{done.moved} assignment(s) of {done.persons} person(s) moved to {done.successor.code}; "
-        f"{len(done.families)} family member(s) told; {queued} message(s) queued"
+        f"{done.moved} assignment(s) of {done.persons} person(s) moved to {done.successor.code}"
+    )
+    console.print(
+        f"{handover.families_told} family member(s) told the new contact; "
+        f"successor {'told' if handover.successor_told else 'not told'}"
     )
 
 

@@ -42,7 +42,7 @@ def message_view(message: ChatMessage) -> dict[str, Any]:
         "edits": message.edit_count,
         "deleted": message.deleted,
     }
-    for kind in ("photo", "document"):
+    for kind in ("photo", "document", "voice"):
         stored = getattr(message, kind)
         if stored is not None:
             view[kind] = {"file_id": stored.file_id, "file_name": stored.filename, "size": len(stored.data)}

@@ -91,6 +91,22 @@ class Controls:
         )
         return update
 
+    def user_sends_voice(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        user: int | None = None,
+        bot: BotKey = None,
+    ) -> dict[str, Any]:
+        """A user sends a voice note (OGG/Opus, as Telegram's clients record); getFile fetches the bytes."""
+        stored = self.world.store_file(data, "voice.ogg", "audio/ogg")
+        _, update = user_message(
+            self.world, self.bot(bot), chat_id, _sender(chat_id, user), voice=stored, caption=caption
+        )
+        return update
+
     def user_sends_document(
         self,
         chat_id: int,

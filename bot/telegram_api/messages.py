@@ -41,6 +41,18 @@ def document_json(stored: StoredFile) -> dict[str, Any]:
     return document
 
 
+def voice_json(stored: StoredFile) -> dict[str, Any]:
+    """The Voice object of a file (the emulator does not decode audio: a nominal one-second note)."""
+    voice: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "duration": 1,
+        "mime_type": stored.mime_type or "audio/ogg",
+    }
+    voice["file_size"] = len(stored.data)
+    return voice
+
+
 def message_json(world: World, message: ChatMessage) -> dict[str, Any]:
     """The Message object, valid for both aiogram and python-telegram-bot."""
     data: dict[str, Any] = {
@@ -56,6 +68,7 @@ def message_json(world: World, message: ChatMessage) -> dict[str, Any]:
         "caption_entities": list(message.caption_entities) or None,
         "photo": photo_json(message.photo) if message.photo else None,
         "document": document_json(message.document) if message.document else None,
+        "voice": voice_json(message.voice) if message.voice else None,
         "contact": message.contact,
         "edit_date": message.edit_date,
     }

@@ -165,6 +165,7 @@ METHODS: dict[str, Method] = {
     "sendmessage": sending.send_message,
     "sendphoto": sending.send_photo,
     "senddocument": sending.send_document,
+    "sendvoice": sending.send_voice,
     "sendcontact": sending.send_contact,
     "editmessagetext": sending.edit_message_text,
     "editmessagecaption": sending.edit_message_caption,

@@ -45,6 +45,8 @@ def _send_file(world: World, bot: BotState, params: Params, kind: str) -> Any:
     message.reply_markup = markup
     if kind == "photo":
         message.photo = stored
+    elif kind == "voice":
+        message.voice = stored
     else:
         message.document = stored
     return store_message(world, bot, message)
@@ -58,6 +60,11 @@ def send_photo(world: World, bot: BotState, params: Params) -> Any:
 def send_document(world: World, bot: BotState, params: Params) -> Any:
     """Send a document (uploaded, attach://, file_id or URL); the bytes are kept."""
     return _send_file(world, bot, params, "document")
+
+
+def send_voice(world: World, bot: BotState, params: Params) -> Any:
+    """Send a voice message (uploaded, attach://, file_id or URL); the bytes are kept."""
+    return _send_file(world, bot, params, "voice")
 
 
 def send_contact(world: World, bot: BotState, params: Params) -> Any:
@@ -100,7 +107,7 @@ def edit_message_caption(world: World, bot: BotState, params: Params) -> Any:
         params.get_str("caption"), params.get_str("parse_mode"), params.get_json("caption_entities")
     )
     markup = check_reply_markup(params.get_json("reply_markup"), inline_only=True)
-    if message.photo is None and message.document is None:
+    if message.photo is None and message.document is None and message.voice is None:
         raise bad_request("there is no caption in the message to edit")
     same = (caption.text if caption else None) == message.caption
     if same and (caption.entities if caption else ()) == message.caption_entities:

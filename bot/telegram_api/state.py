@@ -91,6 +91,7 @@ class ChatMessage:
     reply_markup: dict[str, Any] | None = None
     photo: StoredFile | None = None
     document: StoredFile | None = None
+    voice: StoredFile | None = None
     contact: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     edit_count: int = 0

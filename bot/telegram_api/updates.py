@@ -39,6 +39,7 @@ def user_message(
     text: str | None = None,
     photo: StoredFile | None = None,
     document: StoredFile | None = None,
+    voice: StoredFile | None = None,
     caption: str | None = None,
     contact: dict[str, Any] | None = None,
 ) -> tuple[ChatMessage, dict[str, Any]]:
@@ -55,6 +56,7 @@ def user_message(
         caption=caption,
         photo=photo,
         document=document,
+        voice=voice,
         contact=contact,
     )
     bot.messages(chat_id)[message.message_id] = message

@@ -34,6 +34,7 @@ from handlers.events import (
     SendContact,
     SendDocument,
     SendPhoto,
+    SendVoice,
     Sent,
     SetCommands,
     Transient,
@@ -181,6 +182,11 @@ class PTBTransport(Transport):
                 photo = InputFile(data, filename="photo.png") if data is not None else file_id
                 msg = await bot.send_photo(
                     chat_id, photo, caption=caption, parse_mode=HTML, reply_markup=_markup(buttons)
+                )
+                return Sent(msg.message_id)
+            case SendVoice(chat_id, file_id, caption, buttons):
+                msg = await bot.send_voice(
+                    chat_id, file_id, caption=caption, parse_mode=HTML, reply_markup=_markup(buttons)
                 )
                 return Sent(msg.message_id)
             case SendContact(chat_id, phone, first_name, last_name):

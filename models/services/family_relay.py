@@ -148,9 +148,16 @@ class FamilyReply:
 
 
 def send_reply(
-    session: Session, who: Identity, message_id: int, text: str, *, now: datetime
+    session: Session,
+    who: Identity,
+    message_id: int,
+    text: str | None,
+    *,
+    now: datetime,
+    photo_file_id: str | None = None,
 ) -> FamilyReply | None:
-    """Store a worker's answer to a family thread and mark the thread answered (rights re-checked)."""
+    """Store a worker's answer (text, or a photo by its file_id) to a family thread and mark the
+    thread answered (rights re-checked)."""
     message = _message_in_reach(session, who, message_id, now=now)
     if message is None or who.worker_id is None:
         return None
@@ -161,8 +168,9 @@ def send_reply(
         person_id=message.person_id,
         worker_id=who.worker_id,
         direction=Direction.to_family,
-        kind="text",
+        kind="photo" if photo_file_id else "text",
         text=text,
+        file_id=photo_file_id,
         created_at=now,
     )
     session.add(reply)

@@ -26,6 +26,7 @@ from models.services.directory import (
     upsert_person,
     upsert_worker,
 )
+from models.services.import_moves import Reassigned, reassigned_since, responsible_before
 from models.services.tables import (
     COLOURS,
     COLUMNS,
@@ -39,7 +40,7 @@ from models.services.tables import (
 )
 from models.validation import Cells, RowError, add_years_less_a_day
 
-__all__ = ["ImportPlan", "ImportResult", "RowError", "apply_import", "plan_import"]
+__all__ = ["ImportPlan", "ImportResult", "Reassigned", "RowError", "apply_import", "plan_import"]
 
 Item = AreaData | WorkerData | PersonData
 
@@ -61,6 +62,7 @@ class ImportPlan:
 class ImportResult:
     created: int
     updated: int
+    reassigned: tuple[Reassigned, ...] = ()
 
 
 def plan_import(session: Session, kind: ImportKind, rows: list[dict[str, str]]) -> ImportPlan:
@@ -93,6 +95,7 @@ def apply_import(
     if plan.errors:
         raise ValueError(f"the import plan has {len(plan.errors)} errors; nothing was written")
     created, reported = 0, -1
+    moving = responsible_before(session, plan.items)
     for done, item in enumerate(plan.items, start=1):
         item = _keep_absent(session, item, plan.absent, keys)
         if isinstance(item, AreaData):
@@ -107,8 +110,10 @@ def apply_import(
     if progress is not None and reported != len(plan.items):
         progress(len(plan.items))
     updated = len(plan.items) - created
-    audit(session, actor, "import", plan.kind, None, at=now, detail=f"created={created},updated={updated}")
-    return ImportResult(created=created, updated=updated)
+    reassigned = reassigned_since(session, moving)
+    detail = f"created={created},updated={updated},reassigned={len(reassigned)}"
+    audit(session, actor, "import", plan.kind, None, at=now, detail=detail)
+    return ImportResult(created=created, updated=updated, reassigned=reassigned)
 
 
 def _keep_absent(session: Session, item: Item, absent: frozenset[str], keys: KeyRing) -> Item:

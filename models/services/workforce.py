@@ -1,7 +1,8 @@
 """A worker leaving the job (离岗): unlinked at once, caseload handed to a named successor, audited.
 
-The caller renders and queues the messages (families are told who their new worker is, the
-successor what they took over), in the same unit of work, from the lists returned here.
+The caller renders and queues the messages (the families of every person in `reassigned` get
+their new worker's contact card, the successor is told what they took over), in the same unit of
+work, from what is returned here.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Deactivation:
     persons: int  # people concerned
     was_linked: bool
     families: tuple[FamilyNotice, ...]
+    reassigned: tuple[int, ...] = ()  # persons whose responsible worker is now the successor
 
 
 def _worker(session: Session, code: str) -> Worker:
@@ -144,6 +146,7 @@ def deactivate_worker(
         persons=len(set(moved)),
         was_linked=old_chat is not None,
         families=families,
+        reassigned=tuple(sorted(responsible_for)),
     )
 
 

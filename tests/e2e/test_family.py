@@ -14,7 +14,7 @@ import pytest
 
 from bot.outbox import Sender, SenderSettings
 from handlers.context import JobCtx
-from handlers.family_staff import escalate_alerts, notify_reassignment
+from handlers.family_staff import escalate_alerts, notify_reassignment, qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.people import Person, Worker
@@ -36,6 +36,7 @@ from tests.integration.family_city import (
 )
 
 pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
+PNG = qr_png("a photo a family member took")  # any real PNG will do
 FAST = SenderSettings(
     per_second=10_000, chat_interval=0.0, backoff=0.01, poll_interval=0.01, send_timeout=2.0
 )
@@ -86,6 +87,34 @@ def _everything_seen(api, user_id) -> str:
     return "\n".join(parts)
 
 
+async def _sends_media(api, running, user_id: int, kind: str, caption: str | None = None) -> str:
+    """The user sends a photo or a voice note from their client; the file_id Telegram gave it."""
+    if kind == "photo":
+        update = api.user_sends_photo(user_id, PNG, caption=caption)
+        file_id = update["message"]["photo"][-1]["file_id"]
+    else:
+        update = api.user_sends_voice(user_id, b"OggS voice", caption=caption)
+        file_id = update["message"]["voice"]["file_id"]
+    await running.wait_handled(update["update_id"])
+    return file_id
+
+
+def _media_calls(api, method: str, chat_id: int) -> list[dict]:
+    """The parameters of the sendPhoto / sendVoice calls the bot made to one chat."""
+    return [c.params for c in api.calls_to(method) if str(c.params.get("chat_id")) == str(chat_id)]
+
+
+async def _media_arrives(api, method: str, chat_id: int, file_id: str) -> dict:
+    """Wait until the bot sent this very file to the chat with `method`; that call's parameters."""
+    field = "photo" if method == "sendPhoto" else "voice"
+
+    def sent() -> dict | None:
+        return next((p for p in _media_calls(api, method, chat_id) if p.get(field) == file_id), None)
+
+    await api.wait_until(lambda: sent() is not None, timeout=10, what=f"{method} {file_id} to {chat_id}")
+    return sent() or {}
+
+
 async def test_a_family_member_joins_and_gets_the_contact_card_and_contact(db, db_url, keys, now, transport):
     build_city(db, keys, now)
     async with local_api() as api:
@@ -133,6 +162,42 @@ async def test_a_message_is_relayed_both_ways_without_any_account_id_leaking(
     for row in outbox(db):
         other = FAMILY if row.chat_id == WORKER else WORKER
         assert str(other) not in str(row.payload)
+
+
+async def test_photos_and_voice_are_relayed_as_media_both_ways_without_any_account_id(
+    db, db_url, keys, now, transport
+):
+    build_city(db, keys, now)
+    clock = FrozenClock(now)
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, clock)
+        try:
+            users = await _join(db, api, running, now)
+            worker = users[WORKER]
+            photo = await _sends_media(api, running, FAMILY, "photo", caption="他藏在床下的药瓶")
+            voice = await _sends_media(api, running, FAMILY, "voice")
+            await _drain(db, running, clock)
+            to_worker = [
+                await _media_arrives(api, "sendPhoto", WORKER, photo),
+                await _media_arrives(api, "sendVoice", WORKER, voice),
+            ]
+            await worker.press("回复")
+            answer = await _sends_media(api, running, WORKER, "photo")
+            await worker.press("确认")
+            await _drain(db, running, clock)
+            to_family = await _media_arrives(api, "sendPhoto", FAMILY, answer)
+        finally:
+            await running.stop()
+    assert "母亲" in to_worker[0]["caption"] and "床下的药瓶" in to_worker[0]["caption"]
+    assert "母亲" in to_worker[1]["caption"]
+    assert "回复" in to_family["caption"]
+    for params in to_worker:
+        assert str(FAMILY) not in params["caption"] and "User8200001" not in params["caption"]
+    assert str(WORKER) not in to_family["caption"] and "User7100001" not in to_family["caption"]
+    received = [m for m in api.transcript(WORKER) if m.photo or m.voice]
+    assert {m.photo.file_id for m in received if m.photo} == {photo}
+    assert {m.voice.file_id for m in received if m.voice} == {voice}
+    assert [m.photo.file_id for m in api.transcript(FAMILY) if m.photo] == [answer]
 
 
 async def test_an_urgent_alert_reaches_three_staff_and_the_first_to_take_it_is_recorded(
@@ -196,13 +261,17 @@ async def test_an_anonymous_tip_reaches_the_police_role_only(db, db_url, keys, n
             family = users[FAMILY]
             await family.say("/tip")
             await family.say("幸福路3号楼有人深夜交易")
-            await family.press("跳过")
+            photo = await _sends_media(api, running, FAMILY, "photo")
             await family.press("确认")
             assert "匿名" in family.last_text()
             await _drain(db, running, clock)
             await _arrives(api, POLICE, "深夜交易")
+            evidence = await _media_arrives(api, "sendPhoto", POLICE, photo)
         finally:
             await running.stop()
+    assert str(FAMILY) not in evidence["caption"] and "母亲" not in evidence["caption"]
+    for staff in (WORKER, CADRE, OTHER_POLICE):
+        assert _media_calls(api, "sendPhoto", staff) == []
     for staff in (WORKER, CADRE, OTHER_POLICE):
         assert "深夜交易" not in _everything_seen(api, staff)
     assert str(FAMILY) not in _everything_seen(api, POLICE) and "母亲" not in _everything_seen(api, POLICE)

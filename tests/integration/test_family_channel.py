@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import count
 
 from sqlalchemy import select
 
-from handlers.events import Incoming, InKind, SendContact, SendPhoto
+from bot.send_actions import to_action
+from handlers.events import Incoming, InKind, SendContact, SendPhoto, SendVoice
 from models.clock import FrozenClock
 from models.family import Direction, FamilyMessage
 from models.people import FamilyMember
@@ -22,6 +24,8 @@ from tests.integration.family_city import (
     worker_code,
 )
 from tests.support.chat import BOT_ID, CoreChat, build_core
+
+_media_ids = count(990001)
 
 
 async def _chats(db, keys, now, clock=None):
@@ -97,16 +101,86 @@ async def test_a_worker_cannot_reply_to_another_workers_family(db, keys, now):
     assert "你好" not in " ".join(other.texts())
 
 
-async def test_a_photo_is_relayed_as_a_notice_and_shown_to_the_worker_on_request(db, keys, now):
-    _, worker, family = await _chats(db, keys, now)
-    photo = Incoming(BOT_ID, 990001, InKind.message, FAMILY, FAMILY, text="看看这个", photo_file_id="PHOTO-1")
-    await family.core.handle(photo)
-    relay = outbox(db, "family_relay")[0]
-    assert "[照片" in relay.payload["text"] and "看看这个" in relay.payload["text"]
-    view = next(d for row in relay.payload["buttons"] for _, d in row if d.startswith("fm:"))
-    await worker.press(view)
+def _media(user: int, *, photo: str | None = None, voice: str | None = None, text: str | None = None):
+    """A photo or voice message as a transport delivers it (caption in `text`)."""
+    return Incoming(
+        BOT_ID,
+        next(_media_ids),
+        InKind.message,
+        user,
+        user,
+        text=text,
+        photo_file_id=photo,
+        voice_file_id=voice,
+    )
+
+
+async def test_a_family_photo_reaches_the_worker_as_the_photo_itself_with_a_caption(db, keys, now):
+    city, _, family = await _chats(db, keys, now)
+    await family.core.handle(_media(FAMILY, photo="PHOTO-1", text="看看这个"))
+    (relay,) = outbox(db, "family_relay")
+    assert relay.chat_id == WORKER and relay.payload["kind"] == "photo"
+    assert relay.payload["file_id"] == "PHOTO-1" and "photo_b64" not in relay.payload
+    caption = relay.payload["caption"]
+    assert "母亲" in caption and person_name(db, city.person_id) in caption and "看看这个" in caption
+    assert str(FAMILY) not in str(relay.payload)
+    assert any(data.startswith("fr:") for row in relay.payload["buttons"] for _, data in row)
+    action = to_action(WORKER, relay.payload)
+    assert isinstance(action, SendPhoto) and (action.file_id, action.data) == ("PHOTO-1", None)
+    assert action.caption == caption and action.chat_id == WORKER
+
+
+async def test_a_family_voice_note_reaches_the_worker_as_a_voice_message(db, keys, now):
+    city, _, family = await _chats(db, keys, now)
+    family.last = await family.core.handle(_media(FAMILY, voice="VOICE-1"))
+    assert "已转达" in family.texts()[0]
+    (relay,) = outbox(db, "family_relay")
+    assert relay.payload["kind"] == "voice" and relay.payload["file_id"] == "VOICE-1"
+    assert "母亲" in relay.payload["caption"] and person_name(db, city.person_id) in relay.payload["caption"]
+    action = to_action(WORKER, relay.payload)
+    assert isinstance(action, SendVoice) and action.file_id == "VOICE-1" and action.chat_id == WORKER
+    with db.unit_of_work() as s:
+        stored = s.scalars(select(FamilyMessage)).one()
+        assert (stored.kind, stored.file_id, stored.text) == ("voice", "VOICE-1", None)
+
+
+async def test_a_long_photo_caption_is_cut_to_fit_telegrams_caption_limit(db, keys, now):
+    _, _, family = await _chats(db, keys, now)
+    await family.core.handle(_media(FAMILY, photo="PHOTO-2", text="很" * 1500))
+    caption = outbox(db, "family_relay")[0].payload["caption"]
+    assert len(caption.encode("utf-16-le")) // 2 <= 1024 and caption.count("很") < 1500
+    with db.unit_of_work() as s:
+        assert s.scalars(select(FamilyMessage.text)).one() == "很" * 1500  # the thread keeps it whole
+
+
+async def test_an_earlier_photo_is_shown_again_from_the_thread_to_its_worker_only(db, keys, now):
+    city, worker, family = await _chats(db, keys, now)
+    await family.core.handle(_media(FAMILY, photo="PHOTO-3"))
+    await worker.press(f"ft:{city.person_id}")
+    await worker.press(worker.button("查看照片"))
     photos = [a for a in worker.last if isinstance(a, SendPhoto)]
-    assert photos and photos[0].file_id == "PHOTO-1" and photos[0].chat_id == WORKER
+    assert photos and photos[0].file_id == "PHOTO-3" and photos[0].chat_id == WORKER
+
+
+async def test_the_worker_answers_with_a_photo_and_the_family_gets_that_photo(db, keys, now):
+    _, worker, family = await _chats(db, keys, now)
+    await family.say("药盒找不到了")
+    await worker.press(next(d for row in outbox(db, "family_relay")[0].payload["buttons"] for _, d in row))
+    assert "发送一张照片" in worker.texts()[0]
+    worker.last = await worker.core.handle(_media(WORKER, photo="ANSWER-PHOTO"))
+    assert "照片" in worker.texts()[0]
+    await worker.press(worker.button("确认"))
+    (answer,) = outbox(db, "family_reply")
+    assert answer.chat_id == FAMILY and answer.payload["kind"] == "photo"
+    assert answer.payload["file_id"] == "ANSWER-PHOTO" and "回复" in answer.payload["caption"]
+    assert str(WORKER) not in str(answer.payload)
+    with db.unit_of_work() as s:
+        stored = s.scalars(select(FamilyMessage).where(FamilyMessage.direction == Direction.to_family)).one()
+        assert (stored.kind, stored.file_id) == ("photo", "ANSWER-PHOTO")
+        question = s.scalars(
+            select(FamilyMessage).where(FamilyMessage.direction == Direction.from_family)
+        ).one()
+        assert question.answered_at == now
 
 
 async def test_more_messages_than_the_hourly_limit_are_held_politely(db, keys, now):

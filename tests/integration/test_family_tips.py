@@ -80,10 +80,27 @@ async def test_the_tipster_is_revealed_only_through_the_audited_admin_service(db
     assert str(FAMILY) in keys.open(sealed, field=TIPSTER_FIELD)
 
 
-async def test_a_tip_photo_is_shown_to_the_receiving_police_only(db, keys, now):
+async def test_a_tip_photo_reaches_the_police_as_the_photo_itself(db, keys, now):
+    city, _, _ = await _tip(db, keys, now, photo=True)
+    text, photo = outbox(db, "tip")
+    assert (text.chat_id, photo.chat_id) == (POLICE, POLICE)
+    assert text.payload["kind"] == "send" and "另发" in text.payload["text"]
+    assert photo.payload["kind"] == "photo" and photo.payload["file_id"] == "TIP-PHOTO"
+    with db.unit_of_work() as s:
+        tip_id = s.scalar(select(Tip.id))
+    caption = photo.payload["caption"]
+    assert f"#{tip_id}" in caption
+    assert (
+        str(FAMILY) not in caption
+        and "母亲" not in caption
+        and person_name(db, city.person_id) not in caption
+    )
+
+
+async def test_a_tip_photo_is_shown_again_to_the_receiving_police_only(db, keys, now):
     _, police, _ = await _tip(db, keys, now, photo=True)
-    tip = outbox(db, "tip")[0]
-    view = next(d for row in tip.payload["buttons"] for _, d in row)
+    with db.unit_of_work() as s:
+        view = f"tp:{s.scalar(select(Tip.id))}"
     await police.press(view)
     photos = [a for a in police.last if isinstance(a, SendPhoto)]
     assert photos and photos[0].file_id == "TIP-PHOTO"

@@ -8,15 +8,22 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
+from bot.cli import app
 from models.areas import Area
 from models.audit import Actor, AuditEntry
-from models.people import CareAssignment, Colour, ColourChange, Person, Status, Worker
+from models.clock import FrozenClock
+from models.outbox import OutboxMessage
+from models.people import CareAssignment, Colour, ColourChange, FamilyMember, Person, Status, Worker
 from models.records import Record, RecordKind
 from models.services.exporting import export_persons, export_records, write_csv, write_xlsx
-from models.services.importing import ImportResult, RowError, apply_import, plan_import
+from models.services.importing import ImportResult, Reassigned, RowError, apply_import, plan_import
+from models.services.invites import invite_family
 from models.services.tables import read_table
 from models.validation import id_check_character
+from tests.factories import TEST_KEYS
+from tests.support.chat import CoreChat, build_core
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BAD_ID = "ID number must be 18 characters (17 digits + digit or X) with a valid checksum"
@@ -296,3 +303,102 @@ def test_written_files_keep_text_as_text(tmp_path):
 def test_datetimes_from_xlsx_are_read_as_iso_dates(tmp_path):
     write_xlsx(tmp_path / "d.xlsx", {"s": (["a", "b"], [[datetime(2025, 1, 6), 12.0]])})
     assert read_table(tmp_path / "d.xlsx") == [{"a": "2025-01-06", "b": "12"}]
+
+
+FAMILY_USER = 8400001
+
+
+def _persons_file(tmp_path: Path, fmt: str, moves: dict[str, str]) -> Path:
+    """The example persons with some responsible workers changed, as CSV or XLSX."""
+    rows = read_table(EXAMPLES / "persons.xlsx")
+    for row in rows:
+        row["责任网格员"] = moves.get(row["编号"], row["责任网格员"])
+    headers = list(rows[0].keys())
+    table = [[row[h] for h in headers] for row in rows]
+    path = tmp_path / f"moved.{fmt}"
+    if fmt == "csv":
+        write_csv(path, headers, table)
+    else:
+        write_xlsx(path, {"persons": (headers, table)})
+    return path
+
+
+async def _examples_with_a_linked_mother(db, keys, now) -> int:
+    """The example city; EX-P001's mother has joined the chat, EX-P002's father was invited but never
+    joined. Returns the mother's family member id."""
+    _import_examples(db, keys, now)
+    mother = db.call(invite_family, "EX-P001", "母亲", actor=Actor.cli(), now=now)
+    db.call(invite_family, "EX-P002", "父亲", actor=Actor.cli(), now=now)
+    await CoreChat(build_core(db, FrozenClock(now)), FAMILY_USER).say(f"/start {mother.code}")
+    with db.unit_of_work() as s:
+        return s.scalar(select(FamilyMember.id).where(FamilyMember.telegram_user_id == FAMILY_USER))
+
+
+def _reassigned_rows(db) -> list[OutboxMessage]:
+    with db.unit_of_work() as s:
+        query = select(OutboxMessage).where(OutboxMessage.purpose == "family_reassigned")
+        return list(s.scalars(query.order_by(OutboxMessage.id)))
+
+
+def test_an_import_reports_whose_responsible_worker_it_changed(db, keys, now, tmp_path):
+    _import_examples(db, keys, now)
+    result = _import(db, keys, now, "persons", _persons_file(tmp_path, "csv", {"EX-P001": "W-G2"}))
+    with db.unit_of_work() as s:
+        ids = dict(s.execute(select(Worker.code, Worker.id)).all())
+        person = s.scalar(select(Person.id).where(Person.code == "EX-P001"))
+    assert result.reassigned == (Reassigned(person, ids["W-G1"], ids["W-G2"]),)
+    assert _import(db, keys, now, "persons", EXAMPLES / "persons.xlsx").reassigned == (
+        Reassigned(person, ids["W-G2"], ids["W-G1"]),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_a_reassigning_import_tells_the_linked_family_with_the_new_card(
+    db, keys, now, tmp_path, monkeypatch, fmt
+):
+    mother_id = await _examples_with_a_linked_mother(db, keys, now)
+    monkeypatch.setenv("GRIDCARE_DATABASE_URL", db.url)
+    monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    moved = _persons_file(tmp_path, fmt, {"EX-P001": "W-G2", "EX-P002": "W-G2"})
+    out = " ".join(_cli("import", "persons", str(moved)).split())
+    assert "2 person(s) have another responsible worker; 1 family member(s) told" in out
+    card, contact = _reassigned_rows(db)  # EX-P002's father never joined: nothing for him
+    assert (card.chat_id, contact.chat_id) == (FAMILY_USER, FAMILY_USER)
+    assert "已更换" in card.payload["text"] and "网格员乙" in card.payload["text"]
+    assert contact.payload == {
+        "kind": "contact",
+        "phone": "0000-0002",
+        "first_name": "网格员乙",
+        "last_name": None,
+    }
+    everything = str(card.payload) + str(contact.payload)
+    assert "示例对象" not in everything and "EX-P0" not in everything and "网格员甲" not in everything
+    with db.unit_of_work() as s:
+        notified = s.execute(
+            select(Person.code, AuditEntry.record_type, AuditEntry.detail)
+            .join(Person, Person.id == AuditEntry.person_id)
+            .where(AuditEntry.action == "notify")
+        ).all()
+        imported = s.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.action == "import", AuditEntry.record_type == "persons"
+            )
+        ).all()
+    assert notified == [("EX-P001", "contact_card", f"family_member={mother_id}")]
+    assert imported[-1].endswith("reassigned=2")
+
+
+async def test_reimporting_the_same_assignment_tells_nobody_again(db, keys, now, tmp_path, monkeypatch):
+    await _examples_with_a_linked_mother(db, keys, now)
+    monkeypatch.setenv("GRIDCARE_DATABASE_URL", db.url)
+    monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    moved = _persons_file(tmp_path, "csv", {"EX-P001": "W-G2"})
+    _cli("import", "persons", str(moved))
+    assert "responsible worker" not in _cli("import", "persons", str(moved))
+    assert len(_reassigned_rows(db)) == 2  # the first import's card and contact only
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from models.areas import Area
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
-from models.people import CareAssignment, CaseRole, Person, Role, Worker
+from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
 from models.services.directory import assign
 from models.services.invites import invite_family, invite_worker
 from models.services.outbox import enqueue, send_payload
@@ -41,7 +42,7 @@ def env(db, monkeypatch, tmp_path):
 def gridcare(*args: str, code: int = 0) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == code, result.output
-    return result.output
+    return " ".join(result.output.split())  # rich wraps long lines at the terminal width
 
 
 async def _office(db, keys, now) -> Office:
@@ -86,12 +87,23 @@ async def _office(db, keys, now) -> Office:
     return Office(chats[OLD_USER], chats[NEW_USER], successor_name, names)
 
 
-def _notices(db, chat_id: int) -> list[str]:
+def _queued(db, chat_id: int, purpose: str) -> list[dict]:
     with db.unit_of_work() as s:
         rows = s.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == "notice")
+            select(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.purpose == purpose)
+            .order_by(OutboxMessage.id)
         ).all()
-        return [row.payload["text"] for row in rows]
+        return [row.payload for row in rows]
+
+
+def _notices(db, chat_id: int) -> list[str]:
+    return [payload["text"] for payload in _queued(db, chat_id, "notice")]
+
+
+def _cards(db, chat_id: int) -> list[str]:
+    """The "your worker changed" texts queued to a family account."""
+    return [p["text"] for p in _queued(db, chat_id, "family_reassigned") if p["kind"] == "send"]
 
 
 async def test_the_leaving_workers_account_gets_the_unlinked_answer_on_its_next_message(db, keys, now, env):
@@ -123,21 +135,67 @@ async def test_the_successor_sees_the_whole_caseload(db, keys, now, env):
     assert len([row for row in team if row[0] == "P-3"]) == 2  # no duplicate membership
 
 
-async def test_linked_families_get_a_queued_message_naming_the_new_worker_in_their_language(
-    db, keys, now, env
-):
+async def test_linked_families_get_the_new_workers_card_in_their_language(db, keys, now, env):
     office = await _office(db, keys, now)
-    gridcare("worker", "deactivate", "W-OLD", "--successor", "W-NEW")
-    (mother,) = _notices(db, MOTHER_USER)
-    (spouse,) = _notices(db, SPOUSE_USER)
-    assert "New contact" in mother and office.successor_name in mother
-    assert "新的负责人" in spouse and office.successor_name in spouse
+    out = gridcare("worker", "deactivate", "W-OLD", "--successor", "W-NEW")
+    assert "2 family member(s) told the new contact" in out
+    (mother,) = _cards(db, MOTHER_USER)
+    (spouse,) = _cards(db, SPOUSE_USER)
+    assert "new grid worker" in mother and office.successor_name in mother
+    assert "已更换" in spouse and office.successor_name in spouse
     assert not any(name in mother + spouse for name in office.person_names)  # lock screens show no one
+    with db.unit_of_work() as s:
+        phone = s.scalar(select(Worker.work_phone).where(Worker.code == "W-NEW"))
+    for user in (MOTHER_USER, SPOUSE_USER):
+        contact = [p for p in _queued(db, user, "family_reassigned") if p["kind"] == "contact"]
+        assert contact == [
+            {"kind": "contact", "phone": phone, "first_name": office.successor_name, "last_name": None}
+        ]
     (received,) = _notices(db, NEW_USER)
     assert "3" in received
     with db.unit_of_work() as s:
-        told = s.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.purpose == "notice")).all()
-    assert sorted(told) == [NEW_USER, MOTHER_USER, SPOUSE_USER]  # the father never linked
+        told = s.scalars(
+            select(OutboxMessage.chat_id).where(OutboxMessage.purpose.in_(("notice", "family_reassigned")))
+        ).all()
+    assert sorted(set(told)) == [NEW_USER, MOTHER_USER, SPOUSE_USER]  # the father never linked
+
+
+async def test_telling_the_families_is_audited_per_family_member(db, keys, now, env):
+    await _office(db, keys, now)
+    gridcare("worker", "deactivate", "W-OLD", "--successor", "W-NEW")
+    with db.unit_of_work() as s:
+        new_id = s.scalar(select(Worker.id).where(Worker.code == "W-NEW"))
+        entries = s.execute(
+            select(AuditEntry.record_type, AuditEntry.record_id, Person.code, AuditEntry.detail)
+            .join(Person, Person.id == AuditEntry.person_id)
+            .where(AuditEntry.action == "notify")
+        ).all()
+        members = dict(
+            s.execute(
+                select(FamilyMember.telegram_user_id, FamilyMember.id).where(
+                    FamilyMember.telegram_user_id.is_not(None)
+                )
+            ).all()
+        )
+    assert sorted(entries) == [
+        ("contact_card", new_id, "P-1", f"family_member={members[MOTHER_USER]}"),
+        ("contact_card", new_id, "P-2", f"family_member={members[SPOUSE_USER]}"),
+    ]
+
+
+async def test_a_person_without_a_linked_family_queues_nothing_for_families(db, keys, now, env):
+    await _office(db, keys, now)
+    with db.unit_of_work() as s:
+        area = s.get(Area, s.scalar(select(Worker.area_id).where(Worker.code == "W-NEW")))
+        solo = make_worker(s, area, code="W-SOLO")
+        make_person(s, area, keys=keys, now=now, worker=solo, code="P-SOLO")
+    out = gridcare("worker", "deactivate", "W-SOLO", "--successor", "W-NEW")
+    assert "1 assignment(s) of 1 person(s)" in out and "0 family member(s) told" in out
+    with db.unit_of_work() as s:
+        assert (
+            s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "family_reassigned")).all() == []
+        )
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "notify")).all() == []
 
 
 async def test_the_handover_is_audited(db, keys, now, env):
@@ -178,5 +236,6 @@ async def test_deactivating_again_moves_nothing_and_tells_nobody_twice(db, keys,
     await _office(db, keys, now)
     gridcare("worker", "deactivate", "W-OLD", "--successor", "W-NEW")
     again = gridcare("worker", "deactivate", "W-OLD", "--successor", "W-NEW")
-    assert "0 assignment(s)" in again and "0 message(s) queued" in again
-    assert len(_notices(db, MOTHER_USER)) == 1
+    assert "0 assignment(s)" in again and "0 family member(s) told" in again
+    assert "successor not told" in again
+    assert len(_cards(db, MOTHER_USER)) == 1 and len(_notices(db, NEW_USER)) == 1

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.family_forms import ReplyAnswer
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.services.family import ContactCard
 from models.services.family_threads import InboxLine, Thread, ThreadMessage
@@ -30,6 +31,7 @@ VIEW = {
     "threads": [THREAD],
     "lines": [LINE],
     "data": DATA,
+    "answer": ReplyAnswer(HOSTILE, None),
     "done": False,
     "person_name": HOSTILE,
     "relation": "母亲",
