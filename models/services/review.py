@@ -149,6 +149,26 @@ def may_review(session: Session, who: Identity, record_id: int, *, now: datetime
     return may(session, who, Action.review_record, row.person_id, now=now)
 
 
+def _same_as_latest(
+    session: Session, record: Record, reviewer_id: int, verdict: ReviewVerdict, comment: str | None
+) -> Review | None:
+    """The record's latest review if it is this very verdict by this reviewer since the last change.
+
+    A double tap or a replayed button then saves nothing twice, and the author's notice (keyed by
+    the review id) is not sent again; a different verdict or comment is a new review.
+    """
+    latest = session.scalars(
+        select(Review).where(Review.record_id == record.id).order_by(Review.id.desc()).limit(1)
+    ).first()
+    if (
+        latest is not None
+        and latest.created_at >= record.updated_at
+        and (latest.reviewer_id, latest.verdict, latest.comment) == (reviewer_id, verdict, comment)
+    ):
+        return latest
+    return None
+
+
 def review_record(
     session: Session,
     who: Identity,
@@ -168,21 +188,23 @@ def review_record(
             audit(session, who.actor, "refused", "record", record_id, at=now, detail="voided")
         return None
     text = (comment or "").strip()[:COMMENT_MAX] or None
-    review = Review(
-        record_id=record.id, reviewer_id=who.worker_id, verdict=verdict, comment=text, created_at=now
-    )
-    session.add(review)
-    session.flush()
-    audit(
-        session,
-        who.actor,
-        "review",
-        str(record.kind),
-        record.id,
-        at=now,
-        person_id=record.person_id,
-        detail=str(verdict),
-    )
+    review = _same_as_latest(session, record, who.worker_id, verdict, text)
+    if review is None:
+        review = Review(
+            record_id=record.id, reviewer_id=who.worker_id, verdict=verdict, comment=text, created_at=now
+        )
+        session.add(review)
+        session.flush()
+        audit(
+            session,
+            who.actor,
+            "review",
+            str(record.kind),
+            record.id,
+            at=now,
+            person_id=record.person_id,
+            detail=str(verdict),
+        )
     author_chat = session.scalar(select(Worker.telegram_user_id).where(Worker.id == record.author_id))
     person_code = session.scalar(select(Person.code).where(Person.id == record.person_id)) or ""
     return Reviewed(review.id, record.id, verdict, text, str(record.kind), person_code, author_chat)
