@@ -31,6 +31,7 @@ from models.services.reminders import (
 )
 from models.services.reminders_morning import (
     MORNING,
+    Revision,
     latest_revision,
     listed_keys,
     mark_morning_done,
@@ -85,11 +86,8 @@ def morning(jctx: JobCtx) -> int:
     return send_mornings(jctx)
 
 
-def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow]) -> int:
+def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow], revision: Revision) -> int:
     base = morning_key(worker_id, jctx.today)
-    revision = jctx.call(latest_revision, chat_id, base)
-    if revision is None:
-        return 0
     listed = listed_keys(revision)
     known = {r.person_id for r in rows}
     people = jctx.call(codes_of, [k[0] for k in listed if k[0] not in known])
@@ -107,8 +105,11 @@ def refresh_worker(jctx: Work, worker_id: int) -> int:
     chat_id = jctx.call(worker_chat, worker_id)
     if chat_id is None:
         return 0
+    revision = jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today))
+    if revision is None:  # no morning message today: nothing to tick off, and no list to compute
+        return 0
     rows = jctx.call(morning_rows, [worker_id], today=jctx.today, policy=jctx.policy, open_only=False)
-    return _refresh(jctx, worker_id, chat_id, rows[worker_id])
+    return _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
 
 
 def refresh_person(work: Work, person_id: int) -> int:
@@ -124,7 +125,12 @@ def refresh_mornings(jctx: JobCtx) -> int:
     if not sent:
         return 0
     rows = jctx.call(morning_rows, sorted(sent), today=jctx.today, policy=jctx.policy, open_only=False)
-    return sum(_refresh(jctx, worker_id, chat_id, rows[worker_id]) for worker_id, chat_id in sent.items())
+    refreshed = 0
+    for worker_id, chat_id in sent.items():
+        revision = jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today))
+        if revision is not None:
+            refreshed += _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
+    return refreshed
 
 
 # -- the overdue ladder, campaign days, programme endings ----------------------------------------
