@@ -1,5 +1,8 @@
 """`python -m bench`: the benchmark suite at city size (a few minutes); `--size country` for the big one.
 
+`--sizes city,province` runs the sweep and digest suites at several sizes in one invocation (each
+on a demo city of its own), so their growth with the number of persons shows side by side.
+
 Prints the machine, each benchmark's table and a summary against the targets; `--json FILE` keeps
 the raw figures. Everything runs on scratch databases (a SQLite file in a temporary folder, a
 database of its own on the PostgreSQL server) that are removed afterwards.
@@ -19,13 +22,14 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench import memory
+from bench import digest, memory, outbox, sweep
 from bench.chat import TARGET_P99_MS, TARGET_RATE, ChatResult, measure_chat
 from bench.common import (
     DEFAULT_POSTGRES,
     SIZES,
     LogTally,
     Size,
+    load_average,
     machine,
     postgres_version,
     scratch_postgres,
@@ -34,7 +38,7 @@ from bench.common import (
 )
 from bench.uow import measure_uow
 
-SUITES = ("memory", "uow", "chat")
+SUITES = ("memory", "uow", "chat", "sweep", "digest", "outbox")
 CHAT_HEADERS = (
     "database",
     "framework",
@@ -75,6 +79,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", choices=list(SIZES), default="city")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
+    parser.add_argument(
+        "--sizes", help="comma-separated sizes for the sweep and digest suites (default: --size)"
+    )
     parser.add_argument("--repeats", type=int, help="runs per figure (default: the size's)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL; a scratch database is made")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
@@ -89,6 +96,7 @@ class Report:
     def __init__(self) -> None:
         self.raw: dict[str, Any] = {}
         self.started = perf_counter()
+        self.targets: list[str] = []  # one line per figure that answers a target, for the summary
 
     def section(self, title: str, body: str) -> None:
         print(f"\n## {title}\n\n{body}", flush=True)
@@ -196,10 +204,149 @@ async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str]) 
             f"(≥ {TARGET_RATE:,.0f} updates/s, p99 < {TARGET_P99_MS:g} ms at that rate); "
             f"{r.failures} updates failed; notes saved {r.notes_filed}/{r.notes_expected}"
         )
+    report.targets += checks
     report.section(
         f"Chat throughput: {size.chat_users} users × {size.chat_per_user} updates per run, {repeats} runs",
         body + "\n\n" + "\n".join(checks),
     )
+
+
+def _generate(report: Report, size: Size, urls: dict[str, str]) -> None:
+    """The demo city of this size on each database (in a child process, as the memory suite does)."""
+    for backend, url in urls.items():
+        report.note(f"generating the {size.name} ({size.persons:,} persons) on {backend}")
+        args = [url, "--persons", str(size.persons)]
+        args += ["--workers", str(size.workers)] if size.workers else []
+        args += ["--supervisors", str(size.supervisors)] if size.supervisors else []
+        gen = memory.measure("generate", *args)
+        report.raw.setdefault("generate", {})[f"{size.name}/{backend}"] = gen
+
+
+async def _sweep(report: Report, size: Size, repeats: int, urls: dict[str, str]) -> list[sweep.SweepResult]:
+    results = []
+    for backend, url in urls.items():
+        report.note(f"sweep at {size.name} size on {backend} (a process of its own) ×{repeats}")
+        results.append(await asyncio.to_thread(sweep.measure, url, repeats=repeats, backend=backend))
+    report.raw.setdefault("sweep", {})[size.name] = [dataclasses.asdict(r) for r in results]
+    lines = [line for r in results for line in sweep.checks(r, size.name)]
+    report.targets += lines
+    report.section(
+        f"Obligation sweep: the {size.name} ({size.persons:,} persons), median of {repeats}",
+        table(sweep.HEADERS, [sweep.as_row(r) for r in results])
+        + f"\n\nload (1/5/15 min) after: {load_average()}"
+        + ("\n" + "\n".join(lines) if lines else ""),
+    )
+    return results
+
+
+async def _digest(report: Report, size: Size, repeats: int, urls: dict[str, str]) -> None:
+    results = []
+    for backend, url in urls.items():
+        results.append(await digest.run(url, repeats=repeats, backend=backend, progress=report.note))
+    report.raw.setdefault("digest", {})[size.name] = [
+        dataclasses.asdict(r) | {"projected_s": r.projected_s, "per_million_s": r.per_million_s}
+        for r in results
+    ]
+    lines = [line for r in results for line in digest.checks(r, size.name)]
+    report.targets += lines
+    report.section(
+        f"Digests: the {size.name} ({size.persons:,} persons), median of {repeats}",
+        table(digest.HEADERS, [digest.as_row(r) for r in results])
+        + f"\n\nload (1/5/15 min) after: {load_average()}\n"
+        + "\n".join(lines),
+    )
+
+
+def _growth(report: Report, found: list[tuple[Size, sweep.SweepResult]]) -> None:
+    """The sweep at several sizes side by side: seconds per 10,000 persons stay flat if it is linear."""
+    rows = [
+        [
+            s.name,
+            r.backend,
+            r.persons,
+            r.rows_s,
+            r.per_10k(r.rows_s),
+            r.morning_s,
+            r.per_10k(r.morning_s),
+            r.peak_mb,
+        ]
+        for s, r in sorted(found, key=lambda f: (f[1].backend, f[1].persons))
+    ]
+    headers = [
+        "size",
+        "database",
+        "persons",
+        "rows s",
+        "rows s /10k",
+        "morning job s",
+        "morning s /10k",
+        "peak MB",
+    ]
+    report.section("Obligation sweep: growth with persons", table(headers, rows))
+
+
+async def _scales(
+    report: Report, sizes: list[Size], args: argparse.Namespace, urls: dict[str, str], postgres: str | None
+) -> None:
+    """The sweep and digest suites at each size; the main size uses the suite's city, others their own."""
+    suites, found = _suites(args), []
+    for size in sizes:
+        repeats = args.repeats or size.repeats
+        with ExitStack() as stack:
+            here = urls
+            if size.name != args.size:
+                here = {"sqlite": stack.enter_context(scratch_sqlite(name=f"{size.name}.db"))}
+                if postgres:
+                    here["postgresql"] = stack.enter_context(scratch_postgres(postgres))
+            if size.name != args.size or not suites & {"memory", "chat"}:
+                _generate(report, size, here)
+            if "sweep" in suites:
+                found += [(size, r) for r in await _sweep(report, size, repeats, here)]
+            if "digest" in suites:
+                await _digest(report, size, repeats, here)
+    if len({s.name for s, _ in found}) > 1:
+        _growth(report, found)
+
+
+async def _outbox(report: Report, size: Size, repeats: int, postgres: str | None) -> None:
+    """The sender on fresh databases (an outbox holding only the burst)."""
+    with ExitStack() as stack:
+        urls = {"sqlite": stack.enter_context(scratch_sqlite(name="outbox.db"))}
+        if postgres:
+            urls["postgresql"] = stack.enter_context(scratch_postgres(postgres))
+        results = await outbox.measure_outbox(
+            urls,
+            messages=size.outbox_messages,
+            chats=size.outbox_chats,
+            repeats=repeats,
+            progress=report.note,
+        )
+    report.raw["outbox"] = [dataclasses.asdict(r) | {"rate": r.rate, "fraction": r.fraction} for r in results]
+    lines = [line for r in results for line in outbox.checks(r)]
+    report.targets += lines
+    report.section(
+        f"Outgoing queue: {size.outbox_messages} messages to {size.outbox_chats} chats, flood limits on, "
+        f"{repeats} runs",
+        table(outbox.HEADERS, [outbox.as_row(r) for r in results])
+        + f"\n\nload (1/5/15 min) after: {load_average()}\n"
+        + "\n".join(lines),
+    )
+
+
+def _suites(args: argparse.Namespace) -> set[str]:
+    suites = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = suites - set(SUITES)
+    if unknown:
+        raise SystemExit(f"unknown suite(s) {', '.join(sorted(unknown))}; choose from {', '.join(SUITES)}")
+    return suites
+
+
+def _sizes(args: argparse.Namespace) -> list[Size]:
+    names = [n.strip() for n in (args.sizes or args.size).split(",") if n.strip()]
+    unknown = [n for n in names if n not in SIZES]
+    if unknown:
+        raise SystemExit(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    return [SIZES[n] for n in names]
 
 
 async def _taps(report: Report) -> None:
@@ -228,12 +375,14 @@ async def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # as the tests run PTB: durations as timedelta
     size = SIZES[args.size]
     repeats = args.repeats or size.repeats
-    suites = {s.strip() for s in args.only.split(",") if s.strip()}
+    suites = _suites(args)
+    sizes = _sizes(args)
     logs = LogTally().install()
     report = Report()
     info = machine()
     pg_version = None if args.no_postgres else postgres_version(args.postgres)
     info["postgresql"] = pg_version or "not measured"
+    info["load at start (1/5/15 min)"] = load_average()
     report.raw["machine"] = info
     report.section(
         f"Gridcare benchmarks: {size.name} size", "\n".join(f"- {k}: {v}" for k, v in info.items())
@@ -253,7 +402,14 @@ async def main(argv: list[str] | None = None) -> int:
             _memory_idle(report, size, urls["sqlite"])
         if args.profile:
             await _profile(report, size, urls["sqlite"])
-    await _taps(report)
+        if suites & {"sweep", "digest"}:  # after the chat: it links workers of its own first
+            await _scales(report, sizes, args, urls, postgres)
+    if "outbox" in suites:
+        await _outbox(report, size, repeats, postgres)
+    if suites & {"memory", "uow", "chat"}:
+        await _taps(report)
+    if report.targets:
+        report.section("Summary against the targets", "\n".join(f"- {line}" for line in report.targets))
     if logs.counts:
         report.section("Logged warnings and errors", "\n".join(logs.lines()))
     report.note("done")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -19,14 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from models.people import Worker
 
 # A fixed, obviously fake field-encryption key: benchmark data is synthetic.
 BENCH_KEYS = "b1:" + base64.urlsafe_b64encode(b"b" * 32).decode()
 # A Wednesday, 10:00 in Shanghai: the demo city's records and the chat's clock are set around it.
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+FIRST_STAFF_USER_ID = 7_500_000_000  # fake Telegram ids of the staff (the chat's users start at 7.1e9)
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,53 @@ class Size:
     chat_per_user: int  # updates each user sends per saturated run (a cycle is 8)
     paced_seconds: float  # length of one paced run
     naive_obligations: bool  # run today's per-person obligation_rows over the whole city (memory)
+    outbox_messages: int = 500  # one burst of the sender benchmark (issue 9.4: 500 messages, 100 chats)
+    outbox_chats: int = 100
 
 
 SIZES = {
-    "toy": Size("toy", 300, None, None, 1, 0.05, 4, 8, 0.2, True),
+    "toy": Size("toy", 300, None, None, 1, 0.05, 4, 8, 0.2, True, outbox_messages=30, outbox_chats=30),
     "city": Size("city", 10_000, 1_000, None, 3, 0.75, 100, 8, 2.0, True),
     "province": Size("province", 100_000, 10_000, None, 3, 1.0, 200, 8, 2.0, True),
     "country": Size("country", 1_000_000, 100_000, 5_000, 3, 1.0, 200, 8, 2.0, False),
 }
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages (`uptime`): how busy the shared machine was."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def child_json(module: str, *args: str, timeout: float = 7200) -> dict[str, Any]:
+    """Run `python -m module args…` in a fresh process (its memory its own) and return the JSON
+    object it printed last."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def link_staff(session: Session) -> int:
+    """Give every active worker without a Telegram account a fake one, so that reminders and digests
+    have somewhere to go; how many were linked.
+
+    One UPDATE, not invites (`bench.script.link_workers` redeems real invites for the chat's few
+    users): a country's 100,000 invites would be the longest part of the set-up.
+    """
+    linked = session.execute(
+        update(Worker)
+        .where(Worker.active.is_(True), Worker.telegram_user_id.is_(None))
+        .values(telegram_user_id=FIRST_STAFF_USER_ID + Worker.id)
+    )
+    return int(linked.rowcount or 0)
 
 
 def median(values: Sequence[float]) -> float:
@@ -172,6 +217,24 @@ def scratch_postgres(server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def analyze(url: str) -> None:
+    """Give PostgreSQL the planner statistics autovacuum would have gathered after a bulk load.
+
+    The demo city is written in one go and the benchmark starts at once; with autovacuum off (as on
+    this machine's server) or not yet round, the planner sees empty tables and picks nested loops
+    that take minutes for the obligation statement. SQLite gathers no statistics by itself in
+    production either, so it is left as it is.
+    """
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def postgres_version(server: str) -> str | None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
 
-from bench import memory
+from bench import digest, memory, outbox, sweep
 from bench.chat import measure_chat
 from bench.common import BENCH_KEYS, NOW, peak_rss_mb, rss_mb, scratch_sqlite
 from bench.uow import measure_uow
 from bot.db import Database
 from models.crypto import KeyRing
+from models.outbox import OutboxMessage
+from models.policy import Policy
 from models.services.demo import generate_demo_city
+from models.services.obligations import obligation_rows
 
 
 @pytest.fixture
@@ -57,3 +61,63 @@ def test_memory_readings_cover_generation_and_obligations():
         assert generated["persons"] == 60
         assert memory.obligations(url)["rows"] > 0
     assert 0 < rss_mb() <= peak_rss_mb()
+
+
+@pytest.fixture
+def toy_db(db_url) -> Iterator[Database]:
+    """A toy demo city on each test backend (the sweep and digest benchmarks run on both)."""
+    db = Database(db_url)
+    db.call(generate_demo_city, persons=300, seed=1, keys=KeyRing.parse(BENCH_KEYS), now=NOW)
+    yield db
+    db.dispose()
+
+
+def _outbox_count(db: Database, purpose: str) -> int:
+    with db.unit_of_work() as s:
+        query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == purpose)
+        return s.scalar(query) or 0
+
+
+async def test_sweep_bench_queues_each_morning_once_and_a_repeat_queues_nothing(toy_db, db_url):
+    result = await sweep.run(db_url, repeats=2, backend="any")
+    policy = Policy()
+    everyone = toy_db.call(obligation_rows, today=policy.local_date(NOW), policy=policy)
+    assert result.persons == 300 and result.staff_linked > 0
+    assert result.rows == len(everyone) > 0
+    assert len(result.morning_queued) == 2 and result.morning_queued[0] > 0
+    assert result.sweep_morning > 0 and result.sweep_overdue > 0
+    queued = result.sweep_morning + sum(result.morning_queued)
+    assert _outbox_count(toy_db, "morning") == queued, "a morning list per worker and day, nothing more"
+    assert result.morning_again == 0 and result.sweep_again == 0
+    assert result.peak_mb >= result.rss_before_mb > 0
+    (row,) = [sweep.as_row(result)]
+    assert len(row) == len(sweep.HEADERS)
+
+
+async def test_digest_bench_sends_every_linked_supervisor_one_digest_a_day(toy_db, db_url):
+    result = await digest.run(db_url, repeats=1, backend="any")
+    assert result.persons == 300 and result.area == "DEMO"
+    assert result.recipients > 0 and result.queued == [result.recipients]
+    assert result.again == 0
+    assert _outbox_count(toy_db, "digest") >= 2 * result.recipients, "a chart and a text each"
+    assert result.chart_bytes > 0 and result.overdue_people > 0
+    assert len(digest.as_row(result)) == len(digest.HEADERS)
+
+
+async def test_outbox_bench_delivers_each_message_once_through_the_local_bot_api():
+    with scratch_sqlite() as url:
+        result = await outbox.one_sender(url, "ptb", messages=12, chats=6, repeats=1)
+    (burst,) = result.bursts
+    assert (burst.messages, burst.lost, burst.duplicates, burst.dead) == (12, 0, 0, 0)
+    assert burst.shares == {"ptb": 12}
+    assert burst.count_429 == 0, "the sender keeps the server's flood limits"
+    assert len(outbox.as_row(result)) == len(outbox.HEADERS)
+
+
+async def test_outbox_bench_two_sender_processes_share_the_queue_without_repeats():
+    # Once, on SQLite: the bench code is the same on both; PostgreSQL sharing is test_two_processes.py's.
+    with scratch_sqlite() as url:
+        result = await outbox.two_processes(url, messages=12, chats=6, repeats=2, frameworks=("ptb", "ptb"))
+    assert [b.messages for b in result.bursts] == [12, 12]
+    assert all((b.lost, b.duplicates, b.dead) == (0, 0, 0) for b in result.bursts)
+    assert all(sum(b.shares.values()) == 12 and set(b.shares) <= {"ptb1", "ptb2"} for b in result.bursts)
