@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
+import hashlib
+import hmac
+import signal
 from pathlib import Path
 
 import typer
@@ -64,26 +66,52 @@ def run_cmd(
             if webhook is None:
                 await bot.run_polling()
                 return
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            if secret is None:
-                secret = secrets.token_urlsafe(32)
-                console.print("GRIDCARE_WEBHOOK_SECRET not set: using a random secret for this process")
-            await bot.transport.set_webhook(webhook, secret)
+            stopping = _stop_on_signals()
+            secret = webhook_secret(settings)
             runner = web.AppRunner(webhook_app(bot, secret=secret), access_log=None)
             await runner.setup()
-            host, port = settings.listen
-            await web.TCPSite(runner, host, port).start()
-            await bot.start_background()
-            console.print(f"webhook server on {host}:{port}, Telegram posts to {webhook}")
             try:
-                await asyncio.Event().wait()
+                # Listen before asking Telegram to push: its first updates then find us up.
+                host, port = settings.listen
+                await web.TCPSite(runner, host, port).start()
+                await bot.start_background()
+                await bot.transport.set_webhook(webhook, secret)
+                console.print(f"webhook server on {host}:{port}, Telegram posts to {webhook}")
+                await stopping.wait()
             finally:
-                await runner.cleanup()
+                await runner.cleanup()  # stop taking updates and finish those in hand, then close
         finally:
             await bot.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram must send: GRIDCARE_WEBHOOK_SECRET, or else one derived from the bot token.
+
+    Every process of a bot calls setWebhook and the last call wins, so all of them must use the same
+    secret: a random one per process would lock the others out (401 to every update they get).
+    An HMAC of the token is the same in every process and unknown to anyone without the token.
+    """
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    assert settings.bot_token is not None, "a webhook needs a bot token"
+    token = settings.bot_token.get_secret_value().encode()
+    return hmac.new(token, b"gridcare-webhook-secret", hashlib.sha256).hexdigest()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM (a service manager or `docker stop`) or SIGINT: stop gracefully.
+
+    Without it SIGTERM kills the process outright: updates in hand are cut off and the rows its
+    sender had claimed wait for their lease to run out before another process sends them.
+    """
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    return stopping
 
 
 def sandbox_cmd(
