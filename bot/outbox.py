@@ -1,10 +1,11 @@
 """The sender: drains the outbox (transactional outbox) within Telegram's limits.
 
+Of several bot processes on one PostgreSQL, one sends at a time: the holder of an advisory lock
+(bot.leadership); the others stand by and take over within `leader_check` seconds if it dies.
 Rows are claimed by models.services.claims (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL),
-each with a slot in the send pace that every sender process shares (models.services.pace):
-`per_second` sends a second for the bot, one per `chat_interval` per chat, however many
-processes run; in each process a SendWindow makes the per-second cap hold at Telegram's end
-whatever the network jitter. A claimed row becomes one transport call; the answer decides:
+each with a slot in the send pace kept in the database (models.services.pace): `per_second`
+sends a second for the bot, one per `chat_interval` per chat, also across a change of leader;
+a SendWindow makes the per-second cap hold at Telegram's end whatever the network jitter. A claimed row becomes one transport call; the answer decides:
 
 * success: `sent`, with Telegram's message id (a later edit row changes that message);
 * 429: every sender pauses for retry_after, and the row is sent when the pause ends;
@@ -38,6 +39,7 @@ from datetime import timedelta
 import structlog
 
 from bot.db import Database
+from bot.leadership import Leadership, LockKey
 from bot.send_actions import to_action
 from bot.send_limits import SenderSettings, SendWindow
 from bot.transports.base import Transport
@@ -57,6 +59,7 @@ from models.services.claims import Claimed
 from models.services.pace import Pacing
 
 log = structlog.get_logger("gridcare.outbox")
+SEND_LOCK = LockKey(0x47524944, 0x53454E44)  # "GRID", "SEND"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class Sender:
         self._loop: asyncio.Task[None] | None = None
         self._window = SendWindow(self.settings.per_second, wall=wall)
         self._first_call: asyncio.Lock | None = asyncio.Lock()  # transports start on their first call
+        self._leadership = Leadership(db, SEND_LOCK, "sender")
+        self._leader_checked = float("-inf")
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -128,19 +133,35 @@ class Sender:
         self._wake.set()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()  # before looking: a wake during the claim is not lost
-            try:
-                claimed = await self._claim_more()
-            except Exception:
-                log.exception("outbox_claim_failed")
-                claimed = 0
-            if claimed == 0:
-                await self._idle()
-
-    async def _idle(self) -> None:
         try:
-            async with asyncio.timeout(self.settings.poll_interval):
+            while not self._stopping.is_set():
+                self._wake.clear()  # before looking: a wake during the claim is not lost
+                if not await self._leading():
+                    await self._idle(self.settings.leader_check)
+                    continue
+                try:
+                    claimed = await self._claim_more()
+                except Exception:
+                    log.exception("outbox_claim_failed")
+                    claimed = 0
+                if claimed == 0:
+                    await self._idle()
+        finally:
+            await asyncio.to_thread(self._leadership.release)
+
+    async def _leading(self) -> bool:
+        """One process sends at a time (the others stand by and take over if it dies): Telegram's
+        30/s is per bot, and two senders each pacing themselves were measured to trip it (429s,
+        half the rate: BENCHMARKS.md, outgoing queue). Checked every `leader_check` seconds."""
+        now = time.monotonic()
+        if now >= self._leader_checked + self.settings.leader_check:
+            self._leader_checked = now
+            await asyncio.to_thread(self._leadership.check)
+        return self._leadership.is_leader
+
+    async def _idle(self, seconds: float | None = None) -> None:
+        try:
+            async with asyncio.timeout(seconds or self.settings.poll_interval):
                 await self._wake.wait()
         except TimeoutError:
             pass

@@ -18,7 +18,6 @@ Tests call `tick()` directly with a FrozenClock instead of waiting for APSchedul
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,12 +26,10 @@ from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from bot.db import Database
 from bot.jobs import JOBS, Job
+from bot.leadership import Leadership, LockKey
 from handlers.context import JobCtx
 from handlers.render import Renderer
 from models.clock import Clock
@@ -42,54 +39,8 @@ from models.services.jobruns import begin_run, finish_run
 
 log = structlog.get_logger("gridcare.scheduler")
 
-# Two int4 keys ("GRID", "JOBS"): a lock space apart from the one-bigint per-chat update locks.
-LOCK_KEY = {"a": 0x47524944, "b": 0x4A4F4253}
+JOBS_LOCK = LockKey(0x47524944, 0x4A4F4253)  # "GRID", "JOBS"
 FAILED_JOB_PAUSE_MAX = 3600.0
-
-
-class Leadership:
-    """Whether this process runs the scheduled jobs (PostgreSQL advisory lock; SQLite: always)."""
-
-    def __init__(self, db: Database) -> None:
-        self._engine = None if db.is_sqlite else create_engine(db.engine.url, poolclass=NullPool)
-        self._conn: Connection | None = None
-        self.is_leader = db.is_sqlite
-
-    def check(self) -> bool:
-        """Keep or try to win the lock (blocking: call it off the event loop)."""
-        if self._engine is None:
-            return True
-        try:
-            if self._conn is None:
-                self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                self.is_leader = False
-            if self.is_leader:
-                self._conn.execute(text("SELECT 1"))  # the lock lives as long as this connection
-            else:
-                won = self._conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), LOCK_KEY).scalar()
-                self.is_leader = bool(won)
-                if won:
-                    log.info("scheduler_leader")
-        except SQLAlchemyError:
-            log.warning("scheduler_lock_connection_lost")
-            self._drop()
-        return self.is_leader
-
-    def release(self) -> None:
-        """Give the lock up (stopping), so another process leads at its next tick."""
-        if self._conn is not None and self.is_leader:
-            with contextlib.suppress(SQLAlchemyError):  # closing the connection releases it anyway
-                self._conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), LOCK_KEY)
-        self._drop()
-        if self._engine is not None:
-            self._engine.dispose()
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(SQLAlchemyError):
-                self._conn.close()
-        self._conn = None
-        self.is_leader = self._engine is None
 
 
 @dataclass(frozen=True)
@@ -122,7 +73,7 @@ class Scheduler:
         self.keys = keys
         self.jobs = tuple(jobs)
         self.tick_seconds = tick_seconds
-        self.leadership = Leadership(db)
+        self.leadership = Leadership(db, JOBS_LOCK, "scheduler")
         self._failures: dict[str, tuple[int, float]] = {}  # job -> (failures in a row, retry at)
         self._tick_lock = asyncio.Lock()
         self._aps: AsyncIOScheduler | None = None

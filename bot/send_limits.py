@@ -21,6 +21,7 @@ class SenderSettings:
     lease: float = 120.0  # a claimed row is given back if its sender is silent this long
     send_timeout: float = 20.0
     poll_interval: float = 0.5  # how often an idle sender looks for due rows (wake() is instant)
+    leader_check: float = 2.0  # how often a sender checks (or tries to take) the sending lock
     form_hold: float = 1200.0  # an open form older than this (abandoned) no longer holds reminders
     flood_wait_max: float = 15.0  # 429s up to this are waited out holding the row; longer ones requeue
     batch: int = 0  # rows claimed at once; 0: one second's worth
