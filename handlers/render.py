@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,12 +78,18 @@ class Renderer:
         babel_locale = "zh_Hans_CN" if locale == "zh_CN" else "en"
         tz = self.tz
 
+        # Babel formats a date in ~50 µs and a morning sweep formats the same few days thousands of
+        # times: remember them (dates are few; the cache is per renderer and locale).
+        @lru_cache(maxsize=4096)
+        def formatted(value: date, fmt: str) -> str:
+            return format_date(value, format=fmt, locale=babel_locale)
+
         def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
             if value is None:
                 return "—"
             if isinstance(value, datetime):
                 value = value.astimezone(tz).date()
-            return format_date(value, format=fmt, locale=babel_locale)
+            return formatted(value, fmt)
 
         def fmt_datetime(value: datetime | None, fmt: str = "short") -> str:
             if value is None:
