@@ -5,7 +5,8 @@ Of several bot processes on one PostgreSQL, one sends at a time: the holder of a
 Rows are claimed by models.services.claims (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL),
 each with a slot in the send pace kept in the database (models.services.pace): `per_second`
 sends a second for the bot, one per `chat_interval` per chat, also across a change of leader;
-a SendWindow makes the per-second cap hold at Telegram's end whatever the network jitter. A claimed row becomes one transport call; the answer decides:
+a SendWindow makes the per-second cap hold at Telegram's end whatever the network jitter.
+A claimed row becomes one transport call; the answer decides:
 
 * success: `sent`, with Telegram's message id (a later edit row changes that message);
 * 429: every sender pauses for retry_after, and the row is sent when the pause ends;
