@@ -55,7 +55,9 @@ def policy_from(settings: Settings) -> Policy:
     rules = DEFAULT_RULES
     if settings.rules_file is not None:
         rules = rules.replaced_by(RuleSet.from_toml(settings.rules_file.read_text(encoding="utf-8")))
-    policy = Policy(tz=ZoneInfo(settings.timezone), rules=rules)
+    policy = Policy(
+        tz=ZoneInfo(settings.timezone), rules=rules, sensitive_delete_hours=settings.sensitive_delete_hours
+    )
     if settings.campaigns_file is not None:
         extra = campaigns_from_toml(settings.campaigns_file.read_text(encoding="utf-8"))
         policy = replace(policy, campaigns=extra)

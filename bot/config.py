@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=8, description="outbox: failed sends before a message is dead")
     flood_per_minute: int = Field(default=120, description="updates a minute per account (0: no limit)")
     flood_burst: int = Field(default=30, description="updates one account may send at once")
+    sensitive_delete_hours: int = Field(
+        default=0,
+        ge=0,
+        lt=48,
+        description="delete sensitive alerts and relays from chats this many hours after sending (0: off)",
+    )
     scheduler_tick_seconds: float = Field(default=20.0, description="how often scheduled jobs are checked")
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
     webhook_secret: SecretStr | None = Field(

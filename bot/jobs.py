@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from handlers import hygiene
 from handlers import jobs_reminders as rem
 from handlers.context import JobCtx
 from handlers.family_staff import escalate_alerts
@@ -95,6 +96,7 @@ FEATURES: tuple[Job, ...] = (
     Job("case_endings", daily_at(time(9, 0)), rem.case_endings),
     Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
     Job("daily_digests", daily_at(lambda p: p.digest_at), daily_digests),
+    Job("sensitive_delete", every(timedelta(minutes=5)), hygiene.delete_sensitive),  # off unless configured
 )
 
 JOBS: tuple[Job, ...] = (*HOUSEKEEPING, *FEATURES)

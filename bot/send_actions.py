@@ -8,6 +8,7 @@ from typing import Any
 from handlers.events import (
     Action,
     Button,
+    DeleteMessages,
     Edit,
     Keyboard,
     Send,
@@ -46,6 +47,8 @@ def to_action(chat_id: int, payload: dict[str, Any]) -> Action:
     if kind == "document":
         data = base64.b64decode(payload["data_b64"])
         return SendDocument(chat_id, payload["filename"], data, payload.get("caption"))
+    if kind == "delete":  # chat hygiene (models.services.hygiene): {"kind": "delete", "message_ids": [...]}
+        return DeleteMessages(chat_id, tuple(int(i) for i in payload["message_ids"]))
     if kind == "contact":
         return SendContact(chat_id, payload["phone"], payload["first_name"], payload.get("last_name"))
     raise ValueError(f"unknown payload kind {kind!r}")

@@ -106,7 +106,28 @@ class SetCommands:
     language_code: str | None = None
 
 
-Action = Send | Edit | AnswerCallback | SendDocument | SendPhoto | SendVoice | SendContact | SetCommands
+@dataclass(frozen=True)
+class DeleteMessages:
+    """Delete up to 100 messages of a chat at once (Bot API deleteMessages).
+
+    Telegram skips, without an error, the ids it cannot delete: missing ones and ones older than 48 h.
+    """
+
+    chat_id: int
+    message_ids: tuple[int, ...]
+
+
+Action = (
+    Send
+    | Edit
+    | AnswerCallback
+    | SendDocument
+    | SendPhoto
+    | SendVoice
+    | SendContact
+    | SetCommands
+    | DeleteMessages
+)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class Action(StrEnum):
     family_stop = "family_stop"  # /stop: a family member unlinks
     view_performance = "view_performance"  # /workers: per-worker figures
     reveal_tipster = "reveal_tipster"  # the audited administrator command only
+    forget = "forget"  # /forget: clear the bot's messages in my own chat
 
 
 STAFF = (
@@ -117,6 +118,7 @@ MATRIX: dict[Action, dict[Principal, Scope]] = {
     Action.family_stop: {Principal.family: Scope.own},
     Action.view_performance: {Principal.supervisor: Scope.jurisdiction, Principal.admin: Scope.jurisdiction},
     Action.reveal_tipster: {Principal.admin: Scope.jurisdiction},
+    Action.forget: _grant(LINKED, Scope.own),
 }
 
 

@@ -168,6 +168,7 @@ class Policy:
     escalate_to_worker_after_days: int = 1  # the first rung of the overdue ladder
     case_ending_notice_months: int = 1  # "case ending" task this long before the programme ends
     reminder_times: tuple[time, ...] = field(default_factory=_reminder_times)  # offered by /settings
+    sensitive_delete_hours: int = 0  # delete sensitive alerts/relays this long after sending; 0: never
 
     def local_date(self, moment) -> date:  # type: ignore[no-untyped-def]
         """The date in the configured time zone of a UTC-aware moment."""

@@ -171,6 +171,7 @@ METHODS: dict[str, Method] = {
     "editmessagecaption": sending.edit_message_caption,
     "editmessagereplymarkup": sending.edit_message_reply_markup,
     "deletemessage": sending.delete_message,
+    "deletemessages": sending.delete_messages,
     "answercallbackquery": sending.answer_callback_query,
     "sendchataction": sending.send_chat_action,
     "setmycommands": set_my_commands,

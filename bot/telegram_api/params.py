@@ -14,6 +14,7 @@ from bot.telegram_api.errors import ApiError, bad_request
 JSON_PARAMS = frozenset(
     {
         "reply_markup",
+        "message_ids",
         "commands",
         "scope",
         "allowed_updates",

@@ -149,6 +149,32 @@ def delete_message(world: World, bot: BotState, params: Params) -> Any:
     return True
 
 
+DELETE_MANY_MAX = 100  # ids per deleteMessages call
+DELETABLE_FOR = 48 * 3600  # seconds: Telegram lets a bot delete its messages this long
+
+
+def delete_messages(world: World, bot: BotState, params: Params) -> Any:
+    """Delete 1-100 messages at once; ids that are missing, already deleted, the user's own or older
+    than 48 h are skipped silently, as Telegram does (the transcript keeps them, marked deleted)."""
+    chat_id = params.get_int("chat_id", required=True)
+    assert chat_id is not None
+    ids = params.get_json("message_ids")
+    if not isinstance(ids, list) or not ids:
+        raise bad_request("message_ids is empty")
+    if len(ids) > DELETE_MANY_MAX:
+        raise bad_request("too many message identifiers specified")
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise bad_request("invalid message identifiers specified")
+    messages = bot.messages(chat_id)
+    oldest = world.now() - DELETABLE_FOR
+    for message_id in ids:
+        message = messages.get(message_id)
+        if message is not None and message.from_bot and not message.deleted and message.date >= oldest:
+            message.deleted = True
+    world.changed.fire()
+    return True
+
+
 def answer_callback_query(world: World, bot: BotState, params: Params) -> Any:
     """Answer a button press once; unknown or already answered ids are refused like Telegram does."""
     query_id = params.get_str("callback_query_id", required=True)

@@ -33,6 +33,7 @@ from handlers.events import (
     Action,
     AnswerCallback,
     BadRequest,
+    DeleteMessages,
     Edit,
     Incoming,
     InKind,
@@ -185,6 +186,9 @@ class AiogramTransport(Transport):
                     scope=BotCommandScopeChat(chat_id=chat_id),
                     language_code=language_code,
                 )
+                return Sent()
+            case DeleteMessages(chat_id, message_ids):
+                await bot.delete_messages(chat_id, list(message_ids))
                 return Sent()
         raise TypeError(f"unknown action {type(action).__name__}")
 

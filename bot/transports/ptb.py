@@ -25,6 +25,7 @@ from handlers.events import (
     Action,
     AnswerCallback,
     BadRequest,
+    DeleteMessages,
     Edit,
     Incoming,
     InKind,
@@ -200,6 +201,9 @@ class PTBTransport(Transport):
                     scope=BotCommandScopeChat(chat_id),
                     language_code=language_code,
                 )
+                return Sent()
+            case DeleteMessages(chat_id, message_ids):
+                await bot.delete_messages(chat_id, list(message_ids))
                 return Sent()
         raise TypeError(f"unknown action {type(action).__name__}")
 

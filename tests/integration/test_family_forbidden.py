@@ -104,4 +104,5 @@ async def test_a_family_member_learns_nothing_about_another_persons_case(db, key
 
 async def test_the_family_menu_holds_only_the_family_channel(db, keys, now):
     router = build_router()
-    assert set(router.menu(Principal.family)) == {c[1:] for c in FAMILY_COMMANDS} | {"whoami", "lang", "help"}
+    common = {"whoami", "lang", "help", "forget"}
+    assert set(router.menu(Principal.family)) == {c[1:] for c in FAMILY_COMMANDS} | common

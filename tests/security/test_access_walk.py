@@ -7,8 +7,8 @@ kind is walked automatically; a button kind the scenario never produces fails th
 until the scenario makes it (or it is shown to carry no id).
 
 Cases at the time of writing (each test prints its count; run with -s to see them):
-- the gate: 11 roles (every principal, plus a supervisor of another area) × (24 commands +
-  23 button kinds) = 517 cases, each checked allowed/refused against models.access.MATRIX;
+- the gate: 11 roles (every principal, plus a supervisor of another area) × (25 commands +
+  23 button kinds) = 528 cases, each checked allowed/refused against models.access.MATRIX;
 - forging: 10 callers × 20 kinds of button data that name someone (one datum per shape), each
   pressed with the other world's ids and with ids that exist nowhere = 400 presses; and the 132
   commands the router lets those callers use, typed with another world's code and with a code
