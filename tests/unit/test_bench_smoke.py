@@ -121,3 +121,11 @@ async def test_outbox_bench_two_sender_processes_share_the_queue_without_repeats
     assert [b.messages for b in result.bursts] == [12, 12]
     assert all((b.lost, b.duplicates, b.dead) == (0, 0, 0) for b in result.bursts)
     assert all(sum(b.shares.values()) == 12 and set(b.shares) <= {"ptb1", "ptb2"} for b in result.bursts)
+
+
+async def test_step_costs_cover_every_step_of_the_cycle():
+    from bench.steps import step_costs
+
+    costs = await step_costs(rounds=2)
+    assert list(costs) == ["/my", "/note", "choose person", "type the note", "save", "/whoami", "/lang"]
+    assert all(ms > 0 for ms in costs.values())
