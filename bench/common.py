@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import structlog
@@ -25,7 +26,14 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bot.db import Database
+from bot.jobs import Job
+from bot.scheduler import Scheduler
+from handlers.render import Renderer
+from models.clock import FrozenClock
+from models.crypto import KeyRing
 from models.people import Worker
+from models.policy import Policy
 
 # A fixed, obviously fake field-encryption key: benchmark data is synthetic.
 BENCH_KEYS = "b1:" + base64.urlsafe_b64encode(b"b" * 32).decode()
@@ -279,3 +287,19 @@ class LogTally:
             f"{name} ×{n} {self.first.get(name, '')[:200]}".rstrip()
             for name, n in sorted(self.counts.items())
         ]
+
+
+async def run_scheduled(
+    db: Database, job: Job, policy: Policy, renderer: Renderer, keys: KeyRing, at: datetime
+) -> tuple[float, int]:
+    """One run of a job as the scheduler runs it (its key row, the job, the commit): seconds, count."""
+    scheduler = Scheduler(db, clock=FrozenClock(at), policy=policy, renderer=renderer, keys=keys, jobs=[job])
+    try:
+        start = perf_counter()
+        report = await scheduler.run_job(job)
+        seconds = perf_counter() - start
+    finally:
+        scheduler.leadership.release()
+    if report is None:
+        raise RuntimeError(f"the {job.name} job did not run at {at.isoformat()} (failed, or not due)")
+    return seconds, report.count

@@ -24,15 +24,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import BENCH_KEYS, NOW, analyze, link_staff, median, percentile
+from bench.common import BENCH_KEYS, NOW, analyze, link_staff, median, percentile, run_scheduled
 from bot.db import Database
 from bot.jobs import JOBS, Job
-from bot.scheduler import Scheduler
 from handlers import supervisor_digest
 from handlers.context import JobCtx
 from handlers.render import Renderer
 from models.areas import Area, within
-from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import Person
 from models.policy import Policy
@@ -156,21 +154,6 @@ def _job() -> Job:
     return found
 
 
-async def _scheduled(
-    db: Database, job: Job, policy: Policy, renderer: Renderer, keys: KeyRing, at: datetime
-) -> tuple[float, int]:
-    scheduler = Scheduler(db, clock=FrozenClock(at), policy=policy, renderer=renderer, keys=keys, jobs=[job])
-    try:
-        start = perf_counter()
-        report = await scheduler.run_job(job)
-        seconds = perf_counter() - start
-    finally:
-        scheduler.leadership.release()
-    if report is None:
-        raise RuntimeError(f"the {job.name} job did not run at {at.isoformat()} (failed, or not due)")
-    return seconds, report.count
-
-
 def digest_moments(policy: Policy, start: datetime, n: int) -> list[datetime]:
     """The policy's digest time on `n` consecutive local days from `start`'s."""
     first = datetime.combine(policy.local_date(start), policy.digest_at, tzinfo=policy.tz)
@@ -204,7 +187,7 @@ async def run(url: str, *, repeats: int, backend: str, progress: Progress | None
         job, watch = _job(), _Stopwatch()
         moments = digest_moments(policy, NOW, repeats)
         with watch.installed():
-            runs = [await _scheduled(db, job, policy, renderer, keys, at) for at in moments]
+            runs = [await run_scheduled(db, job, policy, renderer, keys, at) for at in moments]
         with db.unit_of_work() as session:
             again = supervisor_digest.daily_digests(
                 JobCtx(now=moments[-1], renderer=renderer, _session=session, policy=policy, keys=keys)

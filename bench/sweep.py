@@ -40,14 +40,13 @@ from bench.common import (
     peak_rss_mb,
     reset_peak,
     rss_mb,
+    run_scheduled,
 )
 from bot.db import Database
 from bot.jobs import JOBS, Job, every
-from bot.scheduler import Scheduler
 from handlers import jobs_reminders
 from handlers.context import JobCtx
 from handlers.render import Renderer
-from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import Person
 from models.policy import Policy
@@ -127,22 +126,6 @@ def _sweep(
     return perf_counter() - start, counts
 
 
-async def _scheduled(
-    db: Database, job: Job, policy: Policy, renderer: Renderer, keys: KeyRing, at: datetime
-) -> tuple[float, int]:
-    """One run of a job as the scheduler runs it (its key row, the job, the commit): seconds, count."""
-    scheduler = Scheduler(db, clock=FrozenClock(at), policy=policy, renderer=renderer, keys=keys, jobs=[job])
-    try:
-        start = perf_counter()
-        report = await scheduler.run_job(job)
-        seconds = perf_counter() - start
-    finally:
-        scheduler.leadership.release()
-    if report is None:
-        raise RuntimeError(f"the {job.name} job did not run at {at.isoformat()} (failed, or not due)")
-    return seconds, report.count
-
-
 def working_days(policy: Policy, start: datetime, n: int) -> list[datetime]:
     """The same local time on `n` working days from `start` (a day's scheduled run happens once)."""
     days, at = [], start
@@ -175,7 +158,7 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         again_s, again_counts = _sweep(db, policy, renderer, keys, days[0])
         note(f"the scheduled morning job on {repeats} working days")
         job = _job("morning")
-        mornings = [await _scheduled(db, job, policy, renderer, keys, at) for at in days[1:]]
+        mornings = [await run_scheduled(db, job, policy, renderer, keys, at) for at in days[1:]]
         with db.unit_of_work() as session:
             again = jobs_reminders.morning(_ctx(session, days[-1], policy, renderer, keys))
         peak = peak_rss_mb()
