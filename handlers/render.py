@@ -16,6 +16,13 @@ LOCALES = ("zh_CN", "en")
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+def masked(name: str | None) -> str:
+    """The first character of a name and a star for each of the rest ("张三丰" → "张**")."""
+    if not name:
+        return "—"
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
 class Renderer:
     """One jinja environment (autoescaped for Telegram's HTML mode) and Babel formatting per locale."""
 
@@ -33,6 +40,9 @@ class Renderer:
             undefined=StrictUndefined,
             auto_reload=False,  # templates do not change under a running bot: no stat() per message
         )
+        # Pushed messages (alerts, relays) show a person as "张*": a lock-screen preview names nobody;
+        # the full name is in the card the recipient opens.
+        self.env.filters["masked"] = masked
         self._labels: dict[str, dict[str, str]] = {}
         self._filters: dict[str, dict[str, Any]] = {}
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.send_actions import to_action
 from handlers.events import Incoming, InKind, SendContact, SendPhoto, SendVoice
+from handlers.render import masked
 from models.clock import FrozenClock
 from models.family import Direction, FamilyMessage
 from models.people import FamilyMember
@@ -47,14 +48,16 @@ async def test_contact_gives_the_workers_card_and_a_telegram_contact(db, keys, n
     assert contacts and contacts[0].phone == "0715-8123456" and contacts[0].first_name.startswith("测试员")
 
 
-async def test_a_family_message_reaches_the_worker_with_relation_and_person_name(db, keys, now):
+async def test_a_family_message_reaches_the_worker_with_relation_and_the_masked_person_name(db, keys, now):
     city, _, family = await _chats(db, keys, now)
     await family.say("他这几天晚上总是很晚回家")
     assert "已转达" in family.texts()[0]
     relays = outbox(db, "family_relay")
     assert [r.chat_id for r in relays] == [WORKER]
     text = relays[0].payload["text"]
-    assert "母亲" in text and person_name(db, city.person_id) in text and "很晚回家" in text
+    name = person_name(db, city.person_id)
+    assert "母亲" in text and masked(name) in text and "很晚回家" in text
+    assert name not in text, "a lock-screen preview names nobody"
     assert relays[0].available_at == now
     assert any(data.startswith("fr:") for row in relays[0].payload["buttons"] for _, data in row)
 
@@ -122,7 +125,8 @@ async def test_a_family_photo_reaches_the_worker_as_the_photo_itself_with_a_capt
     assert relay.chat_id == WORKER and relay.payload["kind"] == "photo"
     assert relay.payload["file_id"] == "PHOTO-1" and "photo_b64" not in relay.payload
     caption = relay.payload["caption"]
-    assert "母亲" in caption and person_name(db, city.person_id) in caption and "看看这个" in caption
+    name = person_name(db, city.person_id)
+    assert "母亲" in caption and masked(name) in caption and name not in caption and "看看这个" in caption
     assert str(FAMILY) not in str(relay.payload)
     assert any(data.startswith("fr:") for row in relay.payload["buttons"] for _, data in row)
     action = to_action(WORKER, relay.payload)
@@ -136,7 +140,8 @@ async def test_a_family_voice_note_reaches_the_worker_as_a_voice_message(db, key
     assert "已转达" in family.texts()[0]
     (relay,) = outbox(db, "family_relay")
     assert relay.payload["kind"] == "voice" and relay.payload["file_id"] == "VOICE-1"
-    assert "母亲" in relay.payload["caption"] and person_name(db, city.person_id) in relay.payload["caption"]
+    caption = relay.payload["caption"]
+    assert "母亲" in caption and masked(person_name(db, city.person_id)) in caption
     action = to_action(WORKER, relay.payload)
     assert isinstance(action, SendVoice) and action.file_id == "VOICE-1" and action.chat_id == WORKER
     with db.unit_of_work() as s:

@@ -90,3 +90,11 @@ def test_the_family_labels_exist_in_both_languages(locale):
     assert [renderer.label(locale, f"fam_relation_{i}") for i in range(6)]
     for dialog in ("family_urgent", "family_tip", "family_reply"):
         assert renderer.label(locale, f"dialog_{dialog}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", ["relay", "urgent_alert", "urgent_more", "urgent_escalated", "ack_others", "left"])
+def test_pushed_staff_messages_mask_the_person_s_name_for_lock_screens(locale, name):
+    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+    text = renderer.render(locale, f"family/{name}", **{**VIEW, "person_name": "张三丰"})
+    assert "张**" in text and "张三丰" not in text
