@@ -92,8 +92,11 @@ def test_the_family_labels_exist_in_both_languages(locale):
         assert renderer.label(locale, f"dialog_{dialog}")
 
 
+PUSHED_TO_STAFF = ["relay", "urgent_alert", "urgent_more", "urgent_escalated", "ack_others", "left"]
+
+
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("name", ["relay", "urgent_alert", "urgent_more", "urgent_escalated", "ack_others", "left"])
+@pytest.mark.parametrize("name", PUSHED_TO_STAFF)
 def test_pushed_staff_messages_mask_the_person_s_name_for_lock_screens(locale, name):
     renderer = Renderer(ZoneInfo("Asia/Shanghai"))
     text = renderer.render(locale, f"family/{name}", **{**VIEW, "person_name": "张三丰"})
