@@ -25,7 +25,7 @@ test: lint
 	@if [ -z "$$GRIDCARE_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "PostgreSQL answers: the suite runs on SQLite and PostgreSQL"; \
 		export GRIDCARE_TEST_POSTGRES_URL='$(PG_URL)'; \
-	fi; $(BIN)/pytest
+	fi; $(BIN)/pytest -n auto --maxprocesses 4  # one worker per core (at most 4): 2 on CI
 
 bench: install
 	$(BIN)/python -m bench
