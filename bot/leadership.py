@@ -52,9 +52,9 @@ class Leadership:
                 won = self._conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), self._key).scalar()
                 self.is_leader = bool(won)
                 if won:
-                    log.info("leader", role=self.name)
+                    log.info(f"{self.name}_leader")  # e.g. scheduler_leader
         except SQLAlchemyError:
-            log.warning("leader_lock_connection_lost", role=self.name)
+            log.warning(f"{self.name}_lock_connection_lost")
             self._drop()
         return self.is_leader
 

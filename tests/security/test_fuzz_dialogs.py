@@ -57,6 +57,8 @@ from tests.support.chat import BOT_ID, CoreChat
 
 EXAMPLES = int(os.environ.get("GRIDCARE_FUZZ_EXAMPLES", "60"))
 POSTGRES_EXAMPLES = max(EXAMPLES // 4, 5)  # the same dialogs again through PostgreSQL's locks and upserts
+# CI runs the same examples every time (a red build is reproducible); GRIDCARE_FUZZ_RANDOM=1 explores.
+RANDOM = bool(os.environ.get("GRIDCARE_FUZZ_RANDOM"))
 RENDER = Renderer(ZoneInfo("Asia/Shanghai"))
 INTERNAL = {RENDER.render(locale, "errors/internal") for locale in LOCALES}
 UNCHECKED = BOOKKEEPING | {"conversations", "audit_log"}
@@ -226,8 +228,11 @@ class Example:
         else:
             callback = True
             data = self._data(kind, value)
-            # whatever made it (a cut that kept it whole, an old keyboard showing the same button)
-            self.saved |= data in self.current and saving(data)
+            # A form's save counts only from the current keyboard (older forms' buttons are stale);
+            # a button outside the forms stays live on its message, so any shown one may write
+            # (e.g. "end the delegation" pressed again from an earlier message).
+            shown = data in self.current or (data in self.seen and not data.startswith("d:"))
+            self.saved |= shown and saving(data)
             await chat.press(data, message_id=7)
         self.check(callback)
 
@@ -289,7 +294,13 @@ def test_hostile_updates_through_a_conversation_are_harmless(name, db, keys, now
         totals["examples"] += 1
         totals["updates"] += example.updates
 
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        derandomize=not RANDOM,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(events=EVENTS)
     def fuzz(events) -> None:  # type: ignore[no-untyped-def]
         loop.run_until_complete(one(events))
