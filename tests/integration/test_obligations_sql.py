@@ -276,3 +276,19 @@ def test_a_caseload_and_a_subtree_give_the_same_rows_as_the_city_filtered(db: Da
         subtree = obligation_rows(session, today=today, policy=policy, area_path=other["CITY"].path)
     assert mine == [r for r in every if r.worker_id == worker_id]
     assert subtree == []
+
+
+def test_a_kept_statement_answers_each_caller_with_its_own_values(db: Database) -> None:
+    """obligation_rows keeps its statement per shape of the conditions and binds the new values:
+    every worker in turn (the same shape, other ids) must get their own rows, not the first's."""
+    rng = random.Random(13)
+    policy = Policy(tz=TZ)
+    today = date(2026, 3, 4)
+    with db.unit_of_work() as session:
+        _random_city(session, rng, today, persons=30)
+        every = obligation_rows(session, today=today, policy=policy)
+        workers = sorted({r.worker_id for r in every if r.worker_id is not None})
+        assert len(workers) >= 2
+        for worker_id in [*workers, *reversed(workers)]:
+            mine = obligation_rows(session, today=today, policy=policy, worker_id=worker_id)
+            assert mine == [r for r in every if r.worker_id == worker_id], worker_id
