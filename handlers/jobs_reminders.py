@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from handlers.context import JobCtx, Work
-from handlers.reminders_views import locale_for, queue, render_due, render_lines
+from handlers.reminders_views import Rendered, locale_for, queue, queue_all, render_due, render_lines
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
-from models.services.obligations import ObligationRow
+from models.services.obligations import ObligationRow, no_gc
 from models.services.reminders import (
     DueLine,
     DueList,
+    Recipient,
     chat_locales,
     codes_of,
     due_list,
@@ -66,19 +67,26 @@ def send_mornings(jctx: JobCtx, *, area_path: str | None = None, everyone: bool 
     due = jctx.call(morning_due, now=jctx.now, policy=jctx.policy, area_path=area_path, everyone=everyone)
     if not due:
         return 0
-    rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
-    locales = jctx.call(chat_locales, [r.chat_id for r in due])
-    sent = 0
-    for recipient in due:
-        listing = due_list(rows[recipient.worker_id], jctx.today)
-        if not listing.open:
-            continue
-        locale = jctx.renderer.locale_of(locales.get(recipient.chat_id))
-        message = render_due(jctx.renderer, locale, "reminders/morning", listing)
-        key = morning_key(recipient.worker_id, jctx.today)
-        sent += queue(jctx, recipient.chat_id, message, purpose=MORNING, dedupe_key=key) is not None
+    # A city's rows are all kept until its messages are made, then all freed: collecting cycles in
+    # between would find nothing (≈ 0.25 s of a city's run).
+    with no_gc():
+        sent = queue_all(jctx, _morning_messages(jctx, due), purpose=MORNING)
     jctx.call(mark_morning_done, [r.worker_id for r in due], day=jctx.today, now=jctx.now)
     return sent
+
+
+def _morning_messages(jctx: JobCtx, due: list[Recipient]) -> list[tuple[int, Rendered, str]]:
+    """Each recipient's morning message (chat, message, dedupe key); none for an empty list."""
+    rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
+    locales = jctx.call(chat_locales, [r.chat_id for r in due])
+    messages = []
+    for recipient in due:
+        listing = due_list(rows[recipient.worker_id], jctx.today)
+        if listing.open:
+            locale = jctx.renderer.locale_of(locales.get(recipient.chat_id))
+            message = render_due(jctx.renderer, locale, "reminders/morning", listing)
+            messages.append((recipient.chat_id, message, morning_key(recipient.worker_id, jctx.today)))
+    return messages
 
 
 def morning(jctx: JobCtx) -> int:

@@ -68,9 +68,13 @@ class Renderer:
 
     def label(self, locale: str, key: str) -> str:
         """A short text (button label, enum value) from the `labels` of templates/<locale>/labels/*.j2."""
+        return self.labels(locale)[key]
+
+    def labels(self, locale: str) -> dict[str, str]:
+        """All the labels of a locale (`label` gives one)."""
         if locale not in self._labels:
             self._labels[locale] = self._load_labels(locale)
-        return self._labels[locale][key]
+        return self._labels[locale]
 
     def _load_labels(self, locale: str) -> dict[str, str]:
         """One labels file per feature, merged; a key defined twice is an error, not a silent override."""
@@ -114,4 +118,7 @@ class Renderer:
             "fdatetime": fmt_datetime,
             "fnum": fmt_number,
             "label": lambda key: self.label(locale, key),
+            # the same texts as a mapping, for a template's many lines: `labels[key]` costs a lookup,
+            # `label(key)` a call through jinja's runtime (a morning list has ~60 per message)
+            "labels": self.labels(locale),
         }

@@ -174,7 +174,7 @@ def obligation_rows(
         *((rules, [*conditions, Person.id.in_(ids)]) for rules, ids in own.groups),
     ]
     rows: list[ObligationRow] = []
-    with _no_gc():
+    with no_gc():
         for rules, batch in batches:
             _rows_under(session, rules, batch, rows, today=today, policy=policy, open_only=open_only)
         rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
@@ -202,9 +202,11 @@ def _rows_under(
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a city's rows are made: they are all kept, so the many
-    collections their allocations would trigger find nothing (measured: a third of the Python time)."""
+def no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a city's rows are made and used: they are all kept, so the
+    many collections their allocations would trigger find nothing (measured: a third of the Python
+    time of `obligation_rows`, and ≈ 0.25 s of a city's morning job). Nesting is safe: only the
+    outermost switches it back on, and it always ends switched on."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -20,14 +20,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, false, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.casework import Pause
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, ColourChange, Person
 from models.records import FACE_TO_FACE, TAKEN_RESULTS, AssessmentKind, Record, RecordKind
 from models.schedule import Obligation
-from models.services.obligations_plan import Plan, day_number, local_midnight, years_back
+from models.services.obligations_plan import Plan, Window, day_number, local_midnight, years_back
 
 Expr = ColumnElement[Any]
 
@@ -164,32 +164,38 @@ class FactsBuilder:
         return select(changes.c.person_id, *columns).group_by(changes.c.person_id).cte("colours")
 
     def done(self, people: Any) -> tuple[Any, dict[tuple[Obligation, int], str]]:
-        """Per person, satisfying records per (obligation, window): conditional aggregation."""
+        """Per person, satisfying records per (obligation, window): conditional aggregation.
+
+        Each obligation reads only the records of its own windows (a weekly meeting the last two
+        weeks, a yearly assessment two years): an index range per (person, kind) instead of every
+        record of the longest lookback, so the cost follows what is counted, not years of history.
+        """
         plans = self.plan.obligations
         kinds = case(*[(satisfies(o.obligation), n) for n, o in enumerate(plans)], else_=-1)
-        lo = min((w.lo for w in self.plan.windows), default=self.plan.since)
-        hi = max((w.hi for w in self.plan.windows), default=self.plan.since)
+        names: dict[tuple[Obligation, int], str] = {}
+        counted: list[tuple[int, Window, str]] = []  # (obligation plan, window, column)
+        wanted = []
+        for n, o in enumerate(plans):
+            windows = [c.window for c in (*o.current, *o.previous, *(c for group in o.older for c in group))]
+            if not windows:
+                continue
+            lo, hi = min(w.lo for w in windows), max(w.hi for w in windows)
+            wanted.append(and_(satisfies(o.obligation), Record.occurred_at >= lo, Record.occurred_at < hi))
+            for w in windows:
+                if (o.obligation, w.id) not in names:
+                    names[(o.obligation, w.id)] = name = f"d{len(names)}"
+                    counted.append((n, w, name))
         records = (
             select(Record.person_id, Record.occurred_at, kinds.label("k"))
-            .where(
-                Record.person_id.in_(self.ids),
-                Record.voided.is_(False),
-                Record.occurred_at >= lo,
-                Record.occurred_at < hi,
-            )
+            .where(Record.person_id.in_(self.ids), Record.voided.is_(False), or_(false(), *wanted))
             .subquery("counted")
         )
-        names: dict[tuple[Obligation, int], str] = {}
-        columns = []
-        for n, o in enumerate(plans):
-            for choice in (*o.current, *o.previous, *(c for group in o.older for c in group)):
-                key = (o.obligation, choice.window.id)
-                if key in names:
-                    continue
-                names[key] = f"d{len(names)}"
-                w = choice.window
-                inside = and_(records.c.k == n, records.c.occurred_at >= w.lo, records.c.occurred_at < w.hi)
-                columns.append(func.count(case((inside, 1))).label(names[key]))
+        columns = [
+            func.count(
+                case((and_(records.c.k == n, records.c.occurred_at >= w.lo, records.c.occurred_at < w.hi), 1))
+            ).label(name)
+            for n, w, name in counted
+        ]
         query = select(records.c.person_id, *columns).group_by(records.c.person_id)
         return query.cte("done"), names
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from models.chat import Chat
 from models.outbox import OutboxMessage, OutboxStatus
-from models.services.sql import insert_ignore
+from models.services.sql import insert_ignore, insert_ignore_many
 
 ButtonRows = Sequence[Sequence[tuple[str, str]]]
 
@@ -64,6 +64,30 @@ def contact_payload(phone: str, first_name: str, last_name: str | None = None) -
     return {"kind": "contact", "phone": phone, "first_name": first_name, "last_name": last_name}
 
 
+def outbox_row(
+    *,
+    chat_id: int,
+    purpose: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    available_at: datetime | None = None,
+    urgent: bool = False,
+) -> dict[str, Any]:
+    """The outbox row of one message to queue (for `enqueue` and `enqueue_many`)."""
+    return {
+        "chat_id": chat_id,
+        "purpose": purpose,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "urgent": urgent,
+        "status": OutboxStatus.pending,
+        "available_at": available_at or now,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -79,23 +103,24 @@ def enqueue(
 
     Call it in the same unit of work as the change that causes the message: both commit or neither.
     """
-    return insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "chat_id": chat_id,
-            "purpose": purpose,
-            "payload": payload,
-            "dedupe_key": dedupe_key,
-            "urgent": urgent,
-            "status": OutboxStatus.pending,
-            "available_at": available_at or now,
-            "attempts": 0,
-            "created_at": now,
-        },
-        ["dedupe_key"],
-        OutboxMessage.id,
+    row = outbox_row(
+        chat_id=chat_id,
+        purpose=purpose,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        now=now,
+        available_at=available_at,
+        urgent=urgent,
     )
+    return insert_ignore(session, OutboxMessage, row, ["dedupe_key"], OutboxMessage.id)
+
+
+def enqueue_many(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Queue many messages (`outbox_row`s) at once, each once per dedupe key: how many were new.
+
+    A job's hundreds of messages go in a few multi-row statements instead of one round trip each.
+    """
+    return len(insert_ignore_many(session, OutboxMessage, rows, ["dedupe_key"], OutboxMessage.id))
 
 
 @dataclass(frozen=True)

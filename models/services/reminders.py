@@ -112,13 +112,14 @@ def week_end(day: date) -> date:
     return day + timedelta(days=6 - day.weekday())
 
 
-def bucket_of(row: ObligationRow, today: date) -> str | None:
-    """Where an open item belongs: overdue, due today, due this week; None for later."""
+def bucket_of(row: ObligationRow, today: date, sunday: date | None = None) -> str | None:
+    """Where an open item belongs: overdue, due today, due this week (ending `sunday`, today's
+    week_end); None for later."""
     if row.due_date < today:
         return "overdue"
     if row.due_date == today:
         return "today"
-    if row.period_end <= week_end(today):
+    if row.period_end <= (sunday or week_end(today)):
         return "week"
     return None
 
@@ -140,6 +141,9 @@ def line_of(row: ObligationRow, bucket: str = "overdue") -> DueLine:
     )
 
 
+_BUCKET_ORDER = {name: n for n, name in enumerate(BUCKETS)}
+
+
 def due_list(
     rows: Iterable[ObligationRow],
     today: date,
@@ -156,17 +160,19 @@ def due_list(
     lines: dict[ItemKey, DueLine] = {}
     known = dict(people or {})
     later = 0
+    sunday = week_end(today)
+    done = State.done
     for row in rows:
         known.setdefault(row.person_id, (row.person_code, row.colour))
-        if row.state == State.done:
+        if row.state is done:
             continue
-        bucket = bucket_of(row, today)
+        bucket = bucket_of(row, today, sunday)
         if bucket is None:
             later += 1
             continue
         line = line_of(row, bucket)
         lines[line.key] = line
-    order = {name: n for n, name in enumerate(BUCKETS)}
+    order = _BUCKET_ORDER
     opened = sorted(lines.values(), key=lambda x: (order[x.bucket], x.due_date, x.code, x.obligation))
     ticked = []
     for person_id, obligation, start in dict.fromkeys(listed):
@@ -174,7 +180,7 @@ def due_list(
             continue
         code, colour = known[person_id]
         ticked.append(DueLine(person_id, code, colour, obligation, start, start, start, 0, 0, 0, "done"))
-    return DueList(today, week_end(today), (*opened, *ticked), later)
+    return DueList(today, sunday, (*opened, *ticked), later)
 
 
 def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, Colour]]:

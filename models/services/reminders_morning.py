@@ -17,8 +17,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,6 +27,7 @@ from models.policy import Policy
 from models.services.obligations import ObligationRow, obligation_rows
 from models.services.obligations_plan import local_midnight
 from models.services.reminders import STAFF_ROLES, ItemKey, Recipient, delegates_on
+from models.services.sql import insert_ignore_many
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
 MARKER_JOB = "morning_worker"
@@ -71,13 +70,8 @@ def morning_due(
 
 def mark_morning_done(session: Session, worker_ids: Sequence[int], *, day: date, now: datetime) -> None:
     """Remember that these workers' morning is dealt with today (message or not): once a day."""
-    if not worker_ids:
-        return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = [{"job": MARKER_JOB, "run_key": f"{day.isoformat()}:{w}", "started_at": now} for w in worker_ids]
-    for start in range(0, len(values), 500):
-        stmt = insert(JobRun).values(values[start : start + 500]).on_conflict_do_nothing()
-        session.execute(stmt)
+    insert_ignore_many(session, JobRun, values, ["job", "run_key"])
 
 
 def morning_scope(worker_ids: Sequence[int], giving: dict[int, int]) -> ColumnElement[bool]:

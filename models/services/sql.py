@@ -27,9 +27,11 @@ def _dialect_insert(dialect: str) -> Any:
 
 
 @cache
-def _insert_ignore(dialect: str, table: Table, conflict: tuple[str, ...], returning: str) -> Executable:
-    insert = _dialect_insert(dialect)
-    return insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c[returning])
+def _insert_ignore(
+    dialect: str, table: Table, conflict: tuple[str, ...], returning: str | None
+) -> Executable:
+    stmt = _dialect_insert(dialect)(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return stmt if returning is None else stmt.returning(table.c[returning])
 
 
 @cache
@@ -49,6 +51,24 @@ def insert_ignore(
     """
     stmt = _insert_ignore(dialect_of(session), model.__table__, tuple(conflict), returning.key)
     return session.execute(stmt, values).scalar()
+
+
+def insert_ignore_many(
+    session: Session,
+    model: type[Any],
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    returning: Any = None,
+) -> list[Any]:
+    """Many rows at once, each INSERTed unless its `conflict` key exists: one statement per batch of
+    rows (SQLAlchemy's "insertmanyvalues"), not a round trip per row. With `returning`, the values
+    of the rows actually inserted (for a count), else an empty list."""
+    if not rows:
+        return []
+    key = None if returning is None else returning.key
+    stmt = _insert_ignore(dialect_of(session), model.__table__, tuple(conflict), key)
+    result = session.execute(stmt, list(rows))
+    return [] if returning is None else list(result.scalars())
 
 
 def upsert(session: Session, model: type[Any], values: dict[str, Any], conflict: Sequence[str]) -> None:
