@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models.outbox import OutboxMessage
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue, enqueue_many, outbox_row, send_payload
 
 
 def test_the_same_key_is_queued_once(db, now):
@@ -18,6 +18,22 @@ def test_the_same_key_is_queued_once(db, now):
     assert first is not None and again is None
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_many_at_once_are_each_queued_once_and_counted(db, now):
+    def rows(keys):
+        return [
+            outbox_row(chat_id=n, purpose="reminder", dedupe_key=k, payload=send_payload(f"m{n}"), now=now)
+            for n, k in enumerate(keys)
+        ]
+
+    db.call(enqueue, chat_id=9, purpose="reminder", dedupe_key="b2", payload=send_payload("old"), now=now)
+    assert db.call(enqueue_many, rows(["b1", "b2", "b3"])) == 2  # b2 was queued before
+    assert db.call(enqueue_many, rows(["b1", "b3", "b4"])) == 1
+    assert db.call(enqueue_many, []) == 0
+    with db.unit_of_work() as s:
+        queued = {m.dedupe_key: m.payload["text"] for m in s.scalars(select(OutboxMessage))}
+    assert queued == {"b1": "m0", "b2": "old", "b3": "m2", "b4": "m2"}
 
 
 def test_a_rolled_back_change_queues_nothing(db, now):
