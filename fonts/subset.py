@@ -9,8 +9,8 @@ drawn with a system CJK font if one covers it, else by its code (handlers/charts
 
     python fonts/subset.py /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
-(Debian's fonts-noto-cjk; the SC face is number 2 of that collection.) Needs fontTools, which
-matplotlib already depends on.
+(Debian's fonts-noto-cjk; the SC face is number 2 of that collection.) Needs fontTools, a pinned
+dependency (charts read fonts' character maps with it).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def build(source: Path) -> Path:
     options.layout_features = []  # horizontal Latin and hanzi need no OpenType features
     options.name_IDs = ["*"]  # keep the copyright and licence entries
     options.notdef_outline = True
-    options.hinting = False  # matplotlib hints glyphs itself
+    options.hinting = False  # FreeType (through Pillow) hints glyphs itself
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=unicodes)
     subsetter.subset(font)

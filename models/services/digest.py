@@ -8,10 +8,12 @@ People are named by code only, and only the worst few: the rest are counts.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
+from operator import attrgetter
 
 from sqlalchemy.orm import Session
 
@@ -129,6 +131,26 @@ class Shared:
     rows: Sequence[ObligationRow]
     counts: counts.SubtreeCounts
 
+    @cached_property
+    def rows_by_area(self) -> dict[int, list[ObligationRow]]:
+        """The rows grouped by area, each group in the rows' order: built once, by the first digest that
+        narrows them, so that no digest scans all the wide subtree's rows (millions, for a country)."""
+        groups: dict[int, list[ObligationRow]] = defaultdict(list)
+        for row in self.rows:
+            groups[row.area_id].append(row)
+        return dict(groups)
+
+    def rows_in(self, areas: Iterable[int]) -> list[ObligationRow]:
+        """The rows of `areas`, in the rows' own order, as if the rows were filtered by area.
+
+        The rows come by person id and a person is in one area, so putting the areas' groups back
+        in person-id order (a stable sort, merging already sorted runs) gives exactly that order.
+        """
+        groups = self.rows_by_area
+        picked = [row for area_id in areas for row in groups.get(area_id, ())]
+        picked.sort(key=attrgetter("person_id"))
+        return picked
+
 
 def share(session: Session, path: str, period: Period, *, policy: Policy, now: datetime) -> Shared:
     """Compute the shareable part of the digests of the subtree at `path` for the period."""
@@ -157,7 +179,9 @@ def build_digest(
     if shared is None or not area.path.startswith(shared.path):
         shared = share(session, area.path, period, policy=policy, now=now)
     areas = subtree_areas(session, area.path)
-    rows = [r for r in shared.rows if r.area_id in areas]
+    # Shared for this very subtree (the widest supervisor's, or computed just above): the rows are
+    # all its own, and grouping them would cost a pass for nothing.
+    rows = shared.rows if shared.path == area.path else shared.rows_in(areas.keys())
     figures = shared.counts.figures(areas.keys())
     by_obligation: dict[Obligation, list[ObligationRow]] = defaultdict(list)
     for row in rows:
