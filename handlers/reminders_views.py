@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from handlers.context import Work
@@ -64,9 +63,9 @@ def render_lines(
 
 def line_label(renderer: Renderer, locale: str, line: DueLine) -> str:
     """An item's button: colour, code, obligation (a labels format: many per message, kept cheap)."""
-    label = partial(renderer.label, locale)
-    return label("rm_btn_line_done" if line.ticked else "rm_btn_line").format(
-        dot=label(f"rm_dot_{line.colour}"), code=line.code, obligation=label(f"rm_obl_{line.obligation}")
+    labels = renderer.labels(locale)
+    return labels["rm_btn_line_done" if line.ticked else "rm_btn_line"].format(
+        dot=labels[f"rm_dot_{line.colour}"], code=line.code, obligation=labels[f"rm_obl_{line.obligation}"]
     )
 
 

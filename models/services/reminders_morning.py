@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 
@@ -141,7 +142,13 @@ def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision |
 
 def why_data(person_id: int, obligation: str, period_start: date) -> str:
     """Button data of "why is this due?": `why:<person>:<obligation>:<YYYYMMDD>` (≤ 64 bytes)."""
-    return f"why:{person_id}:{obligation}:{period_start:%Y%m%d}"
+    return f"why:{person_id}:{obligation}:{_yyyymmdd(period_start)}"
+
+
+@lru_cache(maxsize=1024)
+def _yyyymmdd(day: date) -> str:
+    """A city's morning has tens of thousands of buttons but few distinct period starts."""
+    return day.strftime("%Y%m%d")
 
 
 def parse_why(payload: str) -> tuple[int, str, date | None] | None:
