@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import Rendered, locale_for, queue, queue_all, render_due, render_lines
+from models.services.batches import BATCH_WORKERS, area_batches, chunks
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
 from models.services.obligations import ObligationRow, no_gc
@@ -67,15 +69,17 @@ def send_mornings(jctx: JobCtx, *, area_path: str | None = None, everyone: bool 
     due = jctx.call(morning_due, now=jctx.now, policy=jctx.policy, area_path=area_path, everyone=everyone)
     if not due:
         return 0
-    # A city's rows are all kept until its messages are made, then all freed: collecting cycles in
-    # between would find nothing (≈ 0.25 s of a city's run).
-    with no_gc():
-        sent = queue_all(jctx, _morning_messages(jctx, due), purpose=MORNING)
+    sent = 0
+    for batch in chunks(due, BATCH_WORKERS):  # memory follows a batch, not the whole area
+        # A batch's rows are all kept until its messages are made, then all freed: collecting
+        # cycles in between would find nothing (≈ 0.25 s of a city's run).
+        with no_gc():
+            sent += queue_all(jctx, _morning_messages(jctx, batch), purpose=MORNING)
     jctx.call(mark_morning_done, [r.worker_id for r in due], day=jctx.today, now=jctx.now)
     return sent
 
 
-def _morning_messages(jctx: JobCtx, due: list[Recipient]) -> list[tuple[int, Rendered, str]]:
+def _morning_messages(jctx: JobCtx, due: Sequence[Recipient]) -> list[tuple[int, Rendered, str]]:
     """Each recipient's morning message (chat, message, dedupe key); none for an empty list."""
     rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
     locales = jctx.call(chat_locales, [r.chat_id for r in due])
@@ -132,12 +136,14 @@ def refresh_mornings(jctx: JobCtx) -> int:
     sent = jctx.call(morning_sent, jctx.today, jctx.policy)
     if not sent:
         return 0
-    rows = jctx.call(morning_rows, sorted(sent), today=jctx.today, policy=jctx.policy, open_only=False)
     refreshed = 0
-    for worker_id, chat_id in sent.items():
-        revision = jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today))
-        if revision is not None:
-            refreshed += _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
+    for batch in chunks(sorted(sent), BATCH_WORKERS):
+        rows = jctx.call(morning_rows, batch, today=jctx.today, policy=jctx.policy, open_only=False)
+        for worker_id in batch:
+            chat_id = sent[worker_id]
+            revision = jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today))
+            if revision is not None:
+                refreshed += _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
     return refreshed
 
 
@@ -157,7 +163,16 @@ def escalate(jctx: JobCtx, *, area_path: str | None = None) -> int:
     rung, the items of one sweep in one message per recipient and rung."""
     if not _working(jctx):
         return 0
-    found = jctx.call(escalations, today=jctx.today, policy=jctx.policy, area_path=area_path)
+    count = 0
+    for areas in jctx.call(area_batches, area_path):
+        with no_gc():  # the batch's rows are kept until its messages are made
+            count += _escalate_in(jctx, areas)
+    return count
+
+
+def _escalate_in(jctx: JobCtx, areas: Sequence[int]) -> int:
+    """The ladder's messages about the persons of these areas (a batch)."""
+    found = jctx.call(escalations, today=jctx.today, policy=jctx.policy, area_ids=areas)
     new = jctx.call(record_new, found, now=jctx.now)
     groups: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
     for e in new:

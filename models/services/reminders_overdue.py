@@ -10,6 +10,7 @@ the next working day, and the items that reach a rung in one sweep go to a worke
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -80,14 +81,14 @@ def _cadres(session: Session, person_ids: set[int]) -> dict[int, list[int]]:
 
 
 def escalations(
-    session: Session, *, today: date, policy: Policy, area_path: str | None = None
+    session: Session, *, today: date, policy: Policy, area_ids: Sequence[int] | None = None
 ) -> list[Escalation]:
-    """Every rung every overdue item has reached today (already sent ones included: the keys decide)."""
+    """Every rung every overdue item has reached today (already sent ones included: the keys decide),
+    of the persons in these areas (None: everyone; models.services.batches.area_batches)."""
+    where = None if area_ids is None else Person.area_id.in_(area_ids)
     rows = [
         r
-        for r in obligation_rows(
-            session, today=today, policy=policy, where=_in_area(area_path), open_only=True
-        )
+        for r in obligation_rows(session, today=today, policy=policy, where=where, open_only=True)
         if r.state == State.overdue and r.days_overdue >= policy.escalate_to_worker_after_days
     ]
     giving = delegates_on(session, today)

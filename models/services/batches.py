@@ -1,0 +1,72 @@
+"""A large area's work in batches, so that memory follows the batch, not the province.
+
+The sweep's jobs compute every person's obligations at once (one set-based statement), and keep
+what they computed until their messages are made: a city's rows take ~100 MB, a province's a GB.
+Done in batches of about `BATCH_PERSONS` persons, the peak is one batch's whatever the area's size,
+while each batch is still one statement (≈ 0.35 s per 10,000 persons on SQLite: a few batches cost
+no more than one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.areas import Area, AreaLevel, within
+from models.people import ACTIVE_STATUSES, Person
+
+BATCH_PERSONS = 10_000  # about a city: ~100 MB of rows at most at once
+BATCH_WORKERS = 1_000  # a city's workers (≈ 10 persons each)
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def area_batches(session: Session, area_path: str | None, persons: int | None = None) -> list[list[int]]:
+    """The areas of a subtree that hold managed persons, in tree order, grouped so that each group
+    holds about `persons` (default BATCH_PERSONS) of them. A community (社区) is never split: its
+    cadre is told about all its grids' people in one message, so its grids share a batch."""
+    query = (
+        select(Area.id, Area.path, func.count(Person.id))
+        .join(Person, Person.area_id == Area.id)
+        .where(Person.status.in_(ACTIVE_STATUSES))
+        .group_by(Area.id, Area.path)
+        .order_by(Area.path)
+    )
+    communities = select(Area.path).where(Area.level == AreaLevel.community)
+    if area_path is not None:
+        query = query.where(within(Area.path, area_path))
+        communities = communities.where(within(Area.path, area_path))
+    units: dict[str, list[tuple[int, int]]] = {}  # community (or the area itself) → its areas
+    known = set(session.scalars(communities))
+    for area_id, path, count in session.execute(query):
+        units.setdefault(_community_of(path, known), []).append((area_id, count))
+    limit = persons or BATCH_PERSONS
+    batches: list[list[int]] = []
+    size = limit  # start a new batch at the first unit
+    for areas in units.values():  # in path order: a community's areas follow one another
+        count = sum(n for _, n in areas)
+        if size + count > limit and size > 0:
+            batches.append([])
+            size = 0
+        batches[-1].extend(area_id for area_id, _ in areas)
+        size += count
+    return batches
+
+
+def _community_of(path: str, communities: set[str]) -> str:
+    """The path of the community an area lies in (itself, an ancestor), else the area's own path."""
+    parts = path.split("/")  # "/CITY/COUNTY/…/" → "", "CITY", …, ""
+    for end in range(2, len(parts)):
+        prefix = "/".join(parts[:end]) + "/"
+        if prefix in communities:
+            return prefix
+    return path
