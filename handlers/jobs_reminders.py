@@ -177,23 +177,23 @@ def _escalate_in(jctx: JobCtx, areas: Sequence[int]) -> int:
     groups: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
     for e in new:
         groups[(e.step, e.to.worker_id)].append(e)
-    count = 0
+    locales = jctx.call(chat_locales, [items[0].to.chat_id for items in groups.values()])
+    messages = []
     for (step, worker_id), items in groups.items():
         chat_id = items[0].to.chat_id
         lines = [line_of(e.row) for e in items]
         view = [OverdueItem(line, e.worker_name) for line, e in zip(lines, items, strict=True)]
         message = render_lines(
             jctx.renderer,
-            locale_for(jctx, chat_id),
+            jctx.renderer.locale_of(locales.get(chat_id)),
             f"reminders/overdue_{step}",
             lines,
             items=view,
             after=jctx.policy.escalate_to_cadre_after_days,
         )
         digest = hashlib.sha256("|".join(map(str, sorted(e.key for e in items))).encode()).hexdigest()[:10]
-        key = f"{OVERDUE}:{step}:{worker_id}:{jctx.today.isoformat()}:{digest}"
-        count += queue(jctx, chat_id, message, purpose=OVERDUE, dedupe_key=key) is not None
-    return count
+        messages.append((chat_id, message, f"{OVERDUE}:{step}:{worker_id}:{jctx.today.isoformat()}:{digest}"))
+    return queue_all(jctx, messages, purpose=OVERDUE)
 
 
 @dataclass(frozen=True)
