@@ -269,6 +269,7 @@ def _growth(report: Report, found: list[tuple[Size, sweep.SweepResult]]) -> None
             r.morning_s,
             r.per_10k(r.morning_s),
             r.peak_mb,
+            r.rows_peak_mb,
         ]
         for s, r in sorted(found, key=lambda f: (f[1].backend, f[1].persons))
     ]
@@ -280,7 +281,8 @@ def _growth(report: Report, found: list[tuple[Size, sweep.SweepResult]]) -> None
         "rows s /10k",
         "morning job s",
         "morning s /10k",
-        "peak MB",
+        "peak MB: sweep and mornings",
+        "peak MB: all rows at once",
     ]
     report.section("Obligation sweep: growth with persons", table(headers, rows))
 

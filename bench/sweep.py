@@ -4,8 +4,6 @@ Measured on a demo city whose staff all have (fake) Telegram accounts, in a fres
 database so the peak resident memory is the sweep's own (`python -m bench.sweep URL` prints one
 JSON line; `measure()` runs it as a child). In order:
 
-- `obligation_rows` over every person (the set-based computation behind cards, reminders, digests),
-  median of `repeats` runs;
 - the whole sweep as `gridcare sweep` runs it (handlers.jobs_reminders.sweep in one unit of work:
   every worker's morning list whatever their time, the overdue ladder, campaign days, programme
   endings; `--dry-run` computes the same and rolls back), once on the first day, committed; then
@@ -13,6 +11,9 @@ JSON line; `measure()` runs it as a child). In order:
 - the scheduled `morning` job exactly as the scheduler runs it (bot.scheduler.Scheduler.run_job:
   its job_runs row, a JobCtx, the job, the commit) on the next `repeats` working days at 10:00,
   since a day's run happens once: median; then that day's job once more, which must queue nothing.
+  The peak resident memory of these (the jobs work in batches: models.services.batches);
+- last, `obligation_rows` over every person at once (the set-based computation behind cards,
+  reminders, digests), median of `repeats` runs, and the peak memory with it.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class SweepResult:
     sweep_again_s: float  # the whole sweep again the same day
     sweep_again: int  # what that queued: should be 0
     rss_before_mb: float
-    peak_mb: float  # the most resident memory during all of the above (VmHWM reset before)
+    rows_peak_mb: float  # the most resident memory while `obligation_rows` held every person's rows
+    peak_mb: float  # the most resident memory during the sweeps and morning jobs (VmHWM reset before)
     peak_reset: bool
 
     def per_10k(self, seconds: float) -> float:
@@ -150,8 +152,6 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         gc.collect()
         before = rss_mb()
         reset = reset_peak()
-        note(f"obligation_rows over {persons:,} persons ×{repeats}")
-        rows = [_time_rows(db, policy, NOW) for _ in range(repeats)]
         note("the whole sweep, and again")
         days = working_days(policy, NOW, repeats + 1)
         sweep_s, counts = _sweep(db, policy, renderer, keys, days[0])
@@ -161,7 +161,12 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         mornings = [await run_scheduled(db, job, policy, renderer, keys, at) for at in days[1:]]
         with db.unit_of_work() as session:
             again = jobs_reminders.morning(_ctx(session, days[-1], policy, renderer, keys))
-        peak = peak_rss_mb()
+        peak = peak_rss_mb()  # the sweep's: it works in batches
+        # Last, as its memory is not given back to the system: every person's rows at once (what
+        # a digest of the whole area computes).
+        note(f"obligation_rows over {persons:,} persons ×{repeats}")
+        rows = [_time_rows(db, policy, NOW) for _ in range(repeats)]
+        rows_peak = peak_rss_mb()
     finally:
         db.dispose()
     return SweepResult(
@@ -181,6 +186,7 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         sweep_again_s=again_s,
         sweep_again=sum(asdict(again_counts).values()),
         rss_before_mb=before,
+        rows_peak_mb=rows_peak,
         peak_mb=peak,
         peak_reset=reset,
     )
@@ -207,7 +213,8 @@ HEADERS = (
     "morning queued per day",
     "again: morning/sweep",
     "RSS before MB",
-    "peak RSS MB",
+    "peak RSS MB: all rows at once",
+    "peak RSS MB: sweep and mornings",
 )
 
 
@@ -227,6 +234,7 @@ def as_row(r: SweepResult) -> list[Any]:
         "/".join(f"{n:,}" for n in r.morning_queued),
         f"{r.morning_again}/{r.sweep_again}",
         r.rss_before_mb,
+        r.rows_peak_mb,
         r.peak_mb,
     ]
 
