@@ -10,8 +10,8 @@ flushed into the still open transaction, and then the process says `{"hanging": 
 there, before the commit, waiting to be killed: the parent knows the exact moment, no sleep.
 
 `jobs` runs one scheduler tick over the feature jobs (morning lists, the overdue ladder …) with a
-frozen clock and says `{"done": [...]}`. With HANG_JOB it stops in that job right after its first
-message was queued (flushed, not committed) and says `{"hanging": "<job>"}`.
+frozen clock and says `{"done": [...]}`. With HANG_JOB it stops in that job right after it first
+queued messages (flushed, not committed) and says `{"hanging": "<job>"}`.
 
 Everything else the process prints (logs) goes to stderr; stdout carries only these lines.
 """
@@ -109,16 +109,20 @@ async def run_core(db: Database, now: datetime, out: Any) -> None:
 
 async def run_jobs(db: Database, now: datetime, hang_job: str | None, out: Any) -> None:
     if hang_job is not None:
-        original = jobs_reminders.queue
 
-        def queue_then_hang(work: Any, *args: Any, **kwargs: Any) -> Any:
-            queued = original(work, *args, **kwargs)
-            if queued is not None and current["job"] == hang_job:
-                work._session.flush()
-                _hang(out, hang_job)
-            return queued
+        def then_hang(original: Any) -> Any:
+            def queue_then_hang(work: Any, *args: Any, **kwargs: Any) -> Any:
+                queued = original(work, *args, **kwargs)  # an id (queue) or a count (queue_all)
+                if queued and current["job"] == hang_job:
+                    work._session.flush()
+                    _hang(out, hang_job)
+                return queued
 
-        jobs_reminders.queue = queue_then_hang  # the jobs look it up in their module at each call
+            return queue_then_hang
+
+        # the jobs look them up in their module at each call
+        jobs_reminders.queue = then_hang(jobs_reminders.queue)
+        jobs_reminders.queue_all = then_hang(jobs_reminders.queue_all)
     current = {"job": ""}
     policy = Policy(tz=ZoneInfo("Asia/Shanghai"))
     scheduler = Scheduler(
