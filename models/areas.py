@@ -48,7 +48,13 @@ def child_path(parent_path: str | None, code: str) -> str:
     return f"{parent_path or '/'}{code}/"
 
 
+def subtree_bounds(path: str) -> tuple[str, str]:
+    """The paths of the subtree rooted at `path` are exactly those with low <= p < high."""
+    # '/' is followed by '0' in byte order and codes never contain '/', so this is exactly the prefix.
+    return path, path[:-1] + "0"
+
+
 def within(path_column: ColumnElement[str], path: str) -> ColumnElement[bool]:
     """`path_column` lies in the subtree rooted at `path` (itself included), as an index range scan."""
-    # '/' is followed by '0' in byte order and codes never contain '/', so this is exactly the prefix.
-    return and_(path_column >= path, path_column < path[:-1] + "0")
+    low, high = subtree_bounds(path)
+    return and_(path_column >= low, path_column < high)

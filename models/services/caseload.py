@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy import Date, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
@@ -73,8 +73,12 @@ _LINE_COLUMNS = (
 )
 
 
-# Built once with parameters: every form's "whom is it about?" step lists the caseload.
-_CASELOAD = select(*_LINE_COLUMNS).where(caseload_clause(bindparam("worker"), bindparam("day", type_=Date)))
+# Built once with parameters, on the table (see models.services.sql): every form's "whom is it
+# about?" step and /my list the caseload, and /card, every form step and each alert show one line.
+_persons = Person.__table__
+_LINE = tuple(_persons.c[c.key] for c in _LINE_COLUMNS)
+_CASELOAD = select(*_LINE).where(caseload_clause(bindparam("worker"), bindparam("day", type_=Date)))
+_ONE_LINE = select(*_LINE).where(_persons.c.id == bindparam("person"))
 
 
 def _matching(query, search: str | None):  # type: ignore[no-untyped-def]
@@ -104,10 +108,6 @@ def caseload(
     return lines
 
 
-_persons = Person.__table__
-_ONE_LINE = select(*(_persons.c[c.key] for c in _LINE_COLUMNS)).where(_persons.c.id == bindparam("person"))
-
-
 def person_line(session: Session, person_id: int) -> PersonLine | None:
     """The list view of one person (the caller has checked rights). Prebuilt: every form step shows it."""
     row = session.execute(_ONE_LINE, {"person": person_id}).first()
@@ -133,8 +133,9 @@ def caseload_page(
     if scope_of(who.principal, Action.view_caseload) is Scope.jurisdiction:
         return _jurisdiction_page(session, who, now=now, search=search, page=page)
     people = caseload(session, who, now=now, search=search, today=today)
-    counts = _open_work(session, who.worker_id, today, policy)
-    lent = _delegated_by(session, who.worker_id, [p.id for p in people], today)
+    delegators = list(session.scalars(_DELEGATORS, {"worker": who.worker_id, "day": today}))
+    counts = _open_work(session, [who.worker_id, *delegators], today, policy)
+    lent = _delegated_by(session, who.worker_id, delegators, [p.id for p in people])
     lines = sorted(
         (
             CaseLine(
@@ -162,9 +163,28 @@ def _paged(lines: list[CaseLine], page: int, search: str | None, *, jurisdiction
     return CaseloadPage(shown, page, pages, len(lines), overdue, search, jurisdiction)
 
 
-def _open_work(session: Session, worker_id: int, today: date, policy: Policy) -> Counter[tuple[int, State]]:
-    """(person id, state) → number of obligations, over my people and those delegated to me."""
-    workers = [worker_id, *session.scalars(delegators_of(worker_id, today))]
+# Built once with parameters: /my asks who delegated to me today, for the counts and the names.
+_DELEGATORS = delegators_of(bindparam("worker"), bindparam("day", type_=Date))
+_assignments, _workers = CareAssignment.__table__, Worker.__table__
+_mine = _assignments.alias("mine")
+# Built once with parameters: the names of my delegators on the people I have only through them.
+_LENT = (
+    select(_assignments.c.person_id, _workers.c.name)
+    .join(_workers, _workers.c.id == _assignments.c.worker_id)
+    .where(
+        _assignments.c.person_id.in_(bindparam("people", expanding=True)),
+        _assignments.c.worker_id.in_(bindparam("delegators", expanding=True)),
+        ~exists().where(
+            _mine.c.person_id == _assignments.c.person_id, _mine.c.worker_id == bindparam("worker")
+        ),
+    )
+)
+
+
+def _open_work(
+    session: Session, workers: list[int], today: date, policy: Policy
+) -> Counter[tuple[int, State]]:
+    """(person id, state) → number of obligations, over these workers' people (mine, my delegators')."""
     counts: Counter[tuple[int, State]] = Counter()
     seen: set[tuple[int, str, date]] = set()
     for worker in workers:
@@ -176,26 +196,14 @@ def _open_work(session: Session, worker_id: int, today: date, policy: Policy) ->
     return counts
 
 
-def _delegated_by(session: Session, worker_id: int, person_ids: list[int], today: date) -> dict[int, str]:
+def _delegated_by(
+    session: Session, worker_id: int, delegators: list[int], person_ids: list[int]
+) -> dict[int, str]:
     """For people in my list only through a delegation: the name of the colleague on leave."""
-    if not person_ids:
+    if not delegators or not person_ids:
         return {}
-    mine = set(
-        session.scalars(
-            select(CareAssignment.person_id).where(
-                CareAssignment.worker_id == worker_id, CareAssignment.person_id.in_(person_ids)
-            )
-        )
-    )
-    rows = session.execute(
-        select(CareAssignment.person_id, Worker.name)
-        .join(Worker, Worker.id == CareAssignment.worker_id)
-        .where(
-            CareAssignment.person_id.in_([p for p in person_ids if p not in mine]),
-            CareAssignment.worker_id.in_(delegators_of(worker_id, today)),
-        )
-    )
-    return {person_id: name for person_id, name in rows}
+    params = {"worker": worker_id, "delegators": delegators, "people": person_ids}
+    return {person_id: name for person_id, name in session.execute(_LENT, params)}
 
 
 def _jurisdiction_page(

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from models.access import Action
@@ -83,6 +83,15 @@ class Filed:
     replaced: RecordRef | None = None  # the record this one corrected
 
 
+_records = Record.__table__
+# Built once, on the table (see models.services.sql): every save runs both, and through the ORM
+# (a Record object, its flush) they cost several times the Core statements.
+_BY_KEY = select(_records.c.id, _records.c.late, _records.c.on_behalf_of).where(
+    _records.c.idempotency_key == bindparam("key")
+)
+_INSERT = insert(_records).returning(_records.c.id)
+
+
 def file_record(
     session: Session,
     who: Identity,
@@ -114,9 +123,7 @@ def save_record(
     With `corrects_id`, the new record replaces that one (same person and kind, the author's own,
     within the window), which is voided as "corrected" in the same transaction.
     """
-    existing = session.execute(
-        select(Record.id, Record.late, Record.on_behalf_of).where(Record.idempotency_key == idempotency_key)
-    ).first()
+    existing = session.execute(_BY_KEY, {"key": idempotency_key}).first()
     if existing is not None:
         return Filed(existing.id, False, existing.late, existing.on_behalf_of)
     day = local_day(now, today)
@@ -129,33 +136,36 @@ def save_record(
         if old.person_id != new.person_id or old.kind != new.kind:
             raise NotAllowed(new.kind)
         first_filed = _first_filed(session, old)
-    record = Record(
-        person_id=new.person_id,
-        kind=new.kind,
-        subkind=new.subkind,
-        result=new.result,
-        score=new.score,
-        occurred_at=new.occurred_at,
-        place=new.place,
-        details=new.details,
-        notes=new.notes,
-        photo_ref=new.photo_ref,
-        author_id=who.worker_id,
-        on_behalf_of=on_behalf_of(session, who.worker_id, new.person_id, day),
-        created_at=now,
-        updated_at=now,
-        # A correction is judged by when the first version was filed, not by when it was fixed.
-        late=first_filed - new.occurred_at > LATE_AFTER,
-        voided=False,
-        idempotency_key=idempotency_key,
-        corrects_id=corrects_id,
-    )
-    session.add(record)
-    session.flush()
-    audit(session, who.actor, "create", str(new.kind), record.id, at=now, person_id=new.person_id)
+    # A correction is judged by when the first version was filed, not by when it was fixed.
+    late = first_filed - new.occurred_at > LATE_AFTER
+    behalf = on_behalf_of(session, who.worker_id, new.person_id, day)
+    record_id = session.execute(
+        _INSERT,
+        {
+            "person_id": new.person_id,
+            "kind": new.kind,
+            "subkind": new.subkind,
+            "result": new.result,
+            "score": new.score,
+            "occurred_at": new.occurred_at,
+            "place": new.place,
+            "details": new.details,
+            "notes": new.notes,
+            "photo_ref": new.photo_ref,
+            "author_id": who.worker_id,
+            "on_behalf_of": behalf,
+            "created_at": now,
+            "updated_at": now,
+            "late": late,
+            "voided": False,
+            "idempotency_key": idempotency_key,
+            "corrects_id": corrects_id,
+        },
+    ).scalar_one()
+    audit(session, who.actor, "create", str(new.kind), record_id, at=now, person_id=new.person_id)
     if old is not None:
-        _void(session, who, old, CORRECTED, now=now, detail=f"corrected_by={record.id}")
-    return Filed(record.id, True, record.late, record.on_behalf_of, replaced)
+        _void(session, who, old, CORRECTED, now=now, detail=f"corrected_by={record_id}")
+    return Filed(record_id, True, late, behalf, replaced)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ pass on what was delegated to them). The delegating worker keeps access througho
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
-from models.areas import Area, within
+from models.areas import Area, subtree_bounds
 from models.audit import audit
 from models.casework import Delegation
 from models.people import CareAssignment, Person
@@ -23,29 +24,53 @@ from models.services.identity import Identity
 # Only used when a caller passes no local date: the default of models.policy.Policy.tz.
 _FALLBACK_TZ = ZoneInfo("Asia/Shanghai")
 
+# On the tables rather than the ORM classes (see models.services.sql): the clauses below go into
+# statements that are built once and run on every update, where a Core select costs a third of the ORM's.
+_delegations, _assignments, _persons, _areas = (
+    m.__table__ for m in (Delegation, CareAssignment, Person, Area)
+)
+
 
 def local_day(now: datetime, today: date | None = None) -> date:
     """The local date a delegation is judged on: the caller's, else the default time zone's."""
     return today if today is not None else now.astimezone(_FALLBACK_TZ).date()
 
 
-def delegators_of(worker_id: int, on: date):  # type: ignore[no-untyped-def]
-    """SQL: the workers who delegated their caseload to `worker_id` on the day `on`."""
-    return select(Delegation.from_worker_id).where(
-        Delegation.to_worker_id == worker_id,
-        Delegation.cancelled.is_(False),
-        Delegation.starts_on <= on,
-        Delegation.ends_on >= on,
+def delegators_of(worker_id: Any, on: Any):  # type: ignore[no-untyped-def]
+    """SQL: the workers who delegated their caseload to `worker_id` on the day `on` (values or bindparams)."""
+    return select(_delegations.c.from_worker_id).where(
+        _delegations.c.to_worker_id == worker_id,
+        _delegations.c.cancelled.is_(False),
+        _delegations.c.starts_on <= on,
+        _delegations.c.ends_on >= on,
     )
 
 
-def caseload_clause(worker_id: int, on: date | None = None):  # type: ignore[no-untyped-def]
+def caseload_clause(worker_id: Any, on: Any = None):  # type: ignore[no-untyped-def]
     """SQL condition: the person (Person.id) has this worker on the care team, or (given a day)
-    a worker who delegated to them that day."""
-    carer = CareAssignment.worker_id == worker_id
+    a worker who delegated to them that day. Values or bindparams."""
+    carer = _assignments.c.worker_id == worker_id
     if on is not None:
-        carer = or_(carer, CareAssignment.worker_id.in_(delegators_of(worker_id, on)))
-    return exists().where(CareAssignment.person_id == Person.id, carer)
+        carer = or_(carer, _assignments.c.worker_id.in_(delegators_of(worker_id, on)))
+    return exists().where(_assignments.c.person_id == _persons.c.id, carer)
+
+
+# Built once with parameters: `may` runs on most updates, twice on a save.
+_WORKER, _DAY = bindparam("worker"), bindparam("day", type_=Date)
+_IN_CASELOAD = select(_persons.c.id).where(
+    _persons.c.id == bindparam("person"), caseload_clause(_WORKER, _DAY)
+)
+_ON_CARE_TEAM = select(_persons.c.id).where(_persons.c.id == bindparam("person"), caseload_clause(_WORKER))
+# `models.areas.within` with its bounds bound (`subtree_bounds`).
+_IN_SUBTREE = (
+    select(_persons.c.id)
+    .join(_areas, _areas.c.id == _persons.c.area_id)
+    .where(
+        _persons.c.id == bindparam("person"),
+        _areas.c.path >= bindparam("low"),
+        _areas.c.path < bindparam("high"),
+    )
+)
 
 
 def person_in_scope(
@@ -55,14 +80,17 @@ def person_in_scope(
         return who.person_id == person_id
     if who.worker_id is None:
         return False
-    query = select(Person.id).where(Person.id == person_id)
-    if scope is Scope.caseload:
-        query = query.where(caseload_clause(who.worker_id, on))
+    params: dict[str, Any]
+    if scope is Scope.caseload and on is None:
+        query, params = _ON_CARE_TEAM, {"person": person_id, "worker": who.worker_id}
+    elif scope is Scope.caseload:
+        query, params = _IN_CASELOAD, {"person": person_id, "worker": who.worker_id, "day": on}
     elif scope is Scope.jurisdiction and who.area_path:
-        query = query.join(Area, Area.id == Person.area_id).where(within(Area.path, who.area_path))
+        low, high = subtree_bounds(who.area_path)
+        query, params = _IN_SUBTREE, {"person": person_id, "low": low, "high": high}
     else:
         return False
-    return session.scalar(query) is not None
+    return session.execute(query, params).first() is not None
 
 
 def may(
@@ -86,21 +114,24 @@ def may(
     return allowed
 
 
+# Built once: every saved record asks whom it is filed for.
+_DIRECT_CARER = select(_assignments.c.id).where(
+    _assignments.c.person_id == bindparam("person"), _assignments.c.worker_id == _WORKER
+)
+_DELEGATING_CARER = (
+    select(_assignments.c.worker_id)
+    .where(
+        _assignments.c.person_id == bindparam("person"),
+        _assignments.c.worker_id.in_(delegators_of(_WORKER, _DAY)),
+    )
+    .order_by(_assignments.c.case_role != "responsible", _assignments.c.worker_id)
+    .limit(1)
+)
+
+
 def on_behalf_of(session: Session, worker_id: int, person_id: int, on: date) -> int | None:
     """The delegating worker a record is filed for, or None when `worker_id` is on the care team."""
-    direct = session.scalar(
-        select(CareAssignment.id).where(
-            CareAssignment.person_id == person_id, CareAssignment.worker_id == worker_id
-        )
-    )
-    if direct is not None:
+    params = {"person": person_id, "worker": worker_id}
+    if session.execute(_DIRECT_CARER, params).first() is not None:
         return None
-    return session.scalar(
-        select(CareAssignment.worker_id)
-        .where(
-            CareAssignment.person_id == person_id,
-            CareAssignment.worker_id.in_(delegators_of(worker_id, on)),
-        )
-        .order_by(CareAssignment.case_role != "responsible", CareAssignment.worker_id)
-        .limit(1)
-    )
+    return session.execute(_DELEGATING_CARER, {**params, "day": on}).scalar()
