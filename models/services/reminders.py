@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
@@ -234,11 +234,16 @@ def reminder_time(session: Session, worker_id: int) -> str | None:
     return session.scalar(select(Worker.reminder_time).where(Worker.id == worker_id))
 
 
+_workers = Worker.__table__
+# Built once with parameters (see models.services.sql): every saved record looks up its worker's chat.
+_WORKER_CHAT = select(_workers.c.telegram_user_id).where(
+    _workers.c.id == bindparam("worker"), _workers.c.active.is_(True)
+)
+
+
 def worker_chat(session: Session, worker_id: int) -> int | None:
     """The Telegram chat of an active worker (None: not linked, or gone)."""
-    return session.scalar(
-        select(Worker.telegram_user_id).where(Worker.id == worker_id, Worker.active.is_(True))
-    )
+    return session.execute(_WORKER_CHAT, {"worker": worker_id}).scalar()
 
 
 def caseload_rows(

@@ -17,11 +17,12 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
+from models.casework import Delegation
 from models.outbox import JobRun, OutboxMessage
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.policy import Policy
@@ -32,6 +33,9 @@ from models.services.sql import insert_ignore_many
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
 MARKER_JOB = "morning_worker"
+# Statements on the hot path (a saved record ticks off a morning list) are built once, on the
+# tables (see models.services.sql).
+_assignments, _delegations, _outbox = CareAssignment.__table__, Delegation.__table__, OutboxMessage.__table__
 
 
 def _staff(area_path: str | None) -> Any:
@@ -123,17 +127,22 @@ class Revision:
     buttons: list[list[list[str]]]
 
 
+# Built once with parameters: asked on every saved record (is there a list to tick off?).
+_REVISIONS = (
+    select(_outbox.c.dedupe_key, _outbox.c.payload)
+    .where(
+        _outbox.c.chat_id == bindparam("chat"),
+        _outbox.c.purpose == MORNING,
+        or_(_outbox.c.dedupe_key == bindparam("key"), _outbox.c.dedupe_key.like(bindparam("edits"))),
+    )
+    .order_by(_outbox.c.id)
+)
+
+
 def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision | None:
     """The morning message (or its latest edit) of this day, or None if none was queued."""
-    rows = session.execute(
-        select(OutboxMessage.dedupe_key, OutboxMessage.payload)
-        .where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.purpose == MORNING,
-            or_(OutboxMessage.dedupe_key == base_key, OutboxMessage.dedupe_key.like(f"{base_key}:r%")),
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
+    params = {"chat": chat_id, "key": base_key, "edits": f"{base_key}:r%"}
+    rows = session.execute(_REVISIONS, params).all()
     if not rows:
         return None
     key, payload = rows[-1]
@@ -207,13 +216,27 @@ def unlinked_staff(session: Session, *, area_path: str | None = None) -> int:
     return session.scalar(query) or 0
 
 
+# Built once with parameters: every saved record asks whose morning list its person is on.
+_RESPONSIBLE = select(func.min(_assignments.c.worker_id)).where(
+    _assignments.c.person_id == bindparam("person"), _assignments.c.case_role == CaseRole.responsible.value
+)
+_DELEGATE = (  # the latest of that day's delegations wins, as in delegates_on
+    select(_delegations.c.to_worker_id)
+    .where(
+        _delegations.c.from_worker_id == bindparam("worker"),
+        _delegations.c.cancelled.is_(False),
+        _delegations.c.starts_on <= bindparam("day", type_=Date),
+        _delegations.c.ends_on >= bindparam("day", type_=Date),
+    )
+    .order_by(_delegations.c.id.desc())
+    .limit(1)
+)
+
+
 def morning_owner(session: Session, person_id: int, day: date) -> int | None:
     """Whose morning list a person is on that day: the responsible worker, or their delegate."""
-    worker_id = session.scalar(
-        select(func.min(CareAssignment.worker_id)).where(
-            CareAssignment.person_id == person_id, CareAssignment.case_role == CaseRole.responsible
-        )
-    )
+    worker_id = session.execute(_RESPONSIBLE, {"person": person_id}).scalar()
     if worker_id is None:
         return None
-    return delegates_on(session, day).get(worker_id, worker_id)
+    taker = session.execute(_DELEGATE, {"worker": worker_id, "day": day}).scalar()
+    return worker_id if taker is None else taker
