@@ -257,6 +257,11 @@ class StatementCache:
     of ids), so SQLAlchemy's own cache key of the conditions (structure, and their bound parameters
     in order) finds the kept statement, and the new values are bound to the kept parameters.
     A kept statement's cache key is memoised by SQLAlchemy, so its compiled form is found at once.
+
+    Conditions must bind their values plainly (`column == value`, `in_`): a value SQLAlchemy copies
+    into a new parameter when it builds the statement (`type_coerce(value, …)` did) keeps the first
+    caller's value, and every later caller would get the first one's rows.
+    `test_a_kept_statement_answers_each_caller_with_its_own_values` checks the conditions in use.
     """
 
     def __init__(self, size: int = 64) -> None:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -22,6 +23,7 @@ from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import DEFAULT_RULES, RuleSet
 from models.services.obligations import ObligationRow, obligation_rows, person_obligations
+from models.services.rights import caseload_clause
 from tests.factories import make_tree, make_worker
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -292,3 +294,10 @@ def test_a_kept_statement_answers_each_caller_with_its_own_values(db: Database) 
         for worker_id in [*workers, *reversed(workers)]:
             mine = obligation_rows(session, today=today, policy=policy, worker_id=worker_id)
             assert mine == [r for r in every if r.worker_id == worker_id], worker_id
+            # the caseload condition of /today (care team or delegations, with a day) likewise
+            team = set(
+                session.scalars(select(CareAssignment.person_id).where(CareAssignment.worker_id == worker_id))
+            )
+            clause = caseload_clause(worker_id, today)
+            caseload = obligation_rows(session, today=today, policy=policy, where=clause)
+            assert caseload == [r for r in every if r.person_id in team], worker_id
