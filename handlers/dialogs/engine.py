@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from handlers.context import Ctx
-from handlers.events import Button, Keyboard
+from handlers.events import Button, Edit, Keyboard
 from models.services.conversations import DialogState, clear_dialog, new_dialog, save_dialog
 
 PREFIX = "d"
@@ -214,9 +214,20 @@ class Engine:
             self._close(ctx, message_id, "errors/not_allowed")
             return
         state.data["_key"] = f"{ctx.chat_id}:{state.nonce}"
-        if message_id is not None:
-            ctx.edit(message_id, dialog.summary, done=True, data=state.data, **dialog.views(ctx, state.data))
+        if message_id is None:
+            dialog.finish(ctx, state.data)
+            return
+        # The confirmation message becomes the summary marked done, unless `finish` replaces that
+        # edit with its own (a report's saved summary, reports.saving.show): so hold its place in
+        # the actions and render it, with its views, only if `finish` left it there.
+        held = _HeldEdit(ctx.chat_id, message_id, "")
+        ctx.send(held)
+        data = dict(state.data)  # as it was confirmed, whatever `finish` does with it
         dialog.finish(ctx, state.data)
+        at = next((i for i, action in enumerate(ctx.actions) if action is held), None)
+        if at is not None:
+            ctx.edit(message_id, dialog.summary, done=True, data=data, **dialog.views(ctx, data))
+            ctx.actions[at] = ctx.actions.pop()
 
     def _close(self, ctx: Ctx, message_id: int | None, template: str) -> None:
         if message_id is not None:
@@ -226,17 +237,17 @@ class Engine:
 
     def _ask(self, ctx: Ctx, dialog: Dialog, state: DialogState, *, edit_message: int | None = None) -> None:
         """Save the state and show the current question (or the summary) with its buttons."""
+        step = None if state.step == CONFIRM else dialog.step(state.step)
         base = f"{PREFIX}:{state.nonce}:{self._step_key(state)}"
-        options = [] if state.step == CONFIRM else list(dialog.step(state.step).options(ctx, state.data))
+        options = [] if step is None else list(step.options(ctx, state.data))
         state.data["_o"] = [c.value for c in options]
         ctx.call(save_dialog, state, now=ctx.now)
         view = {"data": state.data, "done": False, **dialog.views(ctx, state.data)}
         nav = [ctx.button("back", f"{base}:b")] if state.data["_h"] else []
-        if state.step == CONFIRM:
+        if step is None:
             template = dialog.summary
             rows: list[tuple[Button, ...]] = [(ctx.button("save", f"{base}:ok"),)]
         else:
-            step = dialog.step(state.step)
             template = step.prompt
             rows = _grid(
                 [
@@ -253,6 +264,10 @@ class Engine:
             ctx.edit(edit_message, template, keyboard, **view)
         else:
             ctx.reply(template, keyboard, **view)
+
+
+class _HeldEdit(Edit):
+    """The place of an edit not yet rendered (see `Engine._finish`); never leaves the engine."""
 
 
 def _grid(buttons: list[Button], columns: int) -> list[tuple[Button, ...]]:

@@ -124,7 +124,8 @@ def saved_buttons(
 
 
 def show(ctx: Ctx, template: str, buttons: tuple[tuple[Button, ...], ...] = (), **view: Any) -> None:
-    """Replace the confirmation message (which the engine already edited) with this text."""
+    """Replace the confirmation message with this text (the engine's "done" summary of it, held in
+    the actions until `finish` returns, is then dropped unrendered: dialogs.engine.Engine._finish)."""
     message_id = ctx.incoming.message_id
     if message_id is None:
         ctx.reply(template, buttons, **view)

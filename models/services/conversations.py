@@ -37,6 +37,9 @@ _LOAD = select(
     _conversations.c.updated_at,
     _conversations.c.data,
 ).where(_conversations.c.chat_id == bindparam("chat"))  # built once: it runs on most updates
+# Every saved, cancelled or expired form ends with this: a Core DELETE built once, not an ORM
+# bulk delete built (and its ORM execution context set up) on every call.
+_CLEAR = delete(_conversations).where(_conversations.c.chat_id == bindparam("chat"))
 
 
 def load_dialog(session: Session, chat_id: int) -> DialogState | None:
@@ -69,4 +72,5 @@ def save_dialog(session: Session, state: DialogState, *, now: datetime) -> None:
 
 
 def clear_dialog(session: Session, chat_id: int) -> None:
-    session.execute(delete(Conversation).where(Conversation.chat_id == chat_id))
+    """Forget the chat's form (if any)."""
+    session.execute(_CLEAR, {"chat": chat_id})

@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
 from models.casework import Delegation
-from models.chat import Conversation
 from models.family import Direction, FamilyMessage
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import CareAssignment, CaseRole, FamilyMember, Role, Worker
+from models.services.conversations import clear_dialog
 from models.services.directory import NotFound
 
 
@@ -152,7 +152,7 @@ def deactivate_worker(
 
 def _silence_chat(session: Session, chat_id: int) -> None:
     """Nothing more reaches the old account: its open form is dropped, its queued messages are dead."""
-    session.execute(delete(Conversation).where(Conversation.chat_id == chat_id))
+    clear_dialog(session, chat_id)
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.pending)
