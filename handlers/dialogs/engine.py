@@ -9,6 +9,7 @@ left in the chat from an older form or an earlier step is recognised as stale an
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -99,7 +100,11 @@ class Engine:
     def start(self, ctx: Ctx, name: str, data: dict[str, Any], *, edit_message: int | None = None) -> None:
         """Begin a form (replacing any other) and ask its first question."""
         dialog = self.dialogs[name]
-        state = new_dialog(ctx.chat_id, name, "", {**data, "_h": []}, now=ctx.now)
+        # `_id` names this run of the form for good (the nonce, six digits in every button, repeats
+        # over a worker's years of reports): what it saves is keyed by it, see `_finish`.
+        state = new_dialog(
+            ctx.chat_id, name, "", {**data, "_h": [], "_id": secrets.token_hex(12)}, now=ctx.now
+        )
         state.step = self._next_step(dialog, state.data, after=None)
         self._ask(ctx, dialog, state, edit_message=edit_message)
 
@@ -213,7 +218,9 @@ class Engine:
         if not dialog.authorize(ctx, state.data):  # rights may have changed while the form was open
             self._close(ctx, message_id, "errors/not_allowed")
             return
-        state.data["_key"] = f"{ctx.chat_id}:{state.nonce}"
+        # The same form confirmed twice at once (a double tap racing) saves once; another form never
+        # collides with it. (A form begun before `_id` existed falls back to its nonce.)
+        state.data["_key"] = f"{ctx.chat_id}:{state.data.get('_id', state.nonce)}"
         if message_id is None:
             dialog.finish(ctx, state.data)
             return

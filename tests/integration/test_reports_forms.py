@@ -231,6 +231,19 @@ async def test_case_note_from_the_command_with_a_code(db, keys, now):
     assert (record.kind, record.notes) == (RecordKind.note, "电话提醒周五尿检")
 
 
+async def test_two_forms_that_drew_the_same_nonce_save_two_records(db, keys, now, monkeypatch):
+    """The nonce in a form's buttons has six digits: over a worker's years of reports it repeats. A
+    report must never be taken for a repeat of an earlier one because their forms drew the same."""
+    city(db, keys, now)
+    monkeypatch.setattr("models.services.conversations.secrets.randbelow", lambda _n: 424242)
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    for text in ("第一条", "第二条"):
+        await chat.say("/note P-MINE")
+        await chat.say(text)
+        await tap(chat, "确认")
+    assert [r.notes for r in records(db)] == ["第一条", "第二条"]
+
+
 async def test_a_half_filled_form_survives_a_new_core_and_saves_once(db, keys, now):
     ids = city(db, keys, now)
     clock = FrozenClock(now)
