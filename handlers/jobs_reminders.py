@@ -75,7 +75,7 @@ def send_mornings(jctx: JobCtx, *, area_path: str | None = None, everyone: bool 
         # cycles in between would find nothing (≈ 0.25 s of a city's run).
         with no_gc():
             sent += queue_all(jctx, _morning_messages(jctx, batch), purpose=MORNING)
-    jctx.call(mark_morning_done, [r.worker_id for r in due], day=jctx.today, now=jctx.now)
+        jctx.call(mark_morning_done, [r.worker_id for r in batch], day=jctx.today, now=jctx.now)
     return sent
 
 

@@ -1,10 +1,9 @@
 """A large area's work in batches, so that memory follows the batch, not the province.
 
 The sweep's jobs compute every person's obligations at once (one set-based statement), and keep
-what they computed until their messages are made: a city's rows take ~100 MB, a province's a GB.
+what they computed until their messages are made: a city's rows take ~100 MB, a country's 4 GB.
 Done in batches of about `BATCH_PERSONS` persons, the peak is one batch's whatever the area's size,
-while each batch is still one statement (≈ 0.35 s per 10,000 persons on SQLite: a few batches cost
-no more than one).
+while each batch is still one statement: smaller batches cost no more time in all.
 """
 
 from __future__ import annotations
@@ -18,8 +17,10 @@ from sqlalchemy.orm import Session
 from models.areas import Area, AreaLevel, within
 from models.people import ACTIVE_STATUSES, Person
 
-BATCH_PERSONS = 10_000  # about a city: ~100 MB of rows at most at once
-BATCH_WORKERS = 1_000  # a city's workers (≈ 10 persons each)
+# Measured on the 100,000-person province (SQLite): batches of 1,000 workers / 10,000 persons
+# peaked at 293 MB, 500 / 5,000 at 234 MB, 250 / 2,500 at 193 MB, all in the same time.
+BATCH_PERSONS = 2_500
+BATCH_WORKERS = 250  # ≈ 10 persons each
 
 T = TypeVar("T")
 
