@@ -160,7 +160,9 @@ class OverdueItem:
 
 def escalate(jctx: JobCtx, *, area_path: str | None = None) -> int:
     """Overdue items to the worker (day 1) and the care team's cadre (day 3): each item once per
-    rung, the items of one sweep in one message per recipient and rung."""
+    rung, the items of one sweep in one message per recipient and rung. The sweep goes by batches
+    of whole communities (models.services.batches), so only someone whose people lie in
+    communities of different batches (a delegate from another community) gets one per batch."""
     if not _working(jctx):
         return 0
     count = 0
