@@ -189,12 +189,14 @@ async def one_sender(url: str, framework: str, *, messages: int, chats: int, rep
     client = make_transport(_settings(url, api.base_url, framework))
     per_chat = max(1, messages // chats)
     bursts = []
+    # One sender for every burst, as a running bot has: its send window remembers the last second
+    # of the burst before (a fresh one per burst started the next burst blind to it: 429s).
+    sender = Sender(db, client, clock=FrozenClock(NOW), policy=Policy(), settings=SenderSettings())
     try:
         for n in range(repeats):
             run, targets = f"{framework}{n}", range(1_000_000 + n * chats, 1_000_000 + (n + 1) * chats)
             keys = _queue(db, run, targets, per_chat, NOW)
             since, before = len(api.arrivals), api.count_429
-            sender = Sender(db, client, clock=FrozenClock(NOW), policy=Policy(), settings=SenderSettings())
             await sender.drain(timeout=len(keys) / LIMIT * 3 + 30)
             bursts.append(_burst(db, api, run, keys, targets, since, before, {str(os.getpid()): framework}))
     finally:
