@@ -101,6 +101,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._paused_until = 0.0  # a 429 stops this process's sends until then (wall clock)
+        self._first_claim_at = 0.0  # a new leader claims from then on (wall clock, see _leading)
         self._shift = 0.0  # how far 429 pauses have pushed the slots claimed before them
         self._loop: asyncio.Task[None] | None = None
         self._window = SendWindow(self.settings.per_second, wall=wall)
@@ -140,6 +141,9 @@ class Sender:
                 if not await self._leading():
                     await self._idle(self.settings.leader_check)
                     continue
+                if (wait := self._first_claim_at - self.wall()) > 0:
+                    await self._idle(wait)
+                    continue
                 try:
                     claimed = await self._claim_more()
                 except Exception:
@@ -157,7 +161,13 @@ class Sender:
         now = time.monotonic()
         if now >= self._leader_checked + self.settings.leader_check:
             self._leader_checked = now
+            was_leading = self._leadership.is_leader
             await asyncio.to_thread(self._leadership.check)
+            if self._leadership.is_leader and not was_leading:
+                # This process's send window knows nothing of what the last leader sent in its
+                # last second: claim nothing until that second is over (then the slots are spaced
+                # from there), so Telegram never counts more than `per_second`.
+                self._first_claim_at = self.wall() + self._window.seconds
         return self._leadership.is_leader
 
     async def _idle(self, seconds: float | None = None) -> None:

@@ -232,3 +232,26 @@ async def test_a_message_waiting_for_its_retry_holds_back_the_chat_s_later_ones(
     clock.advance(timedelta(seconds=10))
     await sender(db, telegram, clock, settings).drain()
     assert telegram.texts(121) == ["alert-121-0", "m-121-0", "m-121-1"]
+
+
+async def test_a_new_leader_sends_nothing_in_its_first_second(db, now):
+    """Of several processes one sends; the one that takes over cannot see what the last one sent in
+    its last second, so it waits that second out before its first claim (on SQLite one process
+    sends from the start: nobody came before it)."""
+    wall = [1_000.0]  # the sender's wall clock, moved by hand
+    queue(db, [121], now=now)
+    telegram = FakeTelegram()
+    running = Sender(
+        db, telegram, clock=FrozenClock(now), policy=Policy(), settings=FAST, wall=lambda: wall[0]
+    )
+    await running.start()
+    try:
+        if not db.is_sqlite:
+            await asyncio.sleep(0.3)  # it has taken the lock, and waits
+            assert telegram.delivered == []
+            wall[0] += 1.0
+            running.wake()
+        await until(lambda: telegram.delivered, timeout=5, what="the first send")
+    finally:
+        await running.stop()
+    assert telegram.delivered == [Send(121, "m-121-0")]
