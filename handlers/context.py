@@ -14,6 +14,7 @@ from models.crypto import KeyRing
 from models.policy import Policy
 from models.services.identity import Identity, chat_locale
 from models.services.outbox import enqueue, send_payload
+from models.services.outbox_media import MediaKind, media_payload
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,22 +56,26 @@ class Work:
         buttons: LabelledButtons = (),
         urgent: bool = False,
         available_at: datetime | None = None,
+        media: tuple[MediaKind, str] | None = None,
         **view: Any,
     ) -> int | None:
         """Queue a message to someone else (or for later), rendered in the recipient's language.
 
         It goes through the outbox in this unit of work: sent only if the change commits, once
-        per `dedupe_key`. Returns the outbox id, or None if that key was queued before.
+        per `dedupe_key`. Returns the outbox id, or None if that key was queued before. With
+        `media` (kind, Telegram's file_id) a relayed photo or voice note goes as itself, the
+        template its caption (handlers.media.caption_text keeps a sender's words within bounds).
         """
         locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
         text = self.renderer.render(locale, template, **view)
         rows = [[(self.renderer.label(locale, key), data) for key, data in row] for row in buttons]
+        payload = send_payload(text, rows) if media is None else media_payload(*media, text, rows)
         return self.call(
             enqueue,
             chat_id=chat_id,
             purpose=purpose,
             dedupe_key=dedupe_key,
-            payload=send_payload(text, rows),
+            payload=payload,
             now=self.now,
             available_at=available_at,
             urgent=urgent,

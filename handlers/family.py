@@ -14,7 +14,7 @@ from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Incoming, SendContact
 from handlers.family_forms import FORMS
-from handlers.media import caption_text, notify_media
+from handlers.media import caption_text
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
@@ -100,16 +100,8 @@ def _relay_to_worker(
     if media is None:
         ctx.notify(relayed.worker_chat_id, "family/relay", kind="text", text=text, **options)
         return
-    kind, file_id = media
-    notify_media(
-        ctx,
-        relayed.worker_chat_id,
-        kind,
-        file_id,
-        "family/relay",
-        kind=kind,
-        text=caption_text(text),
-        **options,
+    ctx.notify(
+        relayed.worker_chat_id, "family/relay", media=media, kind=media[0], text=caption_text(text), **options
     )
 
 

@@ -9,7 +9,6 @@ from handlers.context import Ctx
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
 from handlers.family_staff import notify_escalation
-from handlers.media import notify_media
 from models.access import Action, Principal
 from models.services.family_alerts import escalate_alert, raise_alert
 from models.services.family_relay import send_reply
@@ -87,12 +86,10 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
         )
         if photo:
             # The photo itself, by file_id, captioned with the tip's number only (nothing of the tipster).
-            notify_media(
-                ctx,
+            ctx.notify(
                 officer.chat_id,
-                "photo",
-                photo,
                 "family/tip_photo_caption",
+                media=("photo", photo),
                 purpose="tip",
                 dedupe_key=f"tip_photo:{tip.tip_id}:{officer.worker_id}",
                 tip_id=tip.tip_id,
@@ -156,7 +153,7 @@ def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
         "text": answer.text,
     }
     if answer.photo is not None:
-        notify_media(ctx, reply.family_chat_id, "photo", answer.photo, "family/reply", **options)
+        ctx.notify(reply.family_chat_id, "family/reply", media=("photo", answer.photo), **options)
     else:
         ctx.notify(reply.family_chat_id, "family/reply", **options)
 

@@ -64,6 +64,4 @@ class Throttle:
         if len(self._buckets) < 10_000:
             return
         full_after = self.burst * 60 / self.per_minute
-        self._buckets = {
-            user: b for user, b in self._buckets.items() if now - b.at < full_after
-        }
+        self._buckets = {user: b for user, b in self._buckets.items() if now - b.at < full_after}
