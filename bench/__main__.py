@@ -108,11 +108,7 @@ class Report:
 def _memory_city(report: Report, size: Size, urls: dict[str, str], *, obligations: bool) -> None:
     rows, raw = [], {}
     for backend, url in urls.items():
-        report.note(f"generating the {size.name} ({size.persons:,} persons) on {backend}")
-        args = [url, "--persons", str(size.persons)]
-        args += ["--workers", str(size.workers)] if size.workers else []
-        args += ["--supervisors", str(size.supervisors)] if size.supervisors else []
-        gen = memory.measure("generate", *args)
+        gen = _generate_one(report, size, backend, url)
         rows.append(
             [
                 backend,
@@ -212,14 +208,20 @@ async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str]) 
 
 
 def _generate(report: Report, size: Size, urls: dict[str, str]) -> None:
-    """The demo city of this size on each database (in a child process, as the memory suite does)."""
+    """The demo city of this size on each database."""
     for backend, url in urls.items():
-        report.note(f"generating the {size.name} ({size.persons:,} persons) on {backend}")
-        args = [url, "--persons", str(size.persons)]
-        args += ["--workers", str(size.workers)] if size.workers else []
-        args += ["--supervisors", str(size.supervisors)] if size.supervisors else []
-        gen = memory.measure("generate", *args)
-        report.raw.setdefault("generate", {})[f"{size.name}/{backend}"] = gen
+        report.raw.setdefault("generate", {})[f"{size.name}/{backend}"] = _generate_one(
+            report, size, backend, url
+        )
+
+
+def _generate_one(report: Report, size: Size, backend: str, url: str) -> dict[str, Any]:
+    """The demo city of this size on one database, in a child process (its time and memory)."""
+    report.note(f"generating the {size.name} ({size.persons:,} persons) on {backend}")
+    args = [url, "--persons", str(size.persons)]
+    args += ["--workers", str(size.workers)] if size.workers else []
+    args += ["--supervisors", str(size.supervisors)] if size.supervisors else []
+    return memory.measure("generate", *args)
 
 
 async def _sweep(report: Report, size: Size, repeats: int, urls: dict[str, str]) -> list[sweep.SweepResult]:
