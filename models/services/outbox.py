@@ -88,30 +88,13 @@ def outbox_row(
     }
 
 
-def enqueue(
-    session: Session,
-    *,
-    chat_id: int,
-    purpose: str,
-    dedupe_key: str,
-    payload: dict[str, Any],
-    now: datetime,
-    available_at: datetime | None = None,
-    urgent: bool = False,
-) -> int | None:
-    """Queue one message once per `dedupe_key`; returns its id, or None if that key was queued before.
+def enqueue(session: Session, **message: Any) -> int | None:
+    """Queue one message (the fields of `outbox_row`) once per `dedupe_key`; returns its id, or
+    None if that key was queued before.
 
     Call it in the same unit of work as the change that causes the message: both commit or neither.
     """
-    row = outbox_row(
-        chat_id=chat_id,
-        purpose=purpose,
-        dedupe_key=dedupe_key,
-        payload=payload,
-        now=now,
-        available_at=available_at,
-        urgent=urgent,
-    )
+    row = outbox_row(**message)
     return insert_ignore(session, OutboxMessage, row, ["dedupe_key"], OutboxMessage.id)
 
 
