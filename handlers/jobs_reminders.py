@@ -18,7 +18,7 @@ from datetime import date
 
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import Rendered, locale_for, queue, queue_all, render_due, render_lines
-from models.services.batches import BATCH_WORKERS, area_batches, chunks
+from models.services.batches import BATCH_WORKERS, area_batches
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
 from models.services.obligations import ObligationRow, no_gc
@@ -53,6 +53,7 @@ from models.services.reminders_overdue import (
     record_new,
 )
 from models.services.reminders_overdue import case_endings as endings_soon
+from models.services.sql import chunks
 
 
 def _working(jctx: JobCtx) -> bool:

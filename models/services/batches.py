@@ -8,9 +8,6 @@ while each batch is still one statement: smaller batches cost no more time in al
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,14 +18,6 @@ from models.people import ACTIVE_STATUSES, Person
 # peaked at 293 MB, 500 / 5,000 at 234 MB, 250 / 2,500 at 193 MB, all in the same time.
 BATCH_PERSONS = 2_500
 BATCH_WORKERS = 250  # ≈ 10 persons each
-
-T = TypeVar("T")
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """`items` in consecutive slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def area_batches(session: Session, area_path: str | None, persons: int | None = None) -> list[list[int]]:

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.people import CareAssignment, CaseRole, Person
 from models.services.directory import PersonData
-
-CHUNK = 500  # codes per query, so a large file stays within the bind-parameter limits
+from models.services.sql import chunks
 
 Responsible = dict[str, tuple[int, int | None]]  # person code -> (person id, responsible worker id)
 
@@ -49,14 +48,14 @@ def reassigned_since(session: Session, before: Responsible) -> tuple[Reassigned,
 
 def _responsible_by_code(session: Session, codes: set[str]) -> Responsible:
     wanted, found = sorted(codes), {}
-    for start in range(0, len(wanted), CHUNK):
+    for chunk in chunks(wanted):  # a large file stays within the bind-parameter limits
         query = (
             select(Person.code, Person.id, CareAssignment.worker_id)
             .outerjoin(
                 CareAssignment,
                 (CareAssignment.person_id == Person.id) & (CareAssignment.case_role == CaseRole.responsible),
             )
-            .where(Person.code.in_(wanted[start : start + CHUNK]))
+            .where(Person.code.in_(chunk))
             .order_by(CareAssignment.id)
         )
         for code, person_id, worker_id in session.execute(query):

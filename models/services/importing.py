@@ -27,6 +27,7 @@ from models.services.directory import (
     upsert_worker,
 )
 from models.services.import_moves import Reassigned, reassigned_since, responsible_before
+from models.services.sql import chunks
 from models.services.tables import (
     COLOURS,
     COLUMNS,
@@ -154,8 +155,8 @@ def _row_number(row: dict[str, str], index: int) -> int:
 def existing_codes(session: Session, column: ColumnElement[str], codes: set[str]) -> set[str]:
     """Which of these codes the column holds (queried in chunks, so a large file stays within bind limits)."""
     wanted, found = sorted(codes), set()
-    for start in range(0, len(wanted), 500):
-        found.update(session.scalars(select(column).where(column.in_(wanted[start : start + 500]))))
+    for chunk in chunks(wanted):
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
     return found
 
 
@@ -163,11 +164,11 @@ def area_index(session: Session, codes: set[str]) -> dict[str, tuple[AreaLevel, 
     """code → (level, parent code) of the areas among `codes` that exist."""
     parent = aliased(Area)
     wanted, found = sorted(codes), {}
-    for start in range(0, len(wanted), 500):
+    for chunk in chunks(wanted):
         query = (
             select(Area.code, Area.level, parent.code)
             .outerjoin(parent, Area.parent_id == parent.id)
-            .where(Area.code.in_(wanted[start : start + 500]))
+            .where(Area.code.in_(chunk))
         )
         found.update({code: (level, parent_code) for code, level, parent_code in session.execute(query)})
     return found

@@ -26,6 +26,7 @@ from models.schedule import State
 from models.services.identity import Identity
 from models.services.obligations import ObligationRow, obligation_rows
 from models.services.rights import caseload_clause
+from models.services.sql import chunks
 
 STAFF_ROLES = (
     Role.grid_worker,
@@ -262,8 +263,7 @@ def chat_locales(session: Session, chat_ids: Iterable[int]) -> dict[int, str | N
     the chat's own choice (/lang), else its worker's preference (reminders go to workers)."""
     ids = sorted(set(chat_ids))
     found: dict[int, str | None] = dict.fromkeys(ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         for chat_id, locale in session.execute(
             select(Worker.telegram_user_id, Worker.locale).where(Worker.telegram_user_id.in_(chunk))
         ):

@@ -27,6 +27,7 @@ from models.reminders import OverdueNotice
 from models.schedule import State
 from models.services.obligations import ObligationRow, obligation_rows
 from models.services.reminders import Recipient, delegates_on
+from models.services.sql import chunks
 
 OVERDUE = "overdue"  # outbox purpose
 CASE_END = "case_end"
@@ -68,11 +69,10 @@ def _linked(session: Session, worker_ids: set[int]) -> dict[int, Recipient]:
 def _cadres(session: Session, person_ids: set[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     ids = sorted(person_ids)
-    for start in range(0, len(ids), 500):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(CareAssignment.person_id, CareAssignment.worker_id).where(
-                CareAssignment.case_role == CaseRole.cadre,
-                CareAssignment.person_id.in_(ids[start : start + 500]),
+                CareAssignment.case_role == CaseRole.cadre, CareAssignment.person_id.in_(chunk)
             )
         )
         for person_id, worker_id in rows:
@@ -140,8 +140,7 @@ def record_new(session: Session, found: list[Escalation], *, now: datetime) -> l
 def already_queued(session: Session, keys: list[str]) -> set[str]:
     """Which of these outbox keys exist (so a repeated sweep renders nothing it would not queue)."""
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for chunk in chunks(keys):
         found.update(
             session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))
         )

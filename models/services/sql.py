@@ -8,14 +8,25 @@ is then found in the engine's cache, leaving only the parameters to bind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+IN_CHUNK = 500  # ids per IN (...) list: well within every driver's limit on bound parameters
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size` (an IN list per slice, a batch per slice)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def dialect_of(session: Session) -> str:

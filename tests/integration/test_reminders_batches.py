@@ -19,8 +19,9 @@ from models.people import ACTIVE_STATUSES, Person, Worker
 from models.policy import Policy
 from models.reminders import OverdueNotice
 from models.services import batches
-from models.services.batches import area_batches, chunks
+from models.services.batches import area_batches
 from models.services.demo import generate_demo_city
+from models.services.sql import chunks
 
 
 class _RolledBack(Exception):
