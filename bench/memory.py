@@ -14,29 +14,17 @@ import argparse
 import asyncio
 import gc
 import json
-import subprocess
-import sys
 from itertools import count
-from pathlib import Path
 from time import perf_counter
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(mode: str, *args: str, timeout: float = 7200) -> dict[str, Any]:
     """Run one measurement in a child process and return what it printed."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.memory", mode, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.memory {mode} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # Imported here, in the parent: the child that weighs the imports must load bench.common itself.
+    from bench.common import child_json
+
+    return child_json("bench.memory", mode, *args, timeout=timeout)
 
 
 IMPORT_STEPS = (
