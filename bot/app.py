@@ -21,7 +21,7 @@ from handlers.events import Incoming
 from handlers.flood import Throttle
 from handlers.render import Renderer
 from handlers.setup import build_router
-from models.clock import Clock, SystemClock
+from models.clock import Clock, StartedClock, SystemClock
 from models.crypto import KeyRing
 from models.policy import Policy, campaigns_from_toml
 from models.schedule import DEFAULT_RULES, RuleSet
@@ -67,9 +67,13 @@ def policy_from(settings: Settings) -> Policy:
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Open the database and the key ring named by the settings."""
     keys = KeyRing.parse(settings.resolve_secret_key())
-    return Runtime(
-        settings=settings, db=Database(settings.database_url), keys=keys, clock=clock or SystemClock()
-    )
+    database = Database(settings.database_url)
+    return Runtime(settings=settings, db=database, keys=keys, clock=clock or clock_from(settings))
+
+
+def clock_from(settings: Settings) -> Clock:
+    """The one place the clock comes from: the system's, or one started where the settings say."""
+    return SystemClock() if settings.clock_start is None else StartedClock(settings.clock_start)
 
 
 def make_transport(settings: Settings, *, polling_timeout: int = 10) -> TransportBase:

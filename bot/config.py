@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     mode: Mode = Mode.development
     secret_key: SecretStr | None = Field(
         default=None, description="Field encryption keys: 'kid:base64key[,kid:base64key...]', first is active"
+    )
+    clock_start: AwareDatetime | None = Field(
+        default=None,
+        description="start the clock at this moment and let it run on (rehearsals, tests); default: now",
     )
     rules_file: Path | None = None
     campaigns_file: Path | None = Field(default=None, description="a locality's campaign days (TOML)")

@@ -14,6 +14,7 @@ from tests.factories import TEST_KEYS
 from tests.support.outbox import queue, rows
 
 runner = CliRunner()
+NOW = datetime(2027, 6, 26, 2, 0, tzinfo=UTC)  # the CLI's clock, set through GRIDCARE_CLOCK_START
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def env(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDCARE_DATABASE_URL", db_url)
     monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("GRIDCARE_CLOCK_START", NOW.isoformat())
 
 
 def gridcare(*args: str) -> str:
@@ -47,7 +49,7 @@ def line(output: str, label: str) -> list[str]:
 
 
 def test_status_counts_each_state_and_shows_the_oldest_pending_age(env, db):
-    three_hours_ago = datetime.now(UTC) - timedelta(hours=3)
+    three_hours_ago = NOW - timedelta(hours=3)
     queue(db, [1, 2, 3, 4, 5], now=three_hours_ago)
     queue(db, [6], now=three_hours_ago, purpose="alert", urgent=True)
     set_status(db, "m-2-0", OutboxStatus.sent)
@@ -67,7 +69,7 @@ def test_status_counts_each_state_and_shows_the_oldest_pending_age(env, db):
 
 
 def test_retry_dead_puts_dead_messages_back_in_the_queue(env, db):
-    queue(db, [1, 2], now=datetime.now(UTC))
+    queue(db, [1, 2], now=NOW)
     set_status(db, "m-1-0", OutboxStatus.dead, last_error="gave up after 8 attempts: 502", attempts=8)
     assert "1 dead message(s) queued again" in gridcare("outbox", "retry-dead")
     row = rows(db)["m-1-0"]
