@@ -1,36 +1,51 @@
 """The sandbox: the real bot against the project's own local Bot API server, on a synthetic city.
 
 A newcomer or a trainer picks a persona (grid worker, family member, supervisor, stranger) and
-talks to the bot in the terminal; buttons are shown numbered and pressed with `#N`. With a script
-it plays a conversation non-interactively and prints the transcript.
+talks to the bot in the terminal (`bot.sandbox_chat`). Everything lives in a temporary folder
+that is removed on exit; files the bot sends are kept in `files_dir`, where the terminal says.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Callable
+import contextlib
+import shutil
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from tempfile import mkdtemp
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import migrate
-from bot.app import GridcareBot, build_bot, build_runtime, make_transport
+from bot.app import GridcareBot, build_bot, build_runtime, clock_from, make_transport, policy_from
 from bot.config import Settings
 from bot.telegram_api import ChatMessage, LocalBotApi
 from handlers.events import Incoming
 from models.audit import Actor
+from models.outbox import OutboxMessage, OutboxStatus
 from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
-from models.services import demo
+from models.policy import Policy
+from models.services import claims, demo
 from models.services.invites import invite_family, invite_worker, redeem
 
 SANDBOX_TOKEN = "100000:sandbox"  # noqa: S105 (not a Telegram token: only the local server takes it)
 PERSONAS = ("worker", "family", "supervisor", "stranger")
 USER_IDS = {"worker": 1001, "family": 1002, "supervisor": 1003, "stranger": 1004}
+SETTLE_TIMEOUT = 30.0  # seconds to wait for pushed messages; the outbox paces 1 a second per chat
+SANDBOX_MORNING = time(10, 0)  # the sandbox's day starts here: office hours, the morning list sent
+
+
+def working_morning(settings: Settings) -> datetime:
+    """10:00 local time of today, or of the next working day: a moment when the whole bot is awake
+    (family messages are relayed at once, the morning list is out), whenever the sandbox is run."""
+    policy = policy_from(settings)
+    day = policy.local_date(clock_from(settings).now())
+    while not policy.calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, SANDBOX_MORNING, tzinfo=policy.tz)
 
 
 def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -63,6 +78,22 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
     }
 
 
+def _undelivered(session: Session, *, now, policy: Policy, form_hold: timedelta) -> int:  # type: ignore[no-untyped-def]
+    """Outbox rows that may go now or are being sent: while there are any, pushes are on their way."""
+    sending = select(func.count()).where(OutboxMessage.status == OutboxStatus.sending)
+    return (session.scalar(sending) or 0) + claims.due_count(
+        session, now=now, policy=policy, form_hold=form_hold
+    )
+
+
+def _pushed_ids(session: Session, chat_id: int) -> set[int]:
+    """Telegram ids of the messages the outbox sent to a chat (not answers to the user's own update)."""
+    rows = select(OutboxMessage.message_id).where(
+        OutboxMessage.chat_id == chat_id, OutboxMessage.message_id.is_not(None)
+    )
+    return set(session.scalars(rows))
+
+
 @dataclass
 class Sandbox:
     api: LocalBotApi
@@ -71,6 +102,8 @@ class Sandbox:
     handled: asyncio.Condition
     done: set[int | str]
     polling: asyncio.Task[None]
+    workdir: Path
+    files_dir: Path
 
     async def _wait(self, key: int | str) -> None:
         async with self.handled:
@@ -80,42 +113,82 @@ class Sandbox:
         update = self.api.user_sends(USER_IDS[persona], text)
         await self._wait(update["update_id"])
 
-    async def press(self, persona: str, number: int) -> bool:
-        """Press the N-th button (1-based) of the newest message that has buttons."""
-        chat = USER_IDS[persona]
-        for message in reversed(self.api.transcript(chat)):
-            buttons = [(label, data) for label, data in message.buttons if data]
-            if buttons:
-                if not 1 <= number <= len(buttons):
-                    return False
-                query = self.api.user_presses(chat, message.message_id, buttons[number - 1][1])
-                await self._wait(query)
-                return True
-        return False
+    async def press(self, persona: str, message: ChatMessage, number: int) -> bool:
+        """Press the N-th button (1-based) of a message, as it is now; False if it has no such button."""
+        buttons = [data for _, data in message.buttons if data]
+        if not 1 <= number <= len(buttons):
+            return False
+        query = self.api.user_presses(USER_IDS[persona], message.message_id, buttons[number - 1])
+        await self._wait(query)
+        return True
 
     def transcript(self, persona: str) -> list[ChatMessage]:
         return self.api.transcript(USER_IDS[persona])
 
+    async def settle(self) -> None:
+        """Wait until the outbox has sent everything that may go now (held rows wait for their time)."""
+        runtime, sender = self.bot.runtime, self.bot.sender
+        hold = timedelta(seconds=sender.settings.form_hold if sender else 0)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_TIMEOUT):
+                while await runtime.db.run(
+                    _undelivered, now=runtime.clock.now(), policy=runtime.policy, form_hold=hold
+                ):
+                    await asyncio.sleep(0.05)
+
+    async def pushed_ids(self, persona: str) -> set[int]:
+        return await self.bot.runtime.db.run(_pushed_ids, USER_IDS[persona])
+
+    def save_file(self, persona: str, message: ChatMessage) -> Path | None:
+        """Keep a file the bot sent (document, photo, voice) in files_dir; its path, or None."""
+        stored = message.document or message.photo or message.voice
+        if stored is None:
+            return None
+        kind = "document" if message.document else "photo" if message.photo else "voice"
+        name = Path(stored.filename or kind).name
+        path = self.files_dir / f"{persona}-{message.message_id}-{name}"
+        if not path.exists():
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(stored.data)
+        return path
+
     async def close(self) -> None:
-        await self.bot.transport.stop()
-        await asyncio.wait_for(self.polling, timeout=15)
-        await self.bot.close()
-        await self.api.stop()
+        """Stop the bot and the server, and remove the temporary folder."""
+        try:
+            await self.bot.transport.stop()
+            await asyncio.wait_for(self.polling, timeout=15)
+            await self.bot.close()
+            await self.api.stop()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-async def start_sandbox(settings: Settings, *, persons: int = 200) -> Sandbox:
-    """Local Bot API server, a fresh synthetic city on SQLite, the bot polling, personas linked."""
+async def start_sandbox(settings: Settings, *, persons: int = 200, files_dir: Path) -> Sandbox:
+    """Local Bot API server, a fresh synthetic city on SQLite, the bot polling, personas linked;
+    returns once the first scheduler tick's messages (e.g. the morning list) are delivered."""
+    workdir = Path(mkdtemp(prefix="gridcare-sandbox-"))
     api = LocalBotApi(tokens=[SANDBOX_TOKEN])
-    await api.start()
+    try:
+        await api.start()
+        return await _start_bot(api, settings, persons=persons, workdir=workdir, files_dir=files_dir)
+    except BaseException:
+        await api.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+async def _start_bot(
+    api: LocalBotApi, settings: Settings, *, persons: int, workdir: Path, files_dir: Path
+) -> Sandbox:
     for persona, user_id in USER_IDS.items():
         api.add_user(user_id, persona.capitalize(), language_code="zh-hans")
-    database = Path(mkdtemp(prefix="gridcare-sandbox-")) / "sandbox.db"
     settings = settings.model_copy(
         update={
-            "database_url": f"sqlite:///{database}",
+            "database_url": f"sqlite:///{workdir / 'sandbox.db'}",
             "bot_token": SecretStr(SANDBOX_TOKEN),
             "api_url": api.base_url,
-            "secret_key": None,
+            "secret_key": None,  # generated beside the database, in the temporary folder
+            "clock_start": settings.clock_start or working_morning(settings),
         }
     )
     migrate.upgrade(settings.database_url)
@@ -136,67 +209,12 @@ async def start_sandbox(settings: Settings, *, persons: int = 200) -> Sandbox:
 
     bot.transport.on_incoming(on_incoming)
     polling = asyncio.create_task(bot.run_polling())
-    return Sandbox(api, bot, personas, handled, done, polling)
-
-
-def render_message(message: ChatMessage) -> str:
-    """A bot message as terminal text, its buttons numbered #1, #2, …"""
-    lines = [message.text or message.caption or ""]
-    if message.photo:
-        lines.append("[photo]")
-    if message.document:
-        lines.append(f"[document {message.document.file_name}]")
-    if message.contact:
-        lines.append(f"[contact {message.contact.get('first_name')} {message.contact.get('phone_number')}]")
-    buttons = [label for label, data in message.buttons if data]
-    if buttons:
-        lines.append("  ".join(f"#{i} {label}" for i, label in enumerate(buttons, 1)))
-    return "\n".join(line for line in lines if line)
-
-
-async def play(sandbox: Sandbox, lines: list[str], emit: Callable[[str], None]) -> None:
-    """Play a script: `as PERSONA`, `#N` to press a button, anything else is typed as that persona."""
-    persona = "worker"
-    for raw in lines:
-        line = raw.rstrip("\n")
-        if not line.strip() or line.lstrip().startswith("--"):
-            continue
-        if line.startswith("as "):
-            persona = line[3:].strip()
-            if persona not in PERSONAS:
-                raise ValueError(f"unknown persona {persona!r}; choose from {', '.join(PERSONAS)}")
-            emit(f"=== {persona}: {sandbox.personas[persona]}")
-            continue
-        seen = {(m.message_id, m.edit_count) for m in sandbox.transcript(persona)}
-        if line.startswith("#") and line[1:].isdigit():
-            emit(f"{persona} presses {line}")
-            if not await sandbox.press(persona, int(line[1:])):
-                emit("(no such button)")
-        else:
-            emit(f"{persona} > {line}")
-            await sandbox.say(persona, line)
-        for message in sandbox.transcript(persona):
-            if (message.message_id, message.edit_count) not in seen:
-                edited = " (edited)" if message.edit_count else ""
-                emit(f"bot{edited} < " + render_message(message).replace("\n", "\n      "))
-
-
-async def interactive(sandbox: Sandbox, emit: Callable[[str], None]) -> None:
-    """A terminal chat: type as the persona; `#N` presses a button, `:persona` switches, `:q` quits."""
-    emit("Gridcare sandbox: a synthetic city, nothing real. Personas:")
-    for name in PERSONAS:
-        emit(f"  :{name:<10} {sandbox.personas[name]}")
-    persona = "worker"
-    emit(f"You are the {persona}. Try /help, /my, /note; `:q` quits.")
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or line.strip() == ":q":
-            return
-        if line.startswith(":") and line[1:].strip() in PERSONAS:
-            persona = line[1:].strip()
-            emit(f"You are now the {persona}: {sandbox.personas[persona]}")
-            continue
-        await play(
-            sandbox, [f"as {persona}", line], lambda text: None if text.startswith("===") else emit(text)
-        )
+    sandbox = Sandbox(api, bot, personas, handled, done, polling, workdir, files_dir)
+    try:
+        if bot.scheduler is not None:
+            await bot.scheduler.tick()  # the jobs due at the start run now, not in the middle of a script
+        await sandbox.settle()
+    except BaseException:
+        await sandbox.close()
+        raise
+    return sandbox

@@ -18,8 +18,11 @@ from bot.cli.common import console, fail
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.outbox import SenderSettings
-from bot.sandbox import interactive, play, start_sandbox
+from bot.sandbox import start_sandbox
+from bot.sandbox_chat import ScriptError, interactive, play
 from bot.webhook import webhook_app
+
+SANDBOX_FILES = "sandbox-files"  # the sandbox keeps the files the bot sends here (its database it removes)
 
 
 def _settings() -> Settings:
@@ -38,7 +41,7 @@ def run_cmd(
     settings = _settings()
     if settings.bot_token is None:
         console.print("[yellow]GRIDCARE_BOT_TOKEN is not set: starting the local sandbox instead.[/]")
-        sandbox_cmd(script=None, persons=200)
+        sandbox_cmd(script=None, persons=200, files=Path(SANDBOX_FILES))
         return
     if settings.is_sqlite:
         migrate.upgrade(settings.database_url)
@@ -117,23 +120,31 @@ def _stop_on_signals() -> asyncio.Event:
 def sandbox_cmd(
     script: Path | None = typer.Option(None, "--script", exists=True, dir_okay=False, help="play and print"),
     persons: int = typer.Option(200, "--persons", min=20, help="size of the synthetic city"),
+    files: Path = typer.Option(Path(SANDBOX_FILES), "--files", file_okay=False, help="where sent files go"),
 ) -> None:
-    """Try the bot without Telegram: a local Bot API server, a synthetic city, a terminal chat."""
+    """Try the bot without Telegram: a local Bot API server, a synthetic city, a terminal chat.
+
+    With --script, plays the file and prints the transcript; exits 1 if a line of it fails
+    (an `expect:` the bot's answer does not meet, a button that is not there)."""
     settings = _settings()
     configure_logging("WARNING")  # the chat is the output; framework chatter would bury it
 
     async def main() -> None:
-        sandbox = await start_sandbox(settings, persons=persons)
+        sandbox = await start_sandbox(settings, persons=persons, files_dir=files)
         try:
             if script is not None:
-                await play(sandbox, script.read_text(encoding="utf-8").splitlines(), _plain)
+                lines = script.read_text(encoding="utf-8").splitlines()
+                await play(sandbox, lines, _plain, source=str(script))
             else:
                 await interactive(sandbox, _plain)
         finally:
             await sandbox.close()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+    except ScriptError as exc:
+        raise fail(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:

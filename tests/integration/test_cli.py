@@ -78,10 +78,3 @@ def test_demo_data_builds_a_city(env):
     gridcare("db", "upgrade")
     out = gridcare("demo-data", "--persons", "300", "--seed", "3")
     assert "300 persons" in out
-
-
-def test_sandbox_script_plays_a_conversation(env):
-    out = gridcare("sandbox", "--script", str(EXAMPLES / "sandbox-tour.txt"), "--persons", "60")
-    assert "此账号尚未绑定" in out  # the stranger learns only how to get an invite
-    assert "✅ 已保存" in out  # the worker's note was saved
-    assert "关系：母亲" in out
