@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import Rendered, locale_for, queue, queue_all, render_due, render_lines
-from models.services.batches import BATCH_WORKERS, area_batches
+from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
 from models.services.obligations import ObligationRow, no_gc
@@ -159,23 +159,31 @@ class OverdueItem:
     worker: str | None
 
 
-def escalate(jctx: JobCtx, *, area_path: str | None = None) -> int:
+def escalate(jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None) -> int:
     """Overdue items to the worker (day 1) and the care team's cadre (day 3): each item once per
     rung, the items of one sweep in one message per recipient and rung. The sweep goes by batches
     of whole communities (models.services.batches), so only someone whose people lie in
-    communities of different batches (a delegate from another community) gets one per batch."""
+    communities of different batches (a delegate from another community) gets one per batch.
+    With `worker_ids`, only to these workers (who joined late): the areas of their people."""
     if not _working(jctx):
         return 0
+    if worker_ids is None:
+        batches = jctx.call(area_batches, area_path)
+    else:
+        batches = [jctx.call(caseload_areas, worker_ids, day=jctx.today)]
     count = 0
-    for areas in jctx.call(area_batches, area_path):
-        with no_gc():  # the batch's rows are kept until its messages are made
-            count += _escalate_in(jctx, areas)
+    for areas in batches:
+        if areas:
+            with no_gc():  # the batch's rows are kept until its messages are made
+                count += _escalate_in(jctx, areas, None if worker_ids is None else set(worker_ids))
     return count
 
 
-def _escalate_in(jctx: JobCtx, areas: Sequence[int]) -> int:
-    """The ladder's messages about the persons of these areas (a batch)."""
+def _escalate_in(jctx: JobCtx, areas: Sequence[int], worker_ids: Collection[int] | None = None) -> int:
+    """The ladder's messages about the persons of these areas (a batch), to these workers if given."""
     found = jctx.call(escalations, today=jctx.today, policy=jctx.policy, area_ids=areas)
+    if worker_ids is not None:
+        found = [e for e in found if e.to.worker_id in worker_ids]
     new = jctx.call(record_new, found, now=jctx.now)
     groups: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
     for e in new:
@@ -208,11 +216,14 @@ class CampaignView:
     days_left: int
 
 
-def campaigns(jctx: JobCtx, *, area_path: str | None = None) -> int:
-    """Campaign-day reminders due today (lead days, and the day itself) to each audience."""
+def campaigns(
+    jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None
+) -> int:
+    """Campaign-day reminders due today (lead days, and the day itself) to each audience (its
+    members among `worker_ids` only, if given: workers who joined late)."""
     count = 0
     for notice in notices_due(jctx.policy, jctx.today):
-        people = jctx.call(audience, notice.campaign, area_path=area_path)
+        people = jctx.call(audience, notice.campaign, area_path=area_path, worker_ids=worker_ids)
         queued = jctx.call(already_queued, [notice.dedupe_key(r.worker_id) for r in people])
         c = notice.campaign
         view = CampaignView(c.key, c.name, c.task, notice.on, (notice.on - jctx.today).days)
@@ -236,11 +247,17 @@ class EndingView:
     days_left: int
 
 
-def case_endings(jctx: JobCtx, *, area_path: str | None = None) -> int:
-    """A "case ending" task to the responsible worker a month before the programme ends (once)."""
+def case_endings(
+    jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None
+) -> int:
+    """A "case ending" task to the responsible worker a month before the programme ends (once;
+    to these workers only, if given: workers who joined late)."""
     if not _working(jctx):
         return 0
     found = jctx.call(endings_soon, today=jctx.today, policy=jctx.policy, area_path=area_path)
+    if worker_ids is not None:
+        wanted = set(worker_ids)
+        found = [e for e in found if e.to.worker_id in wanted]
     queued = jctx.call(already_queued, [e.dedupe_key for e in found])
     count = 0
     for e in found:

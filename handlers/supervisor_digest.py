@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -213,8 +213,9 @@ def queue_digest(work: Work, recipient: Recipient, digest: Digest) -> bool:
     return True
 
 
-def daily_digests(jctx: JobCtx) -> int:
-    """每日汇总: at Policy.digest_at, each supervisor gets their subtree's digest of the day, once.
+def daily_digests(jctx: JobCtx, *, worker_ids: Collection[int] | None = None) -> int:
+    """每日汇总: at Policy.digest_at, each supervisor gets their subtree's digest of the day, once
+    (only those among `worker_ids`, if given: supervisors who joined late).
 
     Obligation rows and counts are computed once per widest supervised subtree and narrowed for
     the supervisors below it. Returns the number of digests queued by this run.
@@ -222,7 +223,11 @@ def daily_digests(jctx: JobCtx) -> int:
     period = Period.of(PeriodKind.day, jctx.today)
     roots: list[Shared] = []
     sent = 0
-    for recipient in jctx.call(digest_recipients):  # widest areas first
+    recipients = jctx.call(digest_recipients)  # widest areas first
+    if worker_ids is not None:
+        wanted = set(worker_ids)
+        recipients = [r for r in recipients if r.worker_id in wanted]
+    for recipient in recipients:
         shared = next((s for s in roots if recipient.area.path.startswith(s.path)), None)
         if shared is None:
             shared = jctx.call(share, recipient.area.path, period, policy=jctx.policy, now=jctx.now)

@@ -8,11 +8,16 @@ while each batch is still one statement: smaller batches cost no more time in al
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.areas import Area, AreaLevel, within
-from models.people import ACTIVE_STATUSES, Person
+from models.people import ACTIVE_STATUSES, CareAssignment, Person
+from models.services.reminders import delegates_on
+from models.services.sql import chunks
 
 # Measured on the 100,000-person province (SQLite): batches of 1,000 workers / 10,000 persons
 # peaked at 293 MB, 500 / 5,000 at 234 MB, 250 / 2,500 at 193 MB, all in the same time.
@@ -50,6 +55,24 @@ def area_batches(session: Session, area_path: str | None, persons: int | None = 
         batches[-1].extend(area_id for area_id, _ in areas)
         size += count
     return batches
+
+
+def caseload_areas(session: Session, worker_ids: Collection[int], *, day: date) -> list[int]:
+    """The areas of the people these workers care for that day (in any case role, or handed to them):
+    one batch, for the sweep of a few workers who joined late (models.services.joiners)."""
+    wanted = set(worker_ids)
+    givers = {giver for giver, taker in delegates_on(session, day).items() if taker in wanted}
+    found: set[int] = set()
+    for chunk in chunks(sorted(wanted | givers)):
+        found.update(
+            session.scalars(
+                select(Person.area_id)
+                .distinct()
+                .join(CareAssignment, CareAssignment.person_id == Person.id)
+                .where(CareAssignment.worker_id.in_(chunk))
+            )
+        )
+    return sorted(found)
 
 
 def _community_of(path: str, communities: set[str]) -> str:

@@ -9,6 +9,7 @@ late, but only until the next one is due, so nobody gets two for one campaign on
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,14 +65,23 @@ def notices_due(policy: Policy, today: date) -> list[CampaignNotice]:
     return found
 
 
-def audience(session: Session, campaign: CampaignDay, *, area_path: str | None = None) -> list[Recipient]:
-    """The active, linked workers of the campaign's roles (in its area, and in `area_path` if given)."""
+def audience(
+    session: Session,
+    campaign: CampaignDay,
+    *,
+    area_path: str | None = None,
+    worker_ids: Collection[int] | None = None,
+) -> list[Recipient]:
+    """The active, linked workers of the campaign's roles (in its area, and in `area_path` if given;
+    of `worker_ids` only, if given: workers who joined late, models.services.joiners)."""
     own = _path_of(session, campaign.area)
     if campaign.area is not None and own is None:
         return []  # the campaign names an area this deployment does not have
     query = select(Worker.id, Worker.telegram_user_id, Worker.name).where(
         Worker.active.is_(True), Worker.telegram_user_id.is_not(None), Worker.role.in_(campaign.audience)
     )
+    if worker_ids is not None:
+        query = query.where(Worker.id.in_(sorted(worker_ids)))
     for path in (own, area_path):
         if path is not None:
             query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, path))))

@@ -20,6 +20,7 @@ from models.audit import audit
 from models.casework import Delegation
 from models.people import CareAssignment, Role, Worker
 from models.services.identity import Identity
+from models.services.joiners import mark_joined
 
 MAX_LENGTH = timedelta(days=90)  # a longer absence is a reassignment, not a delegation
 MAX_AHEAD = timedelta(days=60)  # how far ahead a delegation may be planned
@@ -158,6 +159,8 @@ def delegate(
     session.add(row)
     session.flush()
     audit(session, who.actor, "create", "delegation", row.id, at=now, detail=f"to={to_worker_id}")
+    if starts_on <= today:  # from today the colleague's notices include these people
+        mark_joined(session, [to_worker_id], now=now)
     people = session.scalar(
         select(func.count(func.distinct(CareAssignment.person_id))).where(
             CareAssignment.worker_id == who.worker_id

@@ -12,6 +12,7 @@ from models.areas import Area, AreaLevel, child_path
 from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Colour, ColourChange, Person, Role, Status, Worker
+from models.services.joiners import mark_joined
 
 
 class NotFound(LookupError):
@@ -128,7 +129,8 @@ def upsert_person(
         worker = session.scalar(select(Worker).where(Worker.code == data.responsible_worker_code))
         if worker is None:
             raise NotFound(f"worker {data.responsible_worker_code}")
-        set_responsible(session, person, worker)
+        if set_responsible(session, person, worker):  # their day's notices now include this person
+            mark_joined(session, [worker.id], now=now)
     audit(session, actor, "create" if created else "update", "person", person.id, at=now, person_id=person.id)
     return person, created
 
@@ -157,20 +159,21 @@ def change_colour(
     person.colour = colour
 
 
-def set_responsible(session: Session, person: Person, worker: Worker) -> None:
-    """Make `worker` the one responsible worker of `person` (replacing any other)."""
+def set_responsible(session: Session, person: Person, worker: Worker) -> bool:
+    """Make `worker` the one responsible worker of `person` (replacing any other); False if they were."""
     current = session.scalars(
         select(CareAssignment).where(
             CareAssignment.person_id == person.id, CareAssignment.case_role == CaseRole.responsible
         )
     ).all()
     if any(a.worker_id == worker.id for a in current):
-        return
+        return False
     for assignment in current:
         session.delete(assignment)
     session.flush()
     session.add(CareAssignment(person_id=person.id, worker_id=worker.id, case_role=CaseRole.responsible))
     session.flush()
+    return True
 
 
 def assign(session: Session, person: Person, worker: Worker, case_role: CaseRole) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models.audit import Actor, ActorKind, audit
 from models.people import FamilyMember, Invite, InviteKind, Person, Worker
 from models.services.directory import NotFound
+from models.services.joiners import mark_joined
 
 DEFAULT_TTL = timedelta(days=7)
 
@@ -120,6 +121,8 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
         )
         result = Redemption(Redeemed.linked_worker, worker_id=invite.worker_id)
         person_id = None
+        if invite.worker_id is not None:  # the day's notices that already went out are owed to them
+            mark_joined(session, [invite.worker_id], now=now)
     else:
         member = session.get(FamilyMember, invite.family_member_id)
         assert member is not None

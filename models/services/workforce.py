@@ -20,6 +20,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.people import CareAssignment, CaseRole, FamilyMember, Role, Worker
 from models.services.conversations import clear_dialog
 from models.services.directory import NotFound
+from models.services.joiners import mark_joined
 
 
 class WorkforceError(ValueError):
@@ -105,6 +106,8 @@ def deactivate_worker(
         _silence_chat(session, old_chat)
         audit(session, actor, "unlink", "worker", worker.id, at=now, detail="telegram account unlinked")
     moved, responsible_for = _hand_over(session, worker, successor, actor=actor, now=now)
+    if moved:  # the successor's notices of the day now include these people
+        mark_joined(session, [successor.id], now=now)
     session.execute(
         update(Delegation)
         .where(
