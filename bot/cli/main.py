@@ -8,14 +8,13 @@ from rich.table import Table
 from bot import migrate
 from bot.cli import data, digest, ops, person_rules, security, serve, sweep
 from bot.cli.common import console, fail, runtime
+from bot.cli.errors import ExitCode, GridcareGroup, schema_behind
 from bot.config import ConfigError, load_settings, new_key_text
 from models.audit import Actor
 from models.services.directory import NotFound
 from models.services.invites import invite_family, invite_worker
 
-app = typer.Typer(
-    help="Gridcare: a Telegram assistant for community drug rehabilitation.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True, cls=GridcareGroup)  # help: the docstring of main()
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration.", no_args_is_help=True)
 keys_app = typer.Typer(help="Field encryption keys.", no_args_is_help=True)
@@ -26,6 +25,19 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(invite_app, name="invite")
 for module in (data, serve, sweep, ops, digest, security, person_rules):
     module.register(app)
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="on an error, print the traceback too"),
+) -> None:
+    """Gridcare: a Telegram assistant for community drug rehabilitation.
+
+    An error prints one line: what is wrong and what to do (--debug adds the traceback).
+    Exit codes: 0 done, 1 failed, 2 wrong usage, 3 database unreachable,
+    4 schema behind (run gridcare db upgrade), 5 a bug in gridcare.
+    """
+    # `debug` is read where errors are caught: bot.cli.errors.GridcareGroup.
 
 
 @config_app.command("show")
@@ -56,7 +68,7 @@ def db_check() -> None:
     with runtime() as rt:
         current, head = migrate.current_and_head(rt.db.engine, rt.settings.database_url)
     if current != head:
-        raise fail(f"schema at {current or 'nothing'}, code expects {head}: run `gridcare db upgrade`")
+        raise fail(schema_behind(rt.settings, current, head), ExitCode.schema_behind)
     console.print(f"schema current ({head})")
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot import migrate
 from bot.app import build_bot, build_runtime, make_transport
 from bot.cli.common import console, fail
+from bot.cli.errors import ExitCode, schema_behind
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.outbox import SenderSettings
@@ -51,7 +52,7 @@ def run_cmd(
         raise fail(str(exc)) from None
     current, head = migrate.current_and_head(runtime.db.engine, settings.database_url)
     if current != head:
-        raise fail(f"schema at {current or 'nothing'}, code expects {head}: run `gridcare db upgrade` first")
+        raise fail(schema_behind(settings, current, head), ExitCode.schema_behind)
     sending = SenderSettings(
         per_second=settings.send_per_second,
         chat_interval=settings.send_chat_interval,
