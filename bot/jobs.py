@@ -117,7 +117,7 @@ HOUSEKEEPING: tuple[Job, ...] = (
 )
 
 FEATURES: tuple[Job, ...] = (
-    Job("morning", every(timedelta(minutes=10)), rem.morning),  # each worker at their own time
+    Job("morning", every(timedelta(minutes=10)), rem.morning, rem.mornings_owed),  # each at their own time
     Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
     Job("escalate", daily_at(time(9, 0)), rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
     Job(

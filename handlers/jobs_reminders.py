@@ -63,11 +63,24 @@ def _working(jctx: JobCtx) -> bool:
 # -- the morning list ----------------------------------------------------------------------------
 
 
-def send_mornings(jctx: JobCtx, *, area_path: str | None = None, everyone: bool = False) -> int:
+def send_mornings(
+    jctx: JobCtx,
+    *,
+    area_path: str | None = None,
+    everyone: bool = False,
+    worker_ids: Collection[int] | None = None,
+) -> int:
     """Each worker whose reminder time has come gets today's list once (nothing: no message)."""
     if not _working(jctx):
         return 0
-    due = jctx.call(morning_due, now=jctx.now, policy=jctx.policy, area_path=area_path, everyone=everyone)
+    due = jctx.call(
+        morning_due,
+        now=jctx.now,
+        policy=jctx.policy,
+        area_path=area_path,
+        everyone=everyone,
+        worker_ids=worker_ids,
+    )
     if not due:
         return 0
     sent = 0
@@ -97,6 +110,21 @@ def _morning_messages(jctx: JobCtx, due: Sequence[Recipient]) -> list[tuple[int,
 def morning(jctx: JobCtx) -> int:
     """早间提醒: run every few minutes; each worker's list goes at their own time, once a day."""
     return send_mornings(jctx)
+
+
+def mornings_owed(jctx: JobCtx, worker_ids: Sequence[int]) -> int:
+    """Workers who joined late (linked, or given people): today's list now if they had none (it
+    may have been empty before), else their list brought up to date with their new people."""
+    fresh, count = [], 0
+    for worker_id in worker_ids:
+        chat_id = jctx.call(worker_chat, worker_id)
+        if chat_id is None:
+            continue
+        if jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today)) is None:
+            fresh.append(worker_id)
+        else:
+            count += refresh_worker(jctx, worker_id)
+    return count + (send_mornings(jctx, worker_ids=fresh) if fresh else 0)
 
 
 def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow], revision: Revision) -> int:
@@ -167,10 +195,10 @@ def escalate(jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collecti
     With `worker_ids`, only to these workers (who joined late): the areas of their people."""
     if not _working(jctx):
         return 0
-    if worker_ids is None:
-        batches = jctx.call(area_batches, area_path)
-    else:
-        batches = [jctx.call(caseload_areas, worker_ids, day=jctx.today)]
+    batches = jctx.call(area_batches, area_path)
+    if worker_ids is not None:  # their people's areas, batched as the sweep batches them
+        theirs = set(jctx.call(caseload_areas, worker_ids, day=jctx.today))
+        batches = [[a for a in areas if a in theirs] for areas in batches]
     count = 0
     for areas in batches:
         if areas:

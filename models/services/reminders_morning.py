@@ -11,7 +11,7 @@ The message is edited in place as work gets done: each revision is an outbox `ed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -48,12 +48,19 @@ def _staff(area_path: str | None) -> Any:
 
 
 def morning_due(
-    session: Session, *, now: datetime, policy: Policy, area_path: str | None = None, everyone: bool = False
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy,
+    area_path: str | None = None,
+    everyone: bool = False,
+    worker_ids: Collection[int] | None = None,
 ) -> list[Recipient]:
     """Workers whose morning message is due now and not yet dealt with today.
 
     Due from their own reminder time (or the policy's) until quiet hours begin; `everyone` (a
-    sweep run by hand) ignores the times.
+    sweep run by hand) ignores the times. `worker_ids` (workers given people late, who had no list
+    today) asks about these workers only, dealt with or not: a list that was empty may not be now.
     """
     local = now.astimezone(policy.tz)
     clock, day = local.strftime("%H:%M"), local.date().isoformat()
@@ -65,6 +72,8 @@ def morning_due(
         if policy.morning_at.strftime("%H:%M") <= clock:
             reached = or_(reached, Worker.reminder_time.is_(None))
         query = query.where(reached)
+    if worker_ids is not None:
+        return [Recipient(*row) for row in session.execute(query.where(Worker.id.in_(sorted(worker_ids))))]
     done = set(
         session.scalars(
             select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))

@@ -17,14 +17,15 @@ from bot.scheduler import Scheduler
 from models.areas import Area
 from models.audit import Actor
 from models.clock import FrozenClock
+from models.crypto import KeyRing
 from models.people import Person, Role, Worker
 from models.services.delegation import delegate
-from models.services.directory import set_responsible
+from models.services.directory import PersonData, set_responsible, upsert_person
 from models.services.identity import resolve
 from models.services.invites import invite_worker, redeem
 from models.services.joiners import pending_joiners
 from models.services.workforce import deactivate_worker
-from tests.factories import make_worker
+from tests.factories import TEST_KEYS, make_worker
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 
 JUNE_26 = date(2026, 6, 26)  # 国际禁毒日, a Friday
@@ -39,7 +40,7 @@ async def scheduler() -> AsyncIterator[MakeScheduler]:
     """The day's jobs and the joiners' job on a frozen clock; stopped after the test (on
     PostgreSQL a scheduler holds the leader lock)."""
     built: list[Scheduler] = []
-    names = {"campaigns", "escalate", "case_endings", "daily_digests", "joiners"}
+    names = {"morning", "campaigns", "escalate", "case_endings", "daily_digests", "joiners"}
 
     def build(city: City, start: datetime) -> tuple[Scheduler, FrozenClock]:
         clock = FrozenClock(start)
@@ -208,6 +209,62 @@ async def test_a_colleague_given_a_caseload_from_today_is_told_of_its_overdue_wo
     await ticks.tick()
     assert len(keys_to(city, "overdue:worker:", colleague.telegram_user_id)) == 1
     assert len(keys_to(city, "overdue:worker:", city.worker.telegram_user_id)) == 1
+
+
+async def test_an_import_that_moves_a_person_tells_the_new_worker_of_their_overdue_work_once(
+    db: Database, scheduler: MakeScheduler
+) -> None:
+    city = overdue_city(db)
+    other = linked_worker(db, city.grid)
+    ticks, clock = scheduler(city, at(MARCH_10, time(9, 0)))
+    await ticks.tick()
+    person = city.people[0]
+    with db.unit_of_work() as session:
+        moved = PersonData(
+            code=person.code,
+            name=person.name,
+            area_code=city.grid.code,
+            status=person.status,
+            colour=person.colour,
+            programme_start=person.programme_start,
+            programme_end=person.programme_end,
+            responsible_worker_code=other.code,
+        )
+        upsert_person(
+            session, moved, keys=KeyRing.parse(TEST_KEYS), actor=Actor.cli(), now=at(MARCH_10, time(15))
+        )
+    clock.set(at(MARCH_10, time(15, 0, 30)))
+    await ticks.tick()
+    [key] = keys_to(city, "overdue:worker:", other.telegram_user_id)
+    assert person.code in city.outbox()[key].payload["text"]
+
+
+# -- the morning list ----------------------------------------------------------------------------
+
+
+async def test_a_successor_whose_morning_list_was_empty_gets_one_with_the_people_taken_over(
+    db: Database, scheduler: MakeScheduler
+) -> None:
+    city = overdue_city(db)
+    successor = linked_worker(db, city.grid)
+    ticks, clock = scheduler(city, at(MARCH_10, time(8, 30)))
+    await ticks.tick()  # the successor's morning is dealt with: nothing to list, no message
+    assert keys_to(city, "morning:", successor.telegram_user_id) == []
+    with db.unit_of_work() as session:
+        deactivate_worker(
+            session,
+            city.worker.code,
+            successor.code,
+            actor=Actor.cli(),
+            now=at(MARCH_10, time(14, 0)),
+            today=MARCH_10,
+        )
+    for minute in (1, 2, 11):
+        clock.set(at(MARCH_10, time(14, minute)))
+        await ticks.tick()
+    [key] = keys_to(city, "morning:", successor.telegram_user_id)
+    assert key == f"morning:{successor.id}:2026-03-10"
+    assert city.people[0].code in city.outbox()[key].payload["text"]
 
 
 # -- the digest ----------------------------------------------------------------------------------
