@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 import typer
+from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
@@ -31,7 +32,7 @@ class ExitCode(IntEnum):
     failed = 1  # the command could not do what was asked: bad input, unknown code, configuration
     usage = 2  # wrong options or arguments (typer's own)
     unreachable = 3  # the database cannot be reached or opened
-    schema_behind = 4  # the database needs `gridcare db upgrade`
+    schema_behind = 4  # the database needs `gridcare db upgrade` (or is newer than the code)
     bug = 5  # an error in gridcare itself: rerun with --debug and report it
 
 
@@ -40,6 +41,7 @@ MESSAGES = {
         "unreachable": "无法连接数据库 {where}（{reason}）："
         "请检查 GRIDCARE_DATABASE_URL，并确认数据库服务已启动",
         "schema_behind": "数据库结构落后于程序（{current} → {head}）：请先运行 gridcare db upgrade",
+        "schema_ahead": "数据库结构（{current}）比程序（{head}）新：请使用升级数据库的那个版本的 gridcare",
         "database": "数据库出错（{reason}）：加 --debug 重新运行可查看详情",
         "config": "配置有误：{reason}",
         "file": "无法读写文件（{reason}）：请检查路径和权限",
@@ -50,6 +52,8 @@ MESSAGES = {
         "and that the database server is running",
         "schema_behind": "the database schema is behind the code ({current} → {head}): "
         "run gridcare db upgrade first",
+        "schema_ahead": "the database schema ({current}) is newer than the code ({head}): "
+        "run the gridcare version that upgraded it",
         "database": "database error ({reason}): rerun with --debug for details",
         "config": "configuration: {reason}",
         "file": "cannot read or write a file ({reason}): check the path and its permissions",
@@ -83,8 +87,11 @@ def message(key: str, settings: Settings | None, **fields: object) -> str:
 
 
 def schema_behind(settings: Settings, current: str | None, head: str | None) -> str:
-    """The one line for a database that `gridcare db upgrade` has not brought to the code's revision."""
-    return message("schema_behind", settings, current=current or "∅", head=head)
+    """The one line for a database whose schema is not the code's: behind (upgrade it) or, with a
+    revision the code does not know, ahead (a newer program upgraded it)."""
+    ahead = current is not None and not migrate.knows(settings.database_url, current)
+    key = "schema_ahead" if ahead else "schema_behind"
+    return message(key, settings, current=current or "∅", head=head)
 
 
 def explain(exc: BaseException) -> tuple[ExitCode, str]:
@@ -94,6 +101,8 @@ def explain(exc: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.failed, message("config", settings, reason=_config_reason(exc))
     if isinstance(exc, OSError):
         return ExitCode.failed, message("file", settings, reason=_first_line(exc))
+    if isinstance(exc, CommandError) and settings is not None:  # Alembic: e.g. a revision it cannot find
+        return _schema_or(ExitCode.bug, message("bug", settings, reason=_first_line(exc)), settings)
     if not isinstance(exc, DBAPIError):
         return ExitCode.bug, message("bug", settings, reason=f"{type(exc).__name__}: {_first_line(exc)}")
     reason = _first_line(exc.orig if exc.orig is not None else exc)
@@ -104,17 +113,23 @@ def explain(exc: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.unreachable, message("unreachable", settings, where=where, reason=reason)
     # A statement failed on a database that answers: a table or column missing is a schema not
     # upgraded, which the revision table tells for sure.
+    return _schema_or(ExitCode.failed, message("database", settings, reason=reason), settings)
+
+
+def _schema_or(code: ExitCode, line: str, settings: Settings) -> tuple[ExitCode, str]:
+    """The schema's mismatch if the database's revision is not the code's, else the given error."""
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         current, head = migrate.current_and_head(engine, settings.database_url)
     except DBAPIError as probe:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
         reason = _first_line(probe.orig if probe.orig is not None else probe)
         return ExitCode.unreachable, message("unreachable", settings, where=where, reason=reason)
     finally:
         engine.dispose()
     if current != head:
         return ExitCode.schema_behind, schema_behind(settings, current, head)
-    return ExitCode.failed, message("database", settings, reason=reason)
+    return code, line
 
 
 class GridcareGroup(TyperGroup):

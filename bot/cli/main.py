@@ -35,7 +35,7 @@ def main(
 
     An error prints one line: what is wrong and what to do (--debug adds the traceback).
     Exit codes: 0 done, 1 failed, 2 wrong usage, 3 database unreachable,
-    4 schema behind (run gridcare db upgrade), 5 a bug in gridcare.
+    4 schema not the code's (behind: run gridcare db upgrade), 5 a bug in gridcare.
     """
     # `debug` is read where errors are caught: bot.cli.errors.GridcareGroup.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from typer.testing import CliRunner
 
@@ -59,6 +61,17 @@ def test_db_check_on_a_database_behind_exits_4_and_after_upgrade_0(env):
     assert runner.invoke(app, ["db", "check"]).exit_code == 4
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     assert runner.invoke(app, ["outbox", "status"]).exit_code == 0
+
+
+def test_a_schema_newer_than_the_code_says_so_with_exit_code_4(env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(env / "never-upgraded.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (["db", "check"], ["db", "upgrade"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 4
+        [line] = lines(result.output)
+        assert "比程序" in line and "新" in line and "db upgrade" not in line
 
 
 def test_debug_prints_the_traceback_then_the_same_line(env):
