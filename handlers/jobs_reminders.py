@@ -286,10 +286,10 @@ def case_endings(
     if worker_ids is not None:
         wanted = set(worker_ids)
         found = [e for e in found if e.to.worker_id in wanted]
-    queued = jctx.call(already_queued, [e.dedupe_key for e in found])
+    queued = jctx.call(already_queued, [k for e in found for k in (e.dedupe_key, e.earlier_key)])
     count = 0
     for e in found:
-        if e.dedupe_key in queued:
+        if e.dedupe_key in queued or e.earlier_key in queued:
             continue
         view = EndingView(e.code, e.status, e.ends_on, (e.ends_on - jctx.today).days)
         count += (

@@ -171,6 +171,12 @@ class CaseEnding:
 
     @property
     def dedupe_key(self) -> str:
+        """Once per programme end and recipient: a worker who takes the person over is told too."""
+        return f"{CASE_END}:{self.person_id}:{self.ends_on.isoformat()}:{self.to.worker_id}"
+
+    @property
+    def earlier_key(self) -> str:
+        """The key before it named the recipient: a task queued under it counts as told."""
         return f"{CASE_END}:{self.person_id}:{self.ends_on.isoformat()}"
 
 

@@ -12,6 +12,7 @@ from models.records import RecordKind
 from models.services.digest import Digest, Period, PeriodKind, build_digest
 from models.services.digest_scope import AreaRef
 from models.services.obligations import ObligationRow
+from models.services.outbox import enqueue, send_payload
 from models.services.reminders_overdue import overdue_for_digest
 from tests.integration.reminders_city import City, at, build_city
 
@@ -108,8 +109,25 @@ def test_a_case_ending_task_comes_a_month_before_the_programme_ends_once(db: Dat
     assert city.run(case_endings, at(date(2026, 3, 2))) == 0
     assert city.run(case_endings, at(date(2026, 3, 3))) == 1
     assert city.run(case_endings, at(date(2026, 3, 4))) == 0
-    row = city.outbox()[f"case_end:{person.id}:2026-04-03"]
+    row = city.outbox()[f"case_end:{person.id}:2026-04-03:{city.worker.id}"]
     assert row.chat_id == city.worker.telegram_user_id and person.code in row.payload["text"]
+
+
+def test_a_case_ending_task_queued_under_the_key_without_its_recipient_counts_as_told(
+    db: Database,
+) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 1, 5)), programme_end=date(2026, 4, 3))
+    with db.unit_of_work() as session:
+        enqueue(
+            session,
+            chat_id=city.worker.telegram_user_id,
+            purpose="case_end",
+            dedupe_key=f"case_end:{person.id}:2026-04-03",
+            payload=send_payload("told before the key named its recipient"),
+            now=at(date(2026, 3, 3), time(8)),
+        )
+    assert city.run(case_endings, at(date(2026, 3, 3))) == 0
 
 
 def _digest(city: City, today: date) -> Digest:

@@ -239,6 +239,35 @@ async def test_an_import_that_moves_a_person_tells_the_new_worker_of_their_overd
     assert person.code in city.outbox()[key].payload["text"]
 
 
+async def test_a_successor_is_given_the_case_ending_task_of_a_person_they_take_over_once(
+    db: Database, scheduler: MakeScheduler
+) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 1, 5)), programme_end=date(2026, 4, 3))
+    successor = linked_worker(db, city.grid)
+    ticks, clock = scheduler(city, at(date(2026, 3, 3), time(9, 0)))
+    await ticks.tick()
+    assert keys_to(city, "case_end:", city.worker.telegram_user_id) == [
+        f"case_end:{person.id}:2026-04-03:{city.worker.id}"
+    ]
+    with db.unit_of_work() as session:
+        deactivate_worker(
+            session,
+            city.worker.code,
+            successor.code,
+            actor=Actor.cli(),
+            now=at(date(2026, 3, 3), time(14, 0)),
+            today=date(2026, 3, 3),
+        )
+    clock.set(at(date(2026, 3, 3), time(14, 1)))
+    await ticks.tick()
+    clock.set(at(date(2026, 3, 4), time(9, 0)))  # the next day's run tells nobody again
+    await ticks.tick()
+    assert keys_to(city, "case_end:", successor.telegram_user_id) == [
+        f"case_end:{person.id}:2026-04-03:{successor.id}"
+    ]
+
+
 # -- the morning list ----------------------------------------------------------------------------
 
 
