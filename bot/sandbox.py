@@ -35,6 +35,7 @@ SANDBOX_TOKEN = "100000:sandbox"  # noqa: S105 (not a Telegram token: only the l
 PERSONAS = ("worker", "family", "supervisor", "stranger")
 USER_IDS = {"worker": 1001, "family": 1002, "supervisor": 1003, "stranger": 1004}
 SETTLE_TIMEOUT = 30.0  # seconds to wait for pushed messages; the outbox paces 1 a second per chat
+LATE_REPLY = "reply"  # outbox rows of an answer Telegram could not take at once: not a push
 SANDBOX_MORNING = time(10, 0)  # the sandbox's day starts here: office hours, the morning list sent
 
 
@@ -89,7 +90,9 @@ def _undelivered(session: Session, *, now, policy: Policy, form_hold: timedelta)
 def _pushed_ids(session: Session, chat_id: int) -> set[int]:
     """Telegram ids of the messages the outbox sent to a chat (not answers to the user's own update)."""
     rows = select(OutboxMessage.message_id).where(
-        OutboxMessage.chat_id == chat_id, OutboxMessage.message_id.is_not(None)
+        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.message_id.is_not(None),
+        OutboxMessage.purpose != LATE_REPLY,
     )
     return set(session.scalars(rows))
 
