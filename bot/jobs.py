@@ -107,7 +107,7 @@ def joiners(jctx: JobCtx) -> int:
     count = 0
     for batch in chunks(sorted({j.worker_id for j in pending}), BATCH_WORKERS):
         count += sum(owed(jctx, batch) for owed in owing)
-    jctx.call(caught_up, pending, now=jctx.now)
+    jctx.call(caught_up, pending)
     return count
 
 

@@ -9,9 +9,9 @@ already ran owe them, then clears the mark. The notices' own keys (outbox dedupe
 rungs) keep this to once per recipient, so a worker marked twice, or before the day's job, gets
 nothing twice.
 
-A mark is a `job_runs` row of job "joined" keyed by the worker: `started_at` is when they last
-joined, `finished_at` is empty until their notices are caught up. So a run with nobody new reads
-one short index range, and the table holds at most one row per worker.
+A mark is a `job_runs` row of job "joined" keyed by the worker, `started_at` when they last
+joined, deleted once their notices are caught up: the marks are the workers waiting, so a run with
+nobody new reads one empty index range.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.outbox import JobRun
@@ -40,29 +40,21 @@ class Joiner:
 def mark_joined(session: Session, worker_ids: Collection[int], *, now: datetime) -> None:
     """These workers were linked or given people now: owe them the day's notices (same unit of work)."""
     for worker_id in sorted(set(worker_ids)):
-        values = {
-            "job": JOINED,
-            "run_key": str(worker_id),
-            "started_at": now,
-            "finished_at": None,
-            "detail": None,
-        }
+        values = {"job": JOINED, "run_key": str(worker_id), "started_at": now}
         upsert(session, JobRun, values, ["job", "run_key"])
 
 
 def pending_joiners(session: Session) -> list[Joiner]:
     """The marked workers whose notices are not caught up yet."""
-    rows = session.execute(
-        select(JobRun.run_key, JobRun.started_at).where(JobRun.job == JOINED, JobRun.finished_at.is_(None))
-    )
+    rows = session.execute(select(JobRun.run_key, JobRun.started_at).where(JobRun.job == JOINED))
     return [Joiner(int(key), since) for key, since in rows if key.isdigit()]
 
 
-def caught_up(session: Session, joiners: Sequence[Joiner], *, now: datetime) -> None:
+def caught_up(session: Session, joiners: Sequence[Joiner]) -> None:
     """Clear these marks, unless the worker joined again meanwhile (then the next run serves them)."""
     for j in joiners:
         session.execute(
-            update(JobRun)
-            .where(JobRun.job == JOINED, JobRun.run_key == str(j.worker_id), JobRun.started_at == j.since)
-            .values(finished_at=now, detail="caught up")
+            delete(JobRun).where(
+                JobRun.job == JOINED, JobRun.run_key == str(j.worker_id), JobRun.started_at == j.since
+            )
         )
