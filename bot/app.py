@@ -14,9 +14,10 @@ from bot.config import Settings, Transport
 from bot.db import Database
 from bot.jobs import JOBS, Job
 from bot.outbox import Sender, SenderSettings
+from bot.replies import Replies, ReplySettings
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport as TransportBase
-from handlers.core import Core
+from handlers.core import ChatLocks, Core
 from handlers.events import Incoming
 from handlers.flood import Throttle
 from handlers.render import Renderer
@@ -98,15 +99,22 @@ class GridcareBot:
     runtime: Runtime
     core: Core
     transport: TransportBase
+    replies: Replies
     sender: Sender | None = None
     scheduler: Scheduler | None = None
     _background: bool = field(default=False, init=False)
+    _chats: ChatLocks = field(default_factory=ChatLocks, init=False)
 
     async def on_incoming(self, incoming: Incoming) -> None:
-        actions = await self.core.handle(incoming)
-        await self.transport.perform(actions)
+        # A chat's updates are handled and answered one at a time, so its replies keep their order.
+        async with self._chats.hold(incoming.chat_id):
+            actions = await self.core.handle(incoming)
+            await self.replies.deliver(incoming, actions)
+        self.wake_sender()  # the update may have queued messages to others: send them now
+
+    def wake_sender(self) -> None:
         if self.sender is not None:
-            self.sender.wake()  # the update may have queued messages to others: send them now
+            self.sender.wake()
 
     async def start_background(self) -> None:
         """Start the sender and the scheduler, once: `run_polling` does; a webhook server must call it."""
@@ -150,12 +158,14 @@ def build_bot(
     background: bool = True,
     jobs: Sequence[Job] = JOBS,
     sender_settings: SenderSettings | None = None,
+    reply_settings: ReplySettings | None = None,
     tick_seconds: float = 20.0,
 ) -> GridcareBot:
     """Wire the core to a transport, with the sender and the scheduler unless `background=False`.
 
     Everything runs on `runtime.clock`, so a test with a FrozenClock controls due times, quiet
-    hours and job run keys; `jobs` replaces the scheduled jobs (e.g. none, or one under test).
+    hours and job run keys; `jobs` replaces the scheduled jobs (e.g. none, or one under test);
+    `reply_settings` says how hard a reply is tried before it waits in the outbox (bot/replies.py).
     """
     renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
     core = Core(
@@ -167,7 +177,9 @@ def build_bot(
         keys=runtime.keys,
         throttle=Throttle(runtime.settings.flood_per_minute, runtime.settings.flood_burst),
     )
-    app = GridcareBot(runtime=runtime, core=core, transport=transport)
+    replies = Replies(runtime.db, transport, clock=runtime.clock, settings=reply_settings)
+    app = GridcareBot(runtime=runtime, core=core, transport=transport, replies=replies)
+    replies.on_queued = app.wake_sender
     if background:
         app.sender = Sender(
             runtime.db, transport, clock=runtime.clock, policy=runtime.policy, settings=sender_settings

@@ -13,7 +13,8 @@ A claimed row becomes one transport call; the answer decides:
 * 5xx, network failure, time-out: back to the queue with exponential backoff, dead after
   `max_attempts` attempts;
 * 403: the chat blocked the bot: `chats.unreachable` is set and the row is dead;
-* 400: dead (the message itself is wrong), except "message is not modified": success.
+* 400: dead (the message itself is wrong), except "message is not modified": success, and
+  "message to edit not found": the edit is sent as a new message (its id is recorded).
 
 Delivery guarantee. In normal operation a message is sent at most once: only the sender holding
 a row's claim sends it, and the claim ends with the mark in the next unit of work. Nothing is
@@ -41,7 +42,7 @@ import structlog
 
 from bot.db import Database
 from bot.leadership import Leadership, LockKey
-from bot.send_actions import to_action
+from bot.send_actions import call_or_send_new, to_action
 from bot.send_limits import SenderSettings, SendWindow
 from bot.transports.base import Transport
 from handlers.events import (
@@ -269,7 +270,7 @@ class Sender:
             return _Outcome("rejected", f"bad payload: {exc}")
         await self._window.acquire()
         try:
-            sent = await self._call(action)
+            sent = await call_or_send_new(self._call, action)
         except RetryLater as exc:
             return _Outcome("flood", "429", seconds=max(exc.seconds, 0.1))
         except Unreachable as exc:

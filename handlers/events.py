@@ -160,6 +160,11 @@ class BadRequest(TelegramError):
     def not_modified(self) -> bool:
         return "not modified" in str(self)
 
+    @property
+    def message_gone(self) -> bool:
+        """An edit aimed at a message that no longer exists (deleted, or never there)."""
+        return "message to edit not found" in str(self).lower()  # PTB capitalises, aiogram does not
+
 
 class Transient(TelegramError):
     """5xx, network failure or time-out: try again with backoff."""

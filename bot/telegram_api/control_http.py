@@ -7,6 +7,7 @@ GET  /_control/transcript/{chat_id}?count=N&timeout=S&bot=B               -> {"m
 GET  /_control/menu/{chat_id}?bot=B                                        -> {"commands": [...]}
 POST /_control/block       {"chat_id", "blocked": true|false, "bot"?}      -> {"ok": true}
 POST /_control/fault       {"method", "error_code"?, "retry_after"?, "delay"?, "chat_id"?, "times"?}
+POST /_control/outage      {"error_code"?, "retry_after"?, "method"?} to start; {"over": true} to end
 GET  /_control/callbacks                                                   -> {"answered": {id: {...}}}
 GET  /_control/stats                                    -> {"calls", "count_429", "flood_429"}
 GET  /_control/files/{file_id}                                             -> the bytes
@@ -118,6 +119,16 @@ def control_routes(api: Controls) -> list[web.RouteDef]:
         api.inject_fault(str(body["method"]), injected, times=int(body.get("times", 1)), bot=body.get("bot"))
         return web.json_response({"ok": True})
 
+    async def outage(request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("over"):
+            api.end_outage()
+        else:
+            names = {"error_code", "description", "retry_after", "delay", "chat_id"}
+            injected = Fault(**{key: value for key, value in body.items() if key in names})
+            api.start_outage(injected, method=str(body.get("method", "*")), bot=body.get("bot"))
+        return web.json_response({"ok": True})
+
     async def callbacks(request: web.Request) -> web.Response:
         answered = {key: dataclasses.asdict(value) for key, value in api.answered_callbacks.items()}
         return web.json_response({"answered": answered})
@@ -140,6 +151,7 @@ def control_routes(api: Controls) -> list[web.RouteDef]:
         web.get("/_control/menu/{chat_id}", _guarded(menu)),
         web.post("/_control/block", _guarded(block)),
         web.post("/_control/fault", _guarded(fault)),
+        web.post("/_control/outage", _guarded(outage)),
         web.get("/_control/callbacks", _guarded(callbacks)),
         web.get("/_control/stats", _guarded(stats)),
         web.get("/_control/files/{file_id}", _guarded(file)),

@@ -22,6 +22,11 @@ class _QueuedFault:
     fault: Fault
 
 
+def _applies(queued: _QueuedFault, bot_id: int, method: str, chat_id: int | None) -> bool:
+    method_matches = queued.method == method or (queued.method == "*" and method != "getupdates")
+    return method_matches and queued.bot_id in (None, bot_id) and queued.fault.matches(chat_id)
+
+
 def _sender(chat_id: int, user: int | None) -> int:
     """Who acts: the given user, or in a private chat the chat's own user."""
     if user is not None:
@@ -47,6 +52,7 @@ class Controls:
         for token in self.tokens:
             self.world.add_bot(token)
         self._faults: list[_QueuedFault] = []
+        self._outage: _QueuedFault | None = None
 
     # -- bots and users -------------------------------------------------------------------------
 
@@ -193,12 +199,23 @@ class Controls:
         bot_id = self.bot(bot).id if bot is not None else None
         self._faults.extend(_QueuedFault(method.lower(), bot_id, fault) for _ in range(times))
 
+    def start_outage(self, fault: Fault, *, method: str = "*", bot: BotKey = None) -> None:
+        """Telegram is down: every matching call gets `fault` until `end_outage()` (after any queued
+        faults). getUpdates keeps working unless named, so the bot still hears its users."""
+        bot_id = self.bot(bot).id if bot is not None else None
+        self._outage = _QueuedFault(method.lower(), bot_id, fault)
+
+    def end_outage(self) -> None:
+        """Telegram answers again."""
+        self._outage = None
+
     def take_fault(self, bot_id: int, method: str, chat_id: int | None) -> Fault | None:
-        """Pop the first queued fault that matches this call."""
+        """Pop the first queued fault that matches this call; else the outage's, if one matches."""
         for index, queued in enumerate(self._faults):
-            method_matches = queued.method == method or (queued.method == "*" and method != "getupdates")
-            if method_matches and queued.bot_id in (None, bot_id) and queued.fault.matches(chat_id):
+            if _applies(queued, bot_id, method, chat_id):
                 return self._faults.pop(index).fault
+        if self._outage is not None and _applies(self._outage, bot_id, method, chat_id):
+            return self._outage.fault
         return None
 
     # -- what the bot did -----------------------------------------------------------------------

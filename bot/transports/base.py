@@ -1,20 +1,15 @@
-"""What both transports share: performing the core's actions with one retry policy."""
+"""What both transports share: updates in, one action at a time out (bot/replies.py and the sender
+bot/outbox.py decide what to retry)."""
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
-
-from handlers.events import Action, BadRequest, Incoming, RetryLater, Sent, Transient, Unreachable
-
-log = structlog.get_logger("gridcare.transport")
+from handlers.events import Action, Incoming, Sent
 
 OnIncoming = Callable[[Incoming], Awaitable[None]]
-REPLY_ATTEMPTS = 4
 
 
 class Transport(ABC):
@@ -55,28 +50,3 @@ class Transport(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-    async def perform(self, actions: list[Action]) -> list[Sent]:
-        """Perform a reply's actions in order, waiting out flood control; never raises for one failure."""
-        results = []
-        for action in actions:
-            results.append(await self.perform_one(action))
-        return results
-
-    async def perform_one(self, action: Action) -> Sent:
-        for attempt in range(1, REPLY_ATTEMPTS + 1):
-            try:
-                return await self.call(action)
-            except RetryLater as exc:
-                await asyncio.sleep(exc.seconds)
-            except Transient:
-                await asyncio.sleep(0.5 * 2**attempt)
-            except BadRequest as exc:
-                if not exc.not_modified:
-                    log.warning("reply_rejected", action=type(action).__name__, error=str(exc)[:120])
-                return Sent()
-            except Unreachable:
-                log.info("reply_unreachable", action=type(action).__name__)
-                return Sent()
-        log.warning("reply_gave_up", action=type(action).__name__)
-        return Sent()

@@ -185,7 +185,7 @@ def claim_due(
     ready: list[tuple[Any, dict[str, Any]]] = []
     for row in rows:
         payload = dict(row.payload)
-        if payload.get("kind") == "edit":
+        if payload.get("kind") == "edit" and "message_id" not in payload:  # else it names its message
             resolved = _resolve_edit(session, row.id, payload, owner=owner, now=now)
             if resolved is None:
                 continue

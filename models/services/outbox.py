@@ -6,6 +6,10 @@ A payload is a neutral description of one Telegram action, stored as JSON:
   {"kind": "document", "filename": str, "data_b64": str, "caption": str | None}
   {"kind": "contact", "phone": str, "first_name": str, "last_name": str | None}
   {"kind": "edit", "edit_of": dedupe_key of an earlier row whose message to edit, "text": ..., "buttons": ...}
+  {"kind": "edit", "message_id": int, "text": ..., "buttons": ...}  (a reply's edit of a known message)
+  {"kind": "commands", "commands": [[name, description], ...], "language_code": str | None}
+(replies that had to wait for Telegram, bot/replies.py, use every kind; bot/send_actions.py maps
+payloads to transport actions and back.)
 The sender (bot/outbox.py) turns it into a transport action; models.services.claims and
 models.services.delivery claim and mark the rows for it. `queue_state` and `retry_dead` serve
 `gridcare outbox status` and `gridcare outbox retry-dead`.

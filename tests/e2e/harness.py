@@ -12,6 +12,8 @@ from bot.app import GridcareBot, Runtime, build_bot, make_transport
 from bot.config import Settings
 from bot.db import Database
 from bot.jobs import Job
+from bot.outbox import SenderSettings
+from bot.replies import ReplySettings
 from bot.telegram_api import ChatMessage, LocalBotApi
 from handlers.events import Incoming
 from models.clock import Clock
@@ -54,7 +56,14 @@ def settings_for(db_url: str, api: LocalBotApi, transport: str) -> Settings:
 
 
 async def start_bot(
-    db_url: str, api: LocalBotApi, transport: str, clock: Clock, *, jobs: Sequence[Job] = ()
+    db_url: str,
+    api: LocalBotApi,
+    transport: str,
+    clock: Clock,
+    *,
+    jobs: Sequence[Job] = (),
+    sender_settings: SenderSettings | None = None,
+    reply_settings: ReplySettings | None = None,
 ) -> RunningBot:
     """Build the bot exactly as `gridcare run` does, on the given database and clock, and poll.
 
@@ -62,7 +71,13 @@ async def start_bot(
     """
     settings = settings_for(db_url, api, transport)
     runtime = Runtime(settings=settings, db=Database(db_url), keys=KeyRing.parse(TEST_KEYS), clock=clock)
-    bot = build_bot(runtime, make_transport(settings, polling_timeout=1), jobs=jobs)
+    bot = build_bot(
+        runtime,
+        make_transport(settings, polling_timeout=1),
+        jobs=jobs,
+        sender_settings=sender_settings,
+        reply_settings=reply_settings,
+    )
     running = RunningBot(bot)
 
     async def on_incoming(incoming: Incoming) -> None:
