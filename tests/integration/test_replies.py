@@ -1,0 +1,99 @@
+"""An update's replies (bot/replies.py): performed at once, or queued in the outbox for the sender
+when Telegram will not take them; an edit whose message is gone arrives as a new message."""
+
+from __future__ import annotations
+
+from bot.outbox import Sender
+from bot.replies import Replies, ReplySettings
+from handlers.events import (
+    AnswerCallback,
+    BadRequest,
+    Button,
+    Edit,
+    Incoming,
+    InKind,
+    Send,
+    Transient,
+)
+from models.clock import FrozenClock
+from models.policy import Policy
+from models.services.replies import REPLY, reply_key
+from tests.support.outbox import FAST, FakeTelegram, rows
+
+CHAT = 5
+GONE = BadRequest("Bad Request: message to edit not found")
+KEYS = ((Button("Visit", "v:1"),),)
+QUICK = ReplySettings(attempts=2, backoff=0.0)
+
+
+def _incoming(update_id: int = 70, *, callback: bool = False) -> Incoming:
+    kind = InKind.callback if callback else InKind.message
+    return Incoming(bot_id=1, update_id=update_id, kind=kind, user_id=CHAT, chat_id=CHAT)
+
+
+def _replies(db, telegram, now) -> Replies:
+    return Replies(db, telegram, clock=FrozenClock(now), settings=QUICK)
+
+
+async def test_an_edit_whose_message_is_gone_is_sent_as_a_new_message(db, now):
+    telegram = FakeTelegram()
+    telegram.fail_next(GONE, chat_id=CHAT)
+    await _replies(db, telegram, now).deliver(_incoming(), [Edit(CHAT, 77, "已保存", KEYS)])
+    assert telegram.delivered == [Send(CHAT, "已保存", KEYS)]
+    assert rows(db) == {}
+
+
+async def test_replies_telegram_will_not_take_are_queued_from_the_first_failure_on(db, now):
+    telegram = FakeTelegram()
+    replies = _replies(db, telegram, now)
+    first, second, third = Send(CHAT, "one"), Edit(CHAT, 40, "two"), Send(CHAT, "three")
+    await replies.deliver(_incoming(), [first])  # Telegram is up
+    telegram.fail_next(Transient("502"), chat_id=CHAT, times=QUICK.attempts)
+    await replies.deliver(_incoming(71), [second, third])
+    assert telegram.delivered == [first]
+    queued = [r for r in rows(db).values() if r.dedupe_key.startswith(REPLY)]
+    assert [(r.dedupe_key, r.payload["text"]) for r in queued] == [
+        (reply_key(1, 71, 0), "two"),
+        (reply_key(1, 71, 1), "three"),
+    ]
+
+
+async def test_the_same_replies_queued_twice_are_queued_once(db, now):
+    telegram = FakeTelegram()
+    replies = _replies(db, telegram, now)
+    telegram.fail_next(Transient("502"), chat_id=CHAT, times=QUICK.attempts)
+    await replies.deliver(_incoming(), [Send(CHAT, "one")])
+    await replies.deliver(_incoming(), [Send(CHAT, "one")])  # queued behind itself: no new row
+    assert list(rows(db)) == [reply_key(1, 70, 0)]
+
+
+async def test_a_later_reply_waits_behind_queued_ones_and_the_sender_keeps_their_order(db, now):
+    telegram = FakeTelegram()
+    replies = _replies(db, telegram, now)
+    telegram.fail_next(Transient("502"), chat_id=CHAT, times=QUICK.attempts)
+    await replies.deliver(_incoming(70), [Send(CHAT, "one"), Send(CHAT, "two")])
+    await replies.deliver(_incoming(71), [Send(CHAT, "three")])  # Telegram is back
+    assert telegram.delivered == []
+    await Sender(db, telegram, clock=FrozenClock(now), policy=Policy(), settings=FAST).drain()
+    assert telegram.texts(CHAT) == ["one", "two", "three"]
+    assert {r.status for r in rows(db).values()} == {"sent"}
+
+
+async def test_an_answer_to_a_button_press_is_never_queued(db, now):
+    telegram = FakeTelegram()
+    telegram.fail_next(Transient("502"), times=2 * QUICK.attempts)
+    press = AnswerCallback("q1", "ok")
+    await _replies(db, telegram, now).deliver(_incoming(callback=True), [press, Send(CHAT, "one")])
+    assert [r.payload["kind"] for r in rows(db).values()] == ["send"]
+
+
+async def test_the_sender_sends_a_queued_edit_whose_message_is_gone_as_a_new_message(db, now):
+    telegram = FakeTelegram()
+    replies = _replies(db, telegram, now)
+    telegram.fail_next(Transient("502"), chat_id=CHAT, times=QUICK.attempts)
+    await replies.deliver(_incoming(), [Edit(CHAT, 77, "已保存", KEYS)])
+    telegram.fail_next(GONE, chat_id=CHAT)
+    await Sender(db, telegram, clock=FrozenClock(now), policy=Policy(), settings=FAST).drain()
+    assert telegram.delivered == [Send(CHAT, "已保存", KEYS)]
+    row = rows(db)[reply_key(1, 70, 0)]
+    assert row.status == "sent" and row.message_id not in (None, 77)
