@@ -48,6 +48,7 @@ class ReplySettings:
     attempts: int = 3
     backoff: float = 0.5  # seconds before the second attempt, doubled after each failure
     flood_wait_max: float = 5.0  # a 429 asking for a longer wait queues the reply at once
+    timeout: float = 20.0  # an attempt without an answer this long counts as failed
 
 
 class Replies:
@@ -93,13 +94,14 @@ class Replies:
         name = type(action).__name__
         for attempt in range(self.settings.attempts):
             try:
-                await call_or_send_new(self.transport.call, action)
+                async with asyncio.timeout(self.settings.timeout):
+                    await call_or_send_new(self.transport.call, action)
                 return True
             except RetryLater as exc:
                 if exc.seconds > self.settings.flood_wait_max:
                     break
                 delay = exc.seconds
-            except Transient:
+            except (Transient, TimeoutError):
                 delay = self.settings.backoff * 2**attempt
             except BadRequest as exc:
                 if not exc.not_modified:
