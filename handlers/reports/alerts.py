@@ -1,9 +1,11 @@
 """Alerts that leave the reporter's chat at once: a positive, refused or missed test, or relapse signs
-seen on a visit, go to the cadre and police officer of the care team and the nearest supervisors.
+seen on a visit, go to the cadre, the police officer and the supervisor nearest the person who have
+linked an account (models.services.alert_routing).
 
 They go through the outbox (urgent: any hour), once per record and recipient, and name the person
 by code only, so a locked phone's preview shows no name; the button opens the card, which is
-checked and audited like any other.
+checked and audited like any other. Every alert is recorded with the roles nobody could be found
+for, and the same routing names the recipients on the confirm screen before saving.
 """
 
 from __future__ import annotations
@@ -11,17 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
-from models.services.caseload import alert_recipients, person_line
+from models.services.alert_routing import TEST_ROLES, Routing, record_alert, route
+from models.services.caseload import person_line
 from models.services.reporting import RecordRef
 
 
-def alert_staff(ctx: Ctx, person_id: int, record_id: int, template: str, **view: Any) -> int:
-    """Tell the care team's cadre and police and the nearest supervisors; returns how many."""
+def alert_routing(ctx: Ctx, person_id: int) -> Routing:
+    """Who a report's alert about this person reaches if the caller saves it now (the confirm screen)."""
+    return ctx.call(route, person_id, TEST_ROLES, exclude=ctx.identity.worker_id)
+
+
+def alert_staff(ctx: Ctx, person_id: int, record_id: int, kind: str, template: str, **view: Any) -> Routing:
+    """Tell the nearest linked cadre, police officer and supervisor, and record the alert as routed."""
+    routing = alert_routing(ctx, person_id)
     line = ctx.call(person_line, person_id)
     if line is None:
-        return 0
-    recipients = ctx.call(alert_recipients, person_id, exclude=ctx.identity.worker_id)
-    for recipient in recipients:
+        return routing
+    for recipient in routing.reached:
         ctx.notify(
             recipient.chat_id,
             template,
@@ -33,7 +41,8 @@ def alert_staff(ctx: Ctx, person_id: int, record_id: int, template: str, **view:
             at=ctx.now,
             **view,
         )
-    return len(recipients)
+    ctx.call(record_alert, kind, record_id, person_id, routing, now=ctx.now)
+    return routing
 
 
 def retract_alert(ctx: Ctx, ref: RecordRef, *, corrected: bool) -> None:
@@ -41,7 +50,7 @@ def retract_alert(ctx: Ctx, ref: RecordRef, *, corrected: bool) -> None:
     line = ctx.call(person_line, ref.person_id)
     if line is None:
         return
-    for recipient in ctx.call(alert_recipients, ref.person_id, exclude=ctx.identity.worker_id):
+    for recipient in alert_routing(ctx, ref.person_id).reached:
         ctx.notify(
             recipient.chat_id,
             "reports/alert_retracted",

@@ -39,6 +39,11 @@ def substances(data: dict[str, Any]) -> list[str]:
     return [s for s in (data.get("substance"), data.get("substance_more")) if s]
 
 
+def alerting(data: dict[str, Any]) -> bool:
+    """Does the form as filled so far alert staff when saved (the confirm screen says whom)?"""
+    return _full(data) and data.get("result") in ALERT_RESULTS
+
+
 def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     routine = data["sample"] == ROUTINE
     return NewRecord(
@@ -64,7 +69,13 @@ def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
     found = new.details["substances"]
     return {
         "alerted": alert_staff(
-            ctx, new.person_id, filed.id, "reports/alert_test", result=new.result, substances=found
+            ctx,
+            new.person_id,
+            filed.id,
+            str(new.kind),
+            "reports/alert_test",
+            result=new.result,
+            substances=found,
         )
     }
 
@@ -114,4 +125,5 @@ DRUG_TEST = report_dialog(
     "reports/test_summary",
     build,
     after,
+    alerting,
 )

@@ -18,13 +18,15 @@ from handlers.dialogs.common import may_write_for
 from handlers.dialogs.engine import Dialog, Step
 from handlers.events import Button, Edit
 from handlers.jobs_reminders import refresh_person
-from handlers.reports.alerts import retract_alert
+from handlers.reports.alerts import alert_routing, retract_alert
 from models.records import RecordKind
+from models.services.alert_routing import Routing
 from models.services.caseload import person_line
 from models.services.reporting import AlreadyVoided, Filed, NewRecord, NotAllowed, TooLate, save_record
 
 Build = Callable[[Ctx, dict[str, Any]], NewRecord]
 After = Callable[[Ctx, dict[str, Any], Filed], dict[str, Any]]  # extra view for the saved message
+Alerting = Callable[[dict[str, Any]], bool]  # does the form, as filled, alert staff when saved?
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Saved:
     id: int
     late: bool
     on_behalf: bool
-    alerted: int = 0  # how many staff were alerted at once
+    alerted: Routing | None = None  # who was alerted at once, and the roles nobody could be found for
     proposed: bool = False  # a colour change went to a supervisor or police officer
 
 
@@ -51,8 +53,19 @@ def report_dialog(
     summary: str,
     build: Build,
     after: After | None = None,
+    alerting: Alerting | None = None,
 ) -> Dialog:
-    """A report form: its steps, its summary template, how to build the record, what follows saving."""
+    """A report form: its steps, its summary template, how to build the record, what follows saving.
+
+    A form that may alert (`alerting`) shows on its confirm screen whom saving will tell: the routing
+    that `after` then uses, so the screen's promise and the delivery are one computation.
+    """
+
+    def views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+        alert = None
+        if alerting is not None and "person" in data and alerting(data):
+            alert = alert_routing(ctx, int(data["person"]))
+        return {**person_view(ctx, data), "form": name, "alert": alert}
 
     def finish(ctx: Ctx, data: dict[str, Any]) -> None:
         save(ctx, data, build(ctx, data), summary, after)
@@ -63,7 +76,7 @@ def report_dialog(
         summary=summary,
         finish=finish,
         authorize=may_write_for,
-        views=lambda ctx, data: {**person_view(ctx, data), "form": name},
+        views=views,
     )
 
 
@@ -95,7 +108,7 @@ def save(ctx: Ctx, data: dict[str, Any], new: NewRecord, summary: str, after: Af
         filed.id,
         filed.late,
         filed.on_behalf_of is not None,
-        alerted=extra.pop("alerted", 0),
+        alerted=extra.pop("alerted", None),
         proposed=extra.pop("proposed", False),
     )
     show(

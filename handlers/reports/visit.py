@@ -40,6 +40,13 @@ def _full(data: dict[str, Any]) -> bool:
     return data.get("kind") != ROUTINE
 
 
+def alerting(data: dict[str, Any]) -> bool:
+    """Does the form as filled so far alert staff when saved (the confirm screen says whom)?"""
+    if not _full(data) or "social" not in data:
+        return False
+    return raises_alert(RecordKind.visit, data.get("state"), {"social": data["social"]})
+
+
 def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     routine = data["kind"] == ROUTINE
     answers = ROUTINE_ANSWERS if routine else {k: data[k] for k in ROUTINE_ANSWERS}
@@ -67,7 +74,13 @@ def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
     if not raises_alert(new.kind, new.result, new.details):
         return {}
     alerted = alert_staff(
-        ctx, new.person_id, filed.id, "reports/alert_visit", state=new.result, social=new.details["social"]
+        ctx,
+        new.person_id,
+        filed.id,
+        str(new.kind),
+        "reports/alert_visit",
+        state=new.result,
+        social=new.details["social"],
     )
     return {"alerted": alerted, "follow_up": "drug_test"}
 
@@ -100,4 +113,5 @@ VISIT = report_dialog(
     "reports/visit_summary",
     build,
     after,
+    alerting,
 )

@@ -252,7 +252,7 @@ def care_team_recipients(session: Session, person_id: int, roles: tuple[CaseRole
 
 
 def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:
-    """The supervisors of the lowest area above (or at) the person's grid that has any; linked only."""
+    """The linked supervisors of the lowest area above (or at) the person's grid that has any."""
     path = session.scalar(
         select(Area.path).join(Person, Person.area_id == Area.id).where(Person.id == person_id)
     )
@@ -263,7 +263,12 @@ def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:
     rows = session.execute(
         select(Worker.id, Worker.telegram_user_id, Area.path)
         .join(Area, Area.id == Worker.area_id)
-        .where(Worker.role == Role.supervisor, Worker.active.is_(True), Area.path.in_(ancestors))
+        .where(
+            Worker.role == Role.supervisor,
+            Worker.active.is_(True),
+            Worker.telegram_user_id.is_not(None),  # an unlinked one must not hide a linked one above
+            Area.path.in_(ancestors),
+        )
     ).all()
     if not rows:
         return []
@@ -273,15 +278,3 @@ def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:
         for worker_id, chat_id, p in sorted(rows)
         if len(p) == nearest and chat_id is not None
     ]
-
-
-def alert_recipients(session: Session, person_id: int, *, exclude: int | None = None) -> list[Recipient]:
-    """Who hears at once of a positive, refused or missed test: cadre and police of the care team and
-    the nearest supervisors; never the author themself, and each worker once."""
-    found = care_team_recipients(session, person_id, (CaseRole.cadre, CaseRole.police))
-    found += nearest_supervisors(session, person_id)
-    unique: dict[int, Recipient] = {}
-    for recipient in found:
-        if recipient.worker_id != exclude:
-            unique.setdefault(recipient.worker_id, recipient)
-    return list(unique.values())

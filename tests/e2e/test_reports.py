@@ -46,7 +46,7 @@ async def test_a_worker_files_every_kind_of_record_from_the_card(db, db_url, key
             await worker.say("3-3")
             await _photo(worker, b"kit")
             await worker.press("确认")
-            assert "已立即通知 3 名" in worker.last_text()
+            assert "已立即通知：" in worker.last_text() and "（督导）。" in worker.last_text()
             await _presses(worker, "查看档案", "法制教育", "个别", "禁毒法律法规", "今天", "跳过", "确认")
             await _presses(worker, "查看档案", "思想汇报", "今天", "书面")
             await _photo(worker, b"pages")

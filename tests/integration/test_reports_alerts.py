@@ -76,7 +76,9 @@ async def test_relapse_signs_on_a_visit_alert_and_suggest_a_test(db, keys, now):
     await tap(chat, "跳过")
     await tap(chat, "跳过")
     await tap(chat, "确认")
-    assert "已立即通知 3 名" in chat.texts()[0]
+    saved = chat.texts()[0]
+    assert "🚨 已立即通知：测*" in saved and "（社区专干）、测*" in saved and "（民警）、测*" in saved
+    assert "（督导）。" in saved and "未能通知" not in saved
     assert chat.button("检测") == f"r:drug_test:{ids['P-MINE']}"
     texts = [r.payload["text"] for r in outbox(db)]
     assert len(texts) == 3 and "有吸毒迹象" in texts[0] and "与吸毒人员有接触" in texts[0]

@@ -10,7 +10,8 @@ import pytest
 
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from handlers.reports.saving import Saved
-from models.people import Colour, Status
+from models.people import Colour, Role, Status
+from models.services.alert_routing import Reached, Routing
 from models.services.cards import DueView, HistoryPage, PersonCard, RecordView, TeamMember
 from models.services.caseload import CaseLine, CaseloadPage, PersonLine
 from models.services.delegation import DelegationView
@@ -56,9 +57,11 @@ DATA = {
     "assessment": "comprehensive", "score": 55, "findings": EVIL, "colour": "red", "reason": EVIL,
     "text": EVIL,
 }  # fmt: skip
+ROUTING = Routing((Reached(1, 11, "张三" + EVIL, Role.cadre, True),), (Role.police,))
 VIEW = dict(
     data=DATA, person=PERSON, corrects=3, day=date(2026, 3, 3),
-    record=Saved(9, late=True, on_behalf=True, alerted=3, proposed=True), record_view=RECORDS[1],
+    record=Saved(9, late=True, on_behalf=True, alerted=ROUTING, proposed=True), alert=ROUTING,
+    record_view=RECORDS[1],
     card=CARD, today=date(2026, 3, 4), page=HistoryPage(PERSON, RECORDS, 0, 2, 7),
     view=CaseloadPage((CaseLine(1, "P-1", "张三" + EVIL, Colour.red, Status.community_detox, 2, 1, "同事"),),
                       0, 2, 9, 1, EVIL, False),
