@@ -74,13 +74,21 @@ class Replies:
         """Perform the update's replies, or queue them; never raises for Telegram's failures."""
         if not actions:
             return
-        chats = {chat for action in actions if (chat := getattr(action, "chat_id", None)) is not None}
         start = 0
-        if not await self.db.run(replies_waiting, chats):
+        if not await self._waiting(actions):
             start = await self._perform(actions)
             if start == len(actions):
                 return
         await self._queue(incoming, actions, start)
+
+    async def _waiting(self, actions: Sequence[Action]) -> bool:
+        """Whether earlier replies to these chats still wait in the outbox (then these queue too)."""
+        chats = {chat for action in actions if (chat := getattr(action, "chat_id", None)) is not None}
+        try:
+            return await self.db.run(replies_waiting, chats)
+        except Exception:  # the database failed (the update's apology, say): answer directly
+            log.exception("reply_queue_unreadable")
+            return False
 
     async def _perform(self, actions: Sequence[Action]) -> int:
         """Perform in order; the index of the first action Telegram would not take (len: all done)."""

@@ -97,3 +97,17 @@ async def test_the_sender_sends_a_queued_edit_whose_message_is_gone_as_a_new_mes
     assert telegram.delivered == [Send(CHAT, "已保存", KEYS)]
     row = rows(db)[reply_key(1, 70, 0)]
     assert row.status == "sent" and row.message_id not in (None, 77)
+
+
+class _DatabaseDown:
+    """The database's `run`, failing as an unreachable server does."""
+
+    async def run(self, fn, /, *args, **kwargs):
+        raise ConnectionError("database unreachable")
+
+
+async def test_with_the_database_down_the_reply_is_still_sent_directly(now):
+    telegram = FakeTelegram()
+    replies = Replies(_DatabaseDown(), telegram, clock=FrozenClock(now), settings=QUICK)
+    await replies.deliver(_incoming(), [Send(CHAT, "抱歉，出了点问题")])
+    assert telegram.texts(CHAT) == ["抱歉，出了点问题"]
