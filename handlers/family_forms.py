@@ -10,7 +10,7 @@ from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
 from handlers.family_staff import notify_escalation
 from models.access import Action, Principal
-from models.services.family_alerts import escalate_alert, raise_alert
+from models.services.family_alerts import escalate_alert, raise_alert, urgent_routing
 from models.services.family_relay import send_reply
 from models.services.rights import may
 from models.services.tips import submit_tip
@@ -50,7 +50,21 @@ def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
         # Nobody on the team can be reached (no linked account): waiting out the time-out helps no one.
         escalation = ctx.call(escalate_alert, alert.alert_id, now=ctx.now)
         reached = notify_escalation(ctx, escalation) if escalation is not None else 0
-    ctx.reply("family/urgent_sent", reached=reached, joined_open=alert.joined_open)
+    ctx.reply(
+        "family/urgent_sent",
+        reached=reached,
+        joined_open=alert.joined_open,
+        told=alert.responders,
+        unreached=alert.unreached,
+    )
+
+
+def urgent_views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """The confirm screen names whom sending reaches: the very routing `raise_alert` then uses."""
+    person_id = ctx.identity.person_id
+    if person_id is None:
+        return {"alert": None}
+    return {"alert": ctx.call(urgent_routing, person_id, today=ctx.today)}
 
 
 URGENT = Dialog(
@@ -59,6 +73,7 @@ URGENT = Dialog(
     summary="family/urgent_summary",
     finish=send_urgent,
     authorize=lambda ctx, data: ctx.identity.principal is Principal.family,
+    views=urgent_views,
 )
 
 

@@ -15,20 +15,28 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.access import Action
-from models.areas import Area, within
 from models.audit import Actor, audit
 from models.family import Direction, FamilyMessage, UrgentAlert
-from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
-from models.services.family import ancestors, community_of, handling_worker, person_name, relation_of
+from models.people import FamilyMember, Role, Worker
+from models.services.alert_routing import (
+    ESCALATION_ROLES,
+    URGENT_ROLES,
+    Reached,
+    Routing,
+    record_alert,
+    route,
+)
+from models.services.family import handling_worker, person_name, relation_of
 from models.services.identity import Identity
 from models.services.rights import may
 
 OPEN_ALERT_WINDOW = timedelta(hours=24)  # a second alert within this joins the open one
+URGENT, URGENT_ESCALATED = "urgent", "urgent_escalated"  # their kinds in the alert log
 
 
 @dataclass(frozen=True)
 class Responder:
-    """A staff member an alert reaches: `chat_id` None when their account is not linked."""
+    """A staff member an alert reaches (linked: models.services.alert_routing finds no one else)."""
 
     worker_id: int
     chat_id: int | None
@@ -37,65 +45,25 @@ class Responder:
     on_team: bool = True  # False: reached as the community's cadre or police, not on the care team
 
 
-def _responder(worker: Worker, *, on_team: bool = True) -> Responder:
-    return Responder(worker.id, worker.telegram_user_id, worker.name, str(worker.role), on_team)
+def _responder(reached: Reached) -> Responder:
+    return Responder(reached.worker_id, reached.chat_id, reached.name, str(reached.role), reached.on_team)
 
 
-def _team(session: Session, person_id: int, case_role: CaseRole) -> list[Worker]:
-    return list(
-        session.scalars(
-            select(Worker)
-            .join(CareAssignment, CareAssignment.worker_id == Worker.id)
-            .where(
-                CareAssignment.person_id == person_id,
-                CareAssignment.case_role == case_role,
-                Worker.active.is_(True),
-            )
-            .order_by(Worker.id)
-        )
-    )
-
-
-def _community_staff(session: Session, person_id: int, role: Role) -> list[Worker]:
-    """Workers of a role in the person's community, for a care team that lacks one."""
-    area_id = session.scalar(select(Person.area_id).where(Person.id == person_id))
-    community = community_of(session, area_id) if area_id is not None else None
-    if community is None:
-        return []
-    return list(
-        session.scalars(
-            select(Worker)
-            .join(Area, Area.id == Worker.area_id)
-            .where(Worker.role == role, Worker.active.is_(True), within(Area.path, community.path))
-            .order_by(Worker.id)
-        )
-    )
+def urgent_routing(session: Session, person_id: int, *, today: date) -> Routing:
+    """Whom an urgent alert reaches: the worker answering the family today, the cadre and the police
+    officer, each the nearest linked one (models.services.alert_routing); the confirm screen says so."""
+    worker, _ = handling_worker(session, person_id, today=today)
+    return route(session, person_id, URGENT_ROLES, preferred={Role.grid_worker: worker})
 
 
 def responders(session: Session, person_id: int, *, today: date) -> list[Responder]:
-    """Who an urgent alert reaches: the worker answering the family, the cadre and the police officer."""
-    worker, _ = handling_worker(session, person_id, today=today)
-    found: dict[int, Responder] = {worker.id: _responder(worker)} if worker else {}
-    for case_role, role in ((CaseRole.cadre, Role.cadre), (CaseRole.police, Role.police)):
-        team = _team(session, person_id, case_role)
-        # A care team without a cadre or police officer must not leave the alert unheard.
-        for member in team or _community_staff(session, person_id, role):
-            found.setdefault(member.id, _responder(member, on_team=bool(team)))
-    return list(found.values())
+    """Who an urgent alert reaches (linked staff only): see `urgent_routing`."""
+    return [_responder(r) for r in urgent_routing(session, person_id, today=today).reached]
 
 
 def supervisors_of(session: Session, person_id: int) -> list[Responder]:
-    """The supervisors of the nearest area above the person (their own area first) that has any."""
-    area_id = session.scalar(select(Person.area_id).where(Person.id == person_id))
-    for area in ancestors(session, area_id) if area_id is not None else []:
-        found = session.scalars(
-            select(Worker)
-            .where(Worker.area_id == area.id, Worker.role == Role.supervisor, Worker.active.is_(True))
-            .order_by(Worker.id)
-        ).all()
-        if found:
-            return [_responder(w) for w in found]
-    return []
+    """The linked supervisors of the nearest area above the person (their own area first) that has any."""
+    return [_responder(r) for r in route(session, person_id, ESCALATION_ROLES).reached]
 
 
 @dataclass(frozen=True)
@@ -106,6 +74,7 @@ class AlertRaised:
     relation: str
     description: str | None
     responders: tuple[Responder, ...]
+    unreached: tuple[Role, ...]  # roles nobody linked could be found for (the family is told)
     joined_open: bool  # an earlier alert was still open: this is more news for the same staff
     message_id: int  # the alert as a message of the family thread, for the "reply" button
 
@@ -157,13 +126,16 @@ def raise_alert(
         at=now,
         person_id=who.person_id,
     )
+    routing = urgent_routing(session, who.person_id, today=today)
+    record_alert(session, URGENT, alert.id, who.person_id, routing, now=now)
     return AlertRaised(
         alert.id,
         who.person_id,
         person_name(session, who.person_id),
         relation_of(session, who.family_member_id),
         description,
-        tuple(responders(session, who.person_id, today=today)),
+        tuple(_responder(r) for r in routing.reached),
+        routing.unreached,
         joined_open=open_alert is not None,
         message_id=message.id,
     )
@@ -249,6 +221,8 @@ def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalat
         return None
     session.refresh(alert)
     audit(session, Actor.system(), "escalate", "urgent_alert", alert_id, at=now, person_id=alert.person_id)
+    routing = route(session, alert.person_id, ESCALATION_ROLES)
+    record_alert(session, URGENT_ESCALATED, alert_id, alert.person_id, routing, now=now)
     return Escalation(
         alert_id,
         alert.person_id,
@@ -256,7 +230,7 @@ def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalat
         relation_of(session, alert.family_member_id),
         alert.description,
         alert.created_at,
-        tuple(supervisors_of(session, alert.person_id)),
+        tuple(_responder(r) for r in routing.reached),
     )
 
 

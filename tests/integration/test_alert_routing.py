@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import Database
 from models.alerts import AlertLog
 from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.people import CaseRole, Role
+from models.people import CaseRole, Role, Worker
 from models.services.directory import assign
 from tests.factories import make_person, make_tree, make_worker
+from tests.integration.family_city import CADRE, FAMILY, WORKER, build_city, family_code, worker_code
+from tests.integration.family_city import outbox as family_outbox
 from tests.integration.test_reports_support import outbox, tap
 from tests.support.chat import CoreChat, build_core
 
@@ -107,3 +109,27 @@ async def test_a_role_missing_nearby_goes_to_the_nearest_linked_one_up_the_tree(
     assert sorted(r.chat_id for r in outbox(db)) == [USERS["W-C"], USERS["W-TOP"], USERS["W-PT"]]
     [entry] = alert_log(db)
     assert entry.unrouted == "" and entry.routed_at == now
+
+
+async def test_a_family_s_urgent_alert_names_whom_it_reaches_and_records_the_police_it_cannot(db, keys, now):
+    build_city(db, keys, now)
+    with db.unit_of_work() as s:
+        for code, name in (("W-1", "周网格员"), ("W-CADRE", "吴专干")):
+            s.execute(update(Worker).where(Worker.code == code).values(name=name))
+    core = build_core(db, FrozenClock(now))
+    for code, user in (("W-1", WORKER), ("W-CADRE", CADRE)):  # the police officer never links
+        await CoreChat(core, user).say(f"/start {worker_code(db, code, now)}")
+    family = CoreChat(core, FAMILY)
+    await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.say("/urgent")
+    await family.press(family.button("跳过"))
+    confirm = family.texts()[-1]
+    assert "将立即通知：周***（网格员）、吴**（社区专干）。" in confirm
+    assert "暂时无法通过机器人联系民警" in confirm
+    await family.press(family.button("确认"))
+    assert sorted(a.chat_id for a in family_outbox(db, "urgent_alert")) == [WORKER, CADRE]
+    sent = family.texts()[-1]
+    assert "已通知 2 位工作人员：周***（网格员）、吴**（社区专干）" in sent
+    assert "暂时无法通过机器人联系民警" in sent
+    [entry] = alert_log(db)
+    assert (entry.kind, entry.unrouted, entry.notified) == ("urgent", "police", 2)

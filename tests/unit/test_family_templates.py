@@ -10,7 +10,10 @@ import pytest
 
 from handlers.family_forms import ReplyAnswer
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
+from models.people import Role
+from models.services.alert_routing import Reached, Routing
 from models.services.family import ContactCard
+from models.services.family_alerts import Responder
 from models.services.family_threads import InboxLine, Thread, ThreadMessage
 
 HOSTILE = '<b>"x" & y</b>'
@@ -47,6 +50,9 @@ VIEW = {
     "area_name": HOSTILE,
     "has_photo": True,
     "reached": 3,
+    "told": (Responder(1, 11, HOSTILE, "cadre"),),
+    "unreached": (Role.police,),
+    "alert": Routing((Reached(1, 11, HOSTILE, Role.grid_worker, True),), (Role.police,)),
     "joined_open": False,
     "minutes": 30,
     "by_name": HOSTILE,
