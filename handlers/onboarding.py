@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.alerts_rerouted import deliver_rerouted
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
@@ -40,6 +41,8 @@ def cmd_start(ctx: Ctx, arg: str) -> None:
     ctx.identity = who
     ctx.reply("onboarding/linked", who=who.principal.value, profile=ctx.call(whoami, who, now=ctx.now))
     set_menu(ctx, who.principal)
+    if result.outcome is Redeemed.linked_worker:
+        deliver_rerouted(ctx)  # a role an alert found nobody for may be reachable now
 
 
 def cmd_help(ctx: Ctx, _arg: str) -> None:

@@ -21,6 +21,7 @@ from models.audit import audit
 from models.policy import CampaignDay, Policy
 from models.schedule import Obligation
 from models.services import digest_counts as counts
+from models.services.alerts_unrouted import UnroutedAlert, unrouted_alerts
 from models.services.digest_rows import (
     Bar,
     OverduePerson,
@@ -107,6 +108,7 @@ class Digest:
     campaigns: tuple[Campaign, ...]
     bars: tuple[Bar, ...]
     bars_are_workers: bool
+    unrouted: tuple[UnroutedAlert, ...] = ()  # alerts some role of which nobody could take, until routed
 
     @property
     def escalated_unnamed(self) -> int:
@@ -214,6 +216,7 @@ def build_digest(
         campaigns=_campaigns(session, area.path, period, policy),
         bars=bars,
         bars_are_workers=by_worker,
+        unrouted=tuple(unrouted_alerts(session, area_path=area.path)),
     )
 
 
