@@ -1,10 +1,11 @@
 """Overdue work climbs a ladder (工作进度报警提示), and programmes about to end raise a task.
 
 The ladder (Policy): the responsible worker on the first day overdue, the community cadre of the
-care team after three days, the supervisor's digest after seven (`overdue_for_digest`). Each item
-reaches each rung once: an `OverdueNotice` row (person, obligation, period, rung, worker) records
-it, so a repeated sweep tells nobody anything twice, a sweep missed on a rest day catches up on
-the next working day, and the items that reach a rung in one sweep go to a worker in one message.
+care team (none linked: the nearest linked cadre up the grid tree) after three days, the
+supervisor's digest after seven (`overdue_for_digest`). Each item reaches each rung once: an
+`OverdueNotice` row (person, obligation, period, rung, worker) records it, so a repeated sweep
+tells nobody anything twice, a sweep missed on a rest day catches up on the next working day, and
+the items that reach a rung in one sweep go to a worker in one message.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from models.areas import Area, within
 from models.outbox import OutboxMessage
-from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person, Worker
+from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person, Role, Worker
 from models.policy import Policy
 from models.reminders import OverdueNotice
 from models.schedule import State
+from models.services.alert_routing import Reached, route
 from models.services.obligations import ObligationRow, obligation_rows
 from models.services.reminders import Recipient, delegates_on
 from models.services.sql import chunks
@@ -101,6 +103,7 @@ def escalations(
         | {w for ws in cadres.values() for w in ws}
         | {r.worker_id for r in rows if r.worker_id is not None},
     )
+    _nearest_cadres(session, rows, late, cadres, people)
     found = []
     for row in rows:
         owner = people.get(owners.get(row.person_id) or -1)
@@ -113,6 +116,27 @@ def escalations(
                 if cadre is not None and cadre_id != (owner.worker_id if owner else None):
                     found.append(Escalation("cadre", cadre, row, responsible.name if responsible else None))
     return found
+
+
+def _nearest_cadres(
+    session: Session,
+    rows: list[ObligationRow],
+    late: set[int],
+    cadres: dict[int, list[int]],
+    people: dict[int, Recipient],
+) -> None:
+    """A care team with no linked cadre must not leave the rung empty: the nearest linked cadre up
+    the grid tree takes it (models.services.alert_routing), looked up once per area."""
+    by_area: dict[int, list[Reached]] = {}
+    for row in rows:
+        person = row.person_id
+        if person not in late or any(w in people for w in cadres.get(person, ())):
+            continue
+        if row.area_id not in by_area:
+            by_area[row.area_id] = list(route(session, person, (Role.cadre,)).reached)
+        for reached in by_area[row.area_id]:
+            cadres[person] = [*cadres.get(person, ()), reached.worker_id]
+            people[reached.worker_id] = Recipient(reached.worker_id, reached.chat_id, reached.name)
 
 
 def record_new(session: Session, found: list[Escalation], *, now: datetime) -> list[Escalation]:

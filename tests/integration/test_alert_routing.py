@@ -3,12 +3,14 @@ the sender is told who was and who was not, and what nobody could take is record
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 
 from bot.db import Database
+from handlers.jobs_reminders import escalate
 from models.alerts import AlertLog
+from models.areas import Area
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import CaseRole, Role, Worker
@@ -16,6 +18,8 @@ from models.services.directory import assign
 from tests.factories import make_person, make_tree, make_worker
 from tests.integration.family_city import CADRE, FAMILY, WORKER, build_city, family_code, worker_code
 from tests.integration.family_city import outbox as family_outbox
+from tests.integration.reminders_city import at, linked_worker
+from tests.integration.reminders_city import build_city as build_reminders_city
 from tests.integration.test_reports_support import outbox, tap
 from tests.support.chat import CoreChat, build_core
 
@@ -133,3 +137,18 @@ async def test_a_family_s_urgent_alert_names_whom_it_reaches_and_records_the_pol
     assert "暂时无法通过机器人联系民警" in sent
     [entry] = alert_log(db)
     assert (entry.kind, entry.unrouted, entry.notified) == ("urgent", "police", 2)
+
+
+def test_overdue_work_reaches_the_nearest_linked_cadre_when_the_team_s_cadre_is_unlinked(db):
+    city = build_reminders_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    city.all_done_before(person, date(2026, 3, 2))  # only the meeting of the week of 2 March is open
+    with db.unit_of_work() as s:
+        s.execute(update(Worker).where(Worker.id == city.cadre.id).values(telegram_user_id=None))
+        town_area = s.scalar(select(Area).where(Area.code == "T-TOWN"))
+        s.expunge(town_area)
+    town_cadre = linked_worker(db, town_area, Role.cadre)
+    city.run(escalate, at(date(2026, 3, 10)))
+    assert city.run(escalate, at(date(2026, 3, 12))) == 1
+    [row] = [r for k, r in city.outbox().items() if k.startswith("overdue:cadre:")]
+    assert row.chat_id == town_cadre.telegram_user_id and person.code in row.payload["text"]
