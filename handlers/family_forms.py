@@ -8,10 +8,10 @@ from typing import Any
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
-from handlers.family_staff import notify_escalation
+from handlers.family_staff import notify_escalation, tell_answered
 from models.access import Action, Principal
 from models.services.family_alerts import escalate_alert, raise_alert, urgent_routing
-from models.services.family_relay import send_reply
+from models.services.family_relay import FamilyReply, send_reply
 from models.services.rights import may
 from models.services.tips import submit_tip
 
@@ -29,6 +29,7 @@ def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
     suffix = f":{data['_key']}" if alert.joined_open else ""
     reached = 0
     reply = [("fam_reply", f"fr:{alert.message_id}")]  # only the care team may answer the family
+    called = [("fam_called", f"acl:{alert.alert_id}")]  # a phone call answers it as a claim would
     for responder in alert.responders:
         if responder.chat_id is None:
             continue
@@ -38,7 +39,7 @@ def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
             "family/urgent_more" if alert.joined_open else "family/urgent_alert",
             purpose="urgent_alert",
             dedupe_key=f"alert:{alert.alert_id}:{responder.worker_id}{suffix}",
-            buttons=[[("fam_ack", f"ack:{alert.alert_id}")] + reply * responder.on_team],
+            buttons=[[("fam_ack", f"ack:{alert.alert_id}")] + reply * responder.on_team, called],
             urgent=True,
             alert_id=alert.alert_id,
             person_name=alert.person_name,
@@ -151,14 +152,26 @@ def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
     """Relay a worker's answer back to the family thread (rights re-checked by the service)."""
     answer = reply_answer(data)
     reply = ctx.call(
-        send_reply, ctx.identity, int(data["message"]), answer.text, now=ctx.now, photo_file_id=answer.photo
+        send_reply,
+        ctx.identity,
+        int(data["message"]),
+        answer.text,
+        now=ctx.now,
+        today=ctx.today,
+        photo_file_id=answer.photo,
     )
     if reply is None:
         ctx.reply("errors/not_allowed")
         return
     if reply.family_chat_id is None:
         ctx.reply("family/reply_undelivered")
-        return
+    else:
+        _relay_reply(ctx, reply.family_chat_id, reply, answer)
+    for answered in reply.answered:  # a reply answers the family's urgent alert as a claim would
+        tell_answered(ctx, answered)
+
+
+def _relay_reply(ctx: Ctx, chat_id: int, reply: FamilyReply, answer: ReplyAnswer) -> None:
     options: dict[str, Any] = {
         "purpose": "family_reply",
         "dedupe_key": f"family_reply:{reply.reply_id}",
@@ -168,9 +181,9 @@ def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
         "text": answer.text,
     }
     if answer.photo is not None:
-        ctx.notify(reply.family_chat_id, "family/reply", media=("photo", answer.photo), **options)
+        ctx.notify(chat_id, "family/reply", media=("photo", answer.photo), **options)
     else:
-        ctx.notify(reply.family_chat_id, "family/reply", **options)
+        ctx.notify(chat_id, "family/reply", **options)
 
 
 REPLY = Dialog(

@@ -17,7 +17,8 @@ from handlers.events import Button, SendPhoto
 from handlers.router import Router
 from models.access import Action
 from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
-from models.services.family_alerts import Escalation, acknowledge, escalate_due
+from models.services.family_alerts import Escalation, escalate_due
+from models.services.family_answers import Answered, AnswerHow, answer_alert
 from models.services.family_relay import media_of, reply_target
 from models.services.family_threads import family_threads, inbox
 from models.services.outbox import contact_payload, enqueue
@@ -152,10 +153,40 @@ def on_tip_photo(ctx: Ctx, payload: str) -> None:
     )
 
 
-def on_acknowledge(ctx: Ctx, payload: str) -> None:
-    """ack:<alert>: "I am handling it". The first press wins; the others and the family are told."""
+def tell_answered(work: Work, answered: Answered) -> None:
+    """Tell the other staff the alert reached and the family who took it (only the first answer)."""
+    if not answered.taken:
+        return
+    view = {"alert_id": answered.alert_id, "by_name": answered.by_name, "by_role": answered.by_role}
+    for other in answered.others:
+        if other.chat_id is not None:
+            work.notify(
+                other.chat_id,
+                "family/ack_others",
+                purpose="alert_taken",
+                dedupe_key=f"alert_taken:{answered.alert_id}:{other.worker_id}",
+                urgent=True,
+                person_name=answered.person_name,
+                **view,
+            )
+    if answered.family_chat_id is not None:
+        work.notify(
+            answered.family_chat_id,
+            "family/urgent_taken",
+            purpose="alert_taken",
+            dedupe_key=f"alert_taken_family:{answered.alert_id}",
+            urgent=True,
+            **view,
+        )
+
+
+def _answer(ctx: Ctx, payload: str, how: AnswerHow) -> None:
     alert_id = _int(payload)
-    result = ctx.call(acknowledge, ctx.identity, alert_id, now=ctx.now, today=ctx.today) if alert_id else None
+    result = (
+        ctx.call(answer_alert, ctx.identity, alert_id, how, now=ctx.now, today=ctx.today)
+        if alert_id
+        else None
+    )
     if result is None:
         _refuse(ctx)
         return
@@ -163,28 +194,19 @@ def on_acknowledge(ctx: Ctx, payload: str) -> None:
         ctx.answer("family/ack_already", alert=True, by_name=result.by_name, by_role=result.by_role)
         return
     ctx.answer("family/ack_done")
-    ctx.reply("family/ack_mine", alert_id=result.alert_id, person_name=result.person_name)
-    view = {"alert_id": result.alert_id, "by_name": result.by_name, "by_role": result.by_role}
-    for other in result.others:
-        if other.chat_id is not None:
-            ctx.notify(
-                other.chat_id,
-                "family/ack_others",
-                purpose="alert_taken",
-                dedupe_key=f"alert_taken:{result.alert_id}:{other.worker_id}",
-                urgent=True,
-                person_name=result.person_name,
-                **view,
-            )
-    if result.family_chat_id is not None:
-        ctx.notify(
-            result.family_chat_id,
-            "family/urgent_taken",
-            purpose="alert_taken",
-            dedupe_key=f"alert_taken_family:{result.alert_id}",
-            urgent=True,
-            **view,
-        )
+    template = "family/call_logged" if how is AnswerHow.call else "family/ack_mine"
+    ctx.reply(template, alert_id=result.alert_id, person_name=result.person_name)
+    tell_answered(ctx, result)
+
+
+def on_acknowledge(ctx: Ctx, payload: str) -> None:
+    """ack:<alert>: "I am handling it". The first answer wins; the others and the family are told."""
+    _answer(ctx, payload, AnswerHow.claim)
+
+
+def on_called(ctx: Ctx, payload: str) -> None:
+    """acl:<alert>: "I have phoned them", a call logged against the alert; it answers it like a claim."""
+    _answer(ctx, payload, AnswerHow.call)
 
 
 def cmd_inbox(ctx: Ctx, _arg: str) -> None:
@@ -209,7 +231,7 @@ def notify_escalation(work: Work, item: Escalation) -> int:
             "family/urgent_escalated",
             purpose="alert_escalated",
             dedupe_key=f"alert_escalated:{item.alert_id}:{supervisor.worker_id}",
-            buttons=[[("fam_ack", f"ack:{item.alert_id}")]],
+            buttons=[[("fam_ack", f"ack:{item.alert_id}")], [("fam_called", f"acl:{item.alert_id}")]],
             urgent=True,
             alert_id=item.alert_id,
             person_name=item.person_name,
@@ -272,3 +294,4 @@ def register(router: Router, engine: Engine) -> None:
     router.button("fm", Action.reply_family, on_media)
     router.button("tp", Action.view_card, on_tip_photo)
     router.button("ack", Action.acknowledge_alert, on_acknowledge)
+    router.button("acl", Action.acknowledge_alert, on_called)

@@ -1,9 +1,9 @@
 """Urgent alerts (紧急情况) from a family: signs of relapse, contact with drug users, danger.
 
 An alert goes at once, at any hour, to the responsible worker, the community cadre and the police
-officer of the care team. The first to press "I am handling it" owns it (an atomic claim, so two
-quick presses cannot both win); if nobody does within the policy's timeout, the area supervisor
-is alerted too.
+officer of the care team. The first to answer it (a claim, a reply or a call:
+models.services.family_answers) owns it; if nobody does within the policy's timeout, the area
+supervisor is alerted too.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.access import Action
 from models.audit import Actor, audit
 from models.family import Direction, FamilyMessage, UrgentAlert
-from models.people import FamilyMember, Role, Worker
+from models.people import Role
 from models.services.alert_routing import (
     ESCALATION_ROLES,
     URGENT_ROLES,
@@ -28,7 +27,6 @@ from models.services.alert_routing import (
 )
 from models.services.family import handling_worker, person_name, relation_of
 from models.services.identity import Identity
-from models.services.rights import may
 
 OPEN_ALERT_WINDOW = timedelta(hours=24)  # a second alert within this joins the open one
 URGENT, URGENT_ESCALATED = "urgent", "urgent_escalated"  # their kinds in the alert log
@@ -139,57 +137,6 @@ def raise_alert(
         joined_open=open_alert is not None,
         message_id=message.id,
     )
-
-
-@dataclass(frozen=True)
-class Acknowledged:
-    """The outcome of pressing "I am handling it"."""
-
-    alert_id: int
-    taken: bool  # True: the caller took it now; False: someone had already
-    by_name: str
-    by_role: str
-    person_name: str
-    others: tuple[Responder, ...]  # to tell that it is taken (only when taken now)
-    family_chat_id: int | None
-
-
-def acknowledge(
-    session: Session, who: Identity, alert_id: int, *, now: datetime, today: date
-) -> Acknowledged | None:
-    """Claim an alert; only the first claim wins. None if the caller may not (nothing revealed)."""
-    alert = session.get(UrgentAlert, alert_id)
-    if alert is None:
-        audit(session, who.actor, "refused", "urgent_alert", alert_id, at=now, detail="not found")
-        return None
-    if who.worker_id is None:
-        return None
-    reached = responders(session, alert.person_id, today=today)
-    if alert.escalated_at is not None:
-        reached += supervisors_of(session, alert.person_id)
-    # Whoever the alert reached may take it (a community officer off the care team included);
-    # anyone else needs the right over the person.
-    if who.worker_id not in {r.worker_id for r in reached} and not may(
-        session, who, Action.acknowledge_alert, alert.person_id, now=now
-    ):
-        return None
-    claimed = session.execute(
-        update(UrgentAlert)
-        .where(UrgentAlert.id == alert_id, UrgentAlert.acknowledged_at.is_(None))
-        .values(acknowledged_at=now, acknowledged_by=who.worker_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(alert)
-    owner = session.get(Worker, alert.acknowledged_by)
-    assert owner is not None
-    name = person_name(session, alert.person_id)
-    if claimed != 1:
-        return Acknowledged(alert_id, False, owner.name, str(owner.role), name, (), None)
-    audit(session, who.actor, "acknowledge", "urgent_alert", alert_id, at=now, person_id=alert.person_id)
-    others = tuple({r.worker_id: r for r in reached if r.worker_id != who.worker_id}.values())
-    member = session.get(FamilyMember, alert.family_member_id)  # they may have left the channel since
-    family_chat = member.telegram_user_id if member is not None and member.active else None
-    return Acknowledged(alert_id, True, owner.name, str(owner.role), name, others, family_chat)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ next opening.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select, update
@@ -21,6 +21,7 @@ from models.family_hours import held_until
 from models.people import FamilyMember, Worker
 from models.policy import Policy
 from models.services.family import handling_worker, person_name, relation_of
+from models.services.family_answers import Answered, answer_by_reply
 from models.services.identity import Identity
 from models.services.rights import may
 
@@ -145,6 +146,7 @@ class FamilyReply:
     family_chat_id: int | None  # None: the family member has left the channel
     worker_name: str
     worker_role: str
+    answered: tuple[Answered, ...] = ()  # the family's urgent alerts this reply answered
 
 
 def send_reply(
@@ -154,10 +156,11 @@ def send_reply(
     text: str | None,
     *,
     now: datetime,
+    today: date,
     photo_file_id: str | None = None,
 ) -> FamilyReply | None:
     """Store a worker's answer (text, or a photo by its file_id) to a family thread and mark the
-    thread answered (rights re-checked)."""
+    thread answered, and the family's open urgent alerts with it (rights re-checked)."""
     message = _message_in_reach(session, who, message_id, now=now)
     if message is None or who.worker_id is None:
         return None
@@ -186,10 +189,12 @@ def send_reply(
     )
     session.flush()
     audit(session, who.actor, "create", "family_message", reply.id, at=now, person_id=message.person_id)
+    answered = answer_by_reply(session, who, member.id, now=now, today=today)
     worker = session.get(Worker, who.worker_id)
     assert worker is not None
     linked = member.active and member.verified and member.telegram_user_id is not None
-    return FamilyReply(reply.id, member.telegram_user_id if linked else None, worker.name, str(worker.role))
+    chat = member.telegram_user_id if linked else None
+    return FamilyReply(reply.id, chat, worker.name, str(worker.role), answered)
 
 
 def media_of(session: Session, who: Identity, message_id: int, *, now: datetime) -> tuple[str, str] | None:

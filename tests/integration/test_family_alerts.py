@@ -14,7 +14,7 @@ from models.clock import FrozenClock
 from models.family import UrgentAlert
 from models.people import CareAssignment, CaseRole
 from models.policy import Policy
-from models.services.family_alerts import acknowledge
+from models.services.family_answers import acknowledge
 from models.services.identity import resolve
 from tests.integration.family_city import (
     CADRE,
@@ -175,7 +175,7 @@ async def test_without_a_police_officer_on_the_team_the_community_police_get_and
     await family.press(family.button("确认"))
     alert = next(a for a in outbox(db, "urgent_alert") if a.chat_id == POLICE)
     buttons = [d for row in alert.payload["buttons"] for _, d in row]
-    assert [d.split(":")[0] for d in buttons] == ["ack"]  # no reply: answering is the care team's
+    assert [d.split(":")[0] for d in buttons] == ["ack", "acl"]  # no reply: answering is the care team's
     await police.press(buttons[0])
     assert police.toast() == "已由您接手。"
 

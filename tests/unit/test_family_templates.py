@@ -91,7 +91,15 @@ def test_english_texts_name_the_relation_in_english():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_family_labels_exist_in_both_languages(locale):
     renderer = Renderer(ZoneInfo("Asia/Shanghai"))
-    for key in ("cmd_inbox", "fam_urgent", "fam_reply", "fam_ack", "fam_view_photo", "fam_stop_confirm"):
+    for key in (
+        "cmd_inbox",
+        "fam_urgent",
+        "fam_reply",
+        "fam_ack",
+        "fam_called",
+        "fam_view_photo",
+        "fam_stop_confirm",
+    ):
         assert renderer.label(locale, key)
     assert [renderer.label(locale, f"fam_relation_{i}") for i in range(6)]
     for dialog in ("family_urgent", "family_tip", "family_reply"):
