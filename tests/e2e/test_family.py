@@ -226,6 +226,33 @@ async def test_an_urgent_alert_reaches_three_staff_and_the_first_to_take_it_is_r
             await running.stop()
 
 
+async def test_a_reply_through_inbox_answers_an_urgent_alert_and_the_family_is_told_who_took_it(
+    db, db_url, keys, now, transport
+):
+    build_city(db, keys, now)
+    clock = FrozenClock(now)
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, clock)
+        try:
+            users = await _join(db, api, running, now, codes=("W-1", "W-CADRE"))
+            family, worker = users[FAMILY], users[WORKER]
+            await family.say("/urgent")
+            await family.say("他又和以前的毒友见面了")
+            await family.press("确认")
+            assert "有人接手后会在这里告诉您" in family.last_text()
+            await worker.say("/inbox")
+            await worker.press("回复")
+            await worker.say("我马上过来。")
+            await worker.press("确认")
+            await _drain(db, running, clock)
+            await _arrives(api, FAMILY, "我马上过来")
+            await _arrives(api, FAMILY, "已接手", "网格员")
+            await _arrives(api, CADRE, "已由网格员")
+            assert _escalate(db, now + timedelta(hours=1)) == 0
+        finally:
+            await running.stop()
+
+
 async def test_an_alert_nobody_takes_escalates_to_the_supervisor_after_the_timeout(
     db, db_url, keys, now, transport
 ):
