@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 import structlog
 
+from handlers.alerts_rerouted import deliver_rerouted
 from handlers.charts import MAX_BARS, ChartBar, completion_chart
 from handlers.context import Ctx, JobCtx, Work
 from handlers.events import Button, Keyboard, Send, SendPhoto
@@ -220,6 +221,8 @@ def daily_digests(jctx: JobCtx, *, worker_ids: Collection[int] | None = None) ->
     Obligation rows and counts are computed once per widest supervised subtree and narrowed for
     the supervisors below it. Returns the number of digests queued by this run.
     """
+    if worker_ids is None:  # first, whoever can now take an alert that reached nobody of a role
+        deliver_rerouted(jctx)
     period = Period.of(PeriodKind.day, jctx.today)
     roots: list[Shared] = []
     sent = 0

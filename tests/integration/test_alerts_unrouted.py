@@ -118,3 +118,17 @@ def test_gridcare_alerts_without_a_filter_is_a_usage_error(tmp_path, monkeypatch
     db.dispose()
     result = CliRunner().invoke(app, ["alerts"])
     assert result.exit_code == 2
+
+
+async def test_the_daily_digest_job_first_routes_what_has_become_reachable(db, keys, now):
+    await _unrouted_positive_test(db, keys, now)
+    _add_supervisors(db)
+    with db.unit_of_work() as s:  # a linked officer of another city is moved to the town (an import)
+        far = make_worker(s, make_tree(s, prefix="U")["TOWN"], role=Role.police)
+        far.telegram_user_id = TOWN_POLICE
+        far.area_id = make_tree(s)["TOWN"].id
+    texts = _digest_texts(db, now.replace(hour=10))
+    assert "无人接收的报警" not in texts[TOWN_SUPERVISOR]
+    with db.unit_of_work() as s:
+        [late] = s.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == TOWN_POLICE)).all()
+        assert "补发报警" in late.payload["text"] and late.urgent
