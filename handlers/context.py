@@ -104,6 +104,10 @@ class Ctx(Work):
     def text(self, template: str, **view: Any) -> str:
         return self.renderer.render(self.locale, template, **view)
 
+    def plain(self, template: str, **view: Any) -> str:
+        """A text for a button label (plain, not HTML): names in it come out as typed."""
+        return self.renderer.render_plain(self.locale, template, **view)
+
     def label(self, key: str) -> str:
         return self.renderer.label(self.locale, key)
 
@@ -118,10 +122,10 @@ class Ctx(Work):
         self.actions.append(Edit(self.chat_id, message_id, self.text(template, **view), buttons))
 
     def answer(self, template: str | None = None, *, alert: bool = False, **view: Any) -> None:
-        """Answer the pressed button (stops its spinner), optionally with a short toast."""
+        """Answer the pressed button (stops its spinner), optionally with a short toast (plain text)."""
         if self.incoming.callback_id is None:
             return
-        text = self.text(template, **view) if template else None
+        text = self.plain(template, **view) if template else None
         self.actions.append(AnswerCallback(self.incoming.callback_id, text, alert))
 
     def send(self, action: Action) -> None:

@@ -95,7 +95,7 @@ def _since_choices(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
 
 
 def _day(ctx: Ctx, day: date) -> Choice:
-    return Choice(day.isoformat(), ctx.text("reminders/day_choice", day=day), literal=True)
+    return Choice(day.isoformat(), ctx.plain("reminders/day_choice", day=day), literal=True)
 
 
 def _parse_since(ctx: Ctx, data: dict[str, Any], text: str) -> str:

@@ -24,7 +24,13 @@ def masked(name: str | None) -> str:
 
 
 class Renderer:
-    """One jinja environment (autoescaped for Telegram's HTML mode) and Babel formatting per locale."""
+    """One jinja environment (autoescaped for Telegram's HTML mode) and Babel formatting per locale.
+
+    Button labels and button pop-ups (answerCallbackQuery) are plain text to Telegram: a name
+    rendered for them through the HTML environment would show `&#39;` or `&lt;b&gt;`. They go
+    through `render_plain`, the same environment without escaping (an overlay: same loader,
+    filters and settings); message bodies stay escaped.
+    """
 
     def __init__(
         self, tz: ZoneInfo, templates: Path = DEFAULT_TEMPLATES, default_locale: str = "zh_CN"
@@ -43,6 +49,7 @@ class Renderer:
         # Pushed messages (alerts, relays) show a person as "张*": a lock-screen preview names nobody;
         # the full name is in the card the recipient opens.
         self.env.filters["masked"] = masked
+        self.plain_env = self.env.overlay(autoescape=False)
         self._labels: dict[str, dict[str, str]] = {}
         self._filters: dict[str, dict[str, Any]] = {}
 
@@ -61,7 +68,14 @@ class Renderer:
 
     def render(self, locale: str, name: str, **view: Any) -> str:
         """Render templates/<locale>/<name>.j2 with the view and the locale's filters."""
-        template = self.env.get_template(f"{locale}/{name}.j2")
+        return self._render(self.env, locale, name, view)
+
+    def render_plain(self, locale: str, name: str, **view: Any) -> str:
+        """Render a template as plain text, unescaped: for a button label or a button's pop-up only."""
+        return self._render(self.plain_env, locale, name, view)
+
+    def _render(self, env: Environment, locale: str, name: str, view: dict[str, Any]) -> str:
+        template = env.get_template(f"{locale}/{name}.j2")
         if locale not in self._filters:
             self._filters[locale] = self._helpers(locale)
         return template.render(view, **self._filters[locale]).strip()

@@ -28,7 +28,7 @@ def page_data(page: int, search: str | None) -> str:
 
 def caseload_buttons(ctx: Ctx, view: CaseloadPage) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = [
-        (Button(ctx.text("worker/person_button", line=line), f"p:{line.id}"),) for line in view.lines
+        (Button(ctx.plain("worker/person_button", line=line), f"p:{line.id}"),) for line in view.lines
     ]
     nav = []
     if view.page > 0:

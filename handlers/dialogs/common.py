@@ -112,7 +112,7 @@ def when_choices(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
         elif back == 1:
             found.append(Choice(day.isoformat(), "rp_yesterday"))
         else:
-            found.append(Choice(day.isoformat(), ctx.text("reports/day_choice", day=day), literal=True))
+            found.append(Choice(day.isoformat(), ctx.plain("reports/day_choice", day=day), literal=True))
     return found
 
 

@@ -46,7 +46,7 @@ def _ends(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
     return [
         Choice(
             (start + timedelta(days=n - 1)).isoformat(),
-            ctx.text("reports/delegate_length", days=n, end=start + timedelta(days=n - 1)),
+            ctx.plain("reports/delegate_length", days=n, end=start + timedelta(days=n - 1)),
             literal=True,
         )
         for n in LENGTHS
