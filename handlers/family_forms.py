@@ -73,6 +73,7 @@ URGENT = Dialog(
     steps=(Step("description", "family/urgent_prompt", parse=free_text(URGENT_MAX), skippable=True),),
     summary="family/urgent_summary",
     finish=send_urgent,
+    confirm="send",
     authorize=lambda ctx, data: ctx.identity.principal is Principal.family,
     views=urgent_views,
 )
@@ -121,6 +122,7 @@ TIP = Dialog(
     ),
     summary="family/tip_summary",
     finish=send_tip,
+    confirm="send",
     authorize=lambda ctx, data: ctx.identity.principal is Principal.family,
 )
 
@@ -191,6 +193,7 @@ REPLY = Dialog(
     steps=(Step("answer", "family/reply_prompt", parse=typed_reply, photo=True),),
     summary="family/reply_summary",
     finish=send_worker_reply,
+    confirm="send",
     authorize=lambda ctx, data: ctx.call(
         may, ctx.identity, Action.reply_family, int(data["person"]), now=ctx.now
     ),

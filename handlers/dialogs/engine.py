@@ -71,6 +71,9 @@ class Dialog:
     finish: Callable[[Ctx, dict[str, Any]], None]
     authorize: Callable[[Ctx, dict[str, Any]], bool] = lambda ctx, data: True
     ttl: timedelta = timedelta(hours=2)
+    # The confirm button's label: "save" when the form files a record, "send" when its point is a
+    # message to someone else (a family's alert or tip, a worker's reply to a family).
+    confirm: str = "save"
     views: Callable[[Ctx, dict[str, Any]], dict[str, Any]] = field(default=lambda ctx, data: {})
 
     def step(self, name: str) -> Step:
@@ -250,10 +253,13 @@ class Engine:
         state.data["_o"] = [c.value for c in options]
         ctx.call(save_dialog, state, now=ctx.now)
         view = {"data": state.data, "done": False, **dialog.views(ctx, state.data)}
+        # The bottom row is always « back (once there is something to go back to) and ✖ cancel; a
+        # step that may be skipped has Skip alone on the row above it, so Skip sits in the same
+        # place on every step and tapping that place again never means back.
         nav = [ctx.button("back", f"{base}:b")] if state.data["_h"] else []
         if step is None:
             template = dialog.summary
-            rows: list[tuple[Button, ...]] = [(ctx.button("save", f"{base}:ok"),)]
+            rows: list[tuple[Button, ...]] = [(ctx.button(dialog.confirm, f"{base}:ok"),)]
         else:
             template = step.prompt
             rows = _grid(
@@ -264,7 +270,7 @@ class Engine:
                 step.columns,
             )
             if step.skippable:
-                nav.append(ctx.button("skip", f"{base}:s"))
+                rows.append((ctx.button("skip", f"{base}:s"),))
         nav.append(ctx.button("cancel", f"{base}:x"))
         keyboard: Keyboard = (*rows, tuple(nav))
         if edit_message is not None:
