@@ -47,7 +47,7 @@ class CampaignDay:
 BUILT_IN_CAMPAIGNS = (
     CampaignDay("humen", 6, 3),  # 虎门销烟纪念日
     CampaignDay("june26", 6, 26),  # 国际禁毒日
-    CampaignDay("dec4", 12, 4),  # 国家宪法日 / 法制宣传日
+    CampaignDay("dec4", 12, 4),  # 国家宪法日
 )
 
 

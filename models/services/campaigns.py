@@ -1,4 +1,5 @@
-"""Campaign days (禁毒宣传日): 6·3, 6·26, 12·4 and a locality's own, announced ahead and on the day.
+"""Campaign days (宣传日): 6·3 虎门销烟纪念日, 6·26 国际禁毒日, 12·4 国家宪法日 and a locality's
+own, announced ahead and on the day.
 
 A reminder goes out on each lead day (7 and 1 days before, by default) and on the morning of the
 day itself. A lead day that falls on a rest day moves back to the last working day before it (a

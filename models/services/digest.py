@@ -77,10 +77,14 @@ def local_midnight(day: date, policy: Policy) -> datetime:
 
 @dataclass(frozen=True)
 class Campaign:
+    """A campaign day in the period and what was filed on it; `name` is a locality's own (built-in
+    days are named by the templates, by key: 12·4 is 国家宪法日, not a 禁毒宣传日)."""
+
     key: str
     month: int
     day: int
     activity: counts.DayActivity
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,7 @@ def _campaigns(session: Session, path: str, period: Period, policy: Policy) -> t
     for campaign, day in campaign_days(period, policy.campaigns):
         since, until = Period(PeriodKind.day, day, day, day).utc_range(policy)
         activity = counts.day_activity(session, path, since, until)
-        found.append(Campaign(campaign.key, campaign.month, campaign.day, activity))
+        found.append(Campaign(campaign.key, campaign.month, campaign.day, activity, campaign.name))
     return tuple(found)
 
 

@@ -68,7 +68,7 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
         Column("agreement_signed_on", "协议签订日期"),
         Column("programme_start", "开始日期"),
         Column("programme_end", "结束日期"),
-        Column("release_date", "解除日期", ("出所日期",)),
+        Column("release_date", "出所日期", ("解除日期",)),  # expected release from isolation
         Column("responsible_worker_code", "责任网格员", ("responsible_worker",)),
     ),
 }
