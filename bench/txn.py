@@ -36,9 +36,11 @@ _SQLITE_TIME = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")  # how SQLAlchemy's DateTime
 _RAW = {
     "claim": "INSERT INTO processed_updates (bot_id, update_id, received_at) VALUES ({p}, {p}, {p})",
     "state": (
-        "INSERT INTO conversations (chat_id, dialog, step, data, nonce, started_at, updated_at) "
-        "VALUES ({p}, 'bench', {p}, '{{}}', 0, {p}, {p}) "
-        "ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, updated_at = excluded.updated_at"
+        "INSERT INTO conversations "
+        "(chat_id, dialog, subject, active, step, data, nonce, started_at, updated_at, expires_at) "
+        "VALUES ({p}, 'bench', '', TRUE, {p}, '{{}}', 0, {p}, {p}, {p}) "
+        "ON CONFLICT (chat_id, dialog, subject) DO UPDATE SET step = excluded.step, "
+        "updated_at = excluded.updated_at, expires_at = excluded.expires_at"
     ),
     "audit": (
         "INSERT INTO audit_log (at, actor_kind, actor_id, action, record_type, record_id) "
@@ -59,7 +61,7 @@ class UpdateIds:
 
 
 def _raw_params(n: int, chat: int, when: Any) -> tuple[tuple[Any, ...], ...]:
-    return (FLOOR_BOT, n, when), (chat, f"s{n % 5}", when, when), (when, n, n)
+    return (FLOOR_BOT, n, when), (chat, f"s{n % 5}", when, when, when), (when, n, n)
 
 
 def raw_sqlite(url: str, ids: UpdateIds) -> tuple[Unit, Callable[[], None]]:
@@ -101,8 +103,12 @@ def _statements(dialect: str) -> list[Any]:
     # the slower ORM bulk-insert path, which the services never use for single rows.
     upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(_table(Conversation))
     upsert = upsert.on_conflict_do_update(
-        index_elements=["chat_id"],
-        set_={"step": upsert.excluded.step, "updated_at": upsert.excluded.updated_at},
+        index_elements=["chat_id", "dialog", "subject"],
+        set_={
+            "step": upsert.excluded.step,
+            "updated_at": upsert.excluded.updated_at,
+            "expires_at": upsert.excluded.expires_at,
+        },
     )
     return [insert(_table(ProcessedUpdate)), upsert, insert(_table(AuditEntry))]
 
@@ -117,11 +123,14 @@ def _sa_params(n: int, chat: int) -> list[dict[str, Any]]:
         {
             "chat_id": chat,
             "dialog": "bench",
+            "subject": "",
+            "active": True,
             "step": f"s{n % 5}",
             "data": {},
             "nonce": 0,
             "started_at": NOW,
             "updated_at": NOW,
+            "expires_at": NOW,
         },
         {
             "at": NOW,

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 from handlers import hygiene
 from handlers import jobs_reminders as rem
 from handlers.context import JobCtx
+from handlers.dialogs.drafts import expire_drafts
 from handlers.family_staff import escalate_alerts
 from handlers.supervisor_digest import daily_digests
 from models.policy import Policy
@@ -140,6 +141,7 @@ FEATURES: tuple[Job, ...] = (
         lambda j, ids: daily_digests(j, worker_ids=ids),
     ),
     Job("sensitive_delete", every(timedelta(minutes=5)), hygiene.delete_sensitive),  # off unless configured
+    Job("drafts", every(timedelta(minutes=5)), expire_drafts),  # warned 30 minutes before they go
     Job("joiners", every(timedelta(minutes=1)), joiners),  # after the daily jobs it serves
 )
 

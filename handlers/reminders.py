@@ -2,7 +2,8 @@
 
 `/today` (今日待办) lists what is due today and this week and what is overdue across my caseload,
 with a button per item to the person and a "why" button; the same list the morning message
-brings. `/settings` chooses the time of that message. Every person-level press re-checks rights.
+brings, a page at a time (the rest one button away, `td:<page>`), and my open drafts to resume.
+`/settings` chooses the time of that message. Every person-level press re-checks rights.
 The scheduled side (morning lists, the overdue ladder, campaign days) is handlers.jobs_reminders.
 """
 
@@ -10,22 +11,58 @@ from __future__ import annotations
 
 from handlers import reminders_pause
 from handlers.context import Ctx
+from handlers.dialogs.drafts import draft_buttons
 from handlers.dialogs.engine import Engine
-from handlers.events import Button, Send
-from handlers.reminders_views import render_due
+from handlers.events import Button, Edit, Keyboard, Send
+from handlers.reminders_views import MAX_LINES, render_due
 from handlers.router import Router
 from models.access import STAFF, Action
+from models.services.conversations import list_drafts
 from models.services.reminders import caseload_rows, due_list, reminder_time, set_reminder_time
 from models.services.reminders_morning import parse_why
 from models.services.reminders_why import explain
 from models.services.rights import may
 
+MAX_DRAFTS = 10  # draft buttons under the list (a worker rarely keeps more)
+
+
+def _today(ctx: Ctx, page: int) -> tuple[str, Keyboard]:
+    """A page of the list (MAX_LINES items, the rest one button away) and the open drafts."""
+    rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
+    due = due_list(rows, ctx.today)
+    pages = max(1, -(-len(due.lines) // MAX_LINES))
+    page = min(max(page, 0), pages - 1)  # the list may have shrunk since the button was shown
+    drafts = ctx.call(list_drafts, ctx.chat_id)[:MAX_DRAFTS]
+    message = render_due(
+        ctx.renderer, ctx.locale, "reminders/today", due, start=page * MAX_LINES, paged=True, drafts=drafts
+    )
+    nav = []
+    if page > 0:
+        nav.append(ctx.button("rp_btn_prev", f"td:{page - 1}"))
+    if page + 1 < pages:
+        rest = len(due.lines) - (page + 1) * MAX_LINES
+        nav.append(ctx.button("rm_btn_more", f"td:{page + 1}", count=rest))
+    keyboard = (*message.keyboard(), *((tuple(nav),) if nav else ()), *draft_buttons(ctx, drafts))
+    return message.text, keyboard
+
 
 def cmd_today(ctx: Ctx, arg: str) -> None:
-    """今日待办: due today and this week, and overdue, across my caseload."""
-    rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
-    message = render_due(ctx.renderer, ctx.locale, "reminders/today", due_list(rows, ctx.today))
-    ctx.send(Send(ctx.chat_id, message.text, message.keyboard()))
+    """今日待办: due today and this week, and overdue, across my caseload; and my open drafts."""
+    text, keyboard = _today(ctx, 0)
+    ctx.send(Send(ctx.chat_id, text, keyboard))
+
+
+def on_today_page(ctx: Ctx, payload: str) -> None:
+    """`td:<page>`: another page of /today, in place of the one shown."""
+    if not (payload.isascii() and payload.isdigit()) or len(payload) > 4:
+        ctx.answer("dialog/stale")
+        return
+    text, keyboard = _today(ctx, int(payload))
+    ctx.answer()
+    if ctx.incoming.message_id is None:
+        ctx.send(Send(ctx.chat_id, text, keyboard))
+    else:
+        ctx.send(Edit(ctx.chat_id, ctx.incoming.message_id, text, keyboard))
 
 
 def on_why(ctx: Ctx, payload: str) -> None:
@@ -101,6 +138,7 @@ def register(router: Router, engine: Engine) -> None:
     """/today, /settings, /pause and their buttons."""
     router.command("/today", Action.view_today, cmd_today)
     router.command("/settings", Action.settings, cmd_settings, menu=STAFF)  # supervisors get no list
+    router.button("td", Action.view_today, on_today_page)
     router.button("why", Action.view_card, on_why)
     router.button("rt", Action.settings, on_time)
     reminders_pause.register(router, engine)

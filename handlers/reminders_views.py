@@ -40,9 +40,12 @@ class Rendered:
         return text == self.text and stored == self.buttons
 
 
-def render_due(renderer: Renderer, locale: str, template: str, due: DueList, **view: Any) -> Rendered:
-    """A due list as text, and per item a button to the person and a "why" button."""
-    return render_lines(renderer, locale, template, due.lines, due=due, **view)
+def render_due(
+    renderer: Renderer, locale: str, template: str, due: DueList, *, start: int = 0, **view: Any
+) -> Rendered:
+    """A due list as text, and per item a button to the person and a "why" button; from `start`
+    on, for a page of a long list."""
+    return render_lines(renderer, locale, template, due.lines[start:], due=due, start=start, **view)
 
 
 def render_lines(

@@ -11,7 +11,7 @@ from handlers.dialogs.engine import Engine
 from handlers.events import InKind
 from models.access import Action, Principal, scope_of
 from models.audit import audit
-from models.services.conversations import load_dialog
+from models.services.conversations import load_dialog, load_draft
 
 Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
 
@@ -101,7 +101,10 @@ class Router:
     def _button(self, ctx: Ctx, data: str) -> None:
         prefix, _, payload = data.partition(":")
         if prefix == DIALOG_PREFIX:
-            state = ctx.call(load_dialog, ctx.chat_id)
+            # The draft the button belongs to, active or kept (a chat may keep several).
+            nonce = payload.partition(":")[0]
+            valid = nonce.isascii() and nonce.isdigit() and len(nonce) <= 9
+            state = ctx.call(load_draft, ctx.chat_id, int(nonce)) if valid else None
             if state is not None and self.engine.expired(ctx, state):
                 state = None
             self.engine.on_button(ctx, state, data)

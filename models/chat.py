@@ -1,14 +1,14 @@
-"""What the bot keeps about chats: settings, the form being filled in, and updates already handled."""
+"""What the bot keeps about chats: settings, the forms being filled in, and updates already handled."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, BigId, UTCDateTime
 
 
 class Chat(Base):
@@ -26,18 +26,28 @@ class Chat(Base):
 
 
 class Conversation(Base):
-    """The dialog a chat is in (a half-filled form): survives restarts and transport switches."""
+    """A draft (草稿): a half-filled form of a chat, one per form and person (`subject`).
+
+    A chat may keep several; the `active` one takes what the user types. Drafts survive restarts
+    and transport switches; one left idle is announced before it expires (`warned_at`).
+    """
 
     __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("chat_id", "dialog", "subject", name="uq_conversations_draft"),)
 
-    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     dialog: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(40), default="", doc="whom the form is about; '' if none yet")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, doc="at most one per chat")
     step: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     nonce: Mapped[int] = mapped_column(Integer, doc="changes per dialog, so old buttons are told stale")
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="when its expiry was announced")
 
 
 class ProcessedUpdate(Base):

@@ -5,6 +5,11 @@ that asks, the buttons it offers and/or the parser for typed answers, and an opt
 State lives in the database (models.services.conversations), so a form survives restarts.
 Button data is `d:<nonce>:<step>:<answer>`: the nonce ties it to one run of one form, so a button
 left in the chat from an older form or an earlier step is recognised as stale and does nothing.
+
+Nothing typed is lost unannounced. A chat keeps one draft per form and person: starting another
+form keeps the open one (and says where to resume it: `d:<nonce>:r:go`, listed in /today);
+starting the same form for the same person continues its draft, saying so; a draft left idle is
+announced before it expires (handlers.dialogs.drafts); cancelling is the user's own choice.
 """
 
 from __future__ import annotations
@@ -17,7 +22,17 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.events import Button, Edit, Keyboard
-from models.services.conversations import DialogState, clear_dialog, new_dialog, save_dialog
+from models.access import Action, scope_of
+from models.services.caseload import person_line
+from models.services.conversations import (
+    DialogState,
+    drop_draft,
+    find_draft,
+    is_expired,
+    load_dialog,
+    new_dialog,
+    save_dialog,
+)
 
 PREFIX = "d"
 SKIPPED = None
@@ -84,6 +99,18 @@ class Dialog:
 
 
 CONFIRM = "_confirm"
+RESUME = "r"  # the step key of a draft's resume button: `d:<nonce>:r:go`
+
+
+def subject_of(data: dict[str, Any]) -> str:
+    """Whom a form is about, as its draft is keyed: the person (a correction: and its record)."""
+    person = str(data.get("person") or "")
+    return f"{person}:c{data['_corrects']}" if person and data.get("_corrects") else person
+
+
+def resume_data(nonce: int) -> str:
+    """The button data that brings a draft back (from /today, a notice or the expiry warning)."""
+    return f"{PREFIX}:{nonce}:{RESUME}:go"
 
 
 class Engine:
@@ -101,28 +128,58 @@ class Engine:
     # -- starting, cancelling, expiring ---------------------------------------------------------
 
     def start(self, ctx: Ctx, name: str, data: dict[str, Any], *, edit_message: int | None = None) -> None:
-        """Begin a form (replacing any other) and ask its first question."""
+        """Begin a form and ask its first question; the open draft is kept (the user is told), and a
+        draft of this form for this person is continued instead of replaced."""
         dialog = self.dialogs[name]
+        existing = ctx.call(find_draft, ctx.chat_id, name, subject_of(data))
+        self._set_aside(ctx, keep=existing)
+        if existing is not None:
+            ctx.reply("dialog/draft_continued", dialog=name, code=self._code(ctx, existing.data))
+            self._ask(ctx, dialog, existing)
+            return
         # `_id` names this run of the form for good (the nonce, six digits in every button, repeats
         # over a worker's years of reports): what it saves is keyed by it, see `_finish`.
         state = new_dialog(
             ctx.chat_id, name, "", {**data, "_h": [], "_id": secrets.token_hex(12)}, now=ctx.now
         )
+        state.subject, state.active = subject_of(data), False
         state.step = self._next_step(dialog, state.data, after=None)
         self._ask(ctx, dialog, state, edit_message=edit_message)
 
     def cancel(self, ctx: Ctx, state: DialogState | None) -> None:
-        ctx.call(clear_dialog, ctx.chat_id)
+        if state is not None:
+            ctx.call(drop_draft, state.id)
         ctx.reply("dialog/cancelled" if state else "dialog/nothing_to_cancel")
 
     def expired(self, ctx: Ctx, state: DialogState) -> bool:
-        """Drop a form left idle too long, telling the user; True if it was dropped."""
-        dialog = self.dialogs.get(state.dialog)
-        if dialog is not None and ctx.now - state.updated_at <= dialog.ttl:
+        """Drop a draft whose expiry came (it was announced before), telling the user; True if dropped."""
+        if state.dialog in self.dialogs and not is_expired(state, ctx.now):
             return False
-        ctx.call(clear_dialog, ctx.chat_id)
+        ctx.call(drop_draft, state.id)
         ctx.reply("dialog/expired", dialog=state.dialog)
         return True
+
+    def _set_aside(self, ctx: Ctx, keep: DialogState | None) -> None:
+        """Before another draft becomes active: the active one is kept, and the user told how to
+        come back to it, if anything was answered in it; if nothing was, it simply goes."""
+        active = ctx.call(load_dialog, ctx.chat_id)
+        if active is None or (keep is not None and active.id == keep.id):
+            return
+        if not active.data.get("_h"):
+            ctx.call(drop_draft, active.id)
+            return
+        ctx.reply(
+            "dialog/draft_kept",
+            ((ctx.button("dr_btn_resume", resume_data(active.nonce)),),),
+            dialog=active.dialog,
+            code=self._code(ctx, active.data),
+            today=scope_of(ctx.identity.principal, Action.view_today) is not None,
+        )
+
+    def _code(self, ctx: Ctx, data: dict[str, Any]) -> str | None:
+        person = str(data.get("person") or "")
+        line = ctx.call(person_line, int(person)) if person.isdigit() else None
+        return line.code if line else None
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -156,21 +213,26 @@ class Engine:
     def on_button(self, ctx: Ctx, state: DialogState | None, data: str) -> None:
         """A `d:` button: check it belongs to the current question of the current form, then act."""
         parts = data.split(":")
-        if (
-            state is None
-            or len(parts) != 4
-            or parts[1] != str(state.nonce)
-            or parts[2] != self._step_key(state)
-        ):
+        if state is None or len(parts) != 4 or parts[1] != str(state.nonce):
+            ctx.answer("dialog/stale")
+            return
+        if parts[2] == RESUME:  # a kept draft brought back: it becomes the active one, re-asked
+            ctx.answer()
+            self._set_aside(ctx, keep=state)
+            self._ask(ctx, self.dialogs[state.dialog], state)
+            return
+        if parts[2] != self._step_key(state):
             ctx.answer("dialog/stale")
             return
         dialog, answer = self.dialogs[state.dialog], parts[3]
+        if not state.active and answer not in ("x", "ok"):  # a kept draft answered: it becomes active
+            self._set_aside(ctx, keep=state)
         message_id = ctx.incoming.message_id
         at_confirm = state.step == CONFIRM
         shown = state.data.get("_o", [])  # the values as they were offered, not as they are now
         if answer == "x":
             ctx.answer()
-            ctx.call(clear_dialog, ctx.chat_id)
+            ctx.call(drop_draft, state.id)
             self._close(ctx, message_id, "dialog/cancelled")
         elif answer == "b":
             ctx.answer()
@@ -204,6 +266,17 @@ class Engine:
     ) -> None:
         state.data[state.step] = value
         state.data["_h"].append(state.step)
+        subject = subject_of(state.data)
+        if subject and subject != state.subject:  # the person was just chosen
+            other = ctx.call(find_draft, ctx.chat_id, dialog.name, subject)
+            if other is not None and other.id != state.id:
+                # A draft of this form for this person is open: continue it (it holds more than this
+                # one, whose only answer, the person as its first step, is the same).
+                ctx.call(drop_draft, state.id)
+                ctx.reply("dialog/draft_continued", dialog=dialog.name, code=self._code(ctx, other.data))
+                self._ask(ctx, dialog, other)
+                return
+            state.subject = subject
         state.step = self._next_step(dialog, state.data, after=state.step)
         self._ask(ctx, dialog, state, edit_message=edit_message)
 
@@ -217,7 +290,7 @@ class Engine:
         self._ask(ctx, dialog, state, edit_message=message_id)
 
     def _finish(self, ctx: Ctx, dialog: Dialog, state: DialogState, message_id: int | None) -> None:
-        ctx.call(clear_dialog, ctx.chat_id)
+        ctx.call(drop_draft, state.id)
         if not dialog.authorize(ctx, state.data):  # rights may have changed while the form was open
             self._close(ctx, message_id, "errors/not_allowed")
             return
@@ -251,7 +324,7 @@ class Engine:
         base = f"{PREFIX}:{state.nonce}:{self._step_key(state)}"
         options = [] if step is None else list(step.options(ctx, state.data))
         state.data["_o"] = [c.value for c in options]
-        ctx.call(save_dialog, state, now=ctx.now)
+        ctx.call(save_dialog, state, now=ctx.now, ttl=dialog.ttl)
         view = {"data": state.data, "done": False, **dialog.views(ctx, state.data)}
         # The bottom row is always « back (once there is something to go back to) and ✖ cancel; a
         # step that may be skipped has Skip alone on the row above it, so Skip sits in the same

@@ -1,17 +1,26 @@
-"""Storing the form a chat is filling in, so it survives restarts and transport switches."""
+"""Storing drafts (草稿): the forms a chat is filling in, so they survive restarts and transport switches.
+
+A chat keeps one draft per form and person (its `subject`); the active one takes what is typed.
+A draft left idle expires, but never unannounced: it may go only once its expiry was announced
+(`warned_at`, by the drafts job) at least `WARN_BEFORE` ago and it was not touched since.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.chat import Conversation
+from models.people import Person
 from models.services.sql import upsert
+
+WARN_BEFORE = timedelta(minutes=30)  # how long before it goes a draft is announced
 
 
 @dataclass
@@ -25,30 +34,86 @@ class DialogState:
     started_at: datetime
     updated_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # None until first saved
+    subject: str = ""
+    active: bool = True
+    expires_at: datetime | None = None
+    warned_at: datetime | None = None
 
 
-_conversations = Conversation.__table__
-_LOAD = select(
-    _conversations.c.chat_id,
-    _conversations.c.dialog,
-    _conversations.c.step,
-    _conversations.c.nonce,
-    _conversations.c.started_at,
-    _conversations.c.updated_at,
-    _conversations.c.data,
-).where(_conversations.c.chat_id == bindparam("chat"))  # built once: it runs on most updates
-# Every saved, cancelled or expired form ends with this: a Core DELETE built once, not an ORM
-# bulk delete built (and its ORM execution context set up) on every call.
-_CLEAR = delete(_conversations).where(_conversations.c.chat_id == bindparam("chat"))
+@dataclass(frozen=True)
+class DraftLine:
+    """A draft as listed to its user (/today, the expiry notice)."""
+
+    id: int
+    chat_id: int
+    dialog: str
+    nonce: int
+    step: str
+    person_code: str | None
+    updated_at: datetime
+    expires_at: datetime
+
+
+_c = Conversation.__table__.c
+_COLUMNS = (
+    _c.id,
+    _c.chat_id,
+    _c.dialog,
+    _c.step,
+    _c.nonce,
+    _c.started_at,
+    _c.updated_at,
+    _c.data,
+    _c.subject,
+    _c.active,
+    _c.expires_at,
+    _c.warned_at,
+)
+# Built once: the active draft is read on most updates.
+_LOAD = select(*_COLUMNS).where(_c.chat_id == bindparam("chat"), _c.active.is_(True)).limit(1)
+_BY_NONCE = select(*_COLUMNS).where(_c.chat_id == bindparam("chat"), _c.nonce == bindparam("nonce")).limit(1)
+_BY_SUBJECT = select(*_COLUMNS).where(
+    _c.chat_id == bindparam("chat"), _c.dialog == bindparam("dialog"), _c.subject == bindparam("subject")
+)
+_DROP = delete(Conversation.__table__).where(_c.id == bindparam("draft"))
+_UPDATE = update(Conversation.__table__).where(_c.id == bindparam("draft"))
+_CLEAR = delete(Conversation.__table__).where(_c.chat_id == bindparam("chat"))
+
+
+def _state(row: Any) -> DialogState:
+    return DialogState(
+        row.chat_id,
+        row.dialog,
+        row.step,
+        row.nonce,
+        row.started_at,
+        row.updated_at,
+        dict(row.data),
+        row.id,
+        row.subject,
+        row.active,
+        row.expires_at,
+        row.warned_at,
+    )
 
 
 def load_dialog(session: Session, chat_id: int) -> DialogState | None:
+    """The chat's active draft (the one what it types goes to), if any."""
     row = session.execute(_LOAD, {"chat": chat_id}).first()
-    if row is None:
-        return None
-    return DialogState(
-        row.chat_id, row.dialog, row.step, row.nonce, row.started_at, row.updated_at, dict(row.data)
-    )
+    return _state(row) if row else None
+
+
+def load_draft(session: Session, chat_id: int, nonce: int) -> DialogState | None:
+    """The chat's draft whose buttons carry this nonce, active or not."""
+    row = session.execute(_BY_NONCE, {"chat": chat_id, "nonce": nonce}).first()
+    return _state(row) if row else None
+
+
+def find_draft(session: Session, chat_id: int, dialog: str, subject: str) -> DialogState | None:
+    """The chat's draft of this form about this subject, if any."""
+    row = session.execute(_BY_SUBJECT, {"chat": chat_id, "dialog": dialog, "subject": subject}).first()
+    return _state(row) if row else None
 
 
 def new_dialog(chat_id: int, dialog: str, step: str, data: dict[str, Any], *, now: datetime) -> DialogState:
@@ -56,21 +121,131 @@ def new_dialog(chat_id: int, dialog: str, step: str, data: dict[str, Any], *, no
     return DialogState(chat_id, dialog, step, secrets.randbelow(10**6), now, now, data)
 
 
-def save_dialog(session: Session, state: DialogState, *, now: datetime) -> None:
-    """Insert or overwrite the chat's form in one statement."""
+def save_dialog(
+    session: Session, state: DialogState, *, now: datetime, ttl: timedelta = timedelta(hours=2)
+) -> None:
+    """Keep the draft as the chat's active one, idle from now: it expires `ttl` from now.
+
+    A draft not active before (new, or resumed) makes the chat's other drafts inactive.
+    """
     values = {
         "chat_id": state.chat_id,
         "dialog": state.dialog,
+        "subject": state.subject,
+        "active": True,
         "step": state.step,
         "nonce": state.nonce,
         "data": dict(state.data),
         "started_at": state.started_at,
         "updated_at": now,
+        "expires_at": now + ttl,
     }
-    upsert(session, Conversation, values, ["chat_id"])
-    state.updated_at = now
+    table = Conversation.__table__
+    if state.id is None:  # two updates racing to start the same form keep one draft
+        state.id = upsert(session, Conversation, values, ["chat_id", "dialog", "subject"], returning=_c.id)
+    else:
+        session.execute(_UPDATE, {"draft": state.id, **values})
+    if not state.active:
+        session.execute(
+            update(table)
+            .where(_c.chat_id == state.chat_id, _c.id != state.id, _c.active.is_(True))
+            .values(active=False)
+        )
+    state.active, state.updated_at, state.expires_at = True, now, now + ttl
+
+
+def pause_drafts(session: Session, chat_id: int) -> None:
+    """No draft of the chat is active: what it types next goes to no form (the drafts are kept)."""
+    session.execute(
+        update(Conversation.__table__).where(_c.chat_id == chat_id, _c.active.is_(True)).values(active=False)
+    )
+
+
+def drop_draft(session: Session, draft_id: int | None) -> None:
+    """Forget one draft (saved, cancelled, expired or replaced: the caller has told the user)."""
+    if draft_id is not None:
+        session.execute(_DROP, {"draft": draft_id})
 
 
 def clear_dialog(session: Session, chat_id: int) -> None:
-    """Forget the chat's form (if any)."""
+    """Forget every draft of the chat (an account silenced: nobody is there to be told)."""
     session.execute(_CLEAR, {"chat": chat_id})
+
+
+# -- listing and expiry ------------------------------------------------------------------------
+
+
+def is_expired(state: DialogState, now: datetime) -> bool:
+    """Whether a draft may go now: past its expiry, announced WARN_BEFORE ago, untouched since."""
+    return (
+        state.expires_at is not None
+        and now >= state.expires_at
+        and state.warned_at is not None
+        and state.warned_at >= state.updated_at
+        and now >= state.warned_at + WARN_BEFORE
+    )
+
+
+def _lines(session: Session, rows: Sequence[Any]) -> list[DraftLine]:
+    people = {int(p) for r in rows if str(p := r.data.get("person", "")).isdigit()}
+    codes = (
+        {
+            pid: code
+            for pid, code in session.execute(select(Person.id, Person.code).where(Person.id.in_(people)))
+        }
+        if people
+        else {}
+    )
+    return [
+        DraftLine(
+            r.id,
+            r.chat_id,
+            r.dialog,
+            r.nonce,
+            r.step,
+            codes.get(int(p)) if str(p := r.data.get("person", "")).isdigit() else None,
+            r.updated_at,
+            r.expires_at,
+        )
+        for r in rows
+    ]
+
+
+def list_drafts(session: Session, chat_id: int) -> list[DraftLine]:
+    """The chat's drafts, the most recently touched first."""
+    rows = session.execute(
+        select(*_COLUMNS).where(_c.chat_id == chat_id).order_by(_c.updated_at.desc(), _c.id.desc())
+    )
+    return _lines(session, rows.all())
+
+
+def drafts_to_warn(session: Session, *, now: datetime, limit: int = 500) -> list[DraftLine]:
+    """Drafts within WARN_BEFORE of their expiry whose expiry was not announced since last touched."""
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(
+            _c.expires_at <= now + WARN_BEFORE,
+            or_(_c.warned_at.is_(None), _c.warned_at < _c.updated_at),
+        )
+        .order_by(_c.expires_at, _c.id)
+        .limit(limit)
+    )
+    return _lines(session, rows.all())
+
+
+def mark_warned(session: Session, draft_ids: Sequence[int], *, now: datetime) -> None:
+    if draft_ids:
+        session.execute(update(Conversation.__table__).where(_c.id.in_(draft_ids)).values(warned_at=now))
+
+
+def drop_expired(session: Session, *, now: datetime) -> int:
+    """Forget the drafts that may go (see `is_expired`): how many."""
+    result = session.execute(
+        delete(Conversation.__table__).where(
+            _c.expires_at <= now,
+            _c.warned_at.is_not(None),
+            _c.warned_at >= _c.updated_at,
+            _c.warned_at <= now - WARN_BEFORE,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

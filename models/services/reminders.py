@@ -89,9 +89,10 @@ class DueList:
     def bucket(self, name: str) -> tuple[DueLine, ...]:
         return tuple(line for line in self.lines if line.bucket == name)
 
-    def sections(self, cap: int) -> tuple[Section, ...]:
-        """The non-empty parts in order, each with its full count and its lines among the first `cap`."""
-        shown = self.lines[:cap]
+    def sections(self, cap: int, start: int = 0) -> tuple[Section, ...]:
+        """The non-empty parts in order, each with its full count and its lines among the `cap`
+        shown from `start` (a page of a long list)."""
+        shown = self.lines[start : start + cap]
         found = []
         for name in BUCKETS:
             total = sum(line.bucket == name for line in self.lines)

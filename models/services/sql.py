@@ -46,11 +46,14 @@ def _insert_ignore(
 
 
 @cache
-def _upsert(dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...]) -> Executable:
+def _upsert(
+    dialect: str, table: Table, conflict: tuple[str, ...], update: tuple[str, ...], returning: str | None
+) -> Executable:
     insert = _dialect_insert(dialect)(table)
-    return insert.on_conflict_do_update(
+    stmt = insert.on_conflict_do_update(
         index_elements=list(conflict), set_={name: insert.excluded[name] for name in update}
     )
+    return stmt if returning is None else stmt.returning(table.c[returning])
 
 
 def insert_ignore(
@@ -82,7 +85,14 @@ def insert_ignore_many(
     return [] if returning is None else list(result.scalars())
 
 
-def upsert(session: Session, model: type[Any], values: dict[str, Any], conflict: Sequence[str]) -> None:
-    """INSERT … ON CONFLICT (conflict) DO UPDATE every other given column: one statement, no read first."""
+def upsert(
+    session: Session, model: type[Any], values: dict[str, Any], conflict: Sequence[str], returning: Any = None
+) -> Any:
+    """INSERT … ON CONFLICT (conflict) DO UPDATE every other given column: one statement, no read first.
+    With `returning` (a column), that column of the row inserted or updated."""
     update = tuple(sorted(k for k in values if k not in conflict))
-    session.execute(_upsert(dialect_of(session), model.__table__, tuple(conflict), update), values)
+    key = None if returning is None else returning.key
+    result = session.execute(
+        _upsert(dialect_of(session), model.__table__, tuple(conflict), update, key), values
+    )
+    return None if returning is None else result.scalar_one()

@@ -6,11 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from handlers.context import JobCtx
+from handlers.dialogs.drafts import expire_drafts
 from handlers.events import SetCommands
 from handlers.flood import Throttle
 from models.audit import Actor
 from models.chat import ProcessedUpdate
 from models.clock import FrozenClock
+from models.policy import Policy
 from models.records import Record, RecordKind
 from models.services.invites import invite_worker
 from tests.factories import make_person, make_tree, make_worker
@@ -99,13 +102,17 @@ async def test_redelivered_update_is_processed_once(db, keys, now):
     assert first and again == []
 
 
-async def test_idle_dialog_expires_politely(db, keys, now):
+async def test_idle_dialog_expires_politely_after_its_warning(db, keys, now):
     _city(db, keys, now)
     clock = FrozenClock(now)
     chat = await _linked_worker(db, now, clock)
     await chat.say("/note")
     await chat.press(chat.button("P-MINE"))
-    clock.advance(timedelta(hours=3))
+    clock.advance(timedelta(minutes=90))
+    with db.unit_of_work() as s:  # the drafts job announces the expiry; nobody comes back in time
+        renderer = chat.core.renderer
+        assert expire_drafts(JobCtx(clock.now(), renderer, s, Policy(tz=renderer.tz))) == 1
+    clock.advance(timedelta(minutes=90))
     await chat.say("late text")
     assert "自动关闭" in chat.texts()[0]
     with db.unit_of_work() as s:

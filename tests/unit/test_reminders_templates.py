@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,12 +12,14 @@ from handlers.jobs_reminders import CampaignView, EndingView, OverdueItem
 from handlers.reminders_views import MAX_LINES, render_due
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Colour
+from models.services.conversations import DraftLine
 from models.services.pauses import PauseView
 from models.services.reminders import DueLine, DueList
 from models.services.reminders_why import Why
 
 EVIL = '<script>&"x"'
 DAY = date(2026, 3, 4)
+AT = datetime(2026, 3, 4, 2, 30, tzinfo=UTC)
 
 
 def _line(n: int, colour: Colour, obligation: str, start: date, end: date, due: date, bucket: str) -> DueLine:
@@ -101,6 +103,7 @@ VIEW = {
     "day": DAY,
     "items": [OverdueItem(LINES[0], "测试员" + EVIL), OverdueItem(LINES[2], None)],
     "after": 3,
+    "drafts": [DraftLine(1, 1, "visit", 123456, "notes", "P-1" + EVIL, AT, AT)],
 }
 
 

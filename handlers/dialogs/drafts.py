@@ -1,0 +1,42 @@
+"""Drafts (草稿) in lists and in time: the buttons that bring them back, and the job that announces
+an idle draft's expiry before it comes and forgets it after (models.services.conversations)."""
+
+from __future__ import annotations
+
+from handlers.context import Ctx, JobCtx
+from handlers.dialogs.engine import resume_data
+from handlers.events import Button
+from models.services.conversations import (
+    WARN_BEFORE,
+    DraftLine,
+    drafts_to_warn,
+    drop_expired,
+    mark_warned,
+)
+
+EXPIRING = "draft_expiring"
+
+
+def draft_buttons(ctx: Ctx, drafts: list[DraftLine]) -> tuple[tuple[Button, ...], ...]:
+    """One row per draft: its form and person, pressing it resumes the draft."""
+    return tuple((Button(ctx.text("dialog/draft_button", draft=d), resume_data(d.nonce)),) for d in drafts)
+
+
+def expire_drafts(jctx: JobCtx) -> int:
+    """Tell each user whose draft will expire soon (once per idle spell), with a button to go on;
+    forget the drafts whose announced expiry came. The count of notices queued and drafts gone."""
+    due = jctx.call(drafts_to_warn, now=jctx.now)
+    for draft in due:
+        # Closed no sooner than WARN_BEFORE from now, whenever this runs (see is_expired).
+        closes_at = max(draft.expires_at, jctx.now + WARN_BEFORE)
+        jctx.notify(
+            draft.chat_id,
+            "dialog/draft_expiring",
+            purpose=EXPIRING,
+            dedupe_key=f"{EXPIRING}:{draft.id}:{draft.updated_at.isoformat()}",
+            buttons=[[("dr_btn_resume", resume_data(draft.nonce))]],
+            draft=draft,
+            closes_at=closes_at,
+        )
+    jctx.call(mark_warned, [d.id for d in due], now=jctx.now)
+    return len(due) + jctx.call(drop_expired, now=jctx.now)

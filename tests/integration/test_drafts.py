@@ -1,0 +1,164 @@
+"""No draft is lost silently (issue 13.4): a worker keeps one draft per form and person, resumes
+any from /today, is told when a form continues or sets one aside, and is warned before one expires."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from sqlalchemy import func, select
+
+from bot.db import Database
+from handlers.dialogs.drafts import EXPIRING, expire_drafts
+from models.chat import Conversation
+from models.clock import FrozenClock
+from models.records import Record, RecordKind
+from tests.integration.reminders_city import City, at, build_city
+from tests.support.chat import CoreChat, build_core
+
+NOW = at(date(2026, 3, 4), time(10))  # a Wednesday
+
+
+def _city(db: Database, people: int = 1) -> City:
+    city = build_city(db)
+    for _ in range(people):
+        city.person(created=at(date(2026, 2, 1)))
+    return city
+
+
+def _chat(db: Database, city: City, clock: FrozenClock) -> CoreChat:
+    return CoreChat(build_core(db, clock), city.worker.telegram_user_id)
+
+
+def _drafts(db: Database) -> int:
+    with db.unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(Conversation)) or 0
+
+
+def _notes(db: Database) -> list[str]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Record.notes).where(Record.kind == RecordKind.note)))
+
+
+async def _half_a_note(chat: CoreChat, code: str) -> None:
+    """/note for this person, stopped at the text (the person is chosen: something was answered)."""
+    await chat.say("/note")
+    await chat.press(chat.button(code))
+    assert "请输入工作记录内容" in chat.texts()[0]
+
+
+async def test_starting_another_form_keeps_the_first_and_says_where_it_is(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    chat = _chat(db, city, FrozenClock(NOW))
+    await _half_a_note(chat, person.code)
+    await chat.press(f"r:drug_test:{person.id}")
+    kept, asked = chat.texts()
+    assert "工作记录" in kept and "草稿" in kept and "/today" in kept and person.code in kept
+    assert "请输入工作记录内容" not in asked
+    assert _drafts(db) == 2
+
+
+async def test_both_drafts_are_listed_in_today_and_each_resumes(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    chat = _chat(db, city, FrozenClock(NOW))
+    await _half_a_note(chat, person.code)
+    await chat.press(f"r:drug_test:{person.id}")
+    question = [a for a in chat.last if getattr(a, "buttons", ())][-1]
+    first = question.buttons[0][0].data  # type: ignore[attr-defined]
+    await chat.press(first)  # the sample: something answered in the test too
+    drug_test_question = chat.texts()[-1]
+    await chat.say("/today")
+    [text] = chat.texts()
+    assert "未完成的草稿" in text and "工作记录" in text and "吸毒检测" in text
+    await chat.press(chat.button("✏️ 工作记录"))
+    assert "请输入工作记录内容" in chat.texts()[-1]
+    await chat.say("typed after resuming")  # the note is the active form again
+    await chat.press(chat.button("确认"))
+    assert _notes(db) == ["typed after resuming"]
+    await chat.say("/today")
+    assert "工作记录" not in chat.texts()[0].split("未完成的草稿")[1]
+    await chat.press(chat.button("✏️ 吸毒检测"))
+    assert chat.texts()[-1] == drug_test_question
+
+
+async def test_starting_the_same_form_for_the_same_person_continues_its_draft(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    chat = _chat(db, city, FrozenClock(NOW))
+    await _half_a_note(chat, person.code)
+    await chat.press(f"r:note:{person.id}")  # from the card, for the same person
+    told, asked = chat.texts()
+    assert "继续填写" in told and person.code in told
+    assert "请输入工作记录内容" in asked
+    await chat.say("/note")  # by command, choosing the person again
+    await chat.press(chat.button(person.code))
+    told, asked = chat.texts()
+    assert "继续填写" in told and "请输入工作记录内容" in asked
+    assert _drafts(db) == 1
+
+
+async def test_a_form_left_before_anything_was_answered_goes_quietly(db: Database) -> None:
+    city = _city(db)
+    chat = _chat(db, city, FrozenClock(NOW))
+    await chat.say("/note")  # nothing answered yet
+    await chat.press(f"r:drug_test:{city.people[0].id}")
+    assert not any("草稿" in t for t in chat.texts())
+    assert _drafts(db) == 1
+
+
+async def test_expiry_is_announced_before_the_draft_goes(db: Database) -> None:
+    city = _city(db)
+    clock = FrozenClock(NOW)
+    chat = _chat(db, city, clock)
+    await _half_a_note(chat, city.people[0].code)
+
+    def warnings() -> list[str]:
+        return [m.payload["text"] for m in city.outbox().values() if m.purpose == EXPIRING]
+
+    assert city.run(expire_drafts, NOW + timedelta(minutes=80)) == 0  # two hours idle: not yet
+    assert warnings() == []
+    city.run(expire_drafts, NOW + timedelta(minutes=95))  # due at 11:30, the job is late
+    [warning] = warnings()
+    [resume] = [m.payload["buttons"] for m in city.outbox().values() if m.purpose == EXPIRING]
+    assert resume[0][0][1].startswith("d:") and resume[0][0][1].endswith(":r:go")
+    # Idle since 10:00 (local), due to close at 12:00: announced at 11:35, so it closes 30 min later.
+    assert "工作记录" in warning and "自动关闭" in warning and "12:05" in warning
+    city.run(expire_drafts, NOW + timedelta(minutes=100))
+    assert len(warnings()) == 1  # once per idle spell
+    city.run(expire_drafts, NOW + timedelta(minutes=121))
+    assert _drafts(db) == 1  # announced only 26 minutes ago: kept
+    city.run(expire_drafts, NOW + timedelta(minutes=126))
+    assert _drafts(db) == 0
+
+
+async def test_a_draft_touched_after_its_warning_is_not_dropped(db: Database) -> None:
+    city = _city(db)
+    clock = FrozenClock(NOW)
+    chat = _chat(db, city, clock)
+    await _half_a_note(chat, city.people[0].code)
+    city.run(expire_drafts, NOW + timedelta(minutes=95))
+    clock.advance(timedelta(minutes=100))
+    await chat.press(chat.button("返回"))  # the worker comes back to it
+    city.run(expire_drafts, NOW + timedelta(minutes=130))
+    assert _drafts(db) == 1
+
+
+async def test_a_draft_is_never_dropped_unannounced(db: Database) -> None:
+    city = _city(db)
+    clock = FrozenClock(NOW)
+    chat = _chat(db, city, clock)
+    await _half_a_note(chat, city.people[0].code)
+    clock.advance(timedelta(hours=5))  # the job never ran: no warning went out
+    await chat.say("still here")
+    assert "请确认" in chat.texts()[0] and "still here" in chat.texts()[0]
+
+
+async def test_drafts_survive_a_restart(db: Database) -> None:
+    city = _city(db)
+    clock = FrozenClock(NOW)
+    await _half_a_note(_chat(db, city, clock), city.people[0].code)
+    after = _chat(db, city, clock)  # a new core and router, the same database
+    await after.say("written after the restart")
+    await after.press(after.button("确认"))
+    assert _notes(db) == ["written after the restart"]
