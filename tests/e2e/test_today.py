@@ -69,3 +69,40 @@ async def test_the_morning_list_arrives_and_is_ticked_off_in_place(
             assert len(morning_texts()) == 1  # edited in place, not a second message
         finally:
             await running.stop()
+
+
+async def test_a_half_filled_form_is_listed_in_today_and_resumed_from_it(
+    db: Database, db_url: str, transport: str
+) -> None:
+    city = _city(db)
+    person = city.people[0]
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, FrozenClock(NOW))
+        try:
+            worker = User(api, running, city.worker.telegram_user_id)
+            await worker.say("/note")
+            await worker.press(person.code)
+            await worker.say("/today")
+            assert "未完成的草稿" in worker.last_text() and "工作记录" in worker.last_text()
+            await worker.press("✏️ 工作记录")
+            assert "请输入工作记录内容" in worker.last_text()
+            await worker.say("written after /today")
+            assert "written after /today" in worker.last_text()
+        finally:
+            await running.stop()
+
+
+async def test_the_rest_of_a_long_list_is_one_button_away(db: Database, db_url: str, transport: str) -> None:
+    city = build_city(db)
+    for _ in range(20):
+        city.person(created=at(date(2026, 2, 1)))
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, FrozenClock(NOW))
+        try:
+            worker = User(api, running, city.worker.telegram_user_id)
+            await worker.say("/today")
+            assert "未列出" in worker.last_text()
+            await worker.press("查看其余")
+            assert "第 31–60 项" in worker.last_text()
+        finally:
+            await running.stop()

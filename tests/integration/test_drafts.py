@@ -39,6 +39,12 @@ def _notes(db: Database) -> list[str]:
         return list(session.scalars(select(Record.notes).where(Record.kind == RecordKind.note)))
 
 
+def _data_ending(chat: CoreChat, suffix: str) -> str:
+    """The data of the last answer's form button ending so (`:ok` save, `:b` back)."""
+    found = [b.data for a in chat.last for row in getattr(a, "buttons", ()) for b in row]
+    return next(d for d in found if d.startswith("d:") and d.endswith(suffix))
+
+
 async def _half_a_note(chat: CoreChat, code: str) -> None:
     """/note for this person, stopped at the text (the person is chosen: something was answered)."""
     await chat.say("/note")
@@ -74,7 +80,7 @@ async def test_both_drafts_are_listed_in_today_and_each_resumes(db: Database) ->
     await chat.press(chat.button("✏️ 工作记录"))
     assert "请输入工作记录内容" in chat.texts()[-1]
     await chat.say("typed after resuming")  # the note is the active form again
-    await chat.press(chat.button("确认"))
+    await chat.press(_data_ending(chat, ":ok"))  # save, whatever its label says
     assert _notes(db) == ["typed after resuming"]
     await chat.say("/today")
     assert "工作记录" not in chat.texts()[0].split("未完成的草稿")[1]
@@ -139,7 +145,7 @@ async def test_a_draft_touched_after_its_warning_is_not_dropped(db: Database) ->
     await _half_a_note(chat, city.people[0].code)
     city.run(expire_drafts, NOW + timedelta(minutes=95))
     clock.advance(timedelta(minutes=100))
-    await chat.press(chat.button("返回"))  # the worker comes back to it
+    await chat.press(_data_ending(chat, ":b"))  # the worker comes back to it
     city.run(expire_drafts, NOW + timedelta(minutes=130))
     assert _drafts(db) == 1
 
@@ -160,5 +166,5 @@ async def test_drafts_survive_a_restart(db: Database) -> None:
     await _half_a_note(_chat(db, city, clock), city.people[0].code)
     after = _chat(db, city, clock)  # a new core and router, the same database
     await after.say("written after the restart")
-    await after.press(after.button("确认"))
+    await after.press(_data_ending(after, ":ok"))
     assert _notes(db) == ["written after the restart"]
