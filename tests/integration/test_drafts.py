@@ -45,6 +45,12 @@ def _data_ending(chat: CoreChat, suffix: str) -> str:
     return next(d for d in found if d.startswith("d:") and d.endswith(suffix))
 
 
+def _first_choice(chat: CoreChat) -> str:
+    """The first answer offered by the question just asked."""
+    question = [a for a in chat.last if getattr(a, "buttons", ())][-1]
+    return question.buttons[0][0].data  # type: ignore[attr-defined]
+
+
 async def _half_a_note(chat: CoreChat, code: str) -> None:
     """/note for this person, stopped at the text (the person is chosen: something was answered)."""
     await chat.say("/note")
@@ -64,15 +70,28 @@ async def test_starting_another_form_keeps_the_first_and_says_where_it_is(db: Da
     assert _drafts(db) == 2
 
 
+async def test_a_visit_half_done_survives_test_for_the_same_person(db: Database) -> None:
+    """The case reported: half-way through a visit report, `/test <code>` for the same home visit."""
+    city = _city(db)
+    person = city.people[0]
+    chat = _chat(db, city, FrozenClock(NOW))
+    await chat.say(f"/visit {person.code}")
+    await chat.press(_first_choice(chat))
+    visit_question = chat.texts()[-1]
+    await chat.say(f"/test {person.code}")
+    kept = chat.texts()[0]
+    assert "走访记录" in kept and "草稿" in kept and person.code in kept
+    await chat.press(chat.button("✏️"))  # the notice's own button
+    assert chat.texts()[-1] == visit_question
+
+
 async def test_both_drafts_are_listed_in_today_and_each_resumes(db: Database) -> None:
     city = _city(db)
     person = city.people[0]
     chat = _chat(db, city, FrozenClock(NOW))
     await _half_a_note(chat, person.code)
     await chat.press(f"r:drug_test:{person.id}")
-    question = [a for a in chat.last if getattr(a, "buttons", ())][-1]
-    first = question.buttons[0][0].data  # type: ignore[attr-defined]
-    await chat.press(first)  # the sample: something answered in the test too
+    await chat.press(_first_choice(chat))  # the sample: something answered in the test too
     drug_test_question = chat.texts()[-1]
     await chat.say("/today")
     [text] = chat.texts()
