@@ -25,7 +25,14 @@ from handlers.supervisor_digest import (
     parse_stamp,
     show_digest,
 )
-from handlers.supervisor_reports import can_review, cmd_export, cmd_report, cmd_workers
+from handlers.supervisor_reports import (
+    EXPORT_PREFIX,
+    can_review,
+    cmd_export,
+    cmd_report,
+    cmd_workers,
+    on_export,
+)
 from handlers.supervisor_review import on_queue, register_review
 from models.access import Action
 from models.services.digest import Period, PeriodKind, audited_digest
@@ -141,3 +148,4 @@ def register(router: Router, engine: Engine) -> None:
     router.button(WORKER_PREFIX, Action.view_digest, on_worker)
     router.button(QUEUE_PREFIX, Action.review_record, on_queue)
     router.button(VERDICT_PREFIX, Action.review_record, on_verdict)
+    router.button(EXPORT_PREFIX, Action.export, on_export)

@@ -1,16 +1,19 @@
 """On demand: `/report week|month [area code]`, `/workers [month]`, `/export week|month`.
 
 Arguments are parsed here; areas are resolved by code inside the caller's subtree only, and an
-unknown or foreign code gets the same refusal (it is not said which).
+unknown or foreign code gets the same refusal (it is not said which). `/report` and `/export`
+without a period offer it as buttons: the report's are the digest's own `dg:` buttons, the
+export's `ex:<w|m><yyyymmdd>`; each press is checked again like any other button.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from handlers.context import Ctx
 from handlers.events import Send, SendDocument
-from handlers.supervisor_digest import fit_message, show_digest
+from handlers.supervisor_digest import AREA_PREFIX, KIND_CODE, fit_message, parse_stamp, show_digest
 from models.access import Action, scope_of
 from models.services.digest import Period, PeriodKind, audited_digest
 from models.services.digest_export import export_report
@@ -30,6 +33,8 @@ KINDS = {
     "月报": PeriodKind.month,
 }
 WORKERS_SHOWN = 40
+EXPORT_PREFIX = "ex"  # an export of the week or month: `ex:<w|m><yyyymmdd>`
+_BY_CODE = {code: kind for kind, code in KIND_CODE.items() if kind is not PeriodKind.day}
 
 
 def can_review(ctx: Ctx) -> bool:
@@ -48,7 +53,7 @@ def cmd_report(ctx: Ctx, arg: str) -> None:
     words = arg.split()
     kind = KINDS.get(words[0].lower()) if words else None
     if kind is None or len(words) > 2:
-        ctx.reply("supervisor/report_usage")
+        _offer_periods(ctx, "report", "view_digest", lambda area, period: f"{AREA_PREFIX}:{area}:{period}")
         return
     area = _area(ctx, words[1] if len(words) == 2 else None, "view_digest")
     if area is None:
@@ -109,12 +114,45 @@ def cmd_export(ctx: Ctx, arg: str) -> None:
     """/export week|month: the report as an XLSX file (one sheet per table, Chinese headers)."""
     kind = KINDS.get(arg.strip().lower())
     if kind is None:
-        ctx.reply("supervisor/export_usage")
+        _offer_periods(ctx, "export", "export", lambda area, period: f"{EXPORT_PREFIX}:{period}")
         return
     area = _area(ctx, None, "export")
     if area is None:
         return
-    period = Period.of(kind, ctx.today)
+    _export(ctx, area, Period.of(kind, ctx.today))
+
+
+def on_export(ctx: Ctx, payload: str) -> None:
+    """`ex:<w|m><yyyymmdd>`: the export offered by `/export`, of the week or month of that day."""
+    kind = _BY_CODE.get(payload[:1])
+    day = parse_stamp(payload[1:]) if kind is not None else None
+    if kind is None or day is None or day > ctx.today:
+        ctx.answer("dialog/stale")
+        return
+    area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, action="export")
+    if area is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    _export(ctx, area, Period.of(kind, day))
+
+
+def _offer_periods(ctx: Ctx, command: str, action: str, data: Callable[[int, str], str]) -> None:
+    """`/<command>`'s usage text, with a button for this week and one for this month of the caller's
+    own area (`data(area id, "<w|m><yyyymmdd>")` is a button's data)."""
+    area = _area(ctx, None, action)
+    if area is None:
+        return
+    stamp = ctx.today.strftime("%Y%m%d")
+    buttons = tuple(
+        ctx.button(f"sv_btn_{command}_{kind.value}", data(area.id, f"{KIND_CODE[kind]}{stamp}"))
+        for kind in (PeriodKind.week, PeriodKind.month)
+    )
+    ctx.reply(f"supervisor/{command}_usage", (buttons,), area=area)
+
+
+def _export(ctx: Ctx, area: AreaRef, period: Period) -> None:
+    kind = period.kind
     _digest, data = ctx.call(export_report, ctx.identity.actor, area, period, policy=ctx.policy, now=ctx.now)
     filename = f"gridcare-{area.code}-{kind}-{period.end.isoformat()}.xlsx"
     caption = ctx.text("supervisor/export_caption", area=area, period=period)

@@ -1,5 +1,7 @@
 """A person's records, newest first, paged (`/history <code or name>`, buttons `h:<id>:<page>`).
 
+`/history` alone offers the caller's caseload as buttons (`h:<id>:0`), checked when pressed.
+
 Voided and corrected records stay in the list, marked, so the history is complete. Every page
 is an audited read, checked against the caller's rights like the card.
 """
@@ -13,6 +15,8 @@ from handlers.reports.card import parse_id
 from models.access import Action
 from models.services.cards import HistoryPage, find_person, person_history
 from models.services.caseload import caseload
+
+PICKER_SHOWN = 30  # people offered by `/history` alone; the rest are found by typing
 
 
 def history_buttons(ctx: Ctx, page: HistoryPage) -> tuple[tuple[Button, ...], ...]:
@@ -39,7 +43,7 @@ def cmd_history(ctx: Ctx, arg: str) -> None:
     """/history <code or name>: the last records of a person."""
     term = clean(arg)[:SEARCH_MAX]
     if not term:
-        ctx.reply("reports/history_usage")
+        _offer_people(ctx)
         return
     person_id = _person_for(ctx, term)
     page = None
@@ -49,6 +53,16 @@ def cmd_history(ctx: Ctx, arg: str) -> None:
         ctx.reply("reports/not_found")
         return
     ctx.reply("reports/history", history_buttons(ctx, page), page=page)
+
+
+def _offer_people(ctx: Ctx) -> None:
+    """The usage text, with a button per person of the caller's caseload (a real code as example)."""
+    people = ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today)
+    shown = people[:PICKER_SHOWN]
+    buttons = [Button(f"{p.code} {p.name}", f"h:{p.id}:0") for p in shown]
+    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    example = shown[0].code if shown else None
+    ctx.reply("reports/history_usage", rows, example=example, hidden=len(people) - len(shown))
 
 
 def on_history(ctx: Ctx, payload: str) -> None:
