@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.render import LOCALES, Renderer
+from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from handlers.supervisor_reports import KINDS
 from models.areas import AreaLevel
 from models.services.digest_scope import AreaRef
@@ -48,3 +48,14 @@ def test_the_history_usage_example_is_a_real_code_or_none_at_all(renderer, local
 
     assert "/history Q-07" in offered and "3" in offered
     assert "P-001" not in offered + empty and "Q-07" not in empty
+
+
+def test_every_report_or_export_command_a_template_suggests_takes_its_word():
+    suggested = {
+        (path.relative_to(DEFAULT_TEMPLATES).as_posix(), word)
+        for path in DEFAULT_TEMPLATES.rglob("*.j2")
+        for word in re.findall(r"/(?:report|export) (\w+)", path.read_text(encoding="utf-8"))
+    }
+
+    assert suggested and [(name, w) for name, w in suggested if w.lower() not in KINDS] == []
+    assert ("zh_CN/supervisor/workers.j2", "月报") in suggested  # the Chinese text gives the Chinese word
