@@ -48,6 +48,7 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="when its expiry was announced")
+    warning_id: Mapped[int | None] = mapped_column(BigInteger, doc="the outbox row announcing it")
 
 
 class ProcessedUpdate(Base):

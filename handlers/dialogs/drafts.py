@@ -1,5 +1,6 @@
 """Drafts (草稿) in lists and in time: the buttons that bring them back, and the job that announces
-an idle draft's expiry before it comes and forgets it after (models.services.conversations)."""
+an idle draft's expiry before it comes and forgets it once the user was told (see
+models.services.conversations.drop_expired)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ def expire_drafts(jctx: JobCtx) -> int:
     """Tell each user whose draft will expire soon (once per idle spell), with a button to go on;
     forget the drafts whose announced expiry came. The count of notices queued and drafts gone."""
     due = jctx.call(drafts_to_warn, now=jctx.now)
+    warned = []
     for draft in due:
-        # Closed no sooner than WARN_BEFORE from now, whenever this runs (see is_expired).
+        # Closed no sooner than WARN_BEFORE after the notice arrives (see drop_expired).
         closes_at = max(draft.expires_at, jctx.now + WARN_BEFORE)
-        jctx.notify(
+        outbox_id = jctx.notify(
             draft.chat_id,
             "dialog/draft_expiring",
             purpose=EXPIRING,
@@ -38,5 +40,6 @@ def expire_drafts(jctx: JobCtx) -> int:
             draft=draft,
             closes_at=closes_at,
         )
-    jctx.call(mark_warned, [d.id for d in due], now=jctx.now)
+        warned.append((draft.id, outbox_id))
+    jctx.call(mark_warned, warned, now=jctx.now)
     return len(due) + jctx.call(drop_expired, now=jctx.now)

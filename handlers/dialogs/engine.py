@@ -28,7 +28,6 @@ from models.services.conversations import (
     DialogState,
     drop_draft,
     find_draft,
-    is_expired,
     load_dialog,
     new_dialog,
     save_dialog,
@@ -152,8 +151,12 @@ class Engine:
         ctx.reply("dialog/cancelled" if state else "dialog/nothing_to_cancel")
 
     def expired(self, ctx: Ctx, state: DialogState) -> bool:
-        """Drop a draft whose expiry came (it was announced before), telling the user; True if dropped."""
-        if state.dialog in self.dialogs and not is_expired(state, ctx.now):
+        """Drop a draft of a form this bot no longer has, telling the user; True if dropped.
+
+        A draft the user comes back to is never dropped under their hands, however long it was
+        idle: drafts expire in the drafts job, after their expiry was announced.
+        """
+        if state.dialog in self.dialogs:
             return False
         ctx.call(drop_draft, state.id)
         ctx.reply("dialog/expired", dialog=state.dialog)

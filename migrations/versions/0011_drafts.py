@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("warned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("warning_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
         sa.UniqueConstraint("chat_id", "dialog", "subject", name="uq_conversations_draft"),
     )
@@ -81,6 +82,7 @@ def upgrade() -> None:
                     "updated_at": row["updated_at"],
                     "expires_at": row["updated_at"] + _TTL,
                     "warned_at": None,
+                    "warning_id": None,
                 }
                 for row in old
             ],
@@ -96,6 +98,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_conversations_chat_id"))
         batch_op.drop_constraint("uq_conversations_draft", type_="unique")
         batch_op.drop_constraint("pk_conversations", type_="primary")
+        batch_op.drop_column("warning_id")
         batch_op.drop_column("warned_at")
         batch_op.drop_column("expires_at")
         batch_op.drop_column("active")

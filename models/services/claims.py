@@ -2,7 +2,7 @@
 
 A row may go when it is due (pending and available, or claimed by a sender whose lease ran out)
 and deliverable: urgent rows always; others outside quiet hours and while the chat has no form
-open (a `conversations` row touched within `form_hold`): a reminder never interrupts a report
+open (its active draft touched within `form_hold`): a reminder never interrupts a report
 being filled in. Reminders (`HELD_ON_REST_DAYS`) are not sent on rest days either (weekends and
 public holidays, but a swapped working day, 调休, is a working day): queued on or for a holiday,
 they wait for the next working day's morning, as they wait out quiet hours.
@@ -92,7 +92,11 @@ def _deliverable(row: Any, hold: _Hold) -> ColumnElement[bool]:
     (reminders) on working days."""
     if hold.quiet:
         return row.urgent == true()
-    open_form = exists().where(Conversation.chat_id == row.chat_id, Conversation.updated_at > hold.form_since)
+    open_form = exists().where(  # the draft being filled in; kept ones hold nothing
+        Conversation.chat_id == row.chat_id,
+        Conversation.active.is_(True),
+        Conversation.updated_at > hold.form_since,
+    )
     if hold.rest_day:
         return or_(row.urgent == true(), and_(~open_form, row.purpose.not_in(HELD_ON_REST_DAYS)))
     return or_(row.urgent == true(), ~open_form)

@@ -1,8 +1,10 @@
 """Storing drafts (草稿): the forms a chat is filling in, so they survive restarts and transport switches.
 
 A chat keeps one draft per form and person (its `subject`); the active one takes what is typed.
-A draft left idle expires, but never unannounced: it may go only once its expiry was announced
-(`warned_at`, by the drafts job) at least `WARN_BEFORE` ago and it was not touched since.
+A draft left idle expires, but never unannounced: it goes only once the message announcing its
+expiry (queued by the drafts job: `warned_at`, `warning_id`) was delivered at least `WARN_BEFORE`
+before, and it was not touched since. A message held (quiet hours, another form being filled in)
+holds the draft too.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.chat import Conversation
+from models.outbox import OutboxMessage, OutboxStatus
 from models.people import Person
 from models.services.sql import upsert
 
 WARN_BEFORE = timedelta(minutes=30)  # how long before it goes a draft is announced
+GIVE_UP = timedelta(days=2)  # an announcement never delivered by then (its row pruned): the draft goes
 
 
 @dataclass
@@ -175,17 +179,6 @@ def clear_dialog(session: Session, chat_id: int) -> None:
 # -- listing and expiry ------------------------------------------------------------------------
 
 
-def is_expired(state: DialogState, now: datetime) -> bool:
-    """Whether a draft may go now: past its expiry, announced WARN_BEFORE ago, untouched since."""
-    return (
-        state.expires_at is not None
-        and now >= state.expires_at
-        and state.warned_at is not None
-        and state.warned_at >= state.updated_at
-        and now >= state.warned_at + WARN_BEFORE
-    )
-
-
 def _lines(session: Session, rows: Sequence[Any]) -> list[DraftLine]:
     people = {int(p) for r in rows if str(p := r.data.get("person", "")).isdigit()}
     codes = (
@@ -233,19 +226,35 @@ def drafts_to_warn(session: Session, *, now: datetime, limit: int = 500) -> list
     return _lines(session, rows.all())
 
 
-def mark_warned(session: Session, draft_ids: Sequence[int], *, now: datetime) -> None:
-    if draft_ids:
-        session.execute(update(Conversation.__table__).where(_c.id.in_(draft_ids)).values(warned_at=now))
+def mark_warned(session: Session, warnings: Sequence[tuple[int, int | None]], *, now: datetime) -> None:
+    """The drafts (id, outbox id of the notice) whose expiry was announced now."""
+    for draft_id, outbox_id in warnings:
+        values: dict[str, Any] = {"warned_at": now}
+        if outbox_id is not None:
+            values["warning_id"] = outbox_id
+        session.execute(update(Conversation.__table__).where(_c.id == draft_id).values(**values))
 
 
 def drop_expired(session: Session, *, now: datetime) -> int:
-    """Forget the drafts that may go (see `is_expired`): how many."""
+    """Forget the drafts past their expiry whose announcement reached the user WARN_BEFORE ago (or
+    could not: the chat is gone) and that were not touched since: how many."""
+    told = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.id == _c.warning_id,
+            or_(
+                and_(OutboxMessage.status == OutboxStatus.sent, OutboxMessage.sent_at <= now - WARN_BEFORE),
+                OutboxMessage.status == OutboxStatus.dead,
+            ),
+        )
+        .exists()
+    )
     result = session.execute(
         delete(Conversation.__table__).where(
             _c.expires_at <= now,
             _c.warned_at.is_not(None),
             _c.warned_at >= _c.updated_at,
-            _c.warned_at <= now - WARN_BEFORE,
+            or_(told, _c.warned_at <= now - GIVE_UP),
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from handlers.context import JobCtx
 from handlers.dialogs.drafts import expire_drafts
@@ -13,6 +13,7 @@ from handlers.flood import Throttle
 from models.audit import Actor
 from models.chat import ProcessedUpdate
 from models.clock import FrozenClock
+from models.outbox import OutboxMessage, OutboxStatus
 from models.policy import Policy
 from models.records import Record, RecordKind
 from models.services.invites import invite_worker
@@ -102,19 +103,27 @@ async def test_redelivered_update_is_processed_once(db, keys, now):
     assert first and again == []
 
 
-async def test_idle_dialog_expires_politely_after_its_warning(db, keys, now):
+async def test_idle_dialog_is_announced_and_then_dropped_unsaved(db, keys, now):
     _city(db, keys, now)
     clock = FrozenClock(now)
     chat = await _linked_worker(db, now, clock)
     await chat.say("/note")
     await chat.press(chat.button("P-MINE"))
-    clock.advance(timedelta(minutes=90))
-    with db.unit_of_work() as s:  # the drafts job announces the expiry; nobody comes back in time
-        renderer = chat.core.renderer
-        assert expire_drafts(JobCtx(clock.now(), renderer, s, Policy(tz=renderer.tz))) == 1
-    clock.advance(timedelta(minutes=90))
+    renderer = chat.core.renderer
+
+    def job(minutes: int) -> int:
+        with db.unit_of_work() as s:
+            return expire_drafts(
+                JobCtx(now + timedelta(minutes=minutes), renderer, s, Policy(tz=renderer.tz))
+            )
+
+    assert job(90) == 1  # announced
+    with db.unit_of_work() as s:
+        s.execute(update(OutboxMessage).values(status=OutboxStatus.sent, sent_at=now + timedelta(minutes=91)))
+    assert job(125) == 1  # dropped
+    clock.advance(timedelta(minutes=125))
     await chat.say("late text")
-    assert "自动关闭" in chat.texts()[0]
+    assert not any("请确认" in t for t in chat.texts())
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Record)) == 0
 

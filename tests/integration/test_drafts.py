@@ -3,14 +3,15 @@ any from /today, is told when a form continues or sets one aside, and is warned 
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db import Database
 from handlers.dialogs.drafts import EXPIRING, expire_drafts
 from models.chat import Conversation
 from models.clock import FrozenClock
+from models.outbox import OutboxMessage, OutboxStatus
 from models.records import Record, RecordKind
 from tests.integration.reminders_city import City, at, build_city
 from tests.support.chat import CoreChat, build_core
@@ -49,6 +50,16 @@ def _first_choice(chat: CoreChat) -> str:
     """The first answer offered by the question just asked."""
     question = [a for a in chat.last if getattr(a, "buttons", ())][-1]
     return question.buttons[0][0].data  # type: ignore[attr-defined]
+
+
+def _delivered(db: Database, outbox_id: int, when: datetime) -> None:
+    """The sender delivered this message at `when`."""
+    with db.unit_of_work() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(status=OutboxStatus.sent, sent_at=when)
+        )
 
 
 async def _half_a_note(chat: CoreChat, code: str) -> None:
@@ -134,47 +145,56 @@ async def test_a_form_left_before_anything_was_answered_goes_quietly(db: Databas
 
 async def test_expiry_is_announced_before_the_draft_goes(db: Database) -> None:
     city = _city(db)
-    clock = FrozenClock(NOW)
-    chat = _chat(db, city, clock)
+    chat = _chat(db, city, FrozenClock(NOW))
     await _half_a_note(chat, city.people[0].code)
 
-    def warnings() -> list[str]:
-        return [m.payload["text"] for m in city.outbox().values() if m.purpose == EXPIRING]
+    def warnings() -> list[OutboxMessage]:
+        return [m for m in city.outbox().values() if m.purpose == EXPIRING]
 
     assert city.run(expire_drafts, NOW + timedelta(minutes=80)) == 0  # two hours idle: not yet
     assert warnings() == []
     city.run(expire_drafts, NOW + timedelta(minutes=95))  # due at 11:30, the job is late
     [warning] = warnings()
-    [resume] = [m.payload["buttons"] for m in city.outbox().values() if m.purpose == EXPIRING]
-    assert resume[0][0][1].startswith("d:") and resume[0][0][1].endswith(":r:go")
     # Idle since 10:00 (local), due to close at 12:00: announced at 11:35, so it closes 30 min later.
-    assert "工作记录" in warning and "自动关闭" in warning and "12:05" in warning
+    text = warning.payload["text"]
+    assert "工作记录" in text and "自动关闭" in text and "12:05" in text
+    [[(_, data)]] = warning.payload["buttons"]
+    assert data.startswith("d:") and data.endswith(":r:go")
     city.run(expire_drafts, NOW + timedelta(minutes=100))
     assert len(warnings()) == 1  # once per idle spell
-    city.run(expire_drafts, NOW + timedelta(minutes=121))
-    assert _drafts(db) == 1  # announced only 26 minutes ago: kept
-    city.run(expire_drafts, NOW + timedelta(minutes=126))
+    city.run(expire_drafts, NOW + timedelta(minutes=130))
+    assert _drafts(db) == 1  # past its time, but the notice has not reached the worker yet
+    _delivered(db, warning.id, NOW + timedelta(minutes=131))
+    city.run(expire_drafts, NOW + timedelta(minutes=160))
+    assert _drafts(db) == 1  # delivered 29 minutes ago: kept
+    city.run(expire_drafts, NOW + timedelta(minutes=161))
     assert _drafts(db) == 0
 
 
-async def test_a_draft_touched_after_its_warning_is_not_dropped(db: Database) -> None:
+async def test_a_draft_touched_after_its_warning_is_announced_again_before_it_goes(db: Database) -> None:
     city = _city(db)
     clock = FrozenClock(NOW)
     chat = _chat(db, city, clock)
     await _half_a_note(chat, city.people[0].code)
-    city.run(expire_drafts, NOW + timedelta(minutes=95))
+    city.run(expire_drafts, NOW + timedelta(minutes=90))
+    [first] = [m for m in city.outbox().values() if m.purpose == EXPIRING]
+    _delivered(db, first.id, NOW + timedelta(minutes=91))
     clock.advance(timedelta(minutes=100))
-    await chat.press(_data_ending(chat, ":b"))  # the worker comes back to it
-    city.run(expire_drafts, NOW + timedelta(minutes=130))
+    await chat.press(_data_ending(chat, ":b"))  # the worker comes back to it: idle from 11:40 on
+    city.run(expire_drafts, NOW + timedelta(minutes=225))  # past the new expiry (13:40)
     assert _drafts(db) == 1
+    assert len([m for m in city.outbox().values() if m.purpose == EXPIRING]) == 2
 
 
-async def test_a_draft_is_never_dropped_unannounced(db: Database) -> None:
+async def test_a_draft_come_back_to_after_its_time_goes_on(db: Database) -> None:
     city = _city(db)
     clock = FrozenClock(NOW)
     chat = _chat(db, city, clock)
     await _half_a_note(chat, city.people[0].code)
-    clock.advance(timedelta(hours=5))  # the job never ran: no warning went out
+    city.run(expire_drafts, NOW + timedelta(minutes=90))
+    [warning] = [m for m in city.outbox().values() if m.purpose == EXPIRING]
+    _delivered(db, warning.id, NOW + timedelta(minutes=91))
+    clock.advance(timedelta(minutes=123))  # past its time; the job has not dropped it yet
     await chat.say("still here")
     assert "请确认" in chat.texts()[0] and "still here" in chat.texts()[0]
 
