@@ -1,26 +1,18 @@
-"""Drafts (草稿) in lists and in time: the buttons that bring them back, and the job that announces
-an idle draft's expiry before it comes and forgets it once the user was told (see
-models.services.conversations.drop_expired)."""
+"""Drafts (草稿) in time: the job that announces an idle draft's expiry before it comes, with a
+button to go on, and forgets it once the user was told (models.services.conversations.drop_expired)."""
 
 from __future__ import annotations
 
-from handlers.context import Ctx, JobCtx
+from handlers.context import JobCtx
 from handlers.dialogs.engine import resume_data
-from handlers.events import Button
 from models.services.conversations import (
     WARN_BEFORE,
-    DraftLine,
     drafts_to_warn,
     drop_expired,
     mark_warned,
 )
 
 EXPIRING = "draft_expiring"
-
-
-def draft_buttons(ctx: Ctx, drafts: list[DraftLine]) -> tuple[tuple[Button, ...], ...]:
-    """One row per draft: its form and person, pressing it resumes the draft."""
-    return tuple((Button(ctx.text("dialog/draft_button", draft=d), resume_data(d.nonce)),) for d in drafts)
 
 
 def expire_drafts(jctx: JobCtx) -> int:

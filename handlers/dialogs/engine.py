@@ -26,8 +26,10 @@ from models.access import Action, scope_of
 from models.services.caseload import person_line
 from models.services.conversations import (
     DialogState,
+    DraftLine,
     drop_draft,
     find_draft,
+    list_drafts,
     load_dialog,
     new_dialog,
     save_dialog,
@@ -107,9 +109,17 @@ def subject_of(data: dict[str, Any]) -> str:
     return f"{person}:c{data['_corrects']}" if person and data.get("_corrects") else person
 
 
+MAX_SHOWN = 5  # kept drafts offered as buttons after a form is saved or cancelled
+
+
 def resume_data(nonce: int) -> str:
     """The button data that brings a draft back (from /today, a notice or the expiry warning)."""
     return f"{PREFIX}:{nonce}:{RESUME}:go"
+
+
+def draft_buttons(ctx: Ctx, drafts: Sequence[DraftLine]) -> tuple[tuple[Button, ...], ...]:
+    """One row per draft: its form and person; pressing it resumes the draft."""
+    return tuple((Button(ctx.text("dialog/draft_button", draft=d), resume_data(d.nonce)),) for d in drafts)
 
 
 class Engine:
@@ -149,6 +159,13 @@ class Engine:
         if state is not None:
             ctx.call(drop_draft, state.id)
         ctx.reply("dialog/cancelled" if state else "dialog/nothing_to_cancel")
+        self._tell_kept(ctx)
+
+    def _tell_kept(self, ctx: Ctx) -> None:
+        """After a form is saved or cancelled: the drafts still kept, each a button away."""
+        kept = [d for d in ctx.call(list_drafts, ctx.chat_id) if not d.active]
+        if kept:
+            ctx.reply("dialog/drafts_left", draft_buttons(ctx, kept[:MAX_SHOWN]), count=len(kept))
 
     def expired(self, ctx: Ctx, state: DialogState) -> bool:
         """Drop a draft of a form this bot no longer has, telling the user; True if dropped.
@@ -237,12 +254,14 @@ class Engine:
             ctx.answer()
             ctx.call(drop_draft, state.id)
             self._close(ctx, message_id, "dialog/cancelled")
+            self._tell_kept(ctx)
         elif answer == "b":
             ctx.answer()
             self._back(ctx, dialog, state, message_id)
         elif at_confirm and answer == "ok":
             ctx.answer()
             self._finish(ctx, dialog, state, message_id)
+            self._tell_kept(ctx)
         elif not at_confirm and answer == "s" and dialog.step(state.step).skippable:
             ctx.answer()
             self._advance(ctx, dialog, state, SKIPPED, edit_message=message_id)

@@ -57,6 +57,7 @@ class DraftLine:
     person_code: str | None
     updated_at: datetime
     expires_at: datetime
+    active: bool = False
 
 
 _c = Conversation.__table__.c
@@ -199,6 +200,7 @@ def _lines(session: Session, rows: Sequence[Any]) -> list[DraftLine]:
             codes.get(int(p)) if str(p := r.data.get("person", "")).isdigit() else None,
             r.updated_at,
             r.expires_at,
+            r.active,
         )
         for r in rows
     ]

@@ -112,6 +112,8 @@ async def test_both_drafts_are_listed_in_today_and_each_resumes(db: Database) ->
     await chat.say("typed after resuming")  # the note is the active form again
     await chat.press(_data_ending(chat, ":ok"))  # save, whatever its label says
     assert _notes(db) == ["typed after resuming"]
+    assert any("还有 1 份未完成的草稿" in t for t in chat.texts())  # and the test is a button away
+    assert chat.button("✏️ 吸毒检测").endswith(":r:go")
     await chat.say("/today")
     assert "工作记录" not in chat.texts()[0].split("未完成的草稿")[1]
     await chat.press(chat.button("✏️ 吸毒检测"))
