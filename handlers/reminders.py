@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from handlers import reminders_pause
 from handlers.context import Ctx
-from handlers.dialogs.engine import Engine, draft_buttons
+from handlers.dialogs.drafts import draft_buttons
+from handlers.dialogs.engine import Engine
 from handlers.events import Button, Edit, Keyboard, Send
 from handlers.reminders_views import MAX_LINES, render_due
 from handlers.router import Router

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.context import Ctx
-from handlers.dialogs.engine import PREFIX as DIALOG_PREFIX
+from handlers.dialogs.drafts import PREFIX as DIALOG_PREFIX
 from handlers.dialogs.engine import Engine
 from handlers.events import InKind
 from models.access import Action, Principal, scope_of

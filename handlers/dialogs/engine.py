@@ -21,21 +21,10 @@ from datetime import timedelta
 from typing import Any
 
 from handlers.context import Ctx
+from handlers.dialogs.drafts import PREFIX, RESUME, person_code, set_aside, subject_of, tell_kept
 from handlers.events import Button, Edit, Keyboard
-from models.access import Action, scope_of
-from models.services.caseload import person_line
-from models.services.conversations import (
-    DialogState,
-    DraftLine,
-    drop_draft,
-    find_draft,
-    list_drafts,
-    load_dialog,
-    new_dialog,
-    save_dialog,
-)
+from models.services.conversations import DialogState, drop_draft, find_draft, new_dialog, save_dialog
 
-PREFIX = "d"
 SKIPPED = None
 
 
@@ -100,26 +89,6 @@ class Dialog:
 
 
 CONFIRM = "_confirm"
-RESUME = "r"  # the step key of a draft's resume button: `d:<nonce>:r:go`
-
-
-def subject_of(data: dict[str, Any]) -> str:
-    """Whom a form is about, as its draft is keyed: the person (a correction: and its record)."""
-    person = str(data.get("person") or "")
-    return f"{person}:c{data['_corrects']}" if person and data.get("_corrects") else person
-
-
-MAX_SHOWN = 5  # kept drafts offered as buttons after a form is saved or cancelled
-
-
-def resume_data(nonce: int) -> str:
-    """The button data that brings a draft back (from /today, a notice or the expiry warning)."""
-    return f"{PREFIX}:{nonce}:{RESUME}:go"
-
-
-def draft_buttons(ctx: Ctx, drafts: Sequence[DraftLine]) -> tuple[tuple[Button, ...], ...]:
-    """One row per draft: its form and person; pressing it resumes the draft."""
-    return tuple((Button(ctx.text("dialog/draft_button", draft=d), resume_data(d.nonce)),) for d in drafts)
 
 
 class Engine:
@@ -141,9 +110,9 @@ class Engine:
         draft of this form for this person is continued instead of replaced."""
         dialog = self.dialogs[name]
         existing = ctx.call(find_draft, ctx.chat_id, name, subject_of(data))
-        self._set_aside(ctx, keep=existing)
+        set_aside(ctx, keep=existing)
         if existing is not None:
-            ctx.reply("dialog/draft_continued", dialog=name, code=self._code(ctx, existing.data))
+            ctx.reply("dialog/draft_continued", dialog=name, code=person_code(ctx, existing.data))
             self._ask(ctx, dialog, existing)
             return
         # `_id` names this run of the form for good (the nonce, six digits in every button, repeats
@@ -159,13 +128,7 @@ class Engine:
         if state is not None:
             ctx.call(drop_draft, state.id)
         ctx.reply("dialog/cancelled" if state else "dialog/nothing_to_cancel")
-        self._tell_kept(ctx)
-
-    def _tell_kept(self, ctx: Ctx) -> None:
-        """After a form is saved or cancelled: the drafts still kept, each a button away."""
-        kept = [d for d in ctx.call(list_drafts, ctx.chat_id) if not d.active]
-        if kept:
-            ctx.reply("dialog/drafts_left", draft_buttons(ctx, kept[:MAX_SHOWN]), count=len(kept))
+        tell_kept(ctx)
 
     def expired(self, ctx: Ctx, state: DialogState) -> bool:
         """Drop a draft of a form this bot no longer has, telling the user; True if dropped.
@@ -178,28 +141,6 @@ class Engine:
         ctx.call(drop_draft, state.id)
         ctx.reply("dialog/expired", dialog=state.dialog)
         return True
-
-    def _set_aside(self, ctx: Ctx, keep: DialogState | None) -> None:
-        """Before another draft becomes active: the active one is kept, and the user told how to
-        come back to it, if anything was answered in it; if nothing was, it simply goes."""
-        active = ctx.call(load_dialog, ctx.chat_id)
-        if active is None or (keep is not None and active.id == keep.id):
-            return
-        if not active.data.get("_h"):
-            ctx.call(drop_draft, active.id)
-            return
-        ctx.reply(
-            "dialog/draft_kept",
-            ((ctx.button("dr_btn_resume", resume_data(active.nonce)),),),
-            dialog=active.dialog,
-            code=self._code(ctx, active.data),
-            today=scope_of(ctx.identity.principal, Action.view_today) is not None,
-        )
-
-    def _code(self, ctx: Ctx, data: dict[str, Any]) -> str | None:
-        person = str(data.get("person") or "")
-        line = ctx.call(person_line, int(person)) if person.isdigit() else None
-        return line.code if line else None
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -238,7 +179,7 @@ class Engine:
             return
         if parts[2] == RESUME:  # a kept draft brought back: it becomes the active one, re-asked
             ctx.answer()
-            self._set_aside(ctx, keep=state)
+            set_aside(ctx, keep=state)
             self._ask(ctx, self.dialogs[state.dialog], state)
             return
         if parts[2] != self._step_key(state):
@@ -246,7 +187,7 @@ class Engine:
             return
         dialog, answer = self.dialogs[state.dialog], parts[3]
         if not state.active and answer not in ("x", "ok"):  # a kept draft answered: it becomes active
-            self._set_aside(ctx, keep=state)
+            set_aside(ctx, keep=state)
         message_id = ctx.incoming.message_id
         at_confirm = state.step == CONFIRM
         shown = state.data.get("_o", [])  # the values as they were offered, not as they are now
@@ -254,14 +195,14 @@ class Engine:
             ctx.answer()
             ctx.call(drop_draft, state.id)
             self._close(ctx, message_id, "dialog/cancelled")
-            self._tell_kept(ctx)
+            tell_kept(ctx)
         elif answer == "b":
             ctx.answer()
             self._back(ctx, dialog, state, message_id)
         elif at_confirm and answer == "ok":
             ctx.answer()
             self._finish(ctx, dialog, state, message_id)
-            self._tell_kept(ctx)
+            tell_kept(ctx)
         elif not at_confirm and answer == "s" and dialog.step(state.step).skippable:
             ctx.answer()
             self._advance(ctx, dialog, state, SKIPPED, edit_message=message_id)
@@ -295,7 +236,7 @@ class Engine:
                 # A draft of this form for this person is open: continue it (it holds more than this
                 # one, whose only answer, the person as its first step, is the same).
                 ctx.call(drop_draft, state.id)
-                ctx.reply("dialog/draft_continued", dialog=dialog.name, code=self._code(ctx, other.data))
+                ctx.reply("dialog/draft_continued", dialog=dialog.name, code=person_code(ctx, other.data))
                 self._ask(ctx, dialog, other)
                 return
             state.subject = subject
