@@ -110,6 +110,9 @@ class Engine:
         draft of this form for this person is continued instead of replaced."""
         dialog = self.dialogs[name]
         existing = ctx.call(find_draft, ctx.chat_id, name, subject_of(data))
+        if existing is not None and not existing.data.get("_h"):  # nothing answered: begin anew
+            ctx.call(drop_draft, existing.id)
+            existing = None
         set_aside(ctx, keep=existing)
         if existing is not None:
             ctx.reply("dialog/draft_continued", dialog=name, code=person_code(ctx, existing.data))

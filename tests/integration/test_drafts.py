@@ -209,3 +209,12 @@ async def test_drafts_survive_a_restart(db: Database) -> None:
     await after.say("written after the restart")
     await after.press(_data_ending(after, ":ok"))
     assert _notes(db) == ["written after the restart"]
+
+
+async def test_a_form_started_again_before_anything_was_answered_simply_begins_anew(db: Database) -> None:
+    city = _city(db)
+    chat = _chat(db, city, FrozenClock(NOW))
+    await chat.say("/note")
+    first = chat.texts()
+    await chat.say("/note")
+    assert chat.texts() == first and _drafts(db) == 1

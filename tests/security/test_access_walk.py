@@ -51,7 +51,7 @@ REFUSALS = {
 }
 STALE = {RENDER.render(locale, "dialog/stale") for locale in LOCALES}
 NOBODY = "999999999"  # an id that exists nowhere (parse_id takes up to 18 digits)
-NEEDS_MANY = {"my"}  # a page of one's own list: the scenario's caseloads fit on one page
+NEEDS_MANY = {"my", "td"}  # a page of one's own list: the scenario's caseloads and /today fit on one page
 
 
 def spy(router: Router) -> list[str]:
