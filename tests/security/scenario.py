@@ -154,9 +154,10 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     await say(family, "/stop")
     await say(worker, "/inbox")
     await press(worker, f"ft:{p1}")
-    # the supervisor: digest, its drill-downs, the review queue
+    # the supervisor: digest, its drill-downs, the review queue, the export
     await say(supervisor, "/digest")
     for data in [d for d in harvest.data if d.startswith(("dw:", "dg:"))]:
         await press(supervisor, data)
     await say(supervisor, "/review")
+    await say(supervisor, "/export")  # without an argument: this week's and this month's buttons
     return harvest.data

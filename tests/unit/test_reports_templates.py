@@ -72,7 +72,7 @@ VIEW = dict(
     limit=100, length=120, colleague="同事" + EVIL, starts=date(2026, 3, 5), ends=date(2026, 3, 11),
     delegations=[DelegationView(1, "甲", "乙", date(2026, 3, 5), date(2026, 3, 11), True),
                  DelegationView(2, "丙", "甲", date(2026, 3, 5), date(2026, 3, 11), False)],
-    who="测试员" + EVIL, end=date(2026, 3, 11), r=RECORDS[1],
+    who="测试员" + EVIL, end=date(2026, 3, 11), r=RECORDS[1], example="P-1", hidden=2,
 )  # fmt: skip
 
 
