@@ -9,13 +9,14 @@ awaiting each statement through SQLAlchemy's asyncio layer (see BENCHMARKS.md).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -25,12 +26,31 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine tuned per backend: WAL and foreign keys on SQLite, pre-ping on PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        _create_private(parsed)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _create_private(url: URL) -> None:
+    """Create a SQLite database file that does not exist yet with mode 0600 (owner only).
+
+    sqlite3 would create it 0644 under the usual umask: names and sealed fields readable by every
+    local account. SQLite gives the `-wal` and `-shm` files it makes later the main file's mode.
+    """
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query.get("uri"):
+        return  # in memory, or a URI whose options (mode=, vfs=) are the caller's to choose
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        return  # no such directory: let sqlite3 say so in its own words
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

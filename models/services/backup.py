@@ -124,6 +124,8 @@ def restore_sqlite(backup: Path, target: Path) -> BackupInfo:
     """Replace the database at `target` with the backup, through SQLite's locking (other connections wait)."""
     info = inspect_backup(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # a new database file is the owner's only, as a backup
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     with (
         contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as src,
         contextlib.closing(sqlite3.connect(target, timeout=30)) as dst,
