@@ -36,6 +36,10 @@ def cmd_start(ctx: Ctx, arg: str) -> None:
         ctx.call(record_code_attempt, ctx.chat_id, ok=False, now=ctx.now)
         ctx.reply("onboarding/bad_code")
         return
+    if result.outcome is Redeemed.inactive_worker:
+        ctx.call(record_code_attempt, ctx.chat_id, ok=False, now=ctx.now)  # linked nothing: no reset
+        ctx.reply("onboarding/worker_inactive")
+        return
     ctx.call(record_code_attempt, ctx.chat_id, ok=True, now=ctx.now)
     who = ctx.call(resolve, ctx.incoming.user_id)
     ctx.identity = who

@@ -160,6 +160,8 @@ def worker_deactivate(
         f"{done.worker_code} deactivated{' and unlinked' if done.was_linked else ''}; "
         f"{done.moved} assignment(s) of {done.persons} person(s) moved to {done.successor.code}"
     )
+    if done.invites_revoked:
+        console.print(f"{done.invites_revoked} unused invite(s) of {done.worker_code} revoked")
     console.print(
         f"{handover.families_told} family member(s) told the new contact; "
         f"successor {'told' if handover.successor_told else 'not told'}"

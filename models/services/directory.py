@@ -13,6 +13,7 @@ from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Colour, ColourChange, Person, Role, Status, Worker
 from models.services.joiners import mark_joined
+from models.services.links import restart_worker_link
 
 
 class NotFound(LookupError):
@@ -69,17 +70,28 @@ class WorkerData:
     active: bool = True
 
 
-def upsert_worker(session: Session, data: WorkerData) -> tuple[Worker, bool]:
-    """Create or update a worker by code; returns (worker, created)."""
+def upsert_worker(
+    session: Session, data: WorkerData, *, actor: Actor | None = None, now: datetime | None = None
+) -> tuple[Worker, bool]:
+    """Create or update a worker by code; returns (worker, created).
+
+    Deactivating or reactivating an existing worker also ends their Telegram link and unused
+    invites (models.services.links), audited: that needs `actor` and `now`.
+    """
     area = area_by_code(session, data.area_code)
     worker = session.scalar(select(Worker).where(Worker.code == data.code))
     created = worker is None
     if worker is None:
-        worker = Worker(code=data.code)
+        worker = Worker(code=data.code, active=data.active)
         session.add(worker)
     worker.name, worker.role, worker.area_id = data.name, data.role, area.id
-    worker.work_phone, worker.office_hours, worker.active = data.work_phone, data.office_hours, data.active
+    worker.work_phone, worker.office_hours = data.work_phone, data.office_hours
     session.flush()
+    # An inactive worker still holding a link is data from before links were ended on deactivation.
+    if worker.active != data.active or (not data.active and worker.telegram_user_id is not None):
+        if actor is None or now is None:
+            raise ValueError(f"changing whether worker {data.code} is active is audited: pass actor and now")
+        restart_worker_link(session, worker, active=data.active, actor=actor, now=now, why="import")
     return worker, created
 
 

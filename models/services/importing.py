@@ -102,7 +102,7 @@ def apply_import(
         if isinstance(item, AreaData):
             _, new = upsert_area(session, item)
         elif isinstance(item, WorkerData):
-            _, new = upsert_worker(session, item)
+            _, new = upsert_worker(session, item, actor=actor, now=now)
         else:
             _, new = upsert_person(session, item, keys=keys, actor=actor, now=now)
         created += new

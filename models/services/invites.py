@@ -92,6 +92,7 @@ class Redeemed(StrEnum):
     linked_worker = "linked_worker"
     linked_family = "linked_family"
     invalid = "invalid"  # unknown, used or expired: the caller learns nothing more
+    inactive_worker = "inactive_worker"  # a real code of a worker who is not active: links nobody
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
     invite = session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         return Redemption(Redeemed.invalid)
+    if invite.kind is InviteKind.worker and not _worker_active(session, invite.worker_id):
+        return Redemption(Redeemed.inactive_worker)
     # Atomic claim: of two concurrent redemptions only one updates the row.
     claimed = session.execute(
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
@@ -140,6 +143,13 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
         detail="telegram account linked",
     )
     return result
+
+
+def _worker_active(session: Session, worker_id: int | None) -> bool:
+    """Whether the invite's worker is active, the row locked (PostgreSQL) until the link is written:
+    a deactivation running at the same time comes after the link, and ends it."""
+    query = select(Worker.active).where(Worker.id == worker_id).with_for_update()
+    return bool(session.scalar(query))
 
 
 def _unlink_everywhere(session: Session, telegram_user_id: int) -> None:

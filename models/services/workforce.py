@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 from models.audit import Actor, audit
 from models.casework import Delegation
 from models.family import Direction, FamilyMessage
-from models.outbox import OutboxMessage, OutboxStatus
 from models.people import CareAssignment, CaseRole, FamilyMember, Role, Worker
-from models.services.conversations import clear_dialog
 from models.services.directory import NotFound
 from models.services.joiners import mark_joined
+from models.services.links import revoke_worker_invites, silence_chat
 
 
 class WorkforceError(ValueError):
@@ -64,6 +63,7 @@ class Deactivation:
     was_linked: bool
     families: tuple[FamilyNotice, ...]
     reassigned: tuple[int, ...] = ()  # persons whose responsible worker is now the successor
+    invites_revoked: int = 0  # unused invites of the worker, which would have linked a new account
 
 
 def _worker(session: Session, code: str) -> Worker:
@@ -86,8 +86,9 @@ def deactivate_worker(
     """Deactivate and unlink a worker and move every care assignment of theirs to the successor.
 
     Their open form and the messages still queued to their chat (which may name people) are
-    dropped; delegations from or to them that have not ended are cancelled; family messages
-    waiting for their answer go to the successor's inbox. Running it again moves what is left.
+    dropped and their unused invites revoked; delegations from or to them that have not ended are
+    cancelled; family messages waiting for their answer go to the successor's inbox. Running it
+    again moves what is left.
     """
     worker = _worker(session, worker_code)
     successor = _worker(session, successor_code)
@@ -103,8 +104,11 @@ def deactivate_worker(
     # One statement, so no moment exists where the account is unlinked but still active, or linked.
     session.execute(update(Worker).where(Worker.id == worker.id).values(active=False, telegram_user_id=None))
     if old_chat is not None:
-        _silence_chat(session, old_chat)
+        silence_chat(session, old_chat)
         audit(session, actor, "unlink", "worker", worker.id, at=now, detail="telegram account unlinked")
+    # A leftover invite would link a stranger to the departed worker (and a later re-import would
+    # hand that stranger the worker's jurisdiction): none survives the departure.
+    revoked = revoke_worker_invites(session, worker.id, actor=actor, now=now)
     moved, responsible_for = _hand_over(session, worker, successor, actor=actor, now=now)
     if moved:  # the successor's notices of the day now include these people
         mark_joined(session, [successor.id], now=now)
@@ -150,16 +154,7 @@ def deactivate_worker(
         was_linked=old_chat is not None,
         families=families,
         reassigned=tuple(sorted(responsible_for)),
-    )
-
-
-def _silence_chat(session: Session, chat_id: int) -> None:
-    """Nothing more reaches the old account: its open form is dropped, its queued messages are dead."""
-    clear_dialog(session, chat_id)
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.pending)
-        .values(status=OutboxStatus.dead, last_error="recipient deactivated")
+        invites_revoked=revoked,
     )
 
 
