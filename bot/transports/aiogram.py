@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,6 +27,7 @@ from aiogram.types import (
 )
 
 from bot.transports.base import Transport
+from bot.transports.polling import Poller
 from handlers.events import (
     Action,
     AnswerCallback,
@@ -73,12 +72,12 @@ class AiogramTransport(Transport):
         self.bot = Bot(token, session=session)
         self.bot_id = self.bot.id
         self.polling_timeout = polling_timeout
-        self._stop = asyncio.Event()
         self.dispatcher = Dispatcher(disable_fsm=True)
         router = Router(name="gridcare")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_callback)
         self.dispatcher.include_router(router)
+        self._allowed_updates = self.dispatcher.resolve_used_update_types()
 
     # -- in --------------------------------------------------------------------------------------
 
@@ -110,30 +109,30 @@ class AiogramTransport(Transport):
         await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
 
     async def start_polling(self) -> None:
-        """Poll until `stop()`; a stop that comes before polling has begun is honoured too."""
+        """Poll until `stop()`: our Poller, not the Dispatcher's, which acknowledges updates still
+        being handled (bot/transports/polling.py)."""
         if self._stop.is_set():
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
-        polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot, polling_timeout=self.polling_timeout, handle_signals=False, close_bot_session=False
-            )
+        poller = Poller(self._fetch, self._handle_polled, timeout=self.polling_timeout)
+        await poller.run(self._stop)
+
+    async def _fetch(self, offset: int | None, timeout: float) -> list[tuple[int, Update]]:
+        # As aiogram's own polling: the request may take the long poll plus the session's time-out.
+        wait = int(timeout)
+        updates = await self.bot.get_updates(
+            offset=offset,
+            timeout=wait,
+            allowed_updates=self._allowed_updates,
+            request_timeout=int(self.bot.session.timeout + wait),
         )
-        stop = asyncio.create_task(self._stop.wait())
-        await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not polling.done():
-            with contextlib.suppress(RuntimeError, TimeoutError):  # not yet started, or a slow long poll
-                await asyncio.wait_for(self.dispatcher.stop_polling(), self.polling_timeout + 5)
-            polling.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling
+        return [(update.update_id, update) for update in updates]
+
+    async def _handle_polled(self, update: Update) -> None:
+        await self.dispatcher.feed_update(self.bot, update)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
-
-    async def stop(self) -> None:
-        self._stop.set()
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -3,6 +3,7 @@ bot/outbox.py decide what to retry)."""
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +21,7 @@ class Transport(ABC):
 
     def __init__(self) -> None:
         self._on_incoming: OnIncoming | None = None
+        self._stop = asyncio.Event()
 
     def on_incoming(self, callback: OnIncoming) -> None:
         """Where converted updates go (the runtime's handler)."""
@@ -39,14 +41,16 @@ class Transport(ABC):
 
     @abstractmethod
     async def start_polling(self) -> None:
-        """Long-poll until `stop()`."""
+        """Long-poll until `stop()`, acknowledging an update only once it was handled
+        (bot/transports/polling.py)."""
 
     @abstractmethod
     async def set_webhook(self, url: str, secret: str) -> None:
         """Ask Telegram to push updates to `url`, signed with `secret`."""
 
-    @abstractmethod
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """End polling (a stop that comes before polling has begun is honoured too)."""
+        self._stop.set()
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -21,6 +21,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.transports.base import Transport
+from bot.transports.polling import Poller
 from handlers.events import (
     Action,
     AnswerCallback,
@@ -105,13 +106,13 @@ class PTBTransport(Transport):
             .base_url(f"{api_url}/bot")
             .base_file_url(f"{api_url}/file/bot")
             .job_queue(None)
+            .updater(None)  # polling is ours (bot/transports/polling.py)
             .concurrent_updates(True)  # the core keeps each chat in order itself
             .build()
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self._started = False
         self._starting = asyncio.Lock()
-        self._stop = asyncio.Event()
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._deliver(to_incoming(self.bot_id, update))
@@ -128,23 +129,22 @@ class PTBTransport(Transport):
         await self.app.process_update(Update.de_json(update, self.app.bot))
 
     async def start_polling(self) -> None:
-        """Poll until `stop()`; a stop that comes before polling has begun is honoured too."""
+        """Poll until `stop()`: our Poller, not PTB's Updater, which acknowledges updates still
+        being handled (bot/transports/polling.py)."""
         if self._stop.is_set():
             return
         await self._ensure_started()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0, timeout=timedelta(seconds=self.polling_timeout))
-        try:
-            await self._stop.wait()
-        finally:
-            await self.app.updater.stop()
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        poller = Poller(self._fetch, self.app.process_update, timeout=self.polling_timeout)
+        await poller.run(self._stop)
+
+    async def _fetch(self, offset: int | None, timeout: float) -> list[tuple[int, Update]]:
+        updates = await self.app.bot.get_updates(offset=offset, timeout=timedelta(seconds=timeout))
+        return [(update.update_id, update) for update in updates]
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self._ensure_started()
         await self.app.bot.set_webhook(url, secret_token=secret)
-
-    async def stop(self) -> None:
-        self._stop.set()
 
     async def close(self) -> None:
         if self._started:
