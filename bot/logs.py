@@ -5,7 +5,10 @@ handler and one renderer on stderr, so the same hygiene applies to both:
 - keys that could hold personal data (`text`, `name`, `phone`, ...) are redacted, at any depth;
 - tracebacks are plain, without the local variables of each frame (Rich's default shows them,
   and a frame's locals hold the incoming message);
-- the bound values SQLAlchemy and PostgreSQL quote in their error messages are cut out.
+- the bound values SQLAlchemy and PostgreSQL quote in their error messages are cut out, and so is
+  the input pydantic quotes in a validation error (aiogram's, for an update it cannot read);
+- the frameworks' own records that quote a whole update or request (python-telegram-bot's debug
+  lines, its "Error while parsing updates") keep their wording but not the data.
 """
 
 from __future__ import annotations
@@ -44,11 +47,27 @@ _HANDLER_NAME = "gridcare"
 # "[parameters: ('张演明', '19900001234')]" in SQLAlchemy's errors; "Key (code)=(P-1)" in PostgreSQL's.
 _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 _PG_KEY_VALUES = re.compile(r"(Key \([^)\n]*\)=)\([^\n]*")
+# "[type=missing, input_value={'text': '我的电话 139…', ...}, input_type=dict]" in pydantic's errors:
+# greedy to the line's last input_type, so a text that itself says ", input_type=" is cut out whole.
+_PYDANTIC_INPUT = re.compile(r"input_value=[^\n]*, input_type=")
+
+# Framework records whose arguments are a whole update, request or response (message texts, names):
+# the template, and how many leading arguments may stay (an endpoint's name).
+_QUOTES_DATA = {
+    "Calling Bot API endpoint `%s` with parameters `%s`": 1,
+    "Call to Bot API endpoint `%s` finished with return value `%s`": 1,
+    "Processing update %s": 0,
+    "Dropping pending update: %s": 0,
+    "Error while parsing updates! Received data was %r": 0,
+}
+WITHHELD = "[withheld]"
 
 
 def scrub(text: str) -> str:
-    """Remove the data values that database errors quote (statement parameters, key values)."""
-    return _PG_KEY_VALUES.sub(r"\1(redacted)", _SQL_PARAMETERS.sub("[parameters: redacted]", text))
+    """Remove the data values that errors quote (statement parameters, key values, pydantic input)."""
+    text = _SQL_PARAMETERS.sub("[parameters: redacted]", text)
+    text = _PYDANTIC_INPUT.sub("input_value=[redacted], input_type=", text)
+    return _PG_KEY_VALUES.sub(r"\1(redacted)", text)
 
 
 def _redact_value(value: Any) -> Any:
@@ -92,6 +111,9 @@ _base_record_factory = logging.getLogRecordFactory()
 def _scrubbed_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     """Every stdlib record, for every handler (ours, pytest's, an operator's), already scrubbed."""
     record = _base_record_factory(*args, **kwargs)
+    keep = _QUOTES_DATA.get(record.msg) if isinstance(record.msg, str) else None
+    if keep is not None and isinstance(record.args, tuple):
+        record.args = record.args[:keep] + (WITHHELD,) * (len(record.args) - keep)
     if isinstance(record.msg, str):
         # A malformed call stays as it is: the handler reports it, as logging always does.
         with contextlib.suppress(TypeError, ValueError):

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import GridcareBot
+from bot.transports.base import UnreadableUpdate, log_update_error
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 log = structlog.get_logger("gridcare.webhook")
@@ -32,7 +33,17 @@ def webhook_app(bot: GridcareBot, *, secret: str, path: str = "/telegram") -> we
             return web.Response(status=400, text="bad json")
         if not isinstance(update, dict) or "update_id" not in update:
             return web.Response(status=400, text="not an update")
-        await bot.transport.feed(update)
+        update_id = update["update_id"] if isinstance(update["update_id"], int) else None
+        try:
+            await bot.transport.feed(update)
+        except UnreadableUpdate as exc:
+            log_update_error(update_id, exc)
+            return web.Response(status=400, text="not an update")
+        except Exception as exc:
+            # By id and type only: left to aiohttp, the traceback would quote the update. Telegram
+            # sends it again, and the core ignores an update it has already committed.
+            log_update_error(update_id, exc)
+            return web.Response(status=500, text="not handled")
         return web.Response(text="ok")
 
     async def healthz(_request: web.Request) -> web.Response:

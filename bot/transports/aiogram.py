@@ -25,8 +25,9 @@ from aiogram.types import (
     Message,
     Update,
 )
+from pydantic import ValidationError
 
-from bot.transports.base import Transport
+from bot.transports.base import Transport, UnreadableUpdate
 from bot.transports.polling import Poller
 from handlers.events import (
     Action,
@@ -106,7 +107,11 @@ class AiogramTransport(Transport):
         )
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        try:
+            parsed = Update.model_validate(update, context={"bot": self.bot})
+        except ValidationError:
+            raise UnreadableUpdate(update.get("update_id")) from None  # its message quotes the update
+        await self.dispatcher.feed_update(self.bot, parsed)
 
     async def start_polling(self) -> None:
         """Poll until `stop()`: our Poller, not the Dispatcher's, which acknowledges updates still

@@ -8,9 +8,27 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
+
 from handlers.events import Action, Incoming, Sent
 
 OnIncoming = Callable[[Incoming], Awaitable[None]]
+log = structlog.get_logger("gridcare.transport")
+
+
+class UnreadableUpdate(ValueError):
+    """An update the framework cannot read. It carries the update's id only: the framework's own
+    error quotes the update (aiogram's pydantic error held a message's text, issue 17.4)."""
+
+    def __init__(self, update_id: object) -> None:
+        self.update_id = update_id if isinstance(update_id, int) else None
+        super().__init__(f"update {self.update_id} cannot be read")
+
+
+def log_update_error(update_id: int | None, exc: BaseException | None) -> None:
+    """A failure around an update, logged by the update's id and the exception's type only: never
+    the exception's message or traceback, which may quote the update."""
+    log.error("update_not_handled", update_id=update_id, error=type(exc).__name__)
 
 
 class Transport(ABC):

@@ -20,7 +20,7 @@ from telegram.error import BadRequest as PTBBadRequest
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.transports.base import Transport
+from bot.transports.base import Transport, UnreadableUpdate, log_update_error
 from bot.transports.polling import Poller
 from handlers.events import (
     Action,
@@ -111,11 +111,15 @@ class PTBTransport(Transport):
             .build()
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)  # else PTB logs the traceback, which may quote it
         self._started = False
         self._starting = asyncio.Lock()
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._deliver(to_incoming(self.bot_id, update))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log_update_error(update.update_id if isinstance(update, Update) else None, context.error)
 
     async def _ensure_started(self) -> None:
         async with self._starting:  # the sender and an update may both be first
@@ -126,7 +130,11 @@ class PTBTransport(Transport):
 
     async def feed(self, update: dict[str, Any]) -> None:
         await self._ensure_started()
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        try:
+            parsed = Update.de_json(update, self.app.bot)
+        except Exception:  # whatever parsing met: its message may quote the update
+            raise UnreadableUpdate(update.get("update_id")) from None
+        await self.app.process_update(parsed)
 
     async def start_polling(self) -> None:
         """Poll until `stop()`: our Poller, not PTB's Updater, which acknowledges updates still
