@@ -11,10 +11,12 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from models.access import Principal, principal_of
 from models.audit import Actor, ActorKind, audit
 from models.people import FamilyMember, Invite, InviteKind, Person, Worker
 from models.services.directory import NotFound
 from models.services.joiners import mark_joined
+from models.services.links import silence_chat
 
 DEFAULT_TTL = timedelta(days=7)
 
@@ -115,9 +117,9 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
     ).rowcount
     if claimed != 1:
         return Redemption(Redeemed.invalid)
-    _unlink_everywhere(session, telegram_user_id)
     actor_kind = ActorKind.worker if invite.kind is InviteKind.worker else ActorKind.family
     target = invite.worker_id if invite.kind is InviteKind.worker else invite.family_member_id
+    _unlink_everywhere(session, telegram_user_id, Actor(actor_kind, target), now=now)
     if invite.kind is InviteKind.worker:
         session.execute(
             update(Worker).where(Worker.id == invite.worker_id).values(telegram_user_id=telegram_user_id)
@@ -152,8 +154,18 @@ def _worker_active(session: Session, worker_id: int | None) -> bool:
     return bool(session.scalar(query))
 
 
-def _unlink_everywhere(session: Session, telegram_user_id: int) -> None:
-    """One Telegram account is one identity: a new link replaces any older one."""
+def _unlink_everywhere(session: Session, telegram_user_id: int, new: Actor, *, now: datetime) -> None:
+    """One Telegram account is one identity: a new link replaces any older one, audited, and what the
+    older identity had open in the chat (a form, queued messages naming its people) goes with it."""
+    workers = session.scalars(select(Worker.id).where(Worker.telegram_user_id == telegram_user_id)).all()
+    members = session.execute(
+        select(FamilyMember.id, FamilyMember.person_id).where(
+            FamilyMember.telegram_user_id == telegram_user_id
+        )
+    ).all()
+    keep = (new.kind, new.id)
+    ended = [("worker", worker_id, None) for worker_id in workers if (ActorKind.worker, worker_id) != keep]
+    ended += [("family_member", m.id, m.person_id) for m in members if (ActorKind.family, m.id) != keep]
     session.execute(
         update(Worker).where(Worker.telegram_user_id == telegram_user_id).values(telegram_user_id=None)
     )
@@ -162,3 +174,35 @@ def _unlink_everywhere(session: Session, telegram_user_id: int) -> None:
         .where(FamilyMember.telegram_user_id == telegram_user_id)
         .values(telegram_user_id=None, active=False)
     )
+    for record_type, record_id, person_id in ended:
+        detail = f"telegram account now linked to {new.ref()}"
+        audit(session, new, "unlink", record_type, record_id, at=now, person_id=person_id, detail=detail)
+    if ended:
+        silence_chat(session, telegram_user_id)  # private chat: the chat id is the account id
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a valid, unused invite would link an account to; looking claims nothing."""
+
+    kind: InviteKind
+    worker_id: int | None
+    worker_active: bool
+    becomes: Principal  # the role the account would have
+
+    def keeps(self, identity_worker_id: int | None) -> bool:
+        """Whether redeeming leaves the account what it is (a worker's own invite, opened again)."""
+        return self.worker_id is not None and self.worker_id == identity_worker_id
+
+
+def inspect_invite(session: Session, code: str, *, now: datetime) -> Offer | None:
+    """What this code would link to, if it is valid, unused and unexpired (else None); changes nothing."""
+    invite = session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    if invite.kind is InviteKind.family:
+        return Offer(invite.kind, None, True, Principal.family)
+    worker = session.get(Worker, invite.worker_id)
+    if worker is None:
+        return None
+    return Offer(invite.kind, worker.id, bool(worker.active), principal_of(worker.role))

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from bot.db import Database
 from handlers.core import Core
 from handlers.events import Incoming, InKind
+from models.audit import Actor
 from models.family import Tip
 from models.outbox import OutboxMessage
+from models.services.invites import invite_family
 from tests.security.world import World
 from tests.support.chat import BOT_ID, CoreChat
 
@@ -160,4 +162,7 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
         await press(supervisor, data)
     await say(supervisor, "/review")
     await say(supervisor, "/export")  # without an argument: this week's and this month's buttons
+    # a linked staff account opening a family invite link is asked first (iv: confirm and cancel)
+    invite = db.call(invite_family, code, "父亲", actor=Actor.cli(), now=core.clock.now())
+    await say(CoreChat(core, world.accounts["colleague"]), f"/start {invite.code}")
     return harvest.data
