@@ -137,6 +137,11 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     await tap(worker, "确认")
     await say(worker, "/delegate")
     await say(worker, "/cancel")
+    # a group session: the picker's tick, all and next buttons, then its form (cancelled)
+    await say(worker, "/group")
+    await press(worker, worker.button("全选"))
+    await press(worker, worker.button("下一步"))
+    await say(worker, "/cancel")
     # the family: a message, a photo, an urgent alert, a tip with a photo, the card, /stop's question
     await say(family, "你好")
     await photo(family)
