@@ -10,7 +10,6 @@ import signal
 from pathlib import Path
 
 import typer
-from aiohttp import web
 
 from bot import migrate
 from bot.app import build_bot, build_runtime, make_transport
@@ -21,7 +20,7 @@ from bot.logs import configure_logging
 from bot.outbox import SenderSettings
 from bot.sandbox import start_sandbox
 from bot.sandbox_chat import ScriptError, interactive, play
-from bot.webhook import webhook_app
+from bot.webhook import WebhookServer, webhook_app
 
 SANDBOX_FILES = "sandbox-files"  # the sandbox keeps the files the bot sends here (its database it removes)
 
@@ -72,18 +71,17 @@ def run_cmd(
                 return
             stopping = _stop_on_signals()
             secret = webhook_secret(settings)
-            runner = web.AppRunner(webhook_app(bot, secret=secret), access_log=None)
-            await runner.setup()
+            server = WebhookServer(webhook_app(bot, secret=secret))  # time and size limits: bot/webhook.py
+            # Listen before asking Telegram to push: its first updates then find us up.
+            host, port = settings.listen
+            await server.start(host, port)
             try:
-                # Listen before asking Telegram to push: its first updates then find us up.
-                host, port = settings.listen
-                await web.TCPSite(runner, host, port).start()
                 await bot.start_background()
                 await bot.transport.set_webhook(webhook, secret)
                 console.print(f"webhook server on {host}:{port}, Telegram posts to {webhook}")
                 await stopping.wait()
             finally:
-                await runner.cleanup()  # stop taking updates and finish those in hand, then close
+                await server.close()  # stop taking updates and finish those in hand, then close
         finally:
             await bot.close()
 
