@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from handlers.arguments import term
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text, options, parse_day, person_step
 from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
@@ -50,7 +51,7 @@ def make_cmd_pause(engine: Engine):  # type: ignore[no-untyped-def]
             engine.start(ctx, "pause", {})
             return
         person_id = ctx.call(
-            find_person, ctx.identity, arg[:40], Action.pause_person, now=ctx.now, today=ctx.today
+            find_person, ctx.identity, term(arg), Action.pause_person, now=ctx.now, today=ctx.today
         )
         if person_id is None:
             ctx.reply("reminders/not_found")

@@ -8,8 +8,7 @@ overdue people, each press re-checked against the caller's subtree. `/report`, `
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
+from handlers.arguments import parse_day
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Send
@@ -38,27 +37,8 @@ from models.access import Action
 from models.services.digest import Period, PeriodKind, audited_digest
 from models.services.digest_scope import area_in_scope, worker_in_scope, worker_overdue
 
-YESTERDAY = ("yesterday", "昨天", "昨日")
 OVERDUE_SHOWN = 50
 CARDS = 15  # card buttons under a worker's overdue list
-
-
-def parse_day(arg: str, today: date) -> date | None:
-    """`2026-03-04`, `20260304`, `3-4` (this year), `yesterday`/`昨天` or nothing (today); no future."""
-    text = arg.strip().lower().replace("/", "-").replace(".", "-")
-    if not text:
-        return today
-    if text in YESTERDAY:
-        return today - timedelta(days=1)
-    day = parse_stamp(text) if text.isdigit() else None
-    if day is None and text.count("-") in (1, 2):
-        parts = text.split("-")
-        try:
-            numbers = [int(p) for p in parts]
-            day = date(today.year, *numbers) if len(numbers) == 2 else date(*numbers)
-        except (ValueError, TypeError):
-            return None
-    return day if day is not None and day <= today else None
 
 
 def cmd_digest(ctx: Ctx, arg: str) -> None:

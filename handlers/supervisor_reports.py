@@ -9,8 +9,9 @@ export's `ex:<w|m><yyyymmdd>`; each press is checked again like any other button
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
+from handlers import arguments
 from handlers.context import Ctx
 from handlers.events import Send, SendDocument
 from handlers.supervisor_digest import AREA_PREFIX, KIND_CODE, fit_message, parse_stamp, show_digest
@@ -50,9 +51,9 @@ def _area(ctx: Ctx, code: str | None, action: str) -> AreaRef | None:
 
 def cmd_report(ctx: Ctx, arg: str) -> None:
     """/report week|month [area code]: the digest's figures for the week or month to date."""
-    words = arg.split()
+    words = arguments.words(arg, limit=2) or []
     kind = KINDS.get(words[0].lower()) if words else None
-    if kind is None or len(words) > 2:
+    if kind is None:
         _offer_periods(ctx, "report", "view_digest", lambda area, period: f"{AREA_PREFIX}:{area}:{period}")
         return
     area = _area(ctx, words[1] if len(words) == 2 else None, "view_digest")
@@ -66,23 +67,8 @@ def cmd_report(ctx: Ctx, arg: str) -> None:
 
 def parse_month(arg: str, today: date) -> Period | None:
     """`2026-03`, `2026-3`, `202603` or nothing (this month) → the month up to today; no future."""
-    text = arg.strip().replace("/", "-").replace("年", "-").rstrip("月")
-    if not text:
-        return Period.of(PeriodKind.month, today)
-    try:
-        if "-" in text:
-            year, month = (int(part) for part in text.split("-", 1))
-        elif len(text) == 6 and text.isdigit():
-            year, month = int(text[:4]), int(text[4:])
-        else:
-            return None
-        first = date(year, month, 1)
-    except ValueError:
-        return None
-    if first > today:
-        return None
-    end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return Period.of(PeriodKind.month, min(end, today))
+    month = arguments.parse_month(arg, today)
+    return None if month is None else Period.of(PeriodKind.month, month[1])
 
 
 def cmd_workers(ctx: Ctx, arg: str) -> None:
@@ -112,7 +98,7 @@ def cmd_workers(ctx: Ctx, arg: str) -> None:
 
 def cmd_export(ctx: Ctx, arg: str) -> None:
     """/export week|month: the report as an XLSX file (one sheet per table, Chinese headers)."""
-    kind = KINDS.get(arg.strip().lower())
+    kind = KINDS.get(arguments.term(arg).lower())
     if kind is None:
         _offer_periods(ctx, "export", "export", lambda area, period: f"{EXPORT_PREFIX}:{period}")
         return

@@ -3,6 +3,7 @@ colour decisions and delegation. Registration order is the menu order of these c
 
 from __future__ import annotations
 
+from handlers.arguments import term
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.reports.assessment import ASSESSMENT
@@ -27,7 +28,7 @@ def _command(engine: Engine, kind: str):  # type: ignore[no-untyped-def]
         person_id = None
         if arg:
             person_id = ctx.call(
-                find_person, ctx.identity, arg[:40], Action.write_record, now=ctx.now, today=ctx.today
+                find_person, ctx.identity, term(arg), Action.write_record, now=ctx.now, today=ctx.today
             )
             if person_id is None:
                 ctx.reply("reports/not_found")
