@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from bot.config import Settings, Transport
+from bot.config import ConfigError, Settings, Transport
 from bot.db import Database
 from bot.jobs import JOBS, Job
 from bot.outbox import Sender, SenderSettings
@@ -23,9 +23,10 @@ from handlers.flood import Throttle
 from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import Clock, StartedClock, SystemClock
-from models.crypto import KeyRing
+from models.crypto import CryptoError, KeyRing
 from models.policy import Policy, campaigns_from_toml
 from models.schedule import DEFAULT_RULES, RuleSet
+from models.sealing import KeyMismatch, check_ring_at_start
 
 log = structlog.get_logger("gridcare.app")
 
@@ -67,9 +68,22 @@ def policy_from(settings: Settings) -> Policy:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Open the database and the key ring named by the settings."""
-    keys = KeyRing.parse(settings.resolve_secret_key())
+    keys = key_ring(settings)
     database = Database(settings.database_url)
+    try:  # at start-up, before anything is sealed: the ring is the one this database was sealed with
+        database.call(check_ring_at_start, keys)
+    except KeyMismatch as exc:
+        database.dispose()
+        raise ConfigError(str(exc)) from None
     return Runtime(settings=settings, db=database, keys=keys, clock=clock or clock_from(settings))
+
+
+def key_ring(settings: Settings) -> KeyRing:
+    """The field key ring the settings name; a malformed one (e.g. an id given twice) is a ConfigError."""
+    try:
+        return KeyRing.parse(settings.resolve_secret_key())
+    except CryptoError as exc:
+        raise ConfigError(f"GRIDCARE_SECRET_KEY: {exc}") from None
 
 
 def clock_from(settings: Settings) -> Clock:

@@ -11,6 +11,9 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
+from bot.config import ConfigError
+from models.crypto import CryptoError, KeyRing
+
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
@@ -19,9 +22,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema up to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, keys: KeyRing | None = None) -> None:
+    """Bring the schema up to `revision`; `keys` for a migration that re-seals values (0013)."""
+    cfg = alembic_config(url)
+    cfg.attributes["keys"] = keys
+    try:
+        command.upgrade(cfg, revision)
+    except CryptoError as exc:  # a key missing or wrong: nothing was changed (one transaction)
+        raise ConfigError(str(exc)) from None
 
 
 def current_and_head(engine: Engine, url: str) -> tuple[str | None, str | None]:

@@ -1,6 +1,18 @@
 """Imports every table module so that Base.metadata knows the whole schema (Alembic, tests)."""
 
-from models import alerts, areas, audit, casework, chat, family, outbox, people, records, reminders  # noqa: F401
+from models import (  # noqa: F401
+    alerts,
+    areas,
+    audit,
+    casework,
+    chat,
+    family,
+    outbox,
+    people,
+    records,
+    reminders,
+    sealing,
+)
 from models.base import Base
 
 metadata = Base.metadata

@@ -62,7 +62,8 @@ class Tip(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    tipster_enc: Mapped[bytes] = mapped_column(LargeBinary, doc="sealed Telegram id, field 'tipster'")
+    # Nullable only so the row has its id before the tipster is sealed to it (models.sealing).
+    tipster_enc: Mapped[bytes | None] = mapped_column(LargeBinary, doc="sealed Telegram id, field 'tipster'")
     text: Mapped[str] = mapped_column(Text)
     photo_file_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -57,7 +57,7 @@ def config_show() -> None:
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision (Alembic)."""
     with runtime() as rt:
-        migrate.upgrade(rt.settings.database_url)
+        migrate.upgrade(rt.settings.database_url, keys=rt.keys)
         current, _ = migrate.current_and_head(rt.db.engine, rt.settings.database_url)
     console.print(f"schema at revision [bold]{current}[/]")
 

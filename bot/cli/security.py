@@ -16,7 +16,15 @@ from models.access_doc import access_matrix_markdown, embed
 from models.audit import Actor
 from models.services.audit_query import DEFAULT_LIMIT, AuditLine, actor_trail, parse_actor, person_trail
 from models.services.directory import NotFound
-from models.services.keys import BatchResult, RotationError, pending, record_rotation, rotate_keys, unreadable
+from models.services.keys import (
+    BatchResult,
+    RotationError,
+    pending,
+    record_rotation,
+    rotate_keys,
+    trial_open,
+    unreadable,
+)
 from models.services.tips import reveal_tipster
 
 
@@ -68,16 +76,42 @@ def keys_rotate(
     console.print("every sealed value is under the active key: the older keys can now be removed")
 
 
-def keys_status() -> None:
-    """How many sealed values are not yet under the active key, per column (exit 1 if any)."""
+def keys_status(
+    sample: int = typer.Option(200, "--sample", min=1, help="values per column to open on trial"),
+) -> None:
+    """Per column: values not yet under the active key, under keys the ring lacks, and a random
+    sample opened on trial (exit 1 if anything is left to rotate or a value does not open).
+
+    Starting already checked every key of the ring against the check value of its id."""
     with runtime() as rt:
         left = rt.db.call(pending, rt.keys)
         missing = rt.db.call(unreadable, rt.keys)
-    table = Table("column", f"not under {rt.keys.active_kid}", "under a key not in the ring")
+        trials = {t.label: t for t in rt.db.call(trial_open, rt.keys, sample=sample)}
+    table = Table(
+        "column",
+        f"not under {rt.keys.active_kid}",
+        "under a key not in the ring",
+        "opened on trial",
+        "failed",
+    )
     for label, count in left.items():
-        table.add_row(label, str(count), str(missing.get(label, 0)))
+        trial = trials[label]
+        table.add_row(
+            label,
+            str(count),
+            str(missing.get(label, 0)),
+            str(trial.tried - len(trial.failed)),
+            str(len(trial.failed)),
+        )
     console.print(table)
-    if any(left.values()):
+    console.print(f"keys {', '.join(rt.keys.kids)}: each matches the check value of its id")
+    failed = [t for t in trials.values() if t.failed]
+    for trial in failed:  # row ids only: they name no one
+        ids = ", ".join(map(str, trial.failed[:20])) + (" …" if len(trial.failed) > 20 else "")
+        errors.print(
+            f"[red]{trial.label}: {len(trial.failed)} value(s) do not open[/] (ids {ids})", soft_wrap=True
+        )
+    if failed or any(left.values()):
         raise typer.Exit(1)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from bot import migrate
-from bot.app import build_bot, build_runtime, make_transport
+from bot.app import build_bot, build_runtime, key_ring, make_transport
 from bot.cli.common import console, fail
 from bot.cli.errors import ExitCode, schema_behind
 from bot.config import ConfigError, Settings, load_settings
@@ -43,9 +43,9 @@ def run_cmd(
         console.print("[yellow]GRIDCARE_BOT_TOKEN is not set: starting the local sandbox instead.[/]")
         sandbox_cmd(script=None, persons=200, files=Path(SANDBOX_FILES))
         return
-    if settings.is_sqlite:
-        migrate.upgrade(settings.database_url)
     try:
+        if settings.is_sqlite:
+            migrate.upgrade(settings.database_url, keys=key_ring(settings))
         runtime = build_runtime(settings)
     except ConfigError as exc:
         raise fail(str(exc)) from None

@@ -23,7 +23,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     if op.get_context().dialect.name == "sqlite":
         op.execute(
-            "CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log "
+            # IF NOT EXISTS: SQLite keeps DDL run before a transaction began, so a later revision
+            # failing in the same upgrade leaves this trigger while the revision goes back to 0011.
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log "
             "WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id) "
             "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
         )

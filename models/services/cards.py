@@ -21,6 +21,7 @@ from models.crypto import CryptoError, KeyRing
 from models.people import CareAssignment, CaseRole, Colour, Person, Status, Worker
 from models.policy import Policy
 from models.records import Record, RecordKind
+from models.sealing import open_field
 from models.services.caseload import PersonLine, person_line
 from models.services.identity import Identity
 from models.services.obligations import person_obligations
@@ -136,11 +137,9 @@ def person_card(
     opened: dict[str, str | None] = {}
     if sensitive and keys is not None:
         try:
-            opened = {
-                f: keys.open(getattr(person, f"{f}_enc"), field=f) for f in ("id_number", "phone", "address")
-            }
+            opened = {f: open_field(keys, person, f) for f in ("id_number", "phone", "address")}
         except CryptoError:
-            opened = {}  # a value sealed under a key this process lacks: shown as unavailable
+            opened = {}  # under a key this process lacks, or one that does not open it: unavailable
     area = session.scalar(select(Area.name).where(Area.id == person.area_id)) or ""
     recent = _records(session, select(Record).where(Record.person_id == person_id), RECENT)
     card = PersonCard(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.areas import Area, AreaLevel, child_path
 from models.audit import Actor, audit
 from models.base import Base
-from models.crypto import KeyRing
+from models.crypto import KeyRing, Slot
 from models.people import (
     ACTIVE_STATUSES,
     CareAssignment,
@@ -36,6 +36,7 @@ from models.people import (
     Worker,
 )
 from models.records import TAKEN_RESULTS, Record, RecordKind, Sample, TestMethod, TestResult
+from models.sealing import check_ring
 from models.services import demo_names as names
 
 CITY_CODE = "DEMO"
@@ -88,6 +89,7 @@ def generate_demo_city(
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
     _refuse_existing(session)
+    check_ring(session, keys)  # before any value is sealed: the ring is the one this database knows
     rng = random.Random(seed)
     ids = _Ids(session)
     staff = _CityBuilder(rng, ids).build(_shape(persons, workers, supervisors))
@@ -337,9 +339,9 @@ class _People:
                 "code": f"{CITY_CODE}-P{n:07d}",
                 "name": name,
                 "initials": names.initials(name),
-                "id_number_enc": seal(names.fake_id_number(rng), field="id_number"),
-                "phone_enc": seal(names.fake_phone(rng), field="phone"),
-                "address_enc": seal(names.fake_address(rng), field="address"),
+                "id_number_enc": seal(names.fake_id_number(rng), Slot("persons", "id_number", person_id)),
+                "phone_enc": seal(names.fake_phone(rng), Slot("persons", "phone", person_id)),
+                "address_enc": seal(names.fake_address(rng), Slot("persons", "address", person_id)),
                 "area_id": slot.grid_id,
                 "status": status,
                 "colour": colour,
@@ -395,12 +397,13 @@ class _People:
     def _family(self, batch: _Batch, person_id: int, surname: str) -> None:
         relation = self.rng.choice(RELATIONS)
         name = names.fake_name(self.rng, surname if relation in ("父亲", "子女") else None)
+        member_id = self.ids.take(FamilyMember)
         batch.families.append(
             {
-                "id": self.ids.take(FamilyMember),
+                "id": member_id,
                 "person_id": person_id,
                 "relation": relation,
-                "name_enc": self.keys.seal(name, field="name"),
+                "name_enc": self.keys.seal(name, Slot("family_members", "name", member_id)),
                 "verified": False,
                 "active": True,
             }

@@ -12,6 +12,7 @@ from models.areas import Area, AreaLevel, child_path
 from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Colour, ColourChange, Person, Role, Status, Worker
+from models.sealing import seal_fields
 from models.services.joiners import mark_joined
 from models.services.links import restart_worker_link
 
@@ -129,12 +130,11 @@ def upsert_person(
     old_colour = None if created else person.colour
     person.name, person.initials = data.name, pinyin_initials(data.name)
     person.area_id, person.status = area.id, data.status
-    for field in SENSITIVE_FIELDS:
-        setattr(person, f"{field}_enc", keys.seal(getattr(data, field), field=field))
     person.registered_on, person.agreement_signed_on = data.registered_on, data.agreement_signed_on
     person.programme_start, person.programme_end = data.programme_start, data.programme_end
     person.release_date, person.updated_at = data.release_date, now
-    session.flush()
+    session.flush()  # a new person gets its id, which the sealed fields are bound to
+    seal_fields(session, keys, person, {field: getattr(data, field) for field in SENSITIVE_FIELDS})
     if created or old_colour != data.colour:
         change_colour(session, person, data.colour, reason="import", actor=actor, now=now, old=old_colour)
     if data.responsible_worker_code:

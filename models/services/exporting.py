@@ -22,6 +22,7 @@ from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.records import Record
+from models.sealing import open_field
 from models.services.directory import SENSITIVE_FIELDS, area_by_code
 from models.services.tables import COLOUR_ZH, COLUMNS, STATUS_ZH
 
@@ -80,7 +81,7 @@ def export_persons(
             "responsible_worker_code": responsible.get(person.id),
         }
         if with_sensitive:
-            values.update({f: keys.open(getattr(person, f"{f}_enc"), field=f) for f in SENSITIVE_FIELDS})
+            values.update({f: open_field(keys, person, f) for f in SENSITIVE_FIELDS})
         rows.append([values[c.field] for c in columns])
     detail = f"n={len(rows)}" + (";sensitive" if with_sensitive else "")
     audit(session, actor, "export", "persons", area.id, at=now, detail=detail)

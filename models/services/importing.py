@@ -17,6 +17,7 @@ from models.areas import LEVEL_ORDER, Area, AreaLevel
 from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.people import Person, Status, Worker
+from models.sealing import open_field
 from models.services.directory import (
     SENSITIVE_FIELDS,
     AreaData,
@@ -130,7 +131,7 @@ def _keep_absent(session: Session, item: Item, absent: frozenset[str], keys: Key
 
 def _current(record: Area | Worker | Person, name: str, keys: KeyRing) -> object:
     if name in SENSITIVE_FIELDS:
-        return keys.open(getattr(record, f"{name}_enc"), field=name)
+        return open_field(keys, record, name)
     return getattr(record, name, None)  # parent_code: kept by the plan; responsible worker: None leaves it
 
 

@@ -20,9 +20,10 @@ from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
-from models.crypto import _VERSION, CryptoError, KeyRing
+from models.crypto import CryptoError, KeyRing, Slot, header
 from models.family import Tip
 from models.people import FamilyMember, Person
+from models.sealing import check_ring
 
 Call = Callable[..., Any]  # Database.call: runs fn(session, *args, **kwargs) in its own unit of work
 
@@ -38,6 +39,9 @@ class Sealed:
     @property
     def label(self) -> str:
         return f"{self.table.name}.{self.column}"
+
+    def slot(self, row_id: int) -> Slot:
+        return Slot(self.table.name, self.field, row_id)
 
 
 def _t(model: type) -> Table:
@@ -60,12 +64,6 @@ def _tables() -> list[Table]:
 
 def _columns(table: Table) -> list[Sealed]:
     return [s for s in SEALED if s.table is table]
-
-
-def header(kid: str) -> bytes:
-    """The bytes every value sealed under `kid` starts with (see models.crypto)."""
-    raw = kid.encode()
-    return _VERSION + bytes([len(raw)]) + raw
 
 
 def _not_under(sealed: Sealed, kids: Sequence[str]) -> ColumnElement[bool]:
@@ -92,6 +90,7 @@ def rotate_batch(
     session: Session, keys: KeyRing, table_name: str, *, after_id: int, limit: int
 ) -> BatchResult:
     """Re-seal, in this unit of work, up to `limit` rows of one table that hold a value under an old key."""
+    check_ring(session, keys)  # every batch: a wrong key with an old key's id writes nothing
     table = next(t for t in _tables() if t.name == table_name)
     sealed = _columns(table)
     active = [keys.active_kid]
@@ -109,10 +108,10 @@ def rotate_batch(
             if value is None or keys.kid_of(bytes(value)) == keys.active_kid:
                 continue
             try:
-                plaintext = keys.open(bytes(value), field=s.field)
+                plaintext = keys.open(bytes(value), s.slot(row.id))
             except CryptoError as exc:
                 raise RotationError(f"{s.label} id={row.id}: {exc}") from None
-            changes[s.column] = cast(bytes, keys.seal(plaintext, field=s.field))
+            changes[s.column] = cast(bytes, keys.seal(plaintext, s.slot(row.id)))
         if not changes:
             continue
         unchanged = [table.c[col] == getattr(row, col) for col in changes]
@@ -146,6 +145,37 @@ def unreadable(session: Session, keys: KeyRing) -> dict[str, int]:
     return {label: n for label, n in counts.items() if n}
 
 
+@dataclass(frozen=True)
+class Trial:
+    """Values of one column opened on trial: how many were tried, and the row ids of those that failed."""
+
+    label: str
+    tried: int
+    failed: tuple[int, ...]
+
+
+def trial_open(session: Session, keys: KeyRing, *, sample: int) -> list[Trial]:
+    """Open up to `sample` random values of each sealed column whose key is in the ring.
+
+    A value that fails was sealed under another key with the same id, moved from another row, or
+    damaged; values under keys the ring lacks are counted by `unreadable` instead."""
+    trials = []
+    for s in SEALED:
+        col = s.table.c[s.column]
+        in_ring = or_(*(func.substr(col, 1, len(header(k))) == header(k) for k in keys.kids))
+        rows = session.execute(
+            select(s.table.c.id, col).where(col.is_not(None), in_ring).order_by(func.random()).limit(sample)
+        ).all()
+        failed = []
+        for row_id, token in rows:
+            try:
+                keys.open(bytes(token), s.slot(row_id))
+            except CryptoError:
+                failed.append(row_id)
+        trials.append(Trial(s.label, len(rows), tuple(sorted(failed))))
+    return trials
+
+
 @dataclass
 class RotationReport:
     """What a rotation did: values re-sealed, rows that changed under it, and whether it finished."""
@@ -176,6 +206,7 @@ def rotate_keys(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = RotationReport(keys.active_kid)
+    call(check_ring, keys)  # a key new here gets its check value in a short transaction of its own
     for _ in range(passes):
         conflicts_before = report.conflicts
         for table in _tables():

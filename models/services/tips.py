@@ -19,6 +19,7 @@ from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.family import Tip
 from models.people import Person, Role, Worker
+from models.sealing import open_field, seal_fields
 from models.services.family import ancestors, community_of
 from models.services.family_alerts import Responder
 from models.services.identity import Identity
@@ -73,19 +74,16 @@ def submit_tip(
     if community is None:
         return None
     tipster = json.dumps({"telegram_user_id": who.telegram_user_id, "family_member_id": who.family_member_id})
-    sealed = keys.seal(tipster, field=TIPSTER_FIELD)
-    assert sealed is not None
     police = tuple(tip_police(session, community.id))
     tip = Tip(
         area_id=community.id,
-        tipster_enc=sealed,
         text=text,
         photo_file_id=photo_file_id,
         created_at=now,
         delivered_to=sum(1 for p in police if p.chat_id is not None),
     )
     session.add(tip)
-    session.flush()
+    seal_fields(session, keys, tip, {TIPSTER_FIELD: tipster})  # after its id, which the seal is bound to
     # The actor is not recorded: an audit row naming the family member would undo the anonymity.
     audit(session, Actor.system(), "create", "tip", tip.id, at=now, detail=f"police={len(police)}")
     return TipDelivered(tip.id, community.name, police)
@@ -121,7 +119,7 @@ def reveal_tipster(
     if tip is None:
         audit(session, actor, "refused", "tip", tip_id, at=now, detail="reveal: no such tip")
         return None
-    opened = keys.open(tip.tipster_enc, field=TIPSTER_FIELD)
+    opened = open_field(keys, tip, TIPSTER_FIELD)
     assert opened is not None
     data = json.loads(opened)
     audit(session, actor, "reveal", "tip", tip_id, at=now, detail="tipster identity opened")

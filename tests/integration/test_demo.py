@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from bot.db import Database
 from models.areas import Area, AreaLevel
 from models.audit import AuditEntry
+from models.crypto import Slot
 from models.people import (
     ACTIVE_STATUSES,
     CareAssignment,
@@ -65,9 +66,10 @@ def test_summary_matches_the_database_and_one_audit_entry_is_written(db, keys, n
 def _snapshot(db: Database, keys) -> tuple[Counter, Counter]:
     with db.unit_of_work() as s:
         persons = Counter(
-            (code, name, colour, status, start, grid, keys.open(sealed, field="id_number"))
-            for code, name, colour, status, start, grid, sealed in s.execute(
+            (code, name, colour, status, start, grid, keys.open(sealed, Slot("persons", "id_number", pid)))
+            for pid, code, name, colour, status, start, grid, sealed in s.execute(
                 select(
+                    Person.id,
                     Person.code,
                     Person.name,
                     Person.colour,
@@ -178,14 +180,14 @@ def test_supervisors_override_the_count_at_community_level(db, keys, now):
 def test_sensitive_fields_are_sealed_and_id_numbers_are_fake_but_well_formed(db, keys, now):
     _generate(db, keys, now)
     with db.engine.connect() as conn:
-        raw = conn.execute(text("SELECT id_number_enc, phone_enc, address_enc FROM persons")).all()
-        family = conn.execute(text("SELECT name_enc FROM family_members")).scalars().all()
-    cells = [bytes(cell) for row in raw for cell in row] + [bytes(cell) for cell in family]
+        raw = conn.execute(text("SELECT id_number_enc, phone_enc, address_enc, id FROM persons")).all()
+        family = conn.execute(text("SELECT name_enc, id FROM family_members")).all()
+    cells = [bytes(cell) for row in raw for cell in row[:3]] + [bytes(row[0]) for row in family]
     assert all(b"990000" not in cell and "演示路".encode() not in cell for cell in cells)
-    numbers = [keys.open(row[0], field="id_number") for row in raw]
+    numbers = [keys.open(row[0], Slot("persons", "id_number", row[3])) for row in raw]
     assert all(number.startswith("990000") and is_valid_id_number(number) for number in numbers)
-    assert all(keys.open(row[1], field="phone").startswith("1990000") for row in raw)
-    assert all(keys.open(name, field="name") for name in family)
+    assert all(keys.open(row[1], Slot("persons", "phone", row[3])).startswith("1990000") for row in raw)
+    assert all(keys.open(name, Slot("family_members", "name", row_id)) for name, row_id in family)
 
 
 def test_colours_follow_the_mix_and_the_history_ends_at_the_current_colour(db, keys, now):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from handlers.events import Incoming, InKind, SendPhoto
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
+from models.crypto import Slot
 from models.family import Tip
 from models.services.tips import TIPSTER_FIELD, reveal_tipster
 from tests.integration.family_city import (
@@ -77,7 +78,7 @@ async def test_the_tipster_is_revealed_only_through_the_audited_admin_service(db
         reveals = s.scalars(select(AuditEntry).where(AuditEntry.action == "reveal")).all()
         assert [(r.record_type, r.record_id, r.actor_kind) for r in reveals] == [("tip", tip_id, "cli")]
         sealed = s.scalar(select(Tip.tipster_enc))
-    assert str(FAMILY) in keys.open(sealed, field=TIPSTER_FIELD)
+    assert str(FAMILY) in keys.open(sealed, Slot("tips", TIPSTER_FIELD, tip_id))
 
 
 async def test_a_tip_photo_reaches_the_police_as_the_photo_itself(db, keys, now):

@@ -11,9 +11,10 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.crypto import KeyRing
+from models.crypto import KeyRing, Slot
 from models.family import Tip
 from models.people import Person
+from models.sealing import seal_fields
 from models.services.demo import generate_demo_city
 from models.services.keys import SEALED, pending, rotate_keys
 from tests.factories import TEST_KEYS, make_person, make_tree
@@ -27,14 +28,9 @@ def _city(db, keys, now, persons: int = 100) -> None:
         generate_demo_city(s, persons=persons, seed=5, keys=keys, now=now)
         tree = make_tree(s)
         make_person(s, tree["G1"], keys=keys, now=now, code="P-FACTORY")
-        s.add(
-            Tip(
-                area_id=tree["G1"].id,
-                tipster_enc=keys.seal("777000111", field="tipster"),
-                text="t",
-                created_at=now,
-            )
-        )
+        tip = Tip(area_id=tree["G1"].id, text="t", created_at=now)
+        s.add(tip)
+        seal_fields(s, keys, tip, {"tipster": "777000111"})
 
 
 def _plaintexts(db, keys: KeyRing) -> dict[tuple[str, int, str], str]:
@@ -44,7 +40,8 @@ def _plaintexts(db, keys: KeyRing) -> dict[tuple[str, int, str], str]:
         for sealed in SEALED:
             for row_id, token in s.execute(select(sealed.table.c.id, sealed.table.c[sealed.column])):
                 if token is not None:
-                    values[(sealed.label, row_id, sealed.field)] = keys.open(bytes(token), field=sealed.field)
+                    opened = keys.open(bytes(token), sealed.slot(row_id))
+                    values[(sealed.label, row_id, sealed.field)] = opened
     return values
 
 
@@ -124,15 +121,16 @@ class _RingWithAConcurrentEdit(KeyRing):
     url: str = ""
     person_id: int = 0
 
-    def open(self, token, *, field):  # type: ignore[no-untyped-def]
-        if field == "phone" and not _EDITED:
+    def open(self, token, slot):  # type: ignore[no-untyped-def]
+        if slot.field == "phone" and not _EDITED:
             _EDITED.append(True)
             engine = create_engine(_sync_url(self.url))
             with engine.begin() as conn:
-                edit = KeyRing.parse(NEW).seal("19900009999", field="phone")  # a bot already on the new ring
+                # a bot already on the new ring
+                edit = KeyRing.parse(NEW).seal("19900009999", Slot("persons", "phone", self.person_id))
                 conn.execute(update(Person).where(Person.id == self.person_id).values(phone_enc=edit))
             engine.dispose()
-        return super().open(token, field=field)
+        return super().open(token, slot)
 
 
 _EDITED: list[bool] = []
@@ -157,7 +155,7 @@ def test_a_phone_edited_while_its_row_is_rotated_keeps_the_edit(db, keys, now):
     assert report.conflicts == 1 and report.finished
     with db.unit_of_work() as s:
         phone = s.scalar(select(Person.phone_enc).where(Person.id == person_id))
-    assert KeyRing.parse(NEW).open(phone, field="phone") == "19900009999"
+    assert KeyRing.parse(NEW).open(phone, Slot("persons", "phone", person_id)) == "19900009999"
     assert sum(db.call(pending, ring).values()) == 0
 
 

@@ -14,6 +14,7 @@ from bot.logs import REDACTED, configure_logging
 from handlers.events import Incoming, InKind
 from models.audit import Actor
 from models.clock import FrozenClock
+from models.sealing import open_field
 from models.services.invites import invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import BOT_ID, CoreChat, build_core
@@ -58,8 +59,8 @@ async def test_a_full_chat_scenario_logs_no_names_phones_id_numbers_or_texts(
         tree = make_tree(s)
         worker = make_worker(s, tree["G1"], code="W-1")
         person = make_person(s, tree["G1"], keys=keys, now=now, worker=worker, code="P-1")
-        secrets = [person.name, keys.open(person.phone_enc, field="phone"), worker.name]
-        secrets.append(keys.open(person.id_number_enc, field="id_number"))
+        secrets = [person.name, open_field(keys, person, "phone"), worker.name]
+        secrets.append(open_field(keys, person, "id_number"))
     note = f"{secrets[0]} 电话 {secrets[1]}，本周情况稳定"
     invite = db.call(invite_worker, "W-1", actor=Actor.cli(), now=now)
     core = build_core(db, FrozenClock(now))

@@ -15,6 +15,7 @@ from bot.migrate import upgrade
 from models.areas import AreaLevel
 from models.audit import AuditEntry
 from models.family import Tip
+from models.sealing import seal_fields
 from models.services.directory import AreaData, upsert_area
 from models.services.tips import TIPSTER_FIELD
 from tests.factories import TEST_KEYS
@@ -28,10 +29,9 @@ def test_revealing_a_tipster_is_audited_and_an_unknown_tip_fails(tmp_path, monke
     runtime = build_runtime(load_settings())
     with runtime.db.unit_of_work() as s:
         area, _ = upsert_area(s, AreaData("TIP-C", "社区", AreaLevel.community))
-        sealed = runtime.keys.seal(json.dumps({"telegram_user_id": 4242}), field=TIPSTER_FIELD)
-        s.add(
-            Tip(area_id=area.id, tipster_enc=sealed, text="线索", created_at=datetime(2026, 3, 4, tzinfo=UTC))
-        )
+        tip = Tip(area_id=area.id, text="线索", created_at=datetime(2026, 3, 4, tzinfo=UTC))
+        s.add(tip)
+        seal_fields(s, runtime.keys, tip, {TIPSTER_FIELD: json.dumps({"telegram_user_id": 4242})})
     runner = CliRunner()
     shown = runner.invoke(app, ["tips", "reveal", "1"])
     assert shown.exit_code == 0 and "4242" in shown.output
