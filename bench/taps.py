@@ -88,7 +88,7 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
     (
         "assessment",
         "quantitative, score and findings typed, class kept",
-        (*taps("📊 评估", "量化"), ("type", "82"), ("type", "情况稳定"), *taps("保持现有分类", "确认")),
+        (*taps("📊 评估", "量化", "今天"), ("type", "82"), ("type", "情况稳定"), *taps("保持现有分类", "确认")),
     ),
     ("help given", "allowance (低保), no detail, today", taps("🤝 帮扶", "低保", "跳过", "今天", "确认")),
     ("case note", "one typed note", (*taps("工作记录"), ("type", "电话提醒周五尿检"), *taps("确认"))),

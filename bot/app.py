@@ -58,7 +58,10 @@ def policy_from(settings: Settings) -> Policy:
     if settings.rules_file is not None:
         rules = rules.replaced_by(RuleSet.from_toml(settings.rules_file.read_text(encoding="utf-8")))
     policy = Policy(
-        tz=ZoneInfo(settings.timezone), rules=rules, sensitive_delete_hours=settings.sensitive_delete_hours
+        tz=ZoneInfo(settings.timezone),
+        rules=rules,
+        sensitive_delete_hours=settings.sensitive_delete_hours,
+        record_window_days=settings.record_window_days,
     )
     if settings.campaigns_file is not None:
         extra = campaigns_from_toml(settings.campaigns_file.read_text(encoding="utf-8"))

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     rules_file: Path | None = None
     campaigns_file: Path | None = Field(default=None, description="a locality's campaign days (TOML)")
+    record_window_days: int = Field(
+        default=30, ge=1, le=366, description="a record may be dated this many days back (today is one)"
+    )
     log_level: str = "INFO"
     send_per_second: int = Field(default=30, description="outbox: messages per second, all chats together")
     send_chat_interval: float = Field(default=1.0, description="outbox: seconds between messages to one chat")

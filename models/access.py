@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from models.people import Role
+from models.records import RecordKind
 
 
 class Principal(StrEnum):
@@ -120,6 +121,30 @@ MATRIX: dict[Action, dict[Principal, Scope]] = {
     Action.reveal_tipster: {Principal.admin: Scope.jurisdiction},
     Action.forget: _grant(LINKED, Scope.own),
 }
+
+
+_K = RecordKind
+_CASEWORK = (_K.visit, _K.drug_test, _K.education, _K.thought_report, _K.assessment, _K.help, _K.note)
+
+# Which record forms each care-team role files (`write_record` then says for whom): the article's
+# team, each in its own part. The grid worker and the cadre run the case; the police officer
+# meets, tests, assesses and takes the 报到; medical staff test and counsel; the psychologist
+# counsels; the disability assistant visits and helps. Everyone may write a note.
+FORMS: dict[Principal, frozenset[RecordKind]] = {
+    Principal.grid_worker: frozenset((*_CASEWORK, _K.registration)),
+    Principal.cadre: frozenset((*_CASEWORK, _K.registration)),
+    Principal.police: frozenset(
+        (_K.visit, _K.drug_test, _K.education, _K.assessment, _K.note, _K.registration)
+    ),
+    Principal.medical: frozenset((_K.drug_test, _K.counselling, _K.note)),
+    Principal.psychologist: frozenset((_K.counselling, _K.note)),
+    Principal.disability_assistant: frozenset((_K.visit, _K.help, _K.note)),
+}
+
+
+def may_file(principal: Principal, kind: RecordKind | str) -> bool:
+    """Whether this role files records of this kind at all (whose: `write_record`'s scope)."""
+    return kind in FORMS.get(principal, frozenset())
 
 
 def scope_of(principal: Principal, action: Action) -> Scope | None:

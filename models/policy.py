@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.people import Role
+from models.record_dates import DEFAULT_WINDOW_DAYS
 from models.schedule import DEFAULT_RULES, RuleSet
 from models.workdays import WorkCalendar
 
@@ -169,6 +170,7 @@ class Policy:
     case_ending_notice_months: int = 1  # "case ending" task this long before the programme ends
     reminder_times: tuple[time, ...] = field(default_factory=_reminder_times)  # offered by /settings
     sensitive_delete_hours: int = 0  # delete sensitive alerts/relays this long after sending; 0: never
+    record_window_days: int = DEFAULT_WINDOW_DAYS  # a record may be dated this many days back (today is 1)
 
     def local_date(self, moment) -> date:  # type: ignore[no-untyped-def]
         """The date in the configured time zone of a UTC-aware moment."""

@@ -45,6 +45,16 @@ class Choice:
 
 Choices = Sequence[Choice] | Callable[[Ctx, dict[str, Any]], Sequence[Choice]]
 
+# A choice that turns the page of a long list of choices (the date picker's weeks) instead of
+# answering: the engine keeps the page in `data[PAGE]`, shows the step again in place, and forgets
+# the page once the step is answered or left.
+PAGE = "_pg"
+_TURN = "_page:"
+
+
+def page_choice(page: int, label: str) -> Choice:
+    return Choice(f"{_TURN}{page}", label)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -80,6 +90,9 @@ class Dialog:
     # message to someone else (a family's alert or tip, a worker's reply to a family).
     confirm: str = "save"
     views: Callable[[Ctx, dict[str, Any]], dict[str, Any]] = field(default=lambda ctx, data: {})
+    # A step the confirm screen offers to change (its label `change_<step>`), asked even if its
+    # condition skipped it, then straight back to the confirm screen: a routine path's date.
+    revisit: str | None = None
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
@@ -89,6 +102,7 @@ class Dialog:
 
 
 CONFIRM = "_confirm"
+_REVISIT = "_rv"  # the current step was opened from the confirm screen
 
 
 class Engine:
@@ -206,12 +220,21 @@ class Engine:
             ctx.answer()
             self._finish(ctx, dialog, state, message_id)
             tell_kept(ctx)
+        elif at_confirm and answer == "e" and dialog.revisit is not None:
+            ctx.answer()
+            state.data[_REVISIT], state.step = True, dialog.revisit
+            self._ask(ctx, dialog, state, edit_message=message_id)
         elif not at_confirm and answer == "s" and dialog.step(state.step).skippable:
             ctx.answer()
             self._advance(ctx, dialog, state, SKIPPED, edit_message=message_id)
         elif not at_confirm and answer.isdigit() and int(answer) < len(shown):
             ctx.answer()
-            self._advance(ctx, dialog, state, shown[int(answer)], edit_message=message_id)
+            value = shown[int(answer)]
+            if isinstance(value, str) and value.startswith(_TURN):
+                state.data[PAGE] = int(value.removeprefix(_TURN))
+                self._ask(ctx, dialog, state, edit_message=message_id)
+            else:
+                self._advance(ctx, dialog, state, value, edit_message=message_id)
         else:
             ctx.answer("dialog/stale")
 
@@ -230,7 +253,12 @@ class Engine:
     def _advance(
         self, ctx: Ctx, dialog: Dialog, state: DialogState, value: Any, *, edit_message: int | None = None
     ) -> None:
+        state.data.pop(PAGE, None)
         state.data[state.step] = value
+        if state.data.pop(_REVISIT, False):  # changed from the confirm screen: back to it
+            state.step = CONFIRM
+            self._ask(ctx, dialog, state, edit_message=edit_message)
+            return
         state.data["_h"].append(state.step)
         subject = subject_of(state.data)
         if subject and subject != state.subject:  # the person was just chosen
@@ -247,7 +275,12 @@ class Engine:
         self._ask(ctx, dialog, state, edit_message=edit_message)
 
     def _back(self, ctx: Ctx, dialog: Dialog, state: DialogState, message_id: int | None) -> None:
+        state.data.pop(PAGE, None)
         history = state.data["_h"]
+        if state.data.pop(_REVISIT, False):  # « from a step opened on the confirm screen: back there
+            state.step = CONFIRM
+            self._ask(ctx, dialog, state, edit_message=message_id)
+            return
         if not history:
             self._ask(ctx, dialog, state, edit_message=message_id)
             return
@@ -299,6 +332,8 @@ class Engine:
         if step is None:
             template = dialog.summary
             rows: list[tuple[Button, ...]] = [(ctx.button(dialog.confirm, f"{base}:ok"),)]
+            if dialog.revisit is not None:
+                rows.append((ctx.button(f"change_{dialog.revisit}", f"{base}:e"),))
         else:
             template = step.prompt
             rows = _grid(

@@ -10,11 +10,13 @@ from handlers.reports.assessment import ASSESSMENT
 from handlers.reports.card import make_on_report, on_card, start_report
 from handlers.reports.colour import on_colour
 from handlers.reports.corrections import VOID, make_on_correct
+from handlers.reports.counselling import COUNSELLING
 from handlers.reports.delegate import DELEGATE, make_cmd_delegate, on_end_delegation
 from handlers.reports.drug_test import DRUG_TEST
 from handlers.reports.education import EDUCATION
 from handlers.reports.help import HELP_GIVEN
 from handlers.reports.history import cmd_history, on_history
+from handlers.reports.registration import REGISTRATION
 from handlers.reports.thought_report import THOUGHT_REPORT
 from handlers.reports.visit import VISIT
 from handlers.router import Router
@@ -43,7 +45,8 @@ def register(router: Router, engine: Engine) -> None:
     """The report forms and the buttons and commands around them."""
     from handlers.dialogs.note import NOTE  # here, not above: note.py imports this package's saving
 
-    for dialog in (VISIT, DRUG_TEST, EDUCATION, THOUGHT_REPORT, ASSESSMENT, HELP_GIVEN, NOTE, VOID, DELEGATE):
+    forms = (VISIT, DRUG_TEST, EDUCATION, THOUGHT_REPORT, ASSESSMENT, HELP_GIVEN, COUNSELLING, REGISTRATION)
+    for dialog in (*forms, NOTE, VOID, DELEGATE):
         engine.add(dialog)
     router.command("/visit", Action.write_record, _command(engine, "visit"))
     router.command("/test", Action.write_record, _command(engine, "drug_test"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
-from models.access import Action, scope_of
+from models.access import Action, may_file, scope_of
 from models.services.cards import PersonCard, person_card
 from models.services.rights import may
 
@@ -21,6 +21,8 @@ REPORTS = (
     ("thought_report", "thought_report"),
     ("assessment", "assessment"),
     ("help", "help_given"),
+    ("counselling", "counselling"),
+    ("registration", "registration"),
     ("note", "note"),
 )
 DIALOG_OF = dict(REPORTS)
@@ -32,14 +34,26 @@ def parse_id(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
+def _owes_registration(card: PersonCard) -> bool:
+    """报到 is offered while it is owed (after a release) or was never recorded."""
+    due = any(d.obligation == "registration" and d.state != "done" for d in card.due)
+    return due or card.registered_on is None
+
+
 def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
     principal = ctx.identity.principal
     buttons = []
     rows: list[tuple[Button, ...]] = []
     if scope_of(principal, Action.write_record) is not None:
         # The weekly visit is the most frequent report: one tap here, then note, photo, save.
-        rows.append((ctx.button("rp_btn_routine_visit", f"r:{ROUTINE_VISIT}:{card.id}"),))
-        buttons = [ctx.button(f"rp_btn_{kind}", f"r:{kind}:{card.id}") for kind, _ in REPORTS]
+        if may_file(principal, "visit"):
+            rows.append((ctx.button("rp_btn_routine_visit", f"r:{ROUTINE_VISIT}:{card.id}"),))
+        # Each member of the care team sees the forms of their own part (models.access.FORMS).
+        buttons = [
+            ctx.button(f"rp_btn_{kind}", f"r:{kind}:{card.id}")
+            for kind, _ in REPORTS
+            if may_file(principal, kind) and (kind != "registration" or _owes_registration(card))
+        ]
     buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
     rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     family = []
@@ -77,6 +91,9 @@ def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> 
     if person_id is not None and not ctx.call(
         may, ctx.identity, Action.write_record, person_id, now=ctx.now, today=ctx.today
     ):
+        return False
+    # Then the form: each member of the care team files the forms of their part (saving checks again).
+    if not may_file(ctx.identity.principal, "visit" if kind == ROUTINE_VISIT else kind):
         return False
     data = {} if person_id is None else {"person": str(person_id)}
     if kind == ROUTINE_VISIT:

@@ -51,7 +51,7 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
         kind=RecordKind.drug_test,
         subkind=Sample.urine.value if routine else data["sample"],
         result=TestResult.negative.value if routine else data["result"],
-        occurred_at=occurred_at(ctx, None if routine else data["when"]),
+        occurred_at=occurred_at(ctx, data.get("when")),
         notes=data.get("notes"),
         photo_ref=data.get("photo"),
         details={

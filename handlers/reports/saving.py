@@ -42,7 +42,8 @@ class Saved:
 
 def person_view(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """The person the form is about, for every prompt and the summary (once chosen)."""
-    day = date.fromisoformat(data["when"]) if data.get("when") else None
+    # A form whose routine path asks no date files today's (its confirm screen can change it).
+    day = date.fromisoformat(data["when"]) if data.get("when") else ctx.today
     person = ctx.call(person_line, int(data["person"])) if "person" in data else None
     return {"person": person, "corrects": data.get("_corrects"), "day": day}
 
@@ -54,6 +55,7 @@ def report_dialog(
     build: Build,
     after: After | None = None,
     alerting: Alerting | None = None,
+    extra_views: Callable[[Ctx, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Dialog:
     """A report form: its steps, its summary template, how to build the record, what follows saving.
 
@@ -65,10 +67,12 @@ def report_dialog(
         alert = None
         if alerting is not None and "person" in data and alerting(data):
             alert = alert_routing(ctx, int(data["person"]))
-        return {**person_view(ctx, data), "form": name, "alert": alert}
+        extra = extra_views(ctx, data) if extra_views is not None else {}
+        return {**person_view(ctx, data), "form": name, "alert": alert, **extra}
 
     def finish(ctx: Ctx, data: dict[str, Any]) -> None:
-        save(ctx, data, build(ctx, data), summary, after)
+        shown = extra_views(ctx, data) if extra_views is not None else {}
+        save(ctx, data, build(ctx, data), summary, after, shown)
 
     return Dialog(
         name=name,
@@ -77,10 +81,18 @@ def report_dialog(
         finish=finish,
         authorize=may_write_for,
         views=views,
+        revisit="when" if any(step.name == "when" for step in steps) else None,
     )
 
 
-def save(ctx: Ctx, data: dict[str, Any], new: NewRecord, summary: str, after: After | None) -> None:
+def save(
+    ctx: Ctx,
+    data: dict[str, Any],
+    new: NewRecord,
+    summary: str,
+    after: After | None,
+    shown: dict[str, Any] | None = None,
+) -> None:
     """File the record once and show it saved (or why it could not be)."""
     corrects = data.get("_corrects")
     try:
@@ -119,6 +131,7 @@ def save(ctx: Ctx, data: dict[str, Any], new: NewRecord, summary: str, after: Af
         done=True,
         record=saved,
         **person_view(ctx, data),
+        **(shown or {}),
     )
 
 

@@ -55,7 +55,7 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
         kind=RecordKind.visit,
         subkind=VisitKind.home.value if routine else data["kind"],
         result=answers["state"],
-        occurred_at=occurred_at(ctx, None if routine else data["when"]),
+        occurred_at=occurred_at(ctx, data.get("when")),
         place=data.get("place"),
         notes=data.get("notes"),
         photo_ref=data.get("photo"),

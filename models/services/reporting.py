@@ -17,16 +17,15 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from models.access import Action
+from models.access import Action, may_file
 from models.audit import audit
 from models.casework import ColourProposal
+from models.record_dates import is_late
 from models.records import ALERT_RESULTS, Record, RecordKind
 from models.services.identity import Identity
 from models.services.rights import local_day, may, on_behalf_of
 
-LATE_AFTER = timedelta(hours=48)  # filed later than this after it happened: marked late
 CORRECT_WITHIN = timedelta(hours=24)  # the author may correct or void this long after first filing
-BACKFILL_DAYS = 7  # a report may describe something up to this many days ago
 CORRECTED = "corrected"
 
 
@@ -129,6 +128,9 @@ def save_record(
     day = local_day(now, today)
     if who.worker_id is None or not may(session, who, Action.write_record, new.person_id, now=now, today=day):
         raise NotAllowed(new.kind)
+    if not may_file(who.principal, new.kind):  # the person is in their care, but not this form
+        audit(session, who.actor, "refused", "person", new.person_id, at=now, detail=f"file {new.kind}")
+        raise NotAllowed(new.kind)
     first_filed = now
     old, replaced = None, None
     if corrects_id is not None:
@@ -137,7 +139,7 @@ def save_record(
             raise NotAllowed(new.kind)
         first_filed = _first_filed(session, old)
     # A correction is judged by when the first version was filed, not by when it was fixed.
-    late = first_filed - new.occurred_at > LATE_AFTER
+    late = is_late(new.occurred_at, first_filed)
     behalf = on_behalf_of(session, who.worker_id, new.person_id, day)
     record_id = session.execute(
         _INSERT,

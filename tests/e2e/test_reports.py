@@ -52,7 +52,7 @@ async def test_a_worker_files_every_kind_of_record_from_the_card(db, db_url, key
             await _photo(worker, b"pages")
             await worker.say("认真反省")
             await worker.press("确认")
-            await _presses(worker, "查看档案", "评估", "量化")
+            await _presses(worker, "查看档案", "评估", "量化", "今天")
             await worker.say("120")
             assert "0 到 100" in worker.last_text() or "0 到 100" in worker.all_text()
             await worker.say("75")

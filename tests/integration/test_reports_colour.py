@@ -14,6 +14,7 @@ async def _assess(db, now, person_id: int, colour: str) -> None:
     chat = chat_as(db, FrozenClock(now), "W-1")
     await chat.press(f"r:assessment:{person_id}")
     await tap(chat, "量化评估")
+    await tap(chat, "今天")
     await chat.say("55")
     await chat.say("近期情绪不稳定")
     await tap(chat, colour)

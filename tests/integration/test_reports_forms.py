@@ -32,7 +32,7 @@ async def test_visit_form_reasks_every_bad_answer_and_saves_what_was_given(db, k
     for bad, reason in (
         ("明年春天", "无法识别"),
         ("2026-03-05", "不能晚于今天"),
-        ("2026-02-01", "最近 7 天"),
+        ("2026-02-01", "最近 30 天"),
     ):
         await chat.say(bad)
         assert reason in chat.texts()[0], bad
@@ -185,6 +185,7 @@ async def test_assessment_score_must_be_a_whole_number_from_0_to_100(db, keys, n
     chat = chat_as(db, FrozenClock(now), "W-1")
     await chat.press(f"r:assessment:{ids['P-MINE']}")
     await tap(chat, "综合评估")
+    await tap(chat, "今天")
     for bad in ("很好", "-1", "101", "88.5", " "):
         await chat.say(bad)
         assert "整数" in chat.texts()[0] or "不能为空" in chat.texts()[0], bad

@@ -118,6 +118,7 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     harvest.chat(worker)
     await press(worker, f"r:assessment:{p1}")
     await tap(worker, "量化评估")
+    await tap(worker, "今天")
     await say(worker, "55")
     await say(worker, "近期情绪不稳定")
     await tap(worker, "橙色")

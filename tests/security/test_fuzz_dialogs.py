@@ -131,9 +131,23 @@ def _say(command: str, account: str = "grid_worker") -> Conversation:
 
 
 REPORT_KIND = {"help_given": "help"}  # dialog name → the card's button kind, where they differ
-REPORTS = ("visit", "drug_test", "education", "thought_report", "assessment", "help_given", "note")
+REPORTS = (
+    "visit",
+    "drug_test",
+    "education",
+    "thought_report",
+    "assessment",
+    "help_given",
+    "counselling",
+    "registration",
+    "note",
+)
+FILED_BY = {"counselling": "psychologist"}  # a form the grid worker does not file: who does
 CONVERSATIONS: dict[str, Conversation] = {
-    **{name: _press(f"r:{REPORT_KIND.get(name, name)}") for name in REPORTS},
+    **{
+        name: _press(f"r:{REPORT_KIND.get(name, name)}", FILED_BY.get(name, "grid_worker"))
+        for name in REPORTS
+    },
     "void_record": _press("void"),
     "delegate": _say("/delegate"),
     "pause": _press("pause"),

@@ -15,6 +15,7 @@ from models.services.alert_routing import Reached, Routing
 from models.services.cards import DueView, HistoryPage, PersonCard, RecordView, TeamMember
 from models.services.caseload import CaseLine, CaseloadPage, PersonLine
 from models.services.delegation import DelegationView
+from models.services.registration import Release
 
 EVIL = '<script>&"x"'
 AT = datetime(2026, 3, 4, 2, tzinfo=UTC)
@@ -38,6 +39,8 @@ RECORDS = (
     _record("note"),
     _record("education"),
     _record("thought_report", subkind="written", voided=False, late=False, corrects_id=None),
+    _record("counselling", subkind="individual", result="attention"),
+    _record("registration", subkind="police"),
 )
 CARD = PersonCard(
     id=1, code="P-1", name="张三" + EVIL, colour=Colour.red, status=Status.community_rehab, area="网格",
@@ -55,7 +58,7 @@ DATA = {
     "sample": "hair", "method": "lab", "result": "positive", "substance": "mdma", "substance_more": "cocaine",
     "format": "group", "topic": "text:" + EVIL, "form": "written", "help": "other", "details_other": EVIL,
     "assessment": "comprehensive", "score": 55, "findings": EVIL, "colour": "red", "reason": EVIL,
-    "text": EVIL,
+    "text": EVIL, "mode": "remote", "focus": "craving", "outcome": "attention", "where": "office",
 }  # fmt: skip
 ROUTING = Routing((Reached(1, 11, "张三" + EVIL, Role.cadre, True),), (Role.police,))
 VIEW = dict(
@@ -73,6 +76,7 @@ VIEW = dict(
     delegations=[DelegationView(1, "甲", "乙", date(2026, 3, 5), date(2026, 3, 11), True),
                  DelegationView(2, "丙", "甲", date(2026, 3, 5), date(2026, 3, 11), False)],
     who="测试员" + EVIL, end=date(2026, 3, 11), r=RECORDS[1], example="P-1", hidden=2,
+    release=Release(date(2026, 2, 10), date(2026, 2, 24)), earliest=date(2026, 2, 3),
 )  # fmt: skip
 
 
