@@ -59,6 +59,11 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
     ("visit", "routine, from the card's ⚡ button", taps("常规走访", "跳过", "跳过", "确认")),
     (
         "visit",
+        "routine, but yesterday (📅 on the confirm screen)",
+        taps("常规走访", "跳过", "跳过", "改日期", "昨天", "确认"),
+    ),
+    (
+        "visit",
         "at the station, every answer by button",
         taps(
             "🏠 走访",
@@ -88,11 +93,28 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
     (
         "assessment",
         "quantitative, score and findings typed, class kept",
-        (*taps("📊 评估", "量化", "今天"), ("type", "82"), ("type", "情况稳定"), *taps("保持现有分类", "确认")),
+        (
+            *taps("📊 评估", "量化", "今天"),
+            ("type", "82"),
+            ("type", "情况稳定"),
+            *taps("保持现有分类", "确认"),
+        ),
     ),
     ("help given", "allowance (低保), no detail, today", taps("🤝 帮扶", "低保", "跳过", "今天", "确认")),
     ("case note", "one typed note", (*taps("工作记录"), ("type", "电话提醒周五尿检"), *taps("确认"))),
+    (
+        "registration (报到)",
+        "at the community office, today",
+        taps("报到登记", "今天", "工作办公室", "跳过", "确认"),
+    ),
+    (
+        "counselling (心理辅导)",
+        "by the team's psychologist: one to one, today",
+        taps("心理辅导", "今天", "个体面询", "情绪疏导", "情况平稳", "跳过", "确认"),
+    ),
 )
+PSYCHOLOGIST = USER + 4
+BY = {"counselling (心理辅导)": PSYCHOLOGIST}  # paths another member of the care team takes
 
 
 @dataclass
@@ -111,10 +133,12 @@ class Driver:
     last: list[Action] = field(default_factory=list)
     ids: count = field(default_factory=lambda: count(1))
     tally: Count = field(default_factory=Count)
+    user: int = USER
 
     async def _handle(self, kind: InKind, **fields: object) -> None:
         n = next(self.ids)
-        incoming = Incoming(BOT, n, kind, USER, USER, language_code="zh-hans", message_id=n, **fields)  # type: ignore[arg-type]
+        user = self.user
+        incoming = Incoming(BOT, n, kind, user, user, language_code="zh-hans", message_id=n, **fields)  # type: ignore[arg-type]
         self.last = await self.core.handle(incoming)
         self.tally.sent += sum(isinstance(a, Send) for a in self.last)
         self.tally.edits += sum(isinstance(a, Edit) for a in self.last)
@@ -154,6 +178,7 @@ def _city(db: Database) -> int:
                 ("B-C", Role.cadre, "B-COM"),
                 ("B-P", Role.police, "B-COM"),
                 ("B-S", Role.supervisor, "B-CITY"),
+                ("B-Y", Role.psychologist, "B-COM"),
             )
         ):
             staff[code], _ = upsert_worker(s, WorkerData(code, code, role, area))
@@ -171,6 +196,7 @@ def _city(db: Database) -> int:
         person, _ = upsert_person(s, data, keys=KEYS, actor=Actor.cli(), now=NOW)
         assign(s, person, staff["B-C"], CaseRole.cadre)
         assign(s, person, staff["B-P"], CaseRole.police)
+        assign(s, person, staff["B-Y"], CaseRole.psychologist)
         return person.id
 
 
@@ -195,7 +221,7 @@ async def measure(path: Path) -> tuple[Count, list[tuple[str, str, Count]]]:
         await choose.tap("B-P001")
         rows = []
         for report, description, steps in PATHS:
-            driver = Driver(core, ids=choose.ids)
+            driver = Driver(core, ids=choose.ids, user=BY.get(report, USER))
             await driver.press_data(f"p:{person_id}")  # back to the card: not counted
             driver.tally = Count()
             before = _records(db)
