@@ -19,12 +19,15 @@ A claimed row becomes one transport call; the answer decides:
 Delivery guarantee. In normal operation a message is sent at most once: only the sender holding
 a row's claim sends it, and the claim ends with the mark in the next unit of work. Nothing is
 lost: a row leaves the queue only as sent or dead (the reason in `last_error`), and a row claimed
-by a sender that died is claimable again when its lease runs out. That recovery is the one way
-a message arrives twice: if Telegram accepted it but the `sent` mark never committed (the process
-died in between, or the database was unreachable), or Telegram's answer was lost to a time-out,
-the row is sent once more. So each message arrives at most once more per such failure, and a
-crash repeats only the messages in flight at that moment. Telegram has no idempotency key: no
-sender can do better. tests/integration/test_outbox_crash.py and tests/e2e/test_sender.py show it.
+by a sender that died is claimable again: at once when the leader knows that sender is gone (on
+SQLite at start, where one process runs; on PostgreSQL when the sender's presence lock is free),
+else when its lease runs out. That recovery is the one way a message arrives twice: if Telegram
+accepted it but the `sent` mark never committed (the process died in between, or the database
+was unreachable), or Telegram's answer was lost to a time-out, the row is sent once more. So each
+message arrives at most once more per such failure, and a crash repeats only the messages in
+flight at that moment. Telegram has no idempotency key: no sender can do better.
+tests/integration/test_outbox_crash.py, tests/e2e/test_sender.py and
+tests/security/test_outbox_reclaim.py show it.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ class Sender:
         self._loop: asyncio.Task[None] | None = None
         self._window = SendWindow(self.settings.per_second, wall=wall)
         self._first_call: asyncio.Lock | None = asyncio.Lock()  # transports start on their first call
-        self._leadership = Leadership(db, SEND_LOCK, "sender")
+        self._leadership = Leadership(db, SEND_LOCK, "sender", member=self.owner)
         self._leader_checked = float("-inf")
 
     # -- running ---------------------------------------------------------------------------------
@@ -127,9 +130,10 @@ class Sender:
             self._loop = None
         if self._inflight:
             _, late = await asyncio.wait(self._inflight, timeout=grace)
-            for task in late:  # their rows stay claimed until the lease runs out
+            for task in late:  # their rows stay claimed until the leader sees this process gone
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        await asyncio.to_thread(self._leadership.release)  # present until nothing is in flight
 
     def wake(self) -> None:
         """Look for due rows now (a unit of work just queued something)."""
@@ -153,7 +157,8 @@ class Sender:
                 if claimed == 0:
                     await self._idle()
         finally:
-            await asyncio.to_thread(self._leadership.release)
+            # Another process may lead now; this one stays present (see stop) until its sends end.
+            await asyncio.to_thread(self._leadership.step_down)
 
     async def _leading(self) -> bool:
         """One process sends at a time (the others stand by and take over if it dies): Telegram's
@@ -161,6 +166,7 @@ class Sender:
         half the rate: BENCHMARKS.md, outgoing queue). Checked every `leader_check` seconds."""
         now = time.monotonic()
         if now >= self._leader_checked + self.settings.leader_check:
+            first = self._leader_checked == float("-inf")
             self._leader_checked = now
             was_leading = self._leadership.is_leader
             await asyncio.to_thread(self._leadership.check)
@@ -169,7 +175,25 @@ class Sender:
                 # last second: claim nothing until that second is over (then the slots are spaced
                 # from there), so Telegram never counts more than `per_second`.
                 self._first_claim_at = self.wall() + self._window.seconds
+            if self._leadership.is_leader and (first or not self._leadership.alone):
+                await self._reclaim()
         return self._leadership.is_leader
+
+    async def _reclaim(self) -> None:
+        """Take back at once the rows that senders now gone left claimed, rather than waiting out
+        their lease (120 s, urgent alerts too). Only the leader claims, so only it may: on SQLite at
+        start (one process: every other sender is dead), on PostgreSQL at each check while it leads,
+        for the senders whose presence lock is free (bot/leadership.py)."""
+        try:
+            owners = await self.db.run(delivery.sending_owners, besides=self.owner)
+            if not owners:
+                return
+            gone = await asyncio.to_thread(self._leadership.gone, owners)
+            if gone:
+                count = await self.db.run(delivery.reclaim, gone)
+                log.info("outbox_reclaimed", rows=count, senders=len(gone))
+        except Exception:
+            log.exception("outbox_reclaim_failed")
 
     async def _idle(self, seconds: float | None = None) -> None:
         try:

@@ -5,18 +5,19 @@ The sender (bot/outbox.py) is the only caller. Each function is one short unit o
 * models.services.claims.claim_due takes rows that may go now, at most one per chat, marks them
   `sending` with a lease (`locked_until`) and an owner, and gives each a slot in the send pace
   that every sender process shares (models.services.pace).
-* A row whose lease ran out (its sender died) is claimable again: nothing is lost.
+* A row whose lease ran out (its sender died) is claimable again: nothing is lost. Sooner: the
+  sending leader gives back at once the rows of senders it knows are gone (`reclaim`).
 * The functions here record the outcome, each only if the row is still claimed by the caller:
   sent (with Telegram's message id), retry later, dead (with the reason), given back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, true, update
+from sqlalchemy import case, select, true, update
 from sqlalchemy.orm import Session
 
 from models.chat import Chat
@@ -145,5 +146,34 @@ def release(
             OutboxMessage.status == OutboxStatus.sending,
         )
         .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def sending_owners(session: Session, *, besides: str) -> set[str]:
+    """The senders, other than `besides`, that hold rows in `sending` (claimed, not yet recorded)."""
+    return set(
+        session.scalars(
+            select(OutboxMessage.claimed_by)
+            .where(
+                OutboxMessage.status == OutboxStatus.sending,
+                OutboxMessage.claimed_by.is_not(None),
+                OutboxMessage.claimed_by != besides,
+            )
+            .distinct()
+        )
+    ) - {None}
+
+
+def reclaim(session: Session, owners: Collection[str]) -> int:
+    """Rows that senders now gone left in `sending` go back to the queue at once, instead of when
+    their lease runs out (a crashed sender's rows, urgent alerts among them, waited 120 s). The
+    attempt counts: a row that keeps killing its senders ends dead (bot/outbox.py). How many."""
+    if not owners:
+        return 0
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_by.in_(list(owners)))
+        .values(status=OutboxStatus.pending, locked_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount
