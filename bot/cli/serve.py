@@ -20,6 +20,7 @@ from bot.logs import configure_logging
 from bot.outbox import SenderSettings
 from bot.sandbox import start_sandbox
 from bot.sandbox_chat import ScriptError, interactive, play
+from bot.sqlite_lock import AlreadyRunning, DatabaseLock
 from bot.webhook import WebhookServer, webhook_app
 
 SANDBOX_FILES = "sandbox-files"  # the sandbox keeps the files the bot sends here (its database it removes)
@@ -43,6 +44,12 @@ def run_cmd(
         console.print("[yellow]GRIDCARE_BOT_TOKEN is not set: starting the local sandbox instead.[/]")
         sandbox_cmd(script=None, persons=200, files=Path(SANDBOX_FILES))
         return
+    database_file = settings.sqlite_path()
+    if database_file is not None:  # one bot process per SQLite file, held until this one ends
+        try:
+            DatabaseLock(database_file).acquire(settings.locale)
+        except AlreadyRunning as exc:
+            raise fail(str(exc)) from None
     try:
         if settings.is_sqlite:
             migrate.upgrade(settings.database_url, keys=key_ring(settings))
