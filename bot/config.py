@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         lt=48,
         description="delete sensitive alerts and relays from chats this many hours after sending (0: off)",
     )
+    import_max_rows: int = Field(
+        default=100_000, ge=1, description="gridcare import: data rows a file may hold (more: refused)"
+    )
     scheduler_tick_seconds: float = Field(default=20.0, description="how often scheduled jobs are checked")
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
     webhook_secret: SecretStr | None = Field(

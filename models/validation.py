@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,28 @@ _EXCEL_NUMBER = "Excel turned the ID number into a number; format the column as 
 
 _YES = frozenset({"是", "true", "1", "yes", "y", "在岗"})
 _NO = frozenset({"否", "false", "0", "no", "n", "离岗"})
+
+
+_SPACES = "\t\n\r\v\f"  # controls that are only whitespace: folded into one space like the others
+_INVISIBLE = ("Cc", "Cf", "Cs")  # control (NUL, ESC…), format (bidi overrides, zero width…), surrogate
+
+
+def clean_cell(value: str) -> tuple[str, str | None]:
+    """A spreadsheet cell as stored: NFC, every run of whitespace one space, trimmed; or ("", the
+    problem) if it holds a control, format (bidi override, zero-width) or surrogate character.
+
+    The problem names the character by code point and position, never the value: it is printed, and
+    the value may be a person's name.
+    """
+    text = unicodedata.normalize("NFC", value)
+    for position, ch in enumerate(text, start=1):
+        if ch not in _SPACES and unicodedata.category(ch) in _INVISIBLE:
+            return "", (
+                f"character {position} is an invisible control or text-direction character "
+                f"(U+{ord(ch):04X}): retype the value without it"
+            )
+    folded = " ".join(text.split())
+    return (value if folded == value else folded), None  # the same string when unchanged: less memory
 
 
 def id_check_character(first17: str) -> str:
@@ -106,12 +129,20 @@ class Cells:
     def __init__(
         self, number: int, row: dict[str, str], mapping: dict[str, str], errors: list[RowError]
     ) -> None:
-        self.number, self.row, self.mapping, self.errors = number, row, mapping, errors
+        self.number, self.mapping, self.errors = number, mapping, errors
         self.ok = True
+        self.values: dict[str, str] = {}
+        self.rejected: set[str] = set()  # fields whose cell was refused (said once, here)
+        for name, header in mapping.items():
+            value, problem = clean_cell(row.get(header) or "")
+            self.values[name] = value
+            if problem is not None:
+                self.rejected.add(name)
+                self.error(name, problem)
 
     def raw(self, name: str) -> str:
-        header = self.mapping.get(name)
-        return (self.row.get(header) or "").strip() if header else ""
+        """The cell cleaned (clean_cell); "" if absent or refused."""
+        return self.values.get(name, "")
 
     def error(self, name: str, message: str) -> None:
         self.errors.append(RowError(self.number, self.mapping.get(name, name), message))
@@ -120,7 +151,7 @@ class Cells:
     def text(self, name: str, *, required: bool = False, max_length: int = 60) -> str | None:
         value = self.raw(name)
         if not value:
-            if required:
+            if required and name not in self.rejected:
                 self.error(name, "required")
             return None
         if len(value) > max_length:

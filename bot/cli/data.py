@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from sqlalchemy.orm import Session
 
+from bot.app import Runtime
 from bot.cli.common import console, errors, fail, runtime
 from handlers.context import JobCtx
 from handlers.family_staff import notify_reassignment
@@ -17,6 +18,8 @@ from handlers.render import Renderer
 from models.audit import Actor
 from models.services import demo, exporting, importing, tables
 from models.services.directory import NotFound
+
+PROBLEMS_SHOWN = 50  # problems printed of a bad file; the rest are counted
 
 
 class ImportKind(StrEnum):
@@ -51,37 +54,61 @@ def import_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="validate only, write nothing"),
 ) -> None:
     """Import areas, workers or persons from CSV or XLSX (Chinese or English headers)."""
-    try:
-        rows = tables.read_table(file)
-    except ValueError as exc:
-        raise fail(f"cannot read {file}: {exc}") from None
-    with runtime() as rt, rt.db.unit_of_work() as session:
-        plan = importing.plan_import(session, kind.value, rows)
-        if plan.errors:
-            table = Table(
-                "row", "column", "problem", title=f"{len(plan.errors)} problem(s); nothing was written"
-            )
-            for err in plan.errors:
-                table.add_row(str(err.row), err.column, err.message)
-            errors.print(table)
-            raise typer.Exit(1)
-        if dry_run:
-            console.print(f"{len(plan.items)} {kind} rows are valid (dry run: nothing written)")
-            return
-        now = rt.clock.now()
-        with _progress() as bar:
-            task = bar.add_task(f"importing {kind}", total=len(plan.items))
-            result = importing.apply_import(
-                session,
-                plan,
-                keys=rt.keys,
-                actor=Actor.cli(),
-                now=now,
-                progress=lambda done: bar.update(task, completed=done),
-            )
-        renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
-        work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
-        told = tell_families(work, result.reassigned)
+    with runtime() as rt:
+        limit = rt.settings.import_max_rows
+        try:
+            rows = tables.read_table(file, max_rows=limit)
+        except tables.TooManyRows:
+            raise fail(
+                f"{file} has more than {limit} data rows: split it, or raise GRIDCARE_IMPORT_MAX_ROWS"
+            ) from None
+        except ValueError as exc:
+            raise fail(f"cannot read {file}: {exc}") from None
+        with rt.db.unit_of_work() as session:
+            plan = importing.plan_import(session, kind.value, rows)
+            del rows  # the plan holds what it needs
+            if plan.errors:
+                print_problems(plan.errors)
+                raise typer.Exit(1)
+            _apply(rt, session, kind, plan, dry_run=dry_run)
+
+
+def print_problems(problems: Sequence[importing.RowError], shown: int = PROBLEMS_SHOWN) -> None:
+    """The first `shown` problems, one line each, then how many more: a file with a mistake on every
+    row gives a screenful, not hundreds of thousands of lines. Plain text (markup off): a cell's text
+    in a message is shown as it is, never taken as rich markup."""
+    errors.print(f"{len(problems)} problem(s); nothing was written", markup=False, highlight=False)
+    for problem in problems[:shown]:
+        line = f"row {problem.row}, {problem.column or '-'}: {problem.message}"
+        errors.print(line, markup=False, highlight=False, soft_wrap=True)
+    if len(problems) > shown:
+        more = len(problems) - shown
+        errors.print(
+            f"... and {more} more problem(s): fix these and run again", markup=False, highlight=False
+        )
+
+
+def _apply(
+    rt: Runtime, session: Session, kind: ImportKind, plan: importing.ImportPlan, *, dry_run: bool
+) -> None:
+    """Write a checked plan (not in a dry run) and tell the families of persons it reassigned."""
+    if dry_run:
+        console.print(f"{len(plan.items)} {kind} rows are valid (dry run: nothing written)")
+        return
+    now = rt.clock.now()
+    with _progress() as bar:
+        task = bar.add_task(f"importing {kind}", total=len(plan.items))
+        result = importing.apply_import(
+            session,
+            plan,
+            keys=rt.keys,
+            actor=Actor.cli(),
+            now=now,
+            progress=lambda done: bar.update(task, completed=done),
+        )
+    renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
+    work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
+    told = tell_families(work, result.reassigned)
     console.print(f"{kind}: {result.created} created, {result.updated} updated")
     if result.reassigned:
         console.print(

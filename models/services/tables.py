@@ -6,10 +6,10 @@ so that what is exported imports again.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from models.areas import AreaLevel
 from models.people import Colour, Role, Status
+from models.validation import clean_cell
 
 ImportKind = Literal["areas", "workers", "persons"]
 E = TypeVar("E", bound=StrEnum)
@@ -139,6 +140,14 @@ class TableError(ValueError):
     """The file cannot be read as a table: unknown type, unknown encoding, or repeated headers."""
 
 
+class TooManyRows(TableError):
+    """The file holds more data rows than an import takes; it was not read further."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} data rows")
+        self.limit = limit
+
+
 class Row(dict[str, str]):
     """One data row keyed by header, remembering its spreadsheet row number (the header is row 1)."""
 
@@ -147,10 +156,12 @@ class Row(dict[str, str]):
         self.number = number
 
 
-def read_table(path: Path) -> list[dict[str, str]]:
+def read_table(path: Path, *, max_rows: int | None = None) -> list[dict[str, str]]:
     """The data rows of a .csv or .xlsx file (first sheet), keyed by the header row; blank rows skipped.
 
-    Each row is a `Row`, so its spreadsheet row number survives the skipped blank rows.
+    Each row is a `Row`, so its spreadsheet row number survives the skipped blank rows. The file is
+    read as a stream (csv's reader over the open file, openpyxl's read-only mode), so memory grows
+    with the rows kept, never with the file: past `max_rows` data rows, TooManyRows, unread further.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -159,25 +170,47 @@ def read_table(path: Path) -> list[dict[str, str]]:
         records = _xlsx_records(path)
     else:
         raise TableError(f"unsupported file type '{suffix}' (use .csv or .xlsx)")
-    return _rows(records)
+    rows: list[dict[str, str]] = []
+    try:
+        for row in _rows(records):
+            if max_rows is not None and len(rows) >= max_rows:
+                raise TooManyRows(max_rows)
+            rows.append(row)
+    except csv.Error as exc:  # e.g. a field past csv's limit of 131,072 characters
+        raise TableError(f"not a readable CSV file ({exc})") from None
+    finally:
+        records.close()
+    return rows
 
 
-def _csv_records(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
+def _csv_encoding(path: Path) -> str:
+    """The first of CSV_ENCODINGS the whole file decodes in, checked a megabyte at a time."""
     for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = raw.decode(encoding)
+            with path.open("rb") as file:
+                while chunk := file.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-        return [[cell.strip() for cell in record] for record in csv.reader(io.StringIO(text, newline=""))]
+        return encoding
     raise TableError("the CSV file is neither UTF-8 nor GB18030 text")
 
 
-def _xlsx_records(path: Path) -> list[list[str]]:
+def _csv_records(path: Path) -> Generator[list[str], None, None]:
+    encoding = _csv_encoding(path)
+    with path.open(encoding=encoding, newline="") as file:
+        for record in csv.reader(file):
+            yield [cell.strip() for cell in record]
+
+
+def _xlsx_records(path: Path) -> Generator[list[str], None, None]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        return [[render_cell(value) for value in record] for record in sheet.iter_rows(values_only=True)]
+        for record in sheet.iter_rows(values_only=True):
+            yield [render_cell(value) for value in record]
     finally:
         workbook.close()
 
@@ -197,20 +230,21 @@ def render_cell(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(records: Sequence[Sequence[str]]) -> list[dict[str, str]]:
+def _rows(records: Iterable[Sequence[str]]) -> Iterator[Row]:
     numbered = iter(enumerate(records, start=1))
-    header: list[str] | None = None
     for number, record in numbered:
         if any(record):
-            header = _header(record, number)
-            break
-    if header is None:
-        return []
-    return list(_data_rows(header, numbered))
+            yield from _data_rows(_header(record, number), numbered)
+            return
 
 
 def _header(record: Sequence[str], number: int) -> list[str]:
-    names = [name or f"(column {index})" for index, name in enumerate(record, start=1)]
+    names = []
+    for index, raw in enumerate(record, start=1):
+        name, problem = clean_cell(raw)
+        if problem is not None:  # the header is printed in problems: never an escape sequence
+            raise TableError(f"row {number}, column {index}: the header's {problem}")
+        names.append(name or f"(column {index})")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise TableError(f"row {number}: column {', '.join(repeated)} appears more than once")
