@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -92,3 +93,39 @@ def audit(
         "detail": detail,
     }
     session.execute(_APPEND, values)
+
+
+def audit_persons(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    record_id: int | None,
+    person_ids: Iterable[int],
+    *,
+    at: datetime,
+    detail: str | None = None,
+    batch: int = 5000,
+) -> int:
+    """One entry per person of a bulk action (an export), so each appears in their own trail; written
+    as executemany batches (one statement per `batch` persons); the number of entries."""
+    common = {
+        "at": at,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_role": actor.role,
+        "action": action,
+        "record_type": record_type,
+        "record_id": record_id,
+        "detail": detail,
+    }
+    written, chunk = 0, []
+    for person_id in person_ids:
+        chunk.append(common | {"person_id": person_id})
+        if len(chunk) == batch:
+            session.execute(_APPEND, chunk)
+            written, chunk = written + len(chunk), []
+    if chunk:
+        session.execute(_APPEND, chunk)
+        written += len(chunk)
+    return written

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -147,11 +149,27 @@ def export_cmd(
                 headers, rows = exporting.export_records(session, area, actor=Actor.cli(), now=rt.clock.now())
         except NotFound:
             raise fail(f"no area with code {area}") from None
-    if fmt is Format.csv:
-        exporting.write_csv(output, headers, rows)
-    else:
-        exporting.write_xlsx(output, {kind.value: (headers, rows)})
+    with private_file(output) as partial:
+        if fmt is Format.csv:
+            exporting.write_csv(partial, headers, rows)
+        else:
+            exporting.write_xlsx(partial, {kind.value: (headers, rows)})
     console.print(f"{len(rows)} rows written to {output}")
+
+
+@contextmanager
+def private_file(path: Path) -> Iterator[Path]:
+    """A file beside `path`, created 0600 before a byte is written and renamed onto `path` once
+    complete: an export (names, statuses; with --with-sensitive ID numbers, phones, addresses) is
+    never readable by others, not even while written, nor through an older file's looser mode."""
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def demo_data_cmd(

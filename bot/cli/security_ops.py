@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings, load_settings
 from handlers.context import JobCtx
 from handlers.family_staff import notify_reassignment
 from handlers.render import Renderer
-from models.audit import Actor
+from models.audit import Actor, audit
 from models.services.backup import (
     BackupError,
     NotSQLite,
@@ -99,6 +99,9 @@ def restore_cmd(
     with runtime() as rt:
         current, head = migrate.current_and_head(rt.db.engine, rt.settings.database_url)
         missing = rt.db.call(unreadable, rt.keys)
+        # In the restored database's own trail (audit_log is the same table in every revision).
+        detail = f"file={file.name[:100]};revision={info.revision};bytes={info.size}"
+        rt.db.call(audit, Actor.cli(), "restore", "database", None, at=rt.clock.now(), detail=detail)
     if current != head:
         console.print(f"the backup's schema is {current}, the code expects {head}: run `gridcare db upgrade`")
     if missing:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.areas import Area, within
-from models.audit import Actor, audit
+from models.audit import Actor, audit, audit_persons
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.records import Record
@@ -66,7 +66,9 @@ def export_persons(
     ).all()
     responsible = _responsible_workers(session, area.path)
     rows = []
+    person_ids = []
     for person, person_area in found:
+        person_ids.append(person.id)
         values: dict[str, object] = {
             "code": person.code,
             "name": person.name,
@@ -85,6 +87,11 @@ def export_persons(
         rows.append([values[c.field] for c in columns])
     detail = f"n={len(rows)}" + (";sensitive" if with_sensitive else "")
     audit(session, actor, "export", "persons", area.id, at=now, detail=detail)
+    if with_sensitive:  # in the trail of every person whose ID number, phone and address went out
+        fields = ",".join(SENSITIVE_FIELDS)
+        audit_persons(
+            session, actor, "export", "persons", area.id, person_ids, at=now, detail=f"sensitive:{fields}"
+        )
     return [c.zh for c in columns], rows
 
 
