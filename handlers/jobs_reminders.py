@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from handlers.context import JobCtx, Work
-from handlers.reminders_views import Rendered, locale_for, queue, queue_all, render_due, render_lines
+from handlers.reminders_views import (
+    MAX_LINES,
+    Rendered,
+    locale_for,
+    queue,
+    queue_all,
+    render_lines,
+    render_page,
+)
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
@@ -30,6 +38,8 @@ from models.services.reminders import (
     codes_of,
     due_list,
     line_of,
+    names_of,
+    with_names,
     worker_chat,
 )
 from models.services.reminders_morning import (
@@ -97,14 +107,23 @@ def _morning_messages(jctx: JobCtx, due: Sequence[Recipient]) -> list[tuple[int,
     """Each recipient's morning message (chat, message, dedupe key); none for an empty list."""
     rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
     locales = jctx.call(chat_locales, [r.chat_id for r in due])
+    listings = {r.worker_id: due_list(rows[r.worker_id], jctx.today) for r in due}
+    names = jctx.call(names_of, _first_page_people(listings.values()))
     messages = []
     for recipient in due:
-        listing = due_list(rows[recipient.worker_id], jctx.today)
+        listing = listings[recipient.worker_id]
         if listing.open:
             locale = jctx.renderer.locale_of(locales.get(recipient.chat_id))
-            message = render_due(jctx.renderer, locale, "reminders/morning", listing)
+            message = render_page(
+                jctx.renderer, locale, "reminders/morning", with_names(listing, names, 0, MAX_LINES)
+            )
             messages.append((recipient.chat_id, message, morning_key(recipient.worker_id, jctx.today)))
     return messages
+
+
+def _first_page_people(listings: Iterable[DueList]) -> set[int]:
+    """The people a first page names (the morning list's, and a ladder message's)."""
+    return {line.person_id for listing in listings for line in listing.lines[:MAX_LINES]}
 
 
 def morning(jctx: JobCtx) -> int:
@@ -133,7 +152,8 @@ def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow]
     known = {r.person_id for r in rows}
     people = jctx.call(codes_of, [k[0] for k in listed if k[0] not in known])
     listing: DueList = due_list(rows, jctx.today, listed=listed, people=people)
-    message = render_due(jctx.renderer, locale_for(jctx, chat_id), "reminders/morning", listing)
+    listing = with_names(listing, jctx.call(names_of, _first_page_people([listing])), 0, MAX_LINES)
+    message = render_page(jctx.renderer, locale_for(jctx, chat_id), "reminders/morning", listing)
     if message.same_as(revision.text, revision.buttons):
         return 0
     key = f"{base}:r{revision.number + 1}"
@@ -217,10 +237,11 @@ def _escalate_in(jctx: JobCtx, areas: Sequence[int], worker_ids: Collection[int]
     for e in new:
         groups[(e.step, e.to.worker_id)].append(e)
     locales = jctx.call(chat_locales, [items[0].to.chat_id for items in groups.values()])
+    names = jctx.call(names_of, {e.row.person_id for items in groups.values() for e in items[:MAX_LINES]})
     messages = []
     for (step, worker_id), items in groups.items():
         chat_id = items[0].to.chat_id
-        lines = [line_of(e.row) for e in items]
+        lines = [line_of(e.row)._replace(name=names.get(e.row.person_id, "")) for e in items]
         view = [OverdueItem(line, e.worker_name) for line, e in zip(lines, items, strict=True)]
         message = render_lines(
             jctx.renderer,

@@ -14,36 +14,38 @@ from handlers.context import Ctx
 from handlers.dialogs.drafts import draft_buttons
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Edit, Keyboard, Send
-from handlers.reminders_views import MAX_LINES, render_due
+from handlers.reminders_views import page_count, page_of, render_page
 from handlers.router import Router
-from models.access import STAFF, Action
+from models.access import STAFF, Action, scope_of
 from models.services.conversations import list_drafts
-from models.services.reminders import caseload_rows, due_list, reminder_time, set_reminder_time
+from models.services.reminders import (
+    caseload_rows,
+    due_list,
+    names_of,
+    reminder_time,
+    set_reminder_time,
+    with_names,
+)
 from models.services.reminders_morning import parse_why
 from models.services.reminders_why import explain
 from models.services.rights import may
 
-MAX_DRAFTS = 10  # draft buttons under the list (a worker rarely keeps more)
+MAX_DRAFTS = 2  # draft buttons under the list (all are named in the text): 8 + 2 + 2 = 12 buttons
+MAX_BUTTONS = 12  # no message of the list carries more
+MAX_LISTED_DRAFTS = 10  # drafts named in the text
 
 
 def _today(ctx: Ctx, page: int) -> tuple[str, Keyboard]:
-    """A page of the list (MAX_LINES items, the rest one button away) and the open drafts."""
+    """A page of the list (MAX_LINES items, the rest a page button away) and the open drafts."""
     rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
     due = due_list(rows, ctx.today)
-    pages = max(1, -(-len(due.lines) // MAX_LINES))
-    page = min(max(page, 0), pages - 1)  # the list may have shrunk since the button was shown
-    drafts = ctx.call(list_drafts, ctx.chat_id)[:MAX_DRAFTS]
-    message = render_due(
-        ctx.renderer, ctx.locale, "reminders/today", due, start=page * MAX_LINES, paged=True, drafts=drafts
-    )
-    nav = []
-    if page > 0:
-        nav.append(ctx.button("rp_btn_prev", f"td:{page - 1}"))
-    if page + 1 < pages:
-        rest = len(due.lines) - (page + 1) * MAX_LINES
-        nav.append(ctx.button("rm_btn_more", f"td:{page + 1}", count=rest))
-    keyboard = (*message.keyboard(), *((tuple(nav),) if nav else ()), *draft_buttons(ctx, drafts))
-    return message.text, keyboard
+    page = min(max(page, 0), page_count(due) - 1)  # the list may have shrunk since the button was shown
+    start, count = page_of(due, page)
+    shown = [line.person_id for line in due.lines[start : start + count]]
+    due = with_names(due, ctx.call(names_of, shown), start, count)
+    drafts = ctx.call(list_drafts, ctx.chat_id)[:MAX_LISTED_DRAFTS]
+    message = render_page(ctx.renderer, ctx.locale, "reminders/today", due, page, drafts=drafts)
+    return message.text, (*message.keyboard(), *draft_buttons(ctx, drafts[:MAX_DRAFTS]))
 
 
 def cmd_today(ctx: Ctx, arg: str) -> None:
@@ -87,9 +89,30 @@ def on_why(ctx: Ctx, payload: str) -> None:
     )
     ctx.answer()
     if why is None:
-        ctx.reply("reminders/why_gone")
+        ctx.reply("reminders/why_gone", _item_buttons(ctx, person_id, None))
     else:
-        ctx.reply("reminders/why", why=why)
+        ctx.reply("reminders/why", _item_buttons(ctx, person_id, obligation), why=why)
+
+
+# The report that meets each obligation (`r:<kind>:<person>`, handlers.reports.card); others: the card.
+REPORT_FOR = {
+    "meeting": "visit",
+    "drug_test": "drug_test",
+    "education": "education",
+    "thought_report": "thought_report",
+    "quantitative_assessment": "assessment",
+    "comprehensive_assessment": "assessment",
+}
+
+
+def _item_buttons(ctx: Ctx, person_id: int, obligation: str | None) -> Keyboard:
+    """Under "why": file the report that meets it (if the caller may) and open the card."""
+    row = []
+    kind = REPORT_FOR.get(obligation or "")
+    if kind is not None and scope_of(ctx.identity.principal, Action.write_record) is not None:
+        row.append(ctx.button(f"rp_btn_{kind}", f"r:{kind}:{person_id}"))
+    row.append(ctx.button("rp_btn_card", f"p:{person_id}"))
+    return (tuple(row),)
 
 
 def _settings_view(ctx: Ctx) -> tuple[tuple[tuple[Button, ...], ...], dict[str, object]]:

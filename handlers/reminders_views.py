@@ -1,8 +1,12 @@
 """Rendering due lists and queueing reminders in the recipient's language.
 
 `Work.notify` covers messages whose buttons have fixed labels; a due list's buttons name people
-by code, and a morning message is later edited in place, so these two go through `queue` here:
-rendered in the recipient's language, then into the outbox in the same unit of work.
+by masked name and code, and a morning message is later edited in place, so these two go through
+`queue` here: rendered in the recipient's language, then into the outbox in the same unit of work.
+
+A list shows MAX_LINES items a page, one button each (`why:`: why it is due, with buttons to file
+it and to open the card), and at most two page buttons (/today: and two drafts): no message
+carries more than 12 buttons.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Any
 
 from handlers.context import Work
 from handlers.events import Button, Keyboard
-from handlers.render import Renderer
+from handlers.render import Renderer, masked
 from models.services.identity import chat_locale
 from models.services.outbox import edit_payload, enqueue, enqueue_many, outbox_row, send_payload
 from models.services.reminders import DueLine, DueList
 from models.services.reminders_morning import why_data
 
-MAX_LINES = 30  # items shown with buttons (and in the text): two buttons each, ~60 of Telegram's 100
+MAX_LINES = 8  # items a page shows (text and one button each); with two page and two draft buttons, 12
 
 ButtonRows = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, data)
 
@@ -48,27 +52,52 @@ def render_due(
     return render_lines(renderer, locale, template, due.lines[start:], due=due, start=start, **view)
 
 
+def render_page(
+    renderer: Renderer, locale: str, template: str, due: DueList, page: int = 0, **view: Any
+) -> Rendered:
+    """A page of a due list (MAX_LINES items, whose people the caller has named: `page_of` and
+    models.services.reminders.with_names), with its page buttons `td:<page>`."""
+    pages = page_count(due)
+    page = min(max(page, 0), pages - 1)
+    message = render_due(renderer, locale, template, due, start=page * MAX_LINES, paged=True, **view)
+    nav = []
+    if page > 0:
+        nav.append((renderer.label(locale, "rp_btn_prev"), f"td:{page - 1}"))
+    if page + 1 < pages:
+        rest = len(due.lines) - (page + 1) * MAX_LINES
+        nav.append((renderer.label(locale, "rm_btn_more").format(count=rest), f"td:{page + 1}"))
+    return Rendered(message.text, message.buttons + ((tuple(nav),) if nav else ()))
+
+
+def page_count(due: DueList) -> int:
+    return max(1, -(-len(due.lines) // MAX_LINES))
+
+
+def page_of(due: DueList, page: int) -> tuple[int, int]:
+    """The first line and the number of lines of a page (clamped to the list as it is now)."""
+    page = min(max(page, 0), page_count(due) - 1)
+    return page * MAX_LINES, MAX_LINES
+
+
 def render_lines(
     renderer: Renderer, locale: str, template: str, lines: Sequence[DueLine], **view: Any
 ) -> Rendered:
-    """A message about these items: the template's text, and two buttons per item (up to MAX_LINES)."""
+    """A message about these items: the template's text, and a button per item (up to MAX_LINES)
+    that says why it is due and offers to file it (`why:`, also how a revision knows its items)."""
     text = renderer.render(locale, template, cap=MAX_LINES, **view)
-    why = renderer.label(locale, "rm_btn_why")
     rows = tuple(
-        (
-            (line_label(renderer, locale, line), f"p:{line.person_id}"),
-            (why, why_data(line.person_id, line.obligation, line.period_start)),
-        )
+        ((line_label(renderer, locale, line), why_data(line.person_id, line.obligation, line.period_start)),)
         for line in lines[:MAX_LINES]
     )
     return Rendered(text, rows)
 
 
 def line_label(renderer: Renderer, locale: str, line: DueLine) -> str:
-    """An item's button: colour, code, obligation (a labels format: many per message, kept cheap)."""
+    """An item's button: colour, masked name and code, obligation (a labels format, kept cheap)."""
     labels = renderer.labels(locale)
+    who = labels["rm_who"].format(name=masked(line.name), code=line.code) if line.name else line.code
     return labels["rm_btn_line_done" if line.ticked else "rm_btn_line"].format(
-        dot=labels[f"rm_dot_{line.colour}"], code=line.code, obligation=labels[f"rm_obl_{line.obligation}"]
+        dot=labels[f"rm_dot_{line.colour}"], who=who, obligation=labels[f"rm_obl_{line.obligation}"]
     )
 
 

@@ -2,8 +2,9 @@
 
 The morning message (models.services.reminders_morning), /today and the ticked-off revisions are
 all a `DueList` built from the same obligation rows as the card and the digests
-(models.services.obligations). People are named by code only, never by name: a phone's lock
-screen shows the first lines of a message.
+(models.services.obligations). People are named by code and masked name (`杨**（P-001）`), never
+by full name: a phone's lock screen shows the first lines of a message. Only the page shown
+is named (`with_names`): a city's morning makes tens of thousands of lines.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class DueLine(NamedTuple):
     done: int
     days_overdue: int
     bucket: str  # overdue | today | week | done
+    name: str = ""  # the person's name, for the lines shown (`with_names`); masked when rendered
 
     @property
     def key(self) -> ItemKey:
@@ -88,6 +90,14 @@ class DueList:
 
     def bucket(self, name: str) -> tuple[DueLine, ...]:
         return tuple(line for line in self.lines if line.bucket == name)
+
+    def kinds(self, bucket: str = "overdue") -> tuple[tuple[str, int], ...]:
+        """How many items of each obligation a part holds, in the order the list shows them."""
+        counts: dict[str, int] = {}
+        for line in self.lines:
+            if line.bucket == bucket:
+                counts[line.obligation] = counts.get(line.obligation, 0) + 1
+        return tuple(counts.items())
 
     def sections(self, cap: int, start: int = 0) -> tuple[Section, ...]:
         """The non-empty parts in order, each with its full count and its lines among the `cap`
@@ -180,7 +190,17 @@ def due_list(
         line = line_of(row, bucket)
         lines[line.key] = line
     order = _BUCKET_ORDER
-    opened = sorted(lines.values(), key=lambda x: (order[x.bucket], x.due_date, x.code, x.obligation))
+    # Overdue work is grouped by kind (all the missed meetings, then the tests...), oldest first.
+    opened = sorted(
+        lines.values(),
+        key=lambda x: (
+            order[x.bucket],
+            x.obligation if x.bucket == "overdue" else "",
+            x.due_date,
+            x.code,
+            x.obligation,
+        ),
+    )
     ticked = []
     for person_id, obligation, start in dict.fromkeys(listed):
         if (person_id, obligation, start) in lines or person_id not in known:
@@ -188,6 +208,28 @@ def due_list(
         code, colour = known[person_id]
         ticked.append(DueLine(person_id, code, colour, obligation, start, start, start, 0, 0, 0, "done"))
     return DueList(today, sunday, (*opened, *ticked), later)
+
+
+def with_names(due: DueList, names: dict[int, str], start: int = 0, count: int | None = None) -> DueList:
+    """The list with the names of the people in lines[start:start+count] filled in (the page shown)."""
+    end = len(due.lines) if count is None else start + count
+    lines = tuple(
+        line._replace(name=names.get(line.person_id, "")) if start <= n < end else line
+        for n, line in enumerate(due.lines)
+    )
+    return DueList(due.day, due.week_end, lines, due.later)
+
+
+def names_of(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these persons (to show masked beside their codes)."""
+    ids = sorted(set(person_ids))
+    found: dict[int, str] = {}
+    for part in chunks(ids, 500):
+        found.update(
+            (pid, name)
+            for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(part)))
+        )
+    return found
 
 
 def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, Colour]]:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.db import Database
 from handlers.jobs_reminders import morning, refresh_worker
+from handlers.render import masked
 from models.clock import FrozenClock
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.integration.reminders_city import City, at, build_city
@@ -36,7 +37,8 @@ async def test_today_lists_the_work_and_why_explains_an_item(
             worker = User(api, running, city.worker.telegram_user_id)
             await worker.say("/today")
             assert "今日待办" in worker.last_text() and person.code in worker.last_text()
-            await worker.press("为什么")
+            assert masked(person.name) + f"（{person.code}）" in worker.last_text()
+            await worker.press(person.code)  # an item: why it is due, and its report a tap away
             assert "为什么要做这项工作" in worker.last_text() and "蓝色" in worker.last_text()
             await worker.say("/settings")
             await worker.press("09:30")
@@ -103,6 +105,7 @@ async def test_the_rest_of_a_long_list_is_one_button_away(db: Database, db_url: 
             await worker.say("/today")
             assert "未列出" in worker.last_text()
             await worker.press("查看其余")
-            assert "第 31–60 项" in worker.last_text()
+            assert "第 9–16 项" in worker.last_text()
+            assert all(len(m.buttons) <= 12 for m in api.transcript(worker.user_id))
         finally:
             await running.stop()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from handlers.jobs_reminders import morning
+from handlers.render import masked
 from models.audit import AuditEntry
 from models.casework import Pause
 from models.clock import FrozenClock
@@ -41,7 +42,10 @@ async def test_today_lists_what_is_due_with_a_report_and_a_why_button_per_item(d
     [text] = chat.texts()
     assert "今日待办" in text and person.code in text and person.name not in text
     assert "已逾期" in text and "本周截止" in text
-    assert f"p:{person.id}" in _data(chat) and f"why:{person.id}:meeting:20260302" in _data(chat)
+    assert masked(person.name) + f"（{person.code}）" in text  # recognisable: 杨**（P-001）
+    assert f"why:{person.id}:meeting:20260302" in _data(chat)
+    await chat.press(f"why:{person.id}:meeting:20260302")  # why it is due, and the report that meets it
+    assert f"r:visit:{person.id}" in _data(chat) and f"p:{person.id}" in _data(chat)
 
 
 async def test_today_says_so_when_nothing_is_open_this_week(db: Database) -> None:

@@ -7,6 +7,8 @@ from datetime import date, time
 
 from bot.db import Database
 from handlers.jobs_reminders import case_endings, escalate
+from handlers.reminders_views import MAX_LINES
+from handlers.render import masked
 from models.outbox import OutboxMessage
 from models.records import RecordKind
 from models.services.digest import Digest, Period, PeriodKind, build_digest
@@ -39,10 +41,8 @@ def test_on_the_first_day_overdue_the_worker_is_told(db: Database) -> None:
     assert row.dedupe_key.startswith(f"overdue:worker:{city.worker.id}:2026-03-10:")
     text = row.payload["text"]
     assert "1 项工作已逾期" in text and person.code in text and person.name not in text
-    assert [d for _, d in row.payload["buttons"][0]] == [
-        f"p:{person.id}",
-        f"why:{person.id}:meeting:20260302",
-    ]
+    assert [d for _, d in row.payload["buttons"][0]] == [f"why:{person.id}:meeting:20260302"]
+    assert masked(person.name) in row.payload["buttons"][0][0][0] and person.code in text
 
 
 def test_a_repeated_sweep_queues_nothing_new(db: Database) -> None:
@@ -62,7 +62,8 @@ def test_items_reaching_a_rung_together_come_in_one_message(db: Database) -> Non
     [row] = [r for r in _overdue(city).values() if r.chat_id == city.worker.telegram_user_id]
     assert "14 项工作已逾期" in row.payload["text"]
     assert first.code in row.payload["text"] and second.code in row.payload["text"]
-    assert len(row.payload["buttons"]) == 14
+    # one button per item, a page's worth (no message carries more than 12), the rest counted
+    assert len(row.payload["buttons"]) == MAX_LINES and "另有 6 项" in row.payload["text"]
 
 
 def test_after_three_days_the_cadre_of_the_care_team_is_told(db: Database) -> None:

@@ -7,6 +7,8 @@ from datetime import date, time, timedelta
 from bot.db import Database
 from bot.outbox import Sender
 from handlers.jobs_reminders import morning, refresh_mornings, refresh_person, refresh_worker
+from handlers.reminders_views import MAX_LINES
+from handlers.render import masked
 from models.casework import Delegation
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage
@@ -39,7 +41,7 @@ def test_the_morning_list_names_people_by_code_with_report_and_why_buttons(db: D
     assert person.code in text and person.name not in text  # lock-screen hygiene
     assert "已逾期" in text and "本周截止" in text  # last week's meeting, and this week's
     data = [d for line in row.payload["buttons"] for _, d in line]
-    assert f"p:{person.id}" in data
+    assert masked(person.name) + f"（{person.code}）" in text  # recognisable: 杨**（P-001）
     assert f"why:{person.id}:meeting:20260302" in data and f"why:{person.id}:meeting:20260223" in data
     assert not row.urgent
 
@@ -149,3 +151,14 @@ async def test_a_swapped_working_saturday_has_its_morning_list_and_it_goes_out(d
     await Sender(db, telegram, clock=FrozenClock(saturday), policy=city.policy, settings=FAST).drain()
     [text] = telegram.texts(city.worker.telegram_user_id or 0)
     assert city.people[0].code in text
+
+
+def test_a_long_morning_list_carries_a_page_of_items_and_a_button_to_the_rest(db: Database) -> None:
+    city = _city(db)
+    for _ in range(4):  # with the first, 5 people and about 35 items: the reported morning had 28 lines
+        city.person(created=at(date(2026, 2, 1)))
+    assert city.run(morning, MORNING) == 1
+    [row] = _morning_rows(city).values()
+    data = [d for line in row.payload["buttons"] for _, d in line]
+    assert len(data) <= 12 and data[-1] == "td:1"
+    assert sum(d.startswith("why:") for d in data) == MAX_LINES

@@ -22,8 +22,13 @@ def _busy_city(db: Database) -> City:
 
 
 def _people_data(chat: CoreChat) -> list[str]:
+    """The items a page offers (one `why:` button each), as the card of their person."""
     return [
-        b.data for a in chat.last for row in getattr(a, "buttons", ()) for b in row if b.data.startswith("p:")
+        "p:" + b.data.split(":")[1]
+        for a in chat.last
+        for row in getattr(a, "buttons", ())
+        for b in row
+        if b.data.startswith("why:")
     ]
 
 
@@ -38,12 +43,34 @@ async def test_the_rest_of_a_long_today_list_is_one_button_away(db: Database) ->
     await chat.press(chat.button("查看其余"), message_id=7)
     [page] = [a for a in chat.last if isinstance(a, Edit)]
     assert page.message_id == 7  # the same message, now showing the rest
-    rest = _people_data(chat)
-    assert rest and "共" in page.text
+    second = _people_data(chat)
+    assert second and "共" in page.text
+    rest = set(second)
+    for _ in range(20):  # on to the last page
+        if not any("查看其余" in b.text for a in chat.last for row in getattr(a, "buttons", ()) for b in row):
+            break
+        await chat.press(chat.button("查看其余"), message_id=7)
+        rest |= set(_people_data(chat))
     everyone = {f"p:{p.id}" for p in city.people}
-    assert set(shown) | set(rest) == everyone  # every person's items are on one page or the other
+    assert set(shown) | rest == everyone  # every person's items are on one page or another
+    await chat.press(f"td:{1}", message_id=7)
     await chat.press(chat.button("上一页"), message_id=7)
     assert _people_data(chat) == shown
+
+
+async def test_no_page_of_a_long_today_list_carries_more_than_twelve_buttons(db: Database) -> None:
+    city = _busy_city(db)
+    chat = CoreChat(build_core(db, FrozenClock(NOW)), city.worker.telegram_user_id)
+    for _ in range(3):  # drafts too: their buttons count
+        await chat.say("/note")
+        await chat.press(chat.button(city.people[_].code))
+        await chat.say("草稿")
+    await chat.say("/today")
+    counts = []
+    for page in range(6):
+        await chat.press(f"td:{page}", message_id=7)
+        counts.append(sum(len(row) for a in chat.last for row in getattr(a, "buttons", ())))
+    assert max(counts) <= 12 and "未完成的草稿</b>（3）" in chat.texts()[-1]
 
 
 async def test_a_short_today_list_has_no_page_buttons(db: Database) -> None:

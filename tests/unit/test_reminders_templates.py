@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.jobs_reminders import CampaignView, EndingView, OverdueItem
-from handlers.reminders_views import MAX_LINES, render_due
+from handlers.reminders_views import MAX_LINES, render_due, render_page
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Colour
 from models.services.conversations import DraftLine
 from models.services.pauses import PauseView
-from models.services.reminders import DueLine, DueList
+from models.services.reminders import DueLine, DueList, with_names
 from models.services.reminders_why import Why
 
 EVIL = '<script>&"x"'
@@ -145,10 +145,55 @@ def test_a_campaign_from_configuration_shows_its_own_name_and_task(locale: str) 
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_a_due_list_has_a_person_button_and_a_why_button_per_item(locale: str) -> None:
+def test_a_due_list_has_one_button_per_item_that_explains_it(locale: str) -> None:
     message = render_due(Renderer(ZoneInfo("Asia/Shanghai")), locale, "reminders/morning", DUE)
-    first = message.buttons[0]
-    assert [data for _, data in first] == ["p:1", "why:1:meeting:20260223"]
-    assert len(message.buttons) == len(LINES)
+    assert next(data for row in message.buttons for _, data in row) == "why:1:meeting:20260223"
+    assert len(message.buttons) == len(LINES) and all(len(row) == 1 for row in message.buttons)
     assert all(len(data.encode()) <= 64 for row in message.buttons for _, data in row)
     assert "P-3" in message.text and "<s>P-4" in message.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_named_item_shows_the_masked_name_with_the_code_in_text_and_button(locale: str) -> None:
+    named = with_names(DUE, {1: "杨示超" + EVIL}, 0, 1)
+    message = render_due(Renderer(ZoneInfo("Asia/Shanghai")), locale, "reminders/morning", named)
+    assert "杨**" in message.text and "P-1" in message.text and "示超" not in message.text
+    label = message.buttons[0][0][0]
+    assert label.startswith("🟠 杨*") and "P-1" in label and "示超" not in label
+
+
+def _long(n: int) -> DueList:
+    lines = tuple(
+        _line(
+            i,
+            Colour.blue,
+            ("meeting", "drug_test")[i % 2],
+            date(2026, 2, 2),
+            date(2026, 2, 8),
+            date(2026, 2, 9),
+            "overdue",
+        )
+        for i in range(n)
+    )
+    return DueList(DAY, date(2026, 3, 8), lines)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_page_of_a_long_list_carries_more_than_twelve_buttons(locale: str) -> None:
+    renderer, due = Renderer(ZoneInfo("Asia/Shanghai")), _long(28)  # the reported morning: 28 overdue lines
+    pages = [render_page(renderer, locale, "reminders/morning", due, page) for page in range(4)]
+    assert [sum(len(row) for row in p.buttons) for p in pages] == [9, 10, 10, 5]
+    whys = [data for p in pages for row in p.buttons for _, data in row if data.startswith("why:")]
+    assert len(whys) == 28 == len(set(whys))  # every item on exactly one page
+    assert max(sum(len(row) for row in p.buttons) for p in pages) <= 12
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_overdue_work_is_counted_by_kind(locale: str) -> None:
+    text = render_page(
+        Renderer(ZoneInfo("Asia/Shanghai")), locale, "reminders/today", _long(5), drafts=[]
+    ).text
+    meeting, test = (
+        Renderer(ZoneInfo("Asia/Shanghai")).label(locale, f"rm_obl_{k}") for k in ("meeting", "drug_test")
+    )
+    assert f"{test} 2" in text and f"{meeting} 3" in text
