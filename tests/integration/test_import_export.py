@@ -262,7 +262,13 @@ def test_each_export_is_audited_with_a_count_and_no_personal_data(db, keys, now)
             .where(AuditEntry.action == "export")
             .order_by(AuditEntry.id)
         ).all()
-    assert entries == [("persons", "n=6", None), ("persons", "n=6;sensitive", None)]
+    assert entries[:2] == [("persons", "n=6", None), ("persons", "n=6;sensitive", None)]
+    # and the sensitive one in the trail of each person it held (issue 17.16)
+    per_person = entries[2:]
+    assert {(kind, detail) for kind, detail, _ in per_person} == {
+        ("persons", "sensitive:id_number,phone,address")
+    }
+    assert len({person for _, _, person in per_person} - {None}) == len(per_person) == 6
 
 
 def test_records_export_covers_the_subtree_and_period(db, keys, now):
