@@ -24,6 +24,7 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import Clock, StartedClock, SystemClock
 from models.crypto import CryptoError, KeyRing
+from models.pay import PayWeights
 from models.policy import Policy, campaigns_from_toml
 from models.schedule import DEFAULT_RULES, RuleSet
 from models.sealing import KeyMismatch, check_ring_at_start
@@ -54,12 +55,14 @@ class Runtime:
 
 def policy_from(settings: Settings) -> Policy:
     """The domain's configurable numbers: time zone, and a locality's rules file over the defaults."""
-    rules = DEFAULT_RULES
+    rules, pay = DEFAULT_RULES, PayWeights()
     if settings.rules_file is not None:
-        rules = rules.replaced_by(RuleSet.from_toml(settings.rules_file.read_text(encoding="utf-8")))
+        text = settings.rules_file.read_text(encoding="utf-8")
+        rules, pay = rules.replaced_by(RuleSet.from_toml(text)), PayWeights.from_toml(text)
     policy = Policy(
         tz=ZoneInfo(settings.timezone),
         rules=rules,
+        pay=pay,
         sensitive_delete_hours=settings.sensitive_delete_hours,
         record_window_days=settings.record_window_days,
     )

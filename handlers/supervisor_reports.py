@@ -9,7 +9,7 @@ export's `ex:<w|m><yyyymmdd>`; each press is checked again like any other button
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from handlers import arguments
 from handlers.context import Ctx
@@ -72,7 +72,11 @@ def parse_month(arg: str, today: date) -> Period | None:
 
 
 def cmd_workers(ctx: Ctx, arg: str) -> None:
-    """/workers [month]: per-worker performance, the weakest on-time rate first."""
+    """/workers [month]: per-worker performance and pay score, the weakest on-time rate first.
+
+    A month that has just begun would show mostly zeros: without a month (or with this one) the
+    list is the last finished month's, with each worker's progress in the month to date apart.
+    """
     period = parse_month(arg, ctx.today)
     if period is None:
         ctx.reply("supervisor/workers_usage")
@@ -80,20 +84,29 @@ def cmd_workers(ctx: Ctx, arg: str) -> None:
     area = _area(ctx, None, "view_performance")
     if area is None:
         return
-    figures: list[WorkerPerformance] = ctx.call(
-        audited_performance, ctx.identity.actor, area, period, policy=ctx.policy, now=ctx.now
-    )
+    current = None
+    if period.end == ctx.today:  # the month in progress: evaluate the last finished one
+        current, period = period, Period.of(PeriodKind.month, period.start - timedelta(days=1))
+    figures = _performance(ctx, area, period)
     ranked = sorted(figures, key=lambda w: (w.on_time_rate is None, w.on_time_rate or 0, w.code))
+    progress = {w.worker_id: w for w in _performance(ctx, area, current)} if current else {}
     text = ctx.text(
         "supervisor/workers",
         area=area,
         period=period,
+        current=current,
+        progress=progress,
+        full=ctx.policy.pay.full,
         workers=ranked[:WORKERS_SHOWN],
         total=len(ranked),
         hidden=max(0, len(ranked) - WORKERS_SHOWN),
     )
     for part in fit_message(text):  # rendered (and escaped) by the template already
         ctx.send(Send(ctx.chat_id, part))
+
+
+def _performance(ctx: Ctx, area: AreaRef, period: Period) -> list[WorkerPerformance]:
+    return ctx.call(audited_performance, ctx.identity.actor, area, period, policy=ctx.policy, now=ctx.now)
 
 
 def cmd_export(ctx: Ctx, arg: str) -> None:

@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.pay import PayWeights
 from models.people import Role
 from models.record_dates import DEFAULT_WINDOW_DAYS
 from models.schedule import DEFAULT_RULES, RuleSet
@@ -171,6 +172,7 @@ class Policy:
     reminder_times: tuple[time, ...] = field(default_factory=_reminder_times)  # offered by /settings
     sensitive_delete_hours: int = 0  # delete sensitive alerts/relays this long after sending; 0: never
     record_window_days: int = DEFAULT_WINDOW_DAYS  # a record may be dated this many days back (today is 1)
+    pay: PayWeights = field(default_factory=PayWeights)  # the weights of the monthly score (models.pay)
 
     def local_date(self, moment) -> date:  # type: ignore[no-untyped-def]
         """The date in the configured time zone of a UTC-aware moment."""

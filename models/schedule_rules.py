@@ -150,7 +150,7 @@ class RuleSet:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise RulesError(f"the rules are not valid TOML: {exc}") from exc
-        unknown = sorted(set(data) - {"rule", "replace_all"})
+        unknown = sorted(set(data) - {"rule", "replace_all", "pay"})  # [pay]: models.pay
         if unknown:
             raise RulesError(
                 f"unknown top-level key(s) {', '.join(unknown)}; expected [[rule]] and replace_all"

@@ -93,6 +93,7 @@ PERFORMANCE_HEADERS = [
     "留言响应中位数(分钟)",
     "紧急求助响应",
     "求助响应中位数(分钟)",
+    "考核得分",
 ]
 
 
@@ -143,6 +144,7 @@ def performance_table(figures: list[WorkerPerformance]) -> Table:
             w.message_median_minutes,
             w.alerts,
             w.alert_median_minutes,
+            w.score,
         ]
         for w in figures
     ]

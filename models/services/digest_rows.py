@@ -55,6 +55,7 @@ class OverduePerson:
     worker_code: str | None
     days_overdue: int
     obligations: tuple[str, ...]
+    worker_name: str | None = None  # shown masked beside the code (张**（W-001））
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def overdue_people(session: Session, rows: Sequence[ObligationRow]) -> list[Over
     people = []
     for items in worst.values():
         first = items[0]
-        code = workers[first.worker_id][0] if first.worker_id in workers else None
+        code, name = workers.get(first.worker_id, (None, None))
         obligations = tuple(
             dict.fromkeys(
                 str(r.obligation)
@@ -110,7 +111,7 @@ def overdue_people(session: Session, rows: Sequence[ObligationRow]) -> list[Over
         )
         days = max(r.days_overdue for r in items)
         people.append(
-            OverduePerson(first.person_id, first.person_code, first.worker_id, code, days, obligations)
+            OverduePerson(first.person_id, first.person_code, first.worker_id, code, days, obligations, name)
         )
     return sorted(people, key=lambda p: (-p.days_overdue, p.person_code))
 

@@ -4,14 +4,15 @@ For every obligation period that ended in the period (weeks end on Sundays, mont
 day), `obligation_rows` on that last day says whether it was done: met on time (recorded by the
 deadline), met but recorded after it (补录), or missed once its deadline has passed. The rest are
 counts per worker: records filed and filed late (over 48 h after the event), reviews of their
-reports, how fast they answered family messages and took urgent alerts.
+reports, how fast they answered family messages and took urgent alerts; and from these the pay
+evaluation's score with the locality's weights (models.pay).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.areas import Area, within
 from models.audit import Actor, audit
+from models.pay import pay_score
 from models.people import Role, Worker
 from models.policy import Policy
 from models.records import Record, RecordKind
@@ -50,6 +52,7 @@ class WorkerPerformance:
     message_median_minutes: int | None
     alerts: int  # urgent alerts this worker acknowledged
     alert_median_minutes: int | None
+    score: float | None = None  # the pay evaluation's score (models.pay), from the locality's weights
 
     @property
     def on_time_rate(self) -> int | None:
@@ -114,7 +117,7 @@ def worker_performance(
     count_reviews(session, path, since, until, staff)
     count_messages(session, path, since, until, asof, staff)
     count_alerts(session, path, since, until, asof, staff)
-    return [acc.frozen() for acc in staff.values()]
+    return [replace(f, score=pay_score(f, policy.pay)) for f in (acc.frozen() for acc in staff.values())]
 
 
 def audited_performance(

@@ -164,3 +164,16 @@ async def test_names_in_the_digest_are_escaped(db, city):
     await chat.say("/digest")
     assert "&lt;b&gt;社区&lt;/b&gt; &amp; 1" in chat.texts()[0]
     assert "&lt;b&gt;社区&lt;/b&gt; &amp; 1" in (_photos(chat)[0].caption or "")  # captions are HTML too
+
+
+async def test_the_digest_names_workers_by_masked_name_and_code(db, city):
+    from handlers.render import masked
+
+    chat = await _linked(db, "S-COM", 7001)
+    await chat.say("/digest")
+    (text,) = chat.texts()
+    worker = city.workers["WB"]
+    assert f"（网格员 {masked(worker.name)}（WB））" in text  # as pushes name people: 张**（W-001）
+    assert worker.name not in text
+    await chat.press(chat.button("WB"))
+    assert f"{masked(worker.name)}（WB）" in chat.texts()[0] and worker.name not in chat.texts()[0]

@@ -89,9 +89,53 @@ async def test_workers_command_lists_the_figures_weakest_first(db, city):
     invite = db.call(invite_worker, "S-CITY", actor=Actor.cli(), now=NOW)
     chat = CoreChat(build_core(db, FrozenClock(NOW)), 7005)
     await chat.say(f"/start {invite.code}")
-    await chat.say("/workers")
+    await chat.say("/workers 2026-03")  # on 4 March: the month in progress, shown apart from February
     (text,) = chat.texts()
     assert "网格员考核 · 测试市" in text and "共 3 人" in text
-    assert text.index("<b>WA</b>") < text.index("<b>WB</b>") < text.index("<b>WC</b>")  # 0%, 50%, none
+    march = text.split("本月至今")[1:]
+    assert len(march) == 3 and "（上月，已结束）" in text
+    figures = _figures(db, city)
+    assert f"记录 {figures['WA'].records} · 按时完成 {figures['WA'].met_on_time}" in text  # WA's March so far
     await chat.say("/workers 2026-12")
     assert "用法" in chat.texts()[0]
+
+
+def test_each_worker_has_a_pay_score_from_the_localitys_weights(db, city):
+    from dataclasses import replace
+
+    from models.pay import PayWeights, pay_score
+
+    weights = PayWeights(on_time=100, records=0, timely=0, reviews=0, messages=0)
+    period = Period.of(PeriodKind.month, DAY)
+    found = db.call(
+        worker_performance, city.areas["CITY"].path, period, policy=replace(TEST_POLICY, pay=weights), now=NOW
+    )
+    for w in found:
+        assert w.score == pay_score(w, weights)
+        assert w.score == (
+            0
+            if not w.on_time_rate
+            else round(100 * w.met_on_time / (w.met_on_time + w.met_late + w.missed), 1)
+        )
+    assert {w.code: w.score for w in found}["WA"] == 0  # 0% on time
+
+
+async def test_workers_shows_the_pay_score_and_the_export_carries_it(db, city):
+    import io
+
+    import openpyxl
+
+    from handlers.events import SendDocument
+    from models.audit import Actor
+    from models.services.invites import invite_worker
+
+    invite = db.call(invite_worker, "S-CITY", actor=Actor.cli(), now=NOW)
+    chat = CoreChat(build_core(db, FrozenClock(NOW)), 7006)
+    await chat.say(f"/start {invite.code}")
+    await chat.say("/workers 2026-02")  # a finished month: no progress section
+    (text,) = chat.texts()
+    assert "考核得分" in text and "满分 100" in text and "本月至今" not in text
+    await chat.say("/export month")
+    (document,) = [a for a in chat.last if isinstance(a, SendDocument)]
+    rows = list(openpyxl.load_workbook(io.BytesIO(document.data))["网格员考核"].iter_rows(values_only=True))
+    assert rows[0][-1] == "考核得分" and all(isinstance(r[-1], int | float) for r in rows[1:])
