@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -159,12 +160,18 @@ CONVERSATIONS: dict[str, Conversation] = {
     "settings": _say("/settings"),
     "language": _say("/lang", "cadre"),
     "caseload": _say("/my"),
+    "group": _press("group"),
 }
 
 
 def test_every_form_of_the_dialog_engine_is_fuzzed():
     """A new form fails here until it has a way in above."""
     assert set(build_router().engine.dialogs) <= set(CONVERSATIONS)
+
+
+def _button(chat: CoreChat, wanted: Callable[[str], bool]) -> str:
+    """The data of the first button of the chat's last answer that is wanted."""
+    return next(b.data for a in chat.last for row in getattr(a, "buttons", ()) for b in row if wanted(b.data))
 
 
 async def _prepare(db: Database, core, world: World) -> dict[str, str]:
@@ -181,6 +188,9 @@ async def _prepare(db: Database, core, world: World) -> dict[str, str]:
     await CoreChat(core, world.accounts["family"]).say("你好")
     message = db.call(lambda s: s.scalar(select(FamilyMessage.id)))
     known["reply"] = f"fr:{message}"
+    await worker.say("/group")  # the picker: everyone ticked, then on to the form
+    await worker.press(_button(worker, lambda d: d.startswith("gp:a:")))
+    known["group"] = _button(worker, lambda d: d.startswith("gp:go:"))
     supervisor = CoreChat(core, world.accounts["supervisor"])
     await supervisor.say("/review")
     known["review"] = next(
