@@ -7,13 +7,16 @@ the leader dies (or its connection does) another process takes over at its next 
 
 A member (a sender, by its owner name) also holds a presence lock on that connection for as long as
 it lives, so others can tell that it is gone (`gone`): its lock is free only once its process, or
-its connection, has ended. On SQLite there is no other process: every other member is gone.
+its connection, has ended. On SQLite every process is on this machine (the file is local): a
+member is gone once its process (the pid in its name) no longer runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import socket
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -88,10 +91,11 @@ class Leadership:
 
     def gone(self, members: Iterable[str]) -> set[str]:
         """Which of these other members are gone: their presence lock is free (blocking: call it off
-        the event loop). On SQLite all of them; on PostgreSQL none if this process has no connection."""
+        the event loop). On SQLite those whose process ended; on PostgreSQL none if this process has
+        no connection."""
         others = set(members) - {self._member}
         if self._engine is None:
-            return others
+            return {member for member in others if not _runs_here(member)}
         if self._conn is None:
             return set()
         found = set()
@@ -131,3 +135,23 @@ class Leadership:
                 self._conn.close()
         self._conn = None
         self.is_leader = self._engine is None
+
+
+def _runs_here(member: str) -> bool:
+    """Whether a member named `<host[:16]>-<pid>-<token>` (bot/outbox.py) still runs on this machine.
+    A name of another host, or not of that form, is taken as running: its rows wait for their lease."""
+    host, pid, _ = [*member.rsplit("-", 2), "", ""][:3]
+    if host != socket.gethostname()[:16] or not pid.isascii() or not pid.isdigit():
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # a killed child not yet reaped
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        pass
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
