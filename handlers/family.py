@@ -18,7 +18,7 @@ from handlers.media import caption_text
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
-from models.services.family import contact_card, leave_channel
+from models.services.family import contact_cards, leave_channel
 from models.services.family_relay import Relayed, RelayStatus, relay_from_family
 from models.services.outbox_media import MediaKind
 
@@ -32,14 +32,15 @@ def urgent_row(ctx: Ctx) -> tuple[Button, ...]:
 
 
 def cmd_contact(ctx: Ctx, _arg: str) -> None:
-    """/contact: the worker's card as a message, and as a Telegram contact to save."""
-    card = ctx.call(contact_card, ctx.identity, now=ctx.now, today=ctx.today)
-    if card is None:
+    """/contact: the care team's cards (worker, 专干) as a message, and each as a Telegram contact to save."""
+    cards = ctx.call(contact_cards, ctx.identity, now=ctx.now, today=ctx.today)
+    if not cards:
         ctx.reply("family/no_worker", (urgent_row(ctx),))
         return
-    ctx.reply("family/contact", (urgent_row(ctx),), card=card)
-    if card.work_phone:
-        ctx.send(SendContact(ctx.chat_id, card.work_phone, card.name))
+    ctx.reply("family/contact", (urgent_row(ctx),), cards=cards)
+    for card in cards:
+        if card.work_phone:
+            ctx.send(SendContact(ctx.chat_id, card.work_phone, card.name))
 
 
 def _media_of(incoming: Incoming) -> tuple[MediaKind, str] | None:

@@ -112,15 +112,32 @@ def card_of(session: Session, worker: Worker, responsible: Worker | None = None)
     )
 
 
-def contact_card(session: Session, who: Identity, *, now: datetime, today: date) -> ContactCard | None:
-    """/contact: the card of the worker who answers the caller's family today (None: nobody assigned)."""
+def _cadres(session: Session, person_id: int) -> list[Worker]:
+    """The active 专干 on the person's care team (never police or anyone else)."""
+    return list(
+        session.scalars(
+            select(Worker)
+            .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+            .where(
+                CareAssignment.person_id == person_id,
+                CareAssignment.case_role == CaseRole.cadre,
+                Worker.active.is_(True),
+            )
+            .order_by(CareAssignment.id)
+        )
+    )
+
+
+def contact_cards(session: Session, who: Identity, *, now: datetime, today: date) -> tuple[ContactCard, ...]:
+    """/contact: the care team a family may reach: the worker who answers today, then the team's 专干."""
     if who.person_id is None:
-        return None
+        return ()
     worker, responsible = handling_worker(session, who.person_id, today=today)
-    if worker is None:
-        return None
-    audit(session, who.actor, "read", "contact_card", worker.id, at=now, person_id=who.person_id)
-    return card_of(session, worker, responsible)
+    team = [worker] if worker is not None else []
+    team += [c for c in _cadres(session, who.person_id) if c.id not in {w.id for w in team}]
+    for member in team:
+        audit(session, who.actor, "read", "contact_card", member.id, at=now, person_id=who.person_id)
+    return tuple(card_of(session, member, responsible if member is worker else None) for member in team)
 
 
 def relation_of(session: Session, family_member_id: int) -> str:

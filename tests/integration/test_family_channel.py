@@ -12,7 +12,7 @@ from handlers.events import Incoming, InKind, SendContact, SendPhoto, SendVoice
 from handlers.render import masked
 from models.clock import FrozenClock
 from models.family import Direction, FamilyMessage
-from models.people import FamilyMember
+from models.people import FamilyMember, Worker
 from models.policy import Policy
 from tests.integration.family_city import (
     FAMILY,
@@ -239,3 +239,30 @@ async def test_stop_unlinks_the_account_and_tells_the_worker(db, keys, now):
     assert [row.chat_id for row in outbox(db, "family_left")] == [WORKER]
     await family.say("/contact")
     assert "邀请" in family.texts()[0]  # an unlinked account again
+
+
+async def test_contact_shows_the_cadre_of_the_care_team_beside_the_worker_and_never_the_police(db, keys, now):
+    city, _, family = await _chats(db, keys, now)
+    with db.unit_of_work() as s:
+        cadre = s.get(Worker, city.worker_ids["W-CADRE"])
+        cadre.work_phone, cadre.office_hours = "0715-8999000", "周二 14:00-17:00"
+        police = s.get(Worker, city.worker_ids["W-POLICE"])
+        police.work_phone = "0715-110110"
+        names = {code: s.get(Worker, wid).name for code, wid in city.worker_ids.items()}
+    await family.say("/contact")
+    card = family.texts()[0]
+    assert "0715-8123456" in card and "周一至周五 9:00-17:00" in card  # the worker
+    assert names["W-CADRE"] in card and "0715-8999000" in card and "周二 14:00-17:00" in card
+    assert "社区专干" in card
+    assert "0715-110110" not in card and names["W-POLICE"] not in card
+    assert names["W-2"] not in card and names["W-SUP"] not in card
+    phones = {a.phone for a in family.last if isinstance(a, SendContact)}
+    assert phones == {"0715-8123456", "0715-8999000"}
+
+
+async def test_contact_is_rendered_in_english_for_an_english_family(db, keys, now):
+    _, _, family = await _chats(db, keys, now)
+    await family.press("lang:en")
+    await family.say("/contact")
+    card = family.texts()[0]
+    assert "care team" in card and "community cadre" in card and "Work phone" in card

@@ -31,6 +31,7 @@ DATA = {
 }
 VIEW = {
     "card": CARD,
+    "cards": (CARD, ContactCard(HOSTILE, "cadre", None, None, None, None)),
     "threads": [THREAD],
     "lines": [LINE],
     "data": DATA,
