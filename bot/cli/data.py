@@ -18,7 +18,7 @@ from handlers.context import JobCtx
 from handlers.family_staff import notify_reassignment
 from handlers.render import Renderer
 from models.audit import Actor
-from models.services import demo, exporting, importing, tables
+from models.services import demo, exporting, importing, record_export, tables
 from models.services.directory import NotFound
 
 PROBLEMS_SHOWN = 50  # problems printed of a bad file; the rest are counted
@@ -145,15 +145,26 @@ def export_cmd(
                     now=rt.clock.now(),
                     with_sensitive=with_sensitive,
                 )
+                sheets = {kind.value: (headers, rows)}
             else:
-                headers, rows = exporting.export_records(session, area, actor=Actor.cli(), now=rt.clock.now())
+                locale = rt.settings.locale
+                records = record_export.export_records(
+                    session,
+                    area,
+                    actor=Actor.cli(),
+                    now=rt.clock.now(),
+                    tz=rt.tz,
+                    labels=Renderer(rt.tz, default_locale=locale).labels(locale),
+                    locale=locale,
+                )
+                (headers, rows), sheets = records.flat, records.workbook()
         except NotFound:
             raise fail(f"no area with code {area}") from None
     with private_file(output) as partial:
         if fmt is Format.csv:
             exporting.write_csv(partial, headers, rows)
         else:
-            exporting.write_xlsx(partial, {kind.value: (headers, rows)})
+            exporting.write_xlsx(partial, sheets)
     console.print(f"{len(rows)} rows written to {output}")
 
 

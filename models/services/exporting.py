@@ -1,4 +1,4 @@
-"""Exporting persons and records of an area's subtree to spreadsheets; every export is audited.
+"""Exporting persons of an area's subtree to spreadsheets (records: record_export); every export is audited.
 
 Person exports use the import's Chinese headers and values, so an exported file imports again.
 """
@@ -21,24 +21,11 @@ from models.areas import Area, within
 from models.audit import Actor, audit, audit_persons
 from models.crypto import KeyRing
 from models.people import CareAssignment, CaseRole, Person, Worker
-from models.records import Record
 from models.sealing import open_field
 from models.services.directory import SENSITIVE_FIELDS, area_by_code
 from models.services.tables import COLOUR_ZH, COLUMNS, STATUS_ZH
 
 Table = tuple[list[str], list[list[object]]]
-
-RECORD_HEADERS = [
-    "记录编号",
-    "对象编号",
-    "类型",
-    "子类型",
-    "结果",
-    "发生时间(UTC)",
-    "填报人工号",
-    "迟报",
-    "已作废",
-]
 
 # A cell starting with one of these may run as a formula in Excel, unless it is plainly a word or number.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -106,51 +93,6 @@ def _responsible_workers(session: Session, path: str) -> dict[int, str]:
         .order_by(CareAssignment.id)  # should there be two, the later one wins
     )
     return {person_id: code for person_id, code in session.execute(query)}
-
-
-def export_records(
-    session: Session,
-    area_code: str,
-    *,
-    actor: Actor,
-    now: datetime,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Table:
-    """The records about persons in an area's subtree, occurred in [since, until), oldest first; UTC times."""
-    area = area_by_code(session, area_code)
-    query = (
-        select(
-            Record.id,
-            Person.code,
-            Record.kind,
-            Record.subkind,
-            Record.result,
-            Record.occurred_at,
-            Worker.code,
-            Record.late,
-            Record.voided,
-        )
-        .join(Person, Person.id == Record.person_id)
-        .join(Area, Area.id == Person.area_id)
-        .join(Worker, Worker.id == Record.author_id)
-        .where(within(Area.path, area.path))
-        .order_by(Record.occurred_at, Record.id)
-    )
-    if since is not None:
-        query = query.where(Record.occurred_at >= since)
-    if until is not None:
-        query = query.where(Record.occurred_at < until)
-    rows: list[list[object]] = [
-        [rid, person, str(kind), subkind, result, at.isoformat(), author, _yes_no(late), _yes_no(voided)]
-        for rid, person, kind, subkind, result, at, author, late, voided in session.execute(query)
-    ]
-    audit(session, actor, "export", "records", area.id, at=now, detail=f"n={len(rows)}")
-    return list(RECORD_HEADERS), rows
-
-
-def _yes_no(value: bool) -> str:
-    return "是" if value else "否"
 
 
 def write_csv(path: Path, headers: list[str], rows: list[list[object]]) -> None:

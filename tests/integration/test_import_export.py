@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -11,15 +12,17 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from bot.cli import app
+from handlers.render import Renderer
 from models.areas import Area
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage
 from models.people import CareAssignment, Colour, ColourChange, FamilyMember, Person, Status, Worker
 from models.records import Record, RecordKind
-from models.services.exporting import export_persons, export_records, write_csv, write_xlsx
+from models.services.exporting import export_persons, write_csv, write_xlsx
 from models.services.importing import ImportResult, Reassigned, RowError, apply_import, plan_import
 from models.services.invites import invite_family
+from models.services.record_export import export_records
 from models.services.tables import read_table
 from models.validation import id_check_character
 from tests.factories import TEST_KEYS
@@ -281,12 +284,15 @@ def test_records_export_covers_the_subtree_and_period(db, keys, now):
             s.add(Record(person_id=ids[code], kind=RecordKind.visit, subkind="home", occurred_at=at,
                          author_id=author, created_at=now, updated_at=now))  # fmt: skip
     with db.unit_of_work() as s:
-        headers, rows = export_records(s, "EX-C1", actor=Actor.cli(), now=now, since=now - timedelta(days=7))
+        tz = ZoneInfo("Asia/Shanghai")
+        labels = Renderer(tz).labels("zh_CN")
+        since = now - timedelta(days=7)
+        exported = export_records(s, "EX-C1", actor=Actor.cli(), now=now, tz=tz, labels=labels, since=since)
         detail = s.scalar(select(AuditEntry.detail).where(AuditEntry.record_type == "records"))
-    assert headers[:2] == ["记录编号", "对象编号"]
-    assert [row[1:] for row in rows] == [
-        ["EX-P001", "visit", "home", None, (now - timedelta(days=1)).isoformat(), "W-G1", "否", "否"]
-    ]
+    headers, rows = exported.flat
+    assert headers[:3] == ["记录编号", "对象编号", "记录类型"]
+    assert [dict(zip(headers, row, strict=True))["对象编号"] for row in rows] == ["EX-P001"]
+    assert rows[0][2:4] == ["走访", "2026-03-03 10:00 +08:00"]
     assert detail == "n=1"
 
 
