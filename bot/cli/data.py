@@ -59,7 +59,7 @@ def import_cmd(
     with runtime() as rt:
         limit = rt.settings.import_max_rows
         try:
-            rows = tables.read_table(file, max_rows=limit)
+            rows = tables.read_table(file, max_rows=limit, columns=tables.COLUMNS[kind.value])
         except tables.TooManyRows:
             raise fail(
                 f"{file} has more than {limit} data rows: split it, or raise GRIDCARE_IMPORT_MAX_ROWS"

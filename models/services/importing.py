@@ -140,12 +140,13 @@ def _header_errors(
 ) -> tuple[dict[str, str], list[RowError]]:
     """field → header as written, and errors for unknown, repeated and missing required columns."""
     mapping, unknown, repeated = match_headers(columns, (h for row in rows for h in row))
-    errors = [RowError(1, ", ".join(unknown), f"unknown column(s): {', '.join(unknown)}")] if unknown else []
-    errors += [RowError(1, header, f"same column as '{first}'") for header, first in repeated.items()]
+    at = rows[0].header_row if rows and isinstance(rows[0], Row) else 1
+    errors = [RowError(at, ", ".join(unknown), f"unknown column(s): {', '.join(unknown)}")] if unknown else []
+    errors += [RowError(at, header, f"same column as '{first}'") for header, first in repeated.items()]
     for column in columns:
         if column.required and column.field not in mapping:
             accepted = " / ".join(column.headers())
-            errors.append(RowError(1, column.field, f"required column missing ({accepted})"))
+            errors.append(RowError(at, column.field, f"required column missing ({accepted})"))
     return mapping, errors
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import unicodedata
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from itertools import chain, islice
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -41,36 +43,45 @@ class Column:
 
 COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
     "areas": (
-        Column("code", "编码", ("代码",), required=True),
-        Column("name", "名称", required=True),
-        Column("level", "级别", ("层级",), required=True),
-        Column("parent_code", "上级编码", ("parent",)),
-        Column("address", "地址"),
+        Column("code", "编码", ("代码", "区域编码", "区划代码"), required=True),
+        Column("name", "名称", ("区域名称", "网格名称"), required=True),
+        Column("level", "级别", ("层级", "区域级别"), required=True),
+        Column("parent_code", "上级编码", ("parent", "上级代码", "上级区域编码")),
+        Column("address", "地址", ("办公地址",)),
     ),
     "workers": (
-        Column("code", "工号", ("编码",), required=True),
-        Column("name", "姓名", required=True),
-        Column("role", "角色", required=True),
-        Column("area_code", "网格编码", ("area", "所属区域"), required=True),
-        Column("work_phone", "工作电话"),
-        Column("office_hours", "办公时间"),
-        Column("active", "在岗"),
+        Column("code", "工号", ("编码", "人员编号", "工作人员编号"), required=True),
+        Column("name", "姓名", ("名字",), required=True),
+        Column("role", "角色", ("职务", "岗位"), required=True),
+        Column("area_code", "网格编码", ("area", "所属区域", "所属网格", "网格", "网格代码"), required=True),
+        Column("work_phone", "工作电话", ("电话", "手机", "手机号", "手机号码", "联系电话", "办公电话")),
+        Column("office_hours", "办公时间", ("工作时间",)),
+        Column("active", "在岗", ("是否在岗", "在岗状态")),
     ),
     "persons": (
-        Column("code", "编号", required=True),
-        Column("name", "姓名", required=True),
-        Column("id_number", "身份证号"),
-        Column("phone", "联系电话", ("电话",)),
-        Column("address", "住址", ("地址",)),
-        Column("area_code", "网格编码", ("area",), required=True),
-        Column("status", "状态", required=True),
-        Column("colour", "风险等级", ("分类", "color"), required=True),
-        Column("registered_on", "报到日期"),
-        Column("agreement_signed_on", "协议签订日期"),
-        Column("programme_start", "开始日期"),
-        Column("programme_end", "结束日期"),
-        Column("release_date", "出所日期", ("解除日期",)),  # expected release from isolation
-        Column("responsible_worker_code", "责任网格员", ("responsible_worker",)),
+        Column("code", "编号", ("人员编号", "对象编号", "档案编号"), required=True),
+        Column("name", "姓名", ("名字",), required=True),
+        Column("id_number", "身份证号", ("证件号码", "身份证号码", "公民身份号码", "身份证", "证件号")),
+        Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码")),
+        Column("address", "住址", ("地址", "现住址", "居住地址", "家庭住址", "现居住地址")),
+        Column(
+            "area_code", "网格编码", ("area", "所属网格", "网格", "网格代码", "所属网格编码"), required=True
+        ),
+        Column("status", "状态", ("人员状态", "管控状态", "戒毒状态"), required=True),
+        Column(
+            "colour",
+            "风险等级",
+            ("分类", "color", "风险分类", "分类等级", "管控等级", "风险等级分类"),
+            required=True,
+        ),
+        Column("registered_on", "报到日期", ("报到时间",)),
+        Column("agreement_signed_on", "协议签订日期", ("签订协议日期", "协议日期")),
+        Column("programme_start", "开始日期", ("起始日期", "社区戒毒开始日期", "社区康复开始日期")),
+        Column("programme_end", "结束日期", ("期满日期", "社区戒毒结束日期", "社区康复结束日期")),
+        Column("release_date", "出所日期", ("解除日期", "预计出所日期")),  # expected release from isolation
+        Column(
+            "responsible_worker_code", "责任网格员", ("responsible_worker", "责任网格员工号", "网格员工号")
+        ),
     ),
 }
 
@@ -109,9 +120,20 @@ COLOURS = _vocabulary(
 )
 
 
+_REQUIRED_MARK = re.compile(r"[(（]\s*(?:必填|选填|必须|可选|required|optional)\s*[)）]$", re.IGNORECASE)
+
+
 def normal_header(header: str) -> str:
-    """Headers compare ignoring case, a trailing '*' (a required mark), and spaces or dashes for '_'."""
-    return re.sub(r"[\s-]+", "_", header.strip().rstrip("*").strip()).casefold()
+    """Headers compare ignoring case, width (full-width ＊ or space), a required mark ('*', '（必填）')
+    and spaces or dashes for '_'."""
+    text = unicodedata.normalize("NFKC", header).strip()
+    text = _REQUIRED_MARK.sub("", text).strip().strip("*").strip()
+    return re.sub(r"[\s-]+", "_", text).casefold()
+
+
+def known_headers(columns: Iterable[Column]) -> frozenset[str]:
+    """Every header of these columns, normalised: what a header row is recognised by."""
+    return frozenset(normal_header(h) for column in columns for h in column.headers())
 
 
 def match_headers(
@@ -149,15 +171,24 @@ class TooManyRows(TableError):
 
 
 class Row(dict[str, str]):
-    """One data row keyed by header, remembering its spreadsheet row number (the header is row 1)."""
+    """One data row keyed by header, remembering its spreadsheet row number and its header's."""
 
-    def __init__(self, number: int, values: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, number: int, values: Iterable[tuple[str, str]], header_row: int = 1) -> None:
         super().__init__(values)
         self.number = number
+        self.header_row = header_row
 
 
-def read_table(path: Path, *, max_rows: int | None = None) -> list[dict[str, str]]:
+HEADER_SEARCH = 10  # rows looked at for the header row: a title, a date line or a note may sit above it
+
+
+def read_table(
+    path: Path, *, max_rows: int | None = None, columns: Iterable[Column] = ()
+) -> list[dict[str, str]]:
     """The data rows of a .csv or .xlsx file (first sheet), keyed by the header row; blank rows skipped.
+
+    Given the columns expected, the header row is the one of the first HEADER_SEARCH rows that names
+    most of them (a title row such as `某某社区戒毒人员名单` above it is skipped); else the first row.
 
     Each row is a `Row`, so its spreadsheet row number survives the skipped blank rows. The file is
     read as a stream (csv's reader over the open file, openpyxl's read-only mode), so memory grows
@@ -172,7 +203,7 @@ def read_table(path: Path, *, max_rows: int | None = None) -> list[dict[str, str
         raise TableError(f"unsupported file type '{suffix}' (use .csv or .xlsx)")
     rows: list[dict[str, str]] = []
     try:
-        for row in _rows(records):
+        for row in _rows(records, known_headers(columns)):
             if max_rows is not None and len(rows) >= max_rows:
                 raise TooManyRows(max_rows)
             rows.append(row)
@@ -230,12 +261,25 @@ def render_cell(value: object) -> str:
     return str(value).strip()
 
 
-def _rows(records: Iterable[Sequence[str]]) -> Iterator[Row]:
-    numbered = iter(enumerate(records, start=1))
+def _rows(records: Iterable[Sequence[str]], known: frozenset[str] = frozenset()) -> Iterator[Row]:
+    numbered: Iterator[tuple[int, Sequence[str]]] = iter(enumerate(records, start=1))
+    if known:
+        first = list(islice(numbered, HEADER_SEARCH))
+        numbered = chain(first[header_index(first, known) :], numbered)
     for number, record in numbered:
         if any(record):
-            yield from _data_rows(_header(record, number), numbered)
+            yield from _data_rows(_header(record, number), numbered, number)
             return
+
+
+def header_index(first: Sequence[tuple[int, Sequence[str]]], known: frozenset[str]) -> int:
+    """Index of the row naming most known headers (the earliest of equals); 0 if none names any."""
+    best, best_count = 0, 0
+    for index, (_, record) in enumerate(first):
+        count = sum(normal_header(cell) in known for cell in record if cell)
+        if count > best_count:
+            best, best_count = index, count
+    return best
 
 
 def _header(record: Sequence[str], number: int) -> list[str]:
@@ -251,14 +295,16 @@ def _header(record: Sequence[str], number: int) -> list[str]:
     return names
 
 
-def _data_rows(header: list[str], numbered: Iterator[tuple[int, Sequence[str]]]) -> Iterator[Row]:
+def _data_rows(
+    header: list[str], numbered: Iterator[tuple[int, Sequence[str]]], header_row: int
+) -> Iterator[Row]:
     unnamed = {name for name in header if name.startswith("(column ")}
     for number, record in numbered:
         if not any(record):
             continue
         cells = list(record[: len(header)]) + [""] * (len(header) - len(record))
         extra = [cell for cell in record[len(header) :] if cell]
-        row = Row(number, ((name, cell) for name, cell in zip(header, cells, strict=True)))
+        row = Row(number, ((name, cell) for name, cell in zip(header, cells, strict=True)), header_row)
         if extra:
             row[f"(column {len(header) + 1})"] = extra[0]
         for name in unnamed:

@@ -1,0 +1,69 @@
+"""Issue 14.8: `gridcare import` takes an office's spreadsheet as it is: a title row above the header,
+the headers an office writes (证件号码, 手机, 所属网格 ...). Both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models.people import Colour, Person
+from models.sealing import open_field
+from models.validation import id_check_character
+from tests.factories import TEST_KEYS
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FIRST17 = "99000019900101001"
+
+
+@pytest.fixture
+def env(db, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRIDCARE_DATABASE_URL", db.url)
+    monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    for kind, name in (("areas", "areas.csv"), ("workers", "workers.csv")):
+        assert _import(kind, EXAMPLES / name)[0] == 0
+    return tmp_path
+
+
+def _import(kind: str, path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["import", kind, str(path)])
+    return result.exit_code, result.output
+
+
+def _office_sheet(path: Path, header: list[str], *rows: list[object]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["示例街道社区戒毒康复人员花名册"])  # the title row offices put above the header
+    sheet.append([])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_an_office_sheet_with_a_title_row_and_its_own_headers_imports(db, keys, env):
+    id_number = FIRST17 + id_check_character(FIRST17)
+    path = _office_sheet(
+        env / "花名册.xlsx",
+        ["人员编号", "姓名", "证件号码", "手机", "所属网格", "管控状态", "风险分类"],
+        ["EX-P901", "示例对象九", id_number, "19900000901", "EX-G1", "社区戒毒", "橙色"],
+    )
+    code, out = _import("persons", path)
+    assert code == 0, out
+    with db.unit_of_work() as s:
+        person = s.scalar(select(Person).where(Person.code == "EX-P901"))
+        assert (person.colour, open_field(keys, person, "phone")) == (Colour.orange, "19900000901")
+        assert open_field(keys, person, "id_number") == id_number
+
+
+def test_a_header_problem_is_reported_on_the_header_row_under_the_title(env):
+    path = _office_sheet(env / "bad.xlsx", ["人员编号", "姓名", "所属网格", "管控状态", "备注"],
+                         ["EX-P902", "示例对象十", "EX-G1", "社区戒毒", "x"])  # fmt: skip
+    code, out = _import("persons", path)
+    assert code == 1
+    assert "row 3, 备注: unknown column(s): 备注" in out
