@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import TypeVar
@@ -36,6 +36,14 @@ _SPACES = "\t\n\r\v\f"  # controls that are only whitespace: folded into one spa
 _INVISIBLE = ("Cc", "Cf", "Cs")  # control (NUL, ESC…), format (bidi overrides, zero width…), surrogate
 
 
+def invisible_character(text: str) -> tuple[int, str] | None:
+    """(position, U+XXXX) of the first control, format (bidi, zero-width) or surrogate character."""
+    for position, ch in enumerate(text, start=1):
+        if ch not in _SPACES and unicodedata.category(ch) in _INVISIBLE:
+            return position, f"U+{ord(ch):04X}"
+    return None
+
+
 def clean_cell(value: str) -> tuple[str, str | None]:
     """A spreadsheet cell as stored: NFC, every run of whitespace one space, trimmed; or ("", the
     problem) if it holds a control, format (bidi override, zero-width) or surrogate character.
@@ -44,12 +52,12 @@ def clean_cell(value: str) -> tuple[str, str | None]:
     the value may be a person's name.
     """
     text = unicodedata.normalize("NFC", value)
-    for position, ch in enumerate(text, start=1):
-        if ch not in _SPACES and unicodedata.category(ch) in _INVISIBLE:
-            return "", (
-                f"character {position} is an invisible control or text-direction character "
-                f"(U+{ord(ch):04X}): retype the value without it"
-            )
+    found = invisible_character(text)
+    if found is not None:
+        return "", (
+            f"character {found[0]} is an invisible control or text-direction character "
+            f"({found[1]}): retype the value without it"
+        )
     folded = " ".join(text.split())
     return (value if folded == value else folded), None  # the same string when unchanged: less memory
 
@@ -116,11 +124,27 @@ def add_years_less_a_day(start: date, years: int) -> date:
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in the file: spreadsheet row (the header is row 1), the column as headed, what is wrong."""
+    """One problem in the file: spreadsheet row, the column as headed, what is wrong (in English);
+    `key` and `params` say it again for a translation (`explained`): texts `im_<key>`."""
 
     row: int
     column: str
     message: str
+    key: str = field(default="", compare=False)
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+
+def row_error(row: int, column: str, message: str, key: str = "", **params: object) -> RowError:
+    return RowError(row, column, message, key, tuple((k, str(v)) for k, v in params.items()))
+
+
+def explained(error: RowError, texts: Mapping[str, str]) -> str:
+    """The problem in the language of `texts` (the text `im_<key>` with its params); else in English.
+
+    A value is in the params only once clean_cell passed it: a control or bidi character is named by
+    code point, never echoed."""
+    text = texts.get(f"im_{error.key}") if error.key else None
+    return error.message if text is None else text.format(**dict(error.params))
 
 
 class Cells:
@@ -138,66 +162,95 @@ class Cells:
             self.values[name] = value
             if problem is not None:
                 self.rejected.add(name)
-                self.error(name, problem)
+                position, code = invisible_character(unicodedata.normalize("NFC", row.get(header) or "")) or (
+                    0,
+                    "",
+                )
+                self.error(name, problem, "invisible", position=position, code=code)
 
     def raw(self, name: str) -> str:
         """The cell cleaned (clean_cell); "" if absent or refused."""
         return self.values.get(name, "")
 
-    def error(self, name: str, message: str) -> None:
-        self.errors.append(RowError(self.number, self.mapping.get(name, name), message))
+    def error(self, name: str, message: str, key: str = "", **params: object) -> None:
+        self.errors.append(row_error(self.number, self.mapping.get(name, name), message, key, **params))
         self.ok = False
 
     def text(self, name: str, *, required: bool = False, max_length: int = 60) -> str | None:
         value = self.raw(name)
         if not value:
             if required and name not in self.rejected:
-                self.error(name, "required")
+                self.error(name, "required", "required")
             return None
         if len(value) > max_length:
-            self.error(name, f"longer than {max_length} characters")
+            self.error(name, f"longer than {max_length} characters", "too_long", limit=max_length)
             return None
         return value
 
     def code(self, name: str, *, required: bool = False) -> str | None:
         value = self.text(name, required=required, max_length=40)
         if value is not None and not re.fullmatch(CODE_PATTERN, value):
-            self.error(name, f"code '{value}' may hold only letters, digits, '_' and '-'")
+            self.error(
+                name, f"code '{value}' may hold only letters, digits, '_' and '-'", "code", value=value
+            )
             return None
         return value
 
-    def choice(self, name: str, vocabulary: Mapping[str, E], what: str) -> E | None:
+    def choice(
+        self,
+        name: str,
+        vocabulary: Mapping[str, E],
+        what: str,
+        names: Mapping[E, str] | None = None,
+        what_zh: str = "",
+    ) -> E | None:
+        """One of the vocabulary's words; else an error listing the valid values (`names`: Chinese)."""
         value = self.text(name, required=True, max_length=200)
         member = vocabulary.get(value.casefold()) if value else None
         if value and member is None:
-            self.error(name, f"unknown {what} '{value[:20]}'")
+            names = names or {}
+            self.error(
+                name,
+                f"unknown {what} '{value[:20]}'",
+                "choice",
+                what=what,
+                what_zh=what_zh or what,
+                value=value[:20],
+                allowed_zh="、".join(names.values()),
+                allowed_en=", ".join(str(m) for m in names),
+            )
         return member
 
     def day(self, name: str) -> date | None:
         value = self.raw(name)
         parsed = parse_date(value) if value else None
         if value and parsed is None:
-            self.error(name, f"'{value[:20]}' is not a date (use YYYY-MM-DD)")
+            self.error(name, f"'{value[:20]}' is not a date (use YYYY-MM-DD)", "date", value=value[:20])
         return parsed
 
     def phone(self, name: str) -> str | None:
         value = self.raw(name)
         phone = normalise_phone(value) if value else None
         if value and phone is None:
-            self.error(name, "phone must be 11 digits starting with 1, or a landline of digits and '-'")
+            self.error(
+                name, "phone must be 11 digits starting with 1, or a landline of digits and '-'", "phone"
+            )
         return phone
 
     def id_number(self, name: str) -> str | None:
         value = self.raw(name)
         number = normalise_id_number(value) if value else None
         if value and number is None:
-            self.error(name, _EXCEL_NUMBER if "E+" in value.upper() else _BAD_ID_NUMBER)
+            excel = "E+" in value.upper()
+            self.error(name, _EXCEL_NUMBER if excel else _BAD_ID_NUMBER, "id_excel" if excel else "id_number")
         return number
 
     def flag(self, name: str, *, default: bool) -> bool:
         value = parse_flag(self.raw(name), default=default)
         if value is None:
-            self.error(name, f"'{self.raw(name)[:20]}' is not yes/no (是/否)")
+            self.error(
+                name, f"'{self.raw(name)[:20]}' is not yes/no (是/否)", "flag", value=self.raw(name)[:20]
+            )
         return default if value is None else value
 
     def once(self, name: str, value: str | None, seen: dict[str, int], what: str = "code") -> None:
@@ -205,6 +258,11 @@ class Cells:
         if value is None:
             return
         if value in seen:
-            self.error(name, f"duplicate {what} in file (row {seen[value]})")
+            self.error(
+                name,
+                f"duplicate {what} in file (row {seen[value]})",
+                f"duplicate_{what.replace(' ', '_')}",
+                first=seen[value],
+            )
         else:
             seen[value] = self.number

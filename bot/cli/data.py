@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +20,7 @@ from handlers.render import Renderer
 from models.audit import Actor
 from models.services import demo, exporting, importing, record_export, tables
 from models.services.directory import NotFound
+from models.validation import explained
 
 PROBLEMS_SHOWN = 50  # problems printed of a bad file; the rest are counted
 
@@ -58,36 +59,41 @@ def import_cmd(
     """Import areas, workers or persons from CSV or XLSX (Chinese or English headers)."""
     with runtime() as rt:
         limit = rt.settings.import_max_rows
+        texts = import_texts(rt)
         try:
             rows = tables.read_table(file, max_rows=limit, columns=tables.COLUMNS[kind.value])
         except tables.TooManyRows:
-            raise fail(
-                f"{file} has more than {limit} data rows: split it, or raise GRIDCARE_IMPORT_MAX_ROWS"
-            ) from None
+            raise fail(texts["im_too_many_rows"].format(file=file, limit=limit)) from None
         except ValueError as exc:
             raise fail(f"cannot read {file}: {exc}") from None
         with rt.db.unit_of_work() as session:
             plan = importing.plan_import(session, kind.value, rows)
             del rows  # the plan holds what it needs
             if plan.errors:
-                print_problems(plan.errors)
+                print_problems(plan.errors, texts)
                 raise typer.Exit(1)
             _apply(rt, session, kind, plan, dry_run=dry_run)
 
 
-def print_problems(problems: Sequence[importing.RowError], shown: int = PROBLEMS_SHOWN) -> None:
+def import_texts(rt: Runtime) -> dict[str, str]:
+    """The import's texts in the CLI's language (GRIDCARE_LOCALE, zh_CN by default)."""
+    return Renderer(rt.tz, default_locale=rt.settings.locale).labels(rt.settings.locale)
+
+
+def print_problems(
+    problems: Sequence[importing.RowError], texts: Mapping[str, str], shown: int = PROBLEMS_SHOWN
+) -> None:
     """The first `shown` problems, one line each, then how many more: a file with a mistake on every
     row gives a screenful, not hundreds of thousands of lines. Plain text (markup off): a cell's text
     in a message is shown as it is, never taken as rich markup."""
-    errors.print(f"{len(problems)} problem(s); nothing was written", markup=False, highlight=False)
+    errors.print(texts["im_summary"].format(count=len(problems)), markup=False, highlight=False)
     for problem in problems[:shown]:
-        line = f"row {problem.row}, {problem.column or '-'}: {problem.message}"
+        message = explained(problem, texts)
+        line = texts["im_line"].format(row=problem.row, column=problem.column or "-", message=message)
         errors.print(line, markup=False, highlight=False, soft_wrap=True)
     if len(problems) > shown:
-        more = len(problems) - shown
-        errors.print(
-            f"... and {more} more problem(s): fix these and run again", markup=False, highlight=False
-        )
+        more = texts["im_more"].format(more=len(problems) - shown)
+        errors.print(more, markup=False, highlight=False)
 
 
 def _apply(

@@ -30,17 +30,21 @@ from models.services.directory import (
 from models.services.import_moves import Reassigned, reassigned_since, responsible_before
 from models.services.sql import chunks
 from models.services.tables import (
+    COLOUR_ZH,
     COLOURS,
     COLUMNS,
+    LEVEL_ZH,
     LEVELS,
+    ROLE_ZH,
     ROLES,
+    STATUS_ZH,
     STATUSES,
     Column,
     ImportKind,
     Row,
     match_headers,
 )
-from models.validation import Cells, RowError, add_years_less_a_day
+from models.validation import Cells, RowError, add_years_less_a_day, row_error
 
 __all__ = ["ImportPlan", "ImportResult", "Reassigned", "RowError", "apply_import", "plan_import"]
 
@@ -76,7 +80,7 @@ def plan_import(session: Session, kind: ImportKind, rows: list[dict[str, str]]) 
     if any(c.required for c in columns if c.field in absent):
         return plan
     if not rows:
-        plan.errors.append(RowError(1, "", "no data rows"))
+        plan.errors.append(row_error(1, "", "no data rows", "no_rows"))
         return plan
     cells = [Cells(_row_number(row, index), row, mapping, plan.errors) for index, row in enumerate(rows)]
     _PLANNERS[kind](session, cells, plan)
@@ -141,12 +145,18 @@ def _header_errors(
     """field → header as written, and errors for unknown, repeated and missing required columns."""
     mapping, unknown, repeated = match_headers(columns, (h for row in rows for h in row))
     at = rows[0].header_row if rows and isinstance(rows[0], Row) else 1
-    errors = [RowError(at, ", ".join(unknown), f"unknown column(s): {', '.join(unknown)}")] if unknown else []
-    errors += [RowError(at, header, f"same column as '{first}'") for header, first in repeated.items()]
+    named = ", ".join(unknown)
+    message = f"unknown column(s): {named}"
+    errors = [row_error(at, named, message, "unknown_columns", columns=named)] if unknown else []
+    errors += [
+        row_error(at, header, f"same column as '{first}'", "same_column", first=first)
+        for header, first in repeated.items()
+    ]
     for column in columns:
         if column.required and column.field not in mapping:
             accepted = " / ".join(column.headers())
-            errors.append(RowError(at, column.field, f"required column missing ({accepted})"))
+            message = f"required column missing ({accepted})"
+            errors.append(row_error(at, column.field, message, "required_column", accepted=accepted))
     return mapping, errors
 
 
@@ -181,12 +191,12 @@ def _plan_workers(session: Session, rows: list[Cells], plan: ImportPlan) -> None
     seen: dict[str, int] = {}
     for r in rows:
         code, name = r.code("code", required=True), r.text("name", required=True)
-        role, area = r.choice("role", ROLES, "role"), r.code("area_code", required=True)
+        role, area = r.choice("role", ROLES, "role", ROLE_ZH, "角色"), r.code("area_code", required=True)
         phone, hours = r.phone("work_phone"), r.text("office_hours")
         active = r.flag("active", default=True)
         r.once("code", code, seen)
         if area and area not in areas:
-            r.error("area_code", f"area '{area}' not found")
+            r.error("area_code", f"area '{area}' not found", "area_missing", code=area)
         if r.ok and code and name and role and area:
             plan.items.append(WorkerData(code, name, role, area, phone, hours, active))
 
@@ -201,19 +211,20 @@ def _plan_persons(session: Session, rows: list[Cells], plan: ImportPlan) -> None
         id_number, phone = r.id_number("id_number"), r.phone("phone")
         address = r.text("address", max_length=200)
         area, worker = r.code("area_code", required=True), r.code("responsible_worker_code")
-        status, colour = r.choice("status", STATUSES, "status"), r.choice("colour", COLOURS, "colour")
+        status = r.choice("status", STATUSES, "status", STATUS_ZH, "状态")
+        colour = r.choice("colour", COLOURS, "colour", COLOUR_ZH, "风险等级")
         registered, signed = r.day("registered_on"), r.day("agreement_signed_on")
         start, end, release = r.day("programme_start"), r.day("programme_end"), r.day("release_date")
         r.once("code", code, codes)
         r.once("id_number", id_number, id_numbers, what="ID number")
         if area and area not in areas:
-            r.error("area_code", f"area '{area}' not found")
+            r.error("area_code", f"area '{area}' not found", "area_missing", code=area)
         if worker and worker not in workers:
-            r.error("responsible_worker_code", f"worker '{worker}' not found")
+            r.error("responsible_worker_code", f"worker '{worker}' not found", "worker_missing", code=worker)
         if end is None and start and status is Status.community_detox:
             end = add_years_less_a_day(start, PROGRAMME_YEARS)
         if start and end and end < start:
-            r.error("programme_end", "programme ends before it starts")
+            r.error("programme_end", "programme ends before it starts", "programme_order")
         if r.ok and code and name and area and status and colour:
             plan.items.append(
                 PersonData(
@@ -243,7 +254,7 @@ def _plan_areas(session: Session, rows: list[Cells], plan: ImportPlan) -> None:
     parsed: dict[str, tuple[Cells, AreaData]] = {}
     for r in rows:
         code, name = r.code("code", required=True), r.text("name", required=True, max_length=100)
-        level, parent = r.choice("level", LEVELS, "level"), r.code("parent_code")
+        level, parent = r.choice("level", LEVELS, "level", LEVEL_ZH, "级别"), r.code("parent_code")
         address = r.text("address", max_length=200)
         r.once("code", code, seen)
         if code in known and "parent_code" in plan.absent:
@@ -272,7 +283,7 @@ def _check_parent(
     parent_level = parsed[parent][1].level if parent in parsed else known.get(parent, (None,))[0]
     if parent_level is None:
         if parent not in in_file:  # a parent on a row with its own errors is reported there
-            r.error("parent_code", f"parent area '{parent}' not found")
+            r.error("parent_code", f"parent area '{parent}' not found", "parent_missing", code=parent)
     elif LEVEL_ORDER.index(parent_level) >= LEVEL_ORDER.index(data.level):
         r.error("level", f"a {data.level} cannot be under a {parent_level}")
 
@@ -290,7 +301,7 @@ def _parents_first(parsed: dict[str, tuple[Cells, AreaData]]) -> list[str]:
             code = parsed[code][1].parent_code
         if code is not None and placed.get(code) is False:
             for looped in chain[chain.index(code) :]:
-                parsed[looped][0].error("parent_code", "the parent chain is a cycle")
+                parsed[looped][0].error("parent_code", "the parent chain is a cycle", "cycle")
         placed.update(dict.fromkeys(chain, True))
         order.extend(reversed(chain))
     return order

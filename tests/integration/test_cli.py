@@ -20,6 +20,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GRIDCARE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    monkeypatch.setenv("GRIDCARE_LOCALE", "en")  # the English texts; 14.8 tests the Chinese (default)
     monkeypatch.delenv("GRIDCARE_BOT_TOKEN", raising=False)
     return tmp_path
 

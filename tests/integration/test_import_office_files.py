@@ -66,4 +66,39 @@ def test_a_header_problem_is_reported_on_the_header_row_under_the_title(env):
                          ["EX-P902", "示例对象十", "EX-G1", "社区戒毒", "x"])  # fmt: skip
     code, out = _import("persons", path)
     assert code == 1
-    assert "row 3, 备注: unknown column(s): 备注" in out
+    assert "第 3 行，备注：无法识别的列：备注" in out
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text("编号,姓名,网格编码,状态,风险等级\n" + text, encoding="utf-8")
+    return path
+
+
+def test_a_wrong_value_is_explained_in_chinese_with_the_valid_values(env):
+    code, out = _import("persons", _csv(env / "p.csv", "EX-P903,示例对象,EX-G1,社区戒毒,紫色\n"))
+    assert code == 1
+    assert "共 1 个问题，未写入任何数据" in out
+    assert "第 2 行，风险等级：风险等级「紫色」无效：应为 红色、橙色、白色、蓝色" in out
+
+
+def test_a_missing_area_and_a_bad_date_are_explained_in_chinese(env):
+    path = env / "d.csv"
+    path.write_text("编号,姓名,网格编码,状态,风险等级,开始日期\nEX-P904,示例对象,EX-G9,社区戒毒,蓝色,2025-13-01\n",
+                    encoding="utf-8")  # fmt: skip
+    code, out = _import("persons", path)
+    assert code == 1
+    assert "区域「EX-G9」不存在" in out and "「2025-13-01」不是日期" in out
+
+
+def test_a_control_character_is_named_in_chinese_never_echoed(env):
+    code, out = _import("persons", _csv(env / "c.csv", "EX-P905,示例\u202e对象,EX-G1,社区戒毒,蓝色\n"))
+    assert code == 1
+    assert "U+202E" in out and "示例" not in out and "\u202e" not in out
+
+
+def test_the_row_limit_is_explained_in_chinese(env, monkeypatch):
+    monkeypatch.setenv("GRIDCARE_IMPORT_MAX_ROWS", "2")
+    rows = "".join(f"EX-P9{n},示例对象,EX-G1,社区戒毒,蓝色\n" for n in range(3))
+    code, out = _import("persons", _csv(env / "big.csv", rows))
+    assert code == 1
+    assert "的数据超过 2 行，未导入：请拆分文件，或调大 GRIDCARE_IMPORT_MAX_ROWS" in out

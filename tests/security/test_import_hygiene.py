@@ -31,6 +31,7 @@ SECRET = "秘密名字"  # a name that must never reach the terminal
 def _setup(db, monkeypatch) -> None:
     monkeypatch.setenv("GRIDCARE_DATABASE_URL", db.url)
     monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    monkeypatch.setenv("GRIDCARE_LOCALE", "en")  # the English texts; 14.8 tests the Chinese (default)
     for kind in ("areas", "workers"):
         _gridcare(("import", kind, str(EXAMPLES / f"{kind}.csv")), expect=0)
 

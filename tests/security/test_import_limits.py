@@ -22,6 +22,7 @@ HEADER = "编号,姓名,网格编码,状态,风险等级\n"
 def env(db, monkeypatch, tmp_path):
     monkeypatch.setenv("GRIDCARE_DATABASE_URL", db.url)
     monkeypatch.setenv("GRIDCARE_SECRET_KEY", TEST_KEYS)
+    monkeypatch.setenv("GRIDCARE_LOCALE", "en")  # the English texts; 14.8 tests the Chinese (default)
     return tmp_path
 
 
