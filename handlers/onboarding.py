@@ -10,6 +10,7 @@ from handlers.alerts_rerouted import deliver_rerouted
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
+from handlers.family_consent import ask_consent
 from handlers.menus import set_menu
 from handlers.render import LOCALES
 from handlers.router import Router
@@ -140,7 +141,9 @@ def _link(ctx: Ctx, code: str) -> bool:
     _say(ctx, "onboarding/linked", who=who.principal.value, profile=ctx.call(whoami, who, now=ctx.now))
     set_menu(ctx, who.principal)
     if result.outcome is Redeemed.linked_worker:
-        deliver_rerouted(ctx)  # a role an alert found nobody for may be reachable now
+        deliver_rerouted(ctx)
+    elif not who.consented:  # a relative reads the privacy notice and agrees before anything else
+        ask_consent(ctx)  # a role an alert found nobody for may be reachable now
     return True
 
 

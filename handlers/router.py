@@ -14,6 +14,9 @@ from models.audit import audit
 from models.services.conversations import load_dialog, load_draft
 
 Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
+# Asked before a permitted update reaches its handler (the action; None for free text and form
+# buttons): False means the gate has answered and the update stops there.
+Gate = Callable[[Ctx, Action | None], bool]
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Router:
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
         self.on_free_text: dict[Principal, Handler] = {}
+        self.gates: list[Gate] = []
 
     def command(
         self, name: str, action: Action, handler: Handler, *, menu: bool | tuple[Principal, ...] = True
@@ -55,6 +59,12 @@ class Router:
     def button(self, prefix: str, action: Action, handler: Handler) -> None:
         assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
         self.buttons[prefix] = Route(action, handler)
+
+    def gate(self, gate: Gate) -> None:
+        self.gates.append(gate)
+
+    def _passes(self, ctx: Ctx, action: Action | None) -> bool:
+        return all(gate(ctx, action) for gate in self.gates)
 
     def free_text(self, principal: Principal, handler: Handler) -> None:
         assert principal not in self.on_free_text, principal
@@ -95,12 +105,14 @@ class Router:
             else:
                 ctx.reply("errors/unknown_command")
             return
-        if self._allowed(ctx, route.action):
+        if self._allowed(ctx, route.action) and self._passes(ctx, route.action):
             route.handler(ctx, arg.strip())
 
     def _button(self, ctx: Ctx, data: str) -> None:
         prefix, _, payload = data.partition(":")
         if prefix == DIALOG_PREFIX:
+            if not self._passes(ctx, None):
+                return
             # The draft the button belongs to, active or kept (a chat may keep several).
             nonce = payload.partition(":")[0]
             valid = nonce.isascii() and nonce.isdigit() and len(nonce) <= 9
@@ -117,9 +129,12 @@ class Router:
             _audit_refusal(ctx, route.action)
             ctx.answer("errors/not_allowed", alert=True)
             return
-        route.handler(ctx, payload)
+        if self._passes(ctx, route.action):
+            route.handler(ctx, payload)
 
     def _content(self, ctx: Ctx) -> None:
+        if not self._passes(ctx, None):
+            return
         state = ctx.call(load_dialog, ctx.chat_id)
         if state is not None and not self.engine.expired(ctx, state):
             if ctx.incoming.photo_file_id:

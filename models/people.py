@@ -159,6 +159,9 @@ class FamilyMember(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    consented_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="when they agreed to the family channel's privacy notice (同意); NULL: not yet"
+    )
 
 
 class InviteKind(StrEnum):

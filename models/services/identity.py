@@ -27,6 +27,7 @@ class Identity:
     area_path: str | None = None  # a worker's home area: their jurisdiction
     name: str | None = None
     locale: str | None = None  # the linked record's preference
+    consented: bool = True  # a family member agreed to the privacy notice (staff: always)
 
     @property
     def actor(self) -> Actor:
@@ -52,7 +53,7 @@ _ACTIVE_WORKER = (
     .where(_workers.c.telegram_user_id == bindparam("user"), _workers.c.active.is_(True))
 )
 _VERIFIED_MEMBER = (
-    select(_members.c.id, _members.c.person_id, _members.c.locale)
+    select(_members.c.id, _members.c.person_id, _members.c.locale, _members.c.consented_at)
     .join(_persons, _persons.c.id == _members.c.person_id)
     .where(
         _members.c.telegram_user_id == bindparam("user"),
@@ -84,6 +85,7 @@ def resolve(session: Session, telegram_user_id: int) -> Identity:
             family_member_id=member.id,
             person_id=member.person_id,
             locale=member.locale,
+            consented=member.consented_at is not None,
         )
     return Identity(Principal.unlinked, telegram_user_id)
 

@@ -11,13 +11,14 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.outbox import Sender, SenderSettings
 from handlers.context import JobCtx
 from handlers.family_staff import escalate_alerts, notify_reassignment, qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
-from models.people import Person, Worker
+from models.people import FamilyMember, Person, Worker
 from models.policy import Policy
 from models.services.directory import set_responsible
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
@@ -71,6 +72,7 @@ async def _join(db, api, running, now, codes=("W-1",)) -> dict[int, User]:
     users[FAMILY] = User(api, running, FAMILY)
     await users[FAMILY].say(f"/start {family_code(db, 'P-MINE', now)}")
     assert "家属" in users[FAMILY].last_text()
+    await users[FAMILY].press("同意")  # the privacy notice
     return users
 
 
@@ -361,3 +363,28 @@ async def test_every_forbidden_action_from_a_family_account_is_refused(db, db_ur
             await running.stop()
     seen = _everything_seen(api, FAMILY)
     assert "P-MINE" not in seen and "P-OTHER" not in seen and "蓝色" not in seen and "测试对象" not in seen
+
+
+async def test_a_family_member_reads_the_privacy_notice_and_agrees_before_the_channel_opens(
+    db, db_url, keys, now, transport
+):
+    build_city(db, keys, now)
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, FrozenClock(now))
+        try:
+            family = User(api, running, FAMILY)
+            await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+            assert "隐私告知" in family.last_text() and "/stop" in family.last_text()
+            await family.say("/contact")  # not yet agreed: the notice again, no card
+            assert "隐私告知" in family.last_text()
+            await family.press("同意")
+            await family.say("/contact")
+            await api.wait_until(lambda: any(m.contact for m in api.transcript(FAMILY)), what="contact")
+        finally:
+            await running.stop()
+    assert sum(1 for m in api.transcript(FAMILY) if m.text and "工作电话" in m.text) == 1
+    assert any("已记录您的同意" in (m.text or "") for m in api.transcript(FAMILY))
+    with db.unit_of_work() as s:
+        assert (
+            s.scalar(select(FamilyMember.consented_at).where(FamilyMember.telegram_user_id == FAMILY)) == now
+        )

@@ -125,6 +125,7 @@ async def test_a_family_s_urgent_alert_names_whom_it_reaches_and_records_the_pol
         await CoreChat(core, user).say(f"/start {worker_code(db, code, now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/urgent")
     await family.press(family.button("跳过"))
     confirm = family.texts()[-1]

@@ -38,6 +38,7 @@ async def _alert_raised(db, keys, now, clock) -> tuple[City, dict[int, CoreChat]
         await staff[user].say(f"/start {worker_code(db, code, now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/urgent")
     await family.say("他又和以前的毒友在一起")
     await family.press(family.button("确认"))

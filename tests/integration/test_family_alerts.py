@@ -40,6 +40,7 @@ async def _raise_alert(db, keys, now, clock, description="看到他和以前的�
         await staff[user].say(f"/start {worker_code(db, code, now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/urgent")
     if description:
         await family.say(description)
@@ -170,6 +171,7 @@ async def test_without_a_police_officer_on_the_team_the_community_police_get_and
     await police.say(f"/start {worker_code(db, 'W-POLICE', now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/urgent")
     await family.press(family.button("跳过"))
     await family.press(family.button("确认"))
@@ -187,6 +189,7 @@ async def test_an_alert_that_reaches_no_staff_goes_to_the_supervisor_at_once(db,
     await supervisor.say(f"/start {worker_code(db, 'W-SUP', now)}")
     family = CoreChat(core, FAMILY)  # no worker, cadre or police officer has linked an account
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/urgent")
     await family.press(family.button("跳过"))
     await family.press(family.button("确认"))

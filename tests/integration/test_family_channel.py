@@ -35,6 +35,7 @@ async def _chats(db, keys, now, clock=None):
     worker, family = CoreChat(core, WORKER), CoreChat(core, FAMILY)
     await worker.say(f"/start {worker_code(db, 'W-1', now)}")
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     return city, worker, family
 
 

@@ -39,8 +39,10 @@ async def _family(db, keys, now):
     await worker.say(f"/start {worker_code(db, 'W-1', now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     other = CoreChat(core, OTHER_FAMILY)
     await other.say(f"/start {family_code(db, 'P-OTHER', now, relation='配偶')}")
+    await other.press("fc:yes")  # the privacy notice, agreed
     return city, worker, family, other
 
 

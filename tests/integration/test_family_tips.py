@@ -33,6 +33,7 @@ async def _tip(db, keys, now, *, photo: bool = False):
         await CoreChat(core, user).say(f"/start {worker_code(db, code, now)}")
     family = CoreChat(core, FAMILY)
     await family.say(f"/start {family_code(db, 'P-MINE', now)}")
+    await family.press("fc:yes")  # the privacy notice, agreed
     await family.say("/tip")
     await family.say("幸福路3号楼经常有陌生人深夜聚集")
     if photo:

@@ -171,4 +171,7 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     # a linked staff account opening a family invite link is asked first (iv: confirm and cancel)
     invite = db.call(invite_family, code, "父亲", actor=Actor.cli(), now=core.clock.now())
     await say(CoreChat(core, world.accounts["colleague"]), f"/start {invite.code}")
+    # a new relative links and is shown the privacy notice with its 同意 button (fc:), not yet pressed
+    invite = db.call(invite_family, code, "配偶", actor=Actor.cli(), now=core.clock.now())
+    await say(CoreChat(core, world.accounts["family"] - 1), f"/start {invite.code}")
     return harvest.data

@@ -28,6 +28,8 @@ from models.clock import Clock
 from models.crypto import KeyRing
 from models.people import CaseRole, Role
 from models.services.directory import assign
+from models.services.family_consent import record_consent
+from models.services.identity import resolve
 from models.services.invites import invite_family, redeem
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 
@@ -84,6 +86,7 @@ def build_world(db: Database, keys: KeyRing, now: datetime, prefix: str, base: i
     invite = db.call(invite_family, world.code("P1"), "母亲", actor=Actor.cli(), now=now)
     world.accounts["family"] = base + 99
     db.call(redeem, invite.code, base + 99, now=now)
+    db.call(record_consent, db.call(resolve, base + 99), now=now)  # the privacy notice, agreed
     return world
 
 
