@@ -111,7 +111,7 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
                 dedupe_key=f"tip_photo:{tip.tip_id}:{officer.worker_id}",
                 tip_id=tip.tip_id,
             )
-    ctx.reply("family/tip_sent")
+    ctx.reply("family/tip_sent", tip_id=tip.tip_id)
 
 
 TIP = Dialog(

@@ -111,3 +111,12 @@ async def test_a_tip_photo_is_shown_again_to_the_receiving_police_only(db, keys,
         await intruder.press(view)
         assert intruder.toast() == "您没有权限进行此操作。"
         assert not [a for a in intruder.last if isinstance(a, SendPhoto)]
+
+
+async def test_the_tips_sender_gets_a_receipt_with_the_tip_number_and_nothing_of_its_subject(db, keys, now):
+    _, _, family = await _tip(db, keys, now)
+    with db.unit_of_work() as s:
+        tip_id = s.scalar(select(Tip.id))
+    receipt = family.texts()[-1]
+    assert f"线索编号 <b>{tip_id}</b>" in receipt
+    assert "陌生人" not in receipt and "测试员" not in receipt  # neither the tip's subject nor an officer
