@@ -47,7 +47,9 @@ def test_a_file_sent_to_the_persona_is_saved_and_shown(env):
 
 
 def test_a_message_pushed_to_the_persona_shows_as_pushed_and_its_button_can_be_pressed(env):
-    script = "as family\n孩子这几天情绪不太好。\nas worker\nexpect: 情绪不太好\n#1\nexpect: 请输入回复\n"
+    consent = "你好\nexpect: 隐私告知\n#1\n"  # the relative agrees to the privacy notice first
+    reply = "as worker\nexpect: 情绪不太好\n#1\nexpect: 请输入回复\n"
+    script = f"as family\n{consent}孩子这几天情绪不太好。\n{reply}"
     result = sandbox(env, script)
     assert result.exit_code == 0, result.output
     pushed = result.output.index("bot (pushed) < 💬")
