@@ -80,7 +80,9 @@ async def test_replies_held_up_by_an_outage_arrive_once_in_order_when_telegram_a
             since = len(api.calls)
             api.end_outage()
             await _say(worker, "/help")  # Telegram is back, but this answer must not overtake
-            clock.advance(timedelta(minutes=5))  # the sender's retry time comes
+            # the sender's retry time comes (30 s after its one failed try), within the 120 s lease of rows
+            # it may claim meanwhile: a jump past the lease would let it claim a row in flight again
+            clock.advance(timedelta(seconds=90))
             running.bot.wake_sender()
             await until(lambda: len(_answered(api, since)) >= 4, what="the four replies")
         finally:
