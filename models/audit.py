@@ -81,7 +81,15 @@ def audit(
 
     A Core insert of a prebuilt statement: audit runs on most updates, and the ORM way (an object
     added, then flushed) costs several times more for a row nothing reads back."""
-    values = {
+    entry = _entry(actor, action, record_type, record_id, at, detail)
+    session.execute(_APPEND, entry | {"person_id": person_id})
+
+
+def _entry(
+    actor: Actor, action: str, record_type: str, record_id: int | None, at: datetime, detail: str | None
+) -> dict[str, object]:
+    """An entry's columns but the person."""
+    return {
         "at": at,
         "actor_kind": actor.kind,
         "actor_id": actor.id,
@@ -89,10 +97,8 @@ def audit(
         "action": action,
         "record_type": record_type,
         "record_id": record_id,
-        "person_id": person_id,
         "detail": detail,
     }
-    session.execute(_APPEND, values)
 
 
 def audit_persons(
@@ -109,16 +115,7 @@ def audit_persons(
 ) -> int:
     """One entry per person of a bulk action (an export), so each appears in their own trail; written
     as executemany batches (one statement per `batch` persons); the number of entries."""
-    common = {
-        "at": at,
-        "actor_kind": actor.kind,
-        "actor_id": actor.id,
-        "actor_role": actor.role,
-        "action": action,
-        "record_type": record_type,
-        "record_id": record_id,
-        "detail": detail,
-    }
+    common = _entry(actor, action, record_type, record_id, at, detail)
     written, chunk = 0, []
     for person_id in person_ids:
         chunk.append(common | {"person_id": person_id})
