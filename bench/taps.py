@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.migrate import upgrade
@@ -30,7 +31,7 @@ from models.areas import AreaLevel
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.people import CaseRole, Colour, Role, Status
+from models.people import CaseRole, Colour, Person, Role, Status
 from models.records import Record
 from models.services.directory import (
     AreaData,
@@ -183,21 +184,27 @@ def _city(db: Database) -> int:
         ):
             staff[code], _ = upsert_worker(s, WorkerData(code, code, role, area))
             staff[code].telegram_user_id = USER + n
-        data = PersonData(
-            "B-P001",
-            "示例对象",
-            "B-G1",
-            Status.community_detox,
-            Colour.blue,
-            programme_start=date(2025, 1, 6),
-            programme_end=date(2028, 1, 5),
-            responsible_worker_code="B-W1",
-        )
-        person, _ = upsert_person(s, data, keys=KEYS, actor=Actor.cli(), now=NOW)
+        person = bench_person(s, "B-P001", "示例对象")
         assign(s, person, staff["B-C"], CaseRole.cadre)
         assign(s, person, staff["B-P"], CaseRole.police)
         assign(s, person, staff["B-Y"], CaseRole.psychologist)
         return person.id
+
+
+def bench_person(session: Session, code: str, name: str) -> Person:
+    """A person in the community programme of grid B-G1, B-W1 responsible for them."""
+    data = PersonData(
+        code,
+        name,
+        "B-G1",
+        Status.community_detox,
+        Colour.blue,
+        programme_start=date(2025, 1, 6),
+        programme_end=date(2028, 1, 5),
+        responsible_worker_code="B-W1",
+    )
+    person, _ = upsert_person(session, data, keys=KEYS, actor=Actor.cli(), now=NOW)
+    return person
 
 
 def _records(db: Database) -> int:

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.taps import KEYS, NOW, Count, Driver, _city, _records
+from bench.taps import KEYS, NOW, Count, Driver, _city, _records, bench_person
 from bot.db import Database
 from bot.migrate import upgrade
 from handlers.core import Core
 from handlers.render import Renderer
 from handlers.setup import build_router
-from models.audit import Actor
 from models.clock import FrozenClock
-from models.people import CaseRole, Colour, Status, Worker
-from models.services.directory import PersonData, assign, upsert_person
+from models.people import CaseRole, Worker
+from models.services.directory import assign
 
 PEOPLE = 10
 PATH = ("全选", "下一步", "集中法制教育", "禁毒法律法规", "今天", "跳过", "确认")
@@ -33,17 +31,7 @@ def _more_people(db: Database, n: int) -> None:
     with db.unit_of_work() as s:
         worker = s.query(Worker).filter_by(code="B-W1").one()
         for i in range(2, n + 1):
-            data = PersonData(
-                f"B-P{i:03d}",
-                f"示例对象{i}",
-                "B-G1",
-                Status.community_detox,
-                Colour.blue,
-                programme_start=date(2025, 1, 6),
-                programme_end=date(2028, 1, 5),
-                responsible_worker_code="B-W1",
-            )
-            person, _ = upsert_person(s, data, keys=KEYS, actor=Actor.cli(), now=NOW)
+            person = bench_person(s, f"B-P{i:03d}", f"示例对象{i}")
             assign(s, person, worker, CaseRole.responsible)
 
 
