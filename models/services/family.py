@@ -38,17 +38,24 @@ class ContactCard:
     standing_in_for: str | None = None  # the responsible worker's name while a colleague covers
 
 
-def _responsible(session: Session, person_id: int) -> Worker | None:
-    return session.scalars(
-        select(Worker)
-        .join(CareAssignment, CareAssignment.worker_id == Worker.id)
-        .where(
-            CareAssignment.person_id == person_id,
-            CareAssignment.case_role == CaseRole.responsible,
-            Worker.active.is_(True),
+def _team(session: Session, person_id: int, part: CaseRole) -> list[Worker]:
+    """The active workers in this part of the person's care team, first assigned first."""
+    return list(
+        session.scalars(
+            select(Worker)
+            .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+            .where(
+                CareAssignment.person_id == person_id,
+                CareAssignment.case_role == part,
+                Worker.active.is_(True),
+            )
+            .order_by(CareAssignment.id)
         )
-        .order_by(CareAssignment.id)
-    ).first()
+    )
+
+
+def _responsible(session: Session, person_id: int) -> Worker | None:
+    return next(iter(_team(session, person_id, CaseRole.responsible)), None)
 
 
 def _delegate(session: Session, worker_id: int, person_id: int, today: date) -> Worker | None:
@@ -112,29 +119,14 @@ def card_of(session: Session, worker: Worker, responsible: Worker | None = None)
     )
 
 
-def _cadres(session: Session, person_id: int) -> list[Worker]:
-    """The active 专干 on the person's care team (never police or anyone else)."""
-    return list(
-        session.scalars(
-            select(Worker)
-            .join(CareAssignment, CareAssignment.worker_id == Worker.id)
-            .where(
-                CareAssignment.person_id == person_id,
-                CareAssignment.case_role == CaseRole.cadre,
-                Worker.active.is_(True),
-            )
-            .order_by(CareAssignment.id)
-        )
-    )
-
-
 def contact_cards(session: Session, who: Identity, *, now: datetime, today: date) -> tuple[ContactCard, ...]:
     """/contact: the care team a family may reach: the worker who answers today, then the team's 专干."""
     if who.person_id is None:
         return ()
     worker, responsible = handling_worker(session, who.person_id, today=today)
     team = [worker] if worker is not None else []
-    team += [c for c in _cadres(session, who.person_id) if c.id not in {w.id for w in team}]
+    cadres = _team(session, who.person_id, CaseRole.cadre)  # the worker and 专干 only: never police
+    team += [c for c in cadres if c.id not in {w.id for w in team}]
     for member in team:
         audit(session, who.actor, "read", "contact_card", member.id, at=now, person_id=who.person_id)
     return tuple(card_of(session, member, responsible if member is worker else None) for member in team)
