@@ -1,11 +1,11 @@
-"""Case work beyond records: pauses, delegations, colour proposals, report reviews."""
+"""Case work beyond records: pauses, delegations, colour proposals, reviews, case changes, appointments."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, String
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -73,3 +73,61 @@ class Review(Base):
     verdict: Mapped[ReviewVerdict] = mapped_column(Enum(ReviewVerdict, native_enum=False, length=12))
     comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseChangeKind(StrEnum):
+    """A step in a case's life (models.services.case_life says what each one does)."""
+
+    isolation = "isolation"  # 强制隔离戒毒: enters compulsory isolation (expected release date)
+    release = "release"  # 出所: released from isolation; the registration deadline starts
+    lost_contact = "lost_contact"  # 失联
+    found = "found"  # 恢复联系: back in contact; the status before 失联 returns
+    discharge = "discharge"  # 解除: programme completed; the case closes, read-only
+    transfer = "transfer"  # 转出/转入: to another grid, accepted by its worker
+    deceased = "deceased"  # 死亡
+    agreement = "agreement"  # 签协议: the agreement signed, with its term
+    file_complete = "file_complete"  # 建档: the case file is complete
+
+
+class CaseChange(Base):
+    """One proposed or made change in a case's life, with its date and reason; kept forever.
+
+    A change someone else must confirm waits with `decided_at` NULL; `accepted` says how it was
+    decided. Changes that need no confirmation are saved decided (by their author). The person card's
+    timeline is these rows with colour changes and pauses.
+    """
+
+    __tablename__ = "case_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[CaseChangeKind] = mapped_column(Enum(CaseChangeKind, native_enum=False, length=20))
+    effective_on: Mapped[date] = mapped_column(Date, doc="when it happened (or happens)")
+    reason: Mapped[str | None] = mapped_column(String(200))
+    from_status: Mapped[str | None] = mapped_column(String(30), doc="the status before (set when applied)")
+    to_status: Mapped[str | None] = mapped_column(String(30))
+    from_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    to_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), doc="a transfer's receiving grid")
+    expected_release: Mapped[date | None] = mapped_column(Date, doc="isolation: the expected release date")
+    term_months: Mapped[int | None] = mapped_column(Integer, doc="agreement: its term")
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_case_changes_open", "decided_at", "kind"),)
+
+
+class Appointment(Base):
+    """A booked meeting (约见) of a worker with a person: when and where; cancelled ones are kept."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(30), doc="home, office, station, other")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

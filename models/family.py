@@ -68,3 +68,5 @@ class Tip(Base):
     photo_file_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_to: Mapped[int | None] = mapped_column(BigInteger, doc="count of police reached")
+    taken_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="when police took it up (已受理)")
+    taken_up_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))

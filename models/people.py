@@ -43,9 +43,10 @@ class Status(StrEnum):
     community_detox = "community_detox"  # 社区戒毒
     community_rehab = "community_rehab"  # 社区康复
     compulsory_isolation = "compulsory_isolation"  # 强制隔离戒毒
-    released = "released"  # 解除
+    released = "released"  # 解除: the programme completed; the case is closed and read-only
     moved_out = "moved_out"
     deceased = "deceased"
+    lost_contact = "lost_contact"  # 失联: the worker cannot reach the person; police and cadre alerted
 
 
 ACTIVE_STATUSES = (Status.community_detox, Status.community_rehab)
@@ -161,6 +162,9 @@ class FamilyMember(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     consented_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, doc="when they agreed to the family channel's privacy notice (同意); NULL: not yet"
+    )
+    appointment_reminders: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="they asked to be reminded of the person's meetings with the worker"
     )
 
 
