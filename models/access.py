@@ -67,6 +67,12 @@ class Action(StrEnum):
     view_performance = "view_performance"  # /workers: per-worker figures
     reveal_tipster = "reveal_tipster"  # the audited administrator command only
     forget = "forget"  # /forget: clear the bot's messages in my own chat
+    propose_case_change = "propose_case_change"  # a status change, transfer, agreement or 建档
+    confirm_case_change = "confirm_case_change"  # confirm or refuse a proposed status change
+    accept_transfer = "accept_transfer"  # the receiving grid takes a person transferred to it
+    book_appointment = "book_appointment"  # book, move or cancel a weekly meeting
+    take_up_tip = "take_up_tip"  # police mark a tip 已受理; the tipster is told, nothing more
+    family_reminders = "family_reminders"  # a family member turns meeting reminders on or off
 
 
 STAFF = (
@@ -120,6 +126,20 @@ MATRIX: dict[Action, dict[Principal, Scope]] = {
     Action.view_performance: {Principal.supervisor: Scope.jurisdiction, Principal.admin: Scope.jurisdiction},
     Action.reveal_tipster: {Principal.admin: Scope.jurisdiction},
     Action.forget: _grant(LINKED, Scope.own),
+    Action.propose_case_change: _grant(
+        (Principal.grid_worker, Principal.cadre, Principal.police), Scope.caseload
+    ),
+    Action.confirm_case_change: _grant((Principal.cadre, Principal.police), Scope.caseload)
+    | {Principal.supervisor: Scope.jurisdiction},
+    Action.accept_transfer: {
+        Principal.grid_worker: Scope.jurisdiction,
+        Principal.supervisor: Scope.jurisdiction,
+    },
+    Action.book_appointment: _grant(
+        (Principal.grid_worker, Principal.cadre, Principal.police), Scope.caseload
+    ),
+    Action.take_up_tip: {Principal.police: Scope.jurisdiction},
+    Action.family_reminders: {Principal.family: Scope.linked},
 }
 
 
