@@ -186,23 +186,56 @@ def area_index(session: Session, codes: set[str]) -> dict[str, tuple[AreaLevel, 
     return found
 
 
+class AreaCells:
+    """The area column of a file of workers or persons: an area's code, or its name as offices write it.
+
+    A cell that is no area's code but exactly one area's name (所属网格「示例社区第一网格」) means
+    that area; a name several areas share must be given as a code instead.
+    """
+
+    def __init__(self, session: Session, rows: list[Cells]) -> None:
+        cells = {r.raw("area_code") for r in rows} - {""}
+        self.codes = existing_codes(session, Area.code, cells)
+        self.named: dict[str, str | None] = {}  # name → code; None: several areas have that name
+        for chunk in chunks(sorted(cells - self.codes)):
+            for name, code in session.execute(select(Area.name, Area.code).where(Area.name.in_(chunk))):
+                self.named[name] = None if name in self.named else code
+
+    def code_of(self, r: Cells) -> str | None:
+        """The row's area code (None, with the row's error recorded, if there is none)."""
+        cell = r.raw("area_code")
+        if cell in self.named:
+            code = self.named[cell]
+            if code is None:
+                r.error(
+                    "area_code",
+                    f"several areas are named '{cell}': give its code",
+                    "area_ambiguous",
+                    area=cell,
+                )
+            return code
+        code = r.code("area_code", required=True)
+        if code and code not in self.codes:
+            r.error("area_code", f"area '{code}' not found", "area_missing", code=code)
+            return None
+        return code
+
+
 def _plan_workers(session: Session, rows: list[Cells], plan: ImportPlan) -> None:
-    areas = existing_codes(session, Area.code, {r.raw("area_code") for r in rows})
+    areas = AreaCells(session, rows)
     seen: dict[str, int] = {}
     for r in rows:
         code, name = r.code("code", required=True), r.text("name", required=True)
-        role, area = r.choice("role", ROLES, "role", ROLE_ZH, "角色"), r.code("area_code", required=True)
+        role, area = r.choice("role", ROLES, "role", ROLE_ZH, "角色"), areas.code_of(r)
         phone, hours = r.phone("work_phone"), r.text("office_hours")
         active = r.flag("active", default=True)
         r.once("code", code, seen)
-        if area and area not in areas:
-            r.error("area_code", f"area '{area}' not found", "area_missing", code=area)
         if r.ok and code and name and role and area:
             plan.items.append(WorkerData(code, name, role, area, phone, hours, active))
 
 
 def _plan_persons(session: Session, rows: list[Cells], plan: ImportPlan) -> None:
-    areas = existing_codes(session, Area.code, {r.raw("area_code") for r in rows})
+    areas = AreaCells(session, rows)
     workers = existing_codes(session, Worker.code, {r.raw("responsible_worker_code") for r in rows})
     codes: dict[str, int] = {}
     id_numbers: dict[str, int] = {}
@@ -210,15 +243,13 @@ def _plan_persons(session: Session, rows: list[Cells], plan: ImportPlan) -> None
         code, name = r.code("code", required=True), r.text("name", required=True)
         id_number, phone = r.id_number("id_number"), r.phone("phone")
         address = r.text("address", max_length=200)
-        area, worker = r.code("area_code", required=True), r.code("responsible_worker_code")
+        area, worker = areas.code_of(r), r.code("responsible_worker_code")
         status = r.choice("status", STATUSES, "status", STATUS_ZH, "状态")
         colour = r.choice("colour", COLOURS, "colour", COLOUR_ZH, "风险等级")
         registered, signed = r.day("registered_on"), r.day("agreement_signed_on")
         start, end, release = r.day("programme_start"), r.day("programme_end"), r.day("release_date")
         r.once("code", code, codes)
         r.once("id_number", id_number, id_numbers, what="ID number")
-        if area and area not in areas:
-            r.error("area_code", f"area '{area}' not found", "area_missing", code=area)
         if worker and worker not in workers:
             r.error("responsible_worker_code", f"worker '{worker}' not found", "worker_missing", code=worker)
         if end is None and start and status is Status.community_detox:
@@ -276,7 +307,13 @@ def _check_parent(
     if data.code in known and known[data.code][1] != data.parent_code:
         # upsert_area would not re-path the area's descendants, so moving is left to a dedicated tool.
         current = known[data.code][1] or "(none)"
-        r.error("parent_code", f"area '{data.code}' is under '{current}' now; an import cannot move areas")
+        r.error(
+            "parent_code",
+            f"area '{data.code}' is under '{current}' now; an import cannot move areas",
+            "area_moved",
+            code=data.code,
+            current=current,
+        )
     parent = data.parent_code
     if parent is None:
         return
@@ -285,7 +322,15 @@ def _check_parent(
         if parent not in in_file:  # a parent on a row with its own errors is reported there
             r.error("parent_code", f"parent area '{parent}' not found", "parent_missing", code=parent)
     elif LEVEL_ORDER.index(parent_level) >= LEVEL_ORDER.index(data.level):
-        r.error("level", f"a {data.level} cannot be under a {parent_level}")
+        r.error(
+            "level",
+            f"a {data.level} cannot be under a {parent_level}",
+            "level_order",
+            level=data.level.value,
+            parent=parent_level.value,
+            level_zh=LEVEL_ZH[data.level],
+            parent_zh=LEVEL_ZH[parent_level],
+        )
 
 
 def _parents_first(parsed: dict[str, tuple[Cells, AreaData]]) -> list[str]:

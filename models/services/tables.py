@@ -97,7 +97,7 @@ ROLE_ZH = {
 STATUS_ZH = {
     Status.community_detox: "社区戒毒", Status.community_rehab: "社区康复",
     Status.compulsory_isolation: "强制隔离戒毒", Status.released: "已解除",
-    Status.moved_out: "迁出", Status.deceased: "死亡",
+    Status.moved_out: "迁出", Status.deceased: "死亡", Status.lost_contact: "失联",
 }  # fmt: skip
 COLOUR_ZH = {Colour.red: "红色", Colour.orange: "橙色", Colour.white: "白色", Colour.blue: "蓝色"}
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from models.areas import Area
 from models.people import Colour, Person
 from models.sealing import open_field
 from models.validation import id_check_character
@@ -102,3 +103,31 @@ def test_the_row_limit_is_explained_in_chinese(env, monkeypatch):
     code, out = _import("persons", _csv(env / "big.csv", rows))
     assert code == 1
     assert "的数据超过 2 行，未导入：请拆分文件，或调大 GRIDCARE_IMPORT_MAX_ROWS" in out
+
+
+def test_a_grid_written_by_its_name_is_that_grid(db, env):
+    code, out = _import("persons", _csv(env / "n.csv", "EX-P906,示例对象,示例社区第一网格,社区戒毒,蓝色\n"))
+    assert code == 0, out
+    with db.unit_of_work() as s:
+        assert s.scalar(
+            select(Area.code).join(Person, Person.area_id == Area.id).where(Person.code == "EX-P906")
+        ) == ("EX-G1")
+
+
+def test_a_name_two_areas_share_asks_for_the_code(db, env):
+    with db.unit_of_work() as s:  # a second area of the same name, in another community
+        s.scalar(select(Area).where(Area.code == "EX-G3")).name = "示例社区第一网格"
+    code, out = _import("persons", _csv(env / "a.csv", "EX-P907,示例对象,示例社区第一网格,社区戒毒,蓝色\n"))
+    assert code == 1, out
+    assert "有多个区域名为「示例社区第一网格」：请填写区域编码" in out
+
+
+def test_area_problems_of_an_areas_file_are_explained_in_chinese(env):
+    path = env / "areas.csv"
+    path.write_text(
+        "编码,名称,级别,上级编码\nEX-G1,示例社区第一网格,网格,EX-M2\nEX-X1,新县,县,EX-G2\n", encoding="utf-8"
+    )
+    code, out = _import("areas", path)
+    assert code == 1
+    assert "区域「EX-G1」现属于「EX-M1」：导入不能移动区域" in out
+    assert "「县」不能隶属于「网格」" in out
