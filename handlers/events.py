@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -168,10 +168,3 @@ class BadRequest(TelegramError):
 
 class Transient(TelegramError):
     """5xx, network failure or time-out: try again with backoff."""
-
-
-@dataclass
-class Outcome:
-    """What the core decided for one update: actions to perform, in order."""
-
-    actions: list[Action] = field(default_factory=list)

@@ -37,10 +37,6 @@ class Identity:
             return Actor(ActorKind.family, self.family_member_id, "family")
         return Actor(ActorKind.telegram, None, "unlinked")
 
-    @property
-    def is_staff(self) -> bool:
-        return self.worker_id is not None
-
 
 # Built once, on the tables rather than the ORM classes (see models.services.sql): these run on every
 # update, and a prebuilt Core select costs a third of the same select through the ORM.

@@ -91,22 +91,6 @@ _BY_KEY = select(_records.c.id, _records.c.late, _records.c.on_behalf_of).where(
 _INSERT = insert(_records).returning(_records.c.id)
 
 
-def file_record(
-    session: Session,
-    who: Identity,
-    new: NewRecord,
-    *,
-    now: datetime,
-    idempotency_key: str,
-    today: date | None = None,
-    corrects_id: int | None = None,
-) -> int:
-    """Save a record once per idempotency key (a double tap or redelivery saves nothing more)."""
-    return save_record(
-        session, who, new, now=now, idempotency_key=idempotency_key, today=today, corrects_id=corrects_id
-    ).id
-
-
 def save_record(
     session: Session,
     who: Identity,
@@ -117,7 +101,8 @@ def save_record(
     today: date | None = None,
     corrects_id: int | None = None,
 ) -> Filed:
-    """`file_record` that also says whether it created the record (alerts go out only then).
+    """Save a record once per idempotency key (a double tap or redelivery saves nothing more), and say
+    whether this call created it (alerts go out only then).
 
     With `corrects_id`, the new record replaces that one (same person and kind, the author's own,
     within the window), which is voided as "corrected" in the same transaction.

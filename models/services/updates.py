@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from models.chat import ProcessedUpdate
@@ -34,7 +34,3 @@ def prune_processed(session: Session, *, now: datetime) -> int:
     return session.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - KEEP_UPDATE_IDS)
     ).rowcount
-
-
-def processed_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0
