@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from handlers.context import Ctx
-from models.services.alert_routing import TEST_ROLES, Routing, record_alert, route
 from models.people import Role
+from models.services.alert_routing import TEST_ROLES, Routing, record_alert, route
 from models.services.caseload import person_line
 from models.services.reporting import RecordRef
 
