@@ -25,7 +25,7 @@ def on_take_up(ctx: Ctx, payload: str) -> None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     if not taken.first:
-        ctx.answer("family/tip_taken_already", alert=True, tip_id=taken.tip_id, by=taken.by)
+        ctx.answer("family/tip_taken_already", alert=True, tip_id=taken.tip_id, by_name=taken.by)
         return
     if taken.tipster_chat is not None:
         ctx.notify(
@@ -39,9 +39,9 @@ def on_take_up(ctx: Ctx, payload: str) -> None:
                 purpose="tip",
                 dedupe_key=f"tip-taken:{taken.tip_id}:{officer.worker_id}",
                 tip_id=taken.tip_id,
-                by=taken.by,
+                by_name=taken.by,
             )
-    ctx.reply("family/tip_taken_done", tip_id=taken.tip_id, told=taken.tipster_chat is not None)
+    ctx.reply("family/tip_taken_done", tip_id=taken.tip_id, tipster_told=taken.tipster_chat is not None)
     ctx.answer()
 
 
