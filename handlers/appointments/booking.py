@@ -24,6 +24,7 @@ from models.services.appointments import (
     book,
     cancel,
     change_place,
+    own_appointment,
     slot_at,
     slots,
 )
@@ -120,6 +121,9 @@ def on_place(ctx: Ctx, payload: str) -> None:
         _refuse(ctx)
         return
     if not raw_place:
+        if ctx.call(own_appointment, ctx.identity, appointment_id, now=ctx.now, today=ctx.today) is None:
+            _refuse(ctx)
+            return
         rows = tuple((ctx.button(f"ap_place_{p}", f"apl:{appointment_id}:{p}"),) for p in Place)
         _show(ctx, "appointments/choose_place", rows)
         ctx.answer()

@@ -186,6 +186,14 @@ def _mine(
     return appointment
 
 
+def own_appointment(
+    session: Session, who: Identity, appointment_id: int, *, now: datetime, today: date
+) -> AppointmentView | None:
+    """The caller's own appointment, to offer its places; None (refusal audited) for anyone else."""
+    appointment = _mine(session, who, appointment_id, now=now, today=today)
+    return None if appointment is None else _view(session, appointment)
+
+
 def change_place(
     session: Session, who: Identity, appointment_id: int, place: Place, *, now: datetime, today: date
 ) -> tuple[Change, AppointmentView] | None:

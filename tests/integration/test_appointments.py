@@ -126,9 +126,9 @@ async def test_only_the_booking_worker_changes_or_cancels_it(db, keys, now):
     appointment_id = _appointments(db)[0].id
     for worker in ("W-C", "W-2", "W-S"):  # the cadre on the team, a colleague, a supervisor
         chat = chat_as(db, FrozenClock(now), worker)
-        await chat.press(f"apc:{appointment_id}")
-        await chat.press(f"apl:{appointment_id}:other")
-        assert chat.toast() == "您没有权限进行此操作。"
+        for data in (f"apc:{appointment_id}", f"apl:{appointment_id}", f"apl:{appointment_id}:other"):
+            await chat.press(data)
+            assert chat.toast() == "您没有权限进行此操作。", (worker, data)
     [a] = _appointments(db)
     assert a.cancelled_at is None and a.place == "home"
 
