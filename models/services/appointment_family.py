@@ -47,7 +47,7 @@ def family_reminders_due(session: Session, *, now: datetime, tz: ZoneInfo) -> li
         )
         .order_by(Appointment.starts_at, Appointment.id, FamilyMember.id)
     )
-    return [FamilyReminder(a, m, chat, at) for a, m, chat, at in rows]
+    return [FamilyReminder(a, m, chat, at) for a, m, chat, at in rows if chat is not None]
 
 
 def family_reminders_on(session: Session, who: Identity) -> bool:
