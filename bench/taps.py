@@ -30,6 +30,7 @@ from handlers.setup import build_router
 from models.areas import AreaLevel
 from models.audit import Actor
 from models.clock import FrozenClock
+from models.casework import Appointment
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status
 from models.records import Record
@@ -79,6 +80,11 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
             "确认",
         ),
     ),
+    (
+        "visit",
+        "未见到本人 (not met): not at home, today",
+        taps("🏠 走访", "未见到本人", "不在家", "今天", "跳过", "跳过", "确认"),
+    ),
     ("drug test", "routine: urine rapid kit, negative", taps("🧪 检测", "尿检快检阴性", "跳过", "确认")),
     (
         "drug test",
@@ -112,6 +118,11 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
         "counselling (心理辅导)",
         "by the team's psychologist: one to one, today",
         taps("心理辅导", "今天", "个体面询", "情绪疏导", "情况平稳", "跳过", "确认"),
+    ),
+    (
+        "meeting booked (约见)",
+        "📅 on the card, then a slot (place: last one, or home)",
+        taps("📅 约见", "周五 3/6 14:30"),
     ),
 )
 PSYCHOLOGIST = USER + 4
@@ -207,9 +218,11 @@ def bench_person(session: Session, code: str, name: str) -> Person:
     return person
 
 
-def _records(db: Database) -> int:
+def _records(db: Database, report: str = "") -> int:
+    """What a path saves: records, or appointments for the booking path."""
+    table = Appointment if report == "meeting booked (约见)" else Record
     with db.unit_of_work() as s:
-        return s.scalar(select(func.count()).select_from(Record)) or 0
+        return s.scalar(select(func.count()).select_from(table)) or 0
 
 
 async def measure(path: Path) -> tuple[Count, list[tuple[str, str, Count]]]:
@@ -231,10 +244,10 @@ async def measure(path: Path) -> tuple[Count, list[tuple[str, str, Count]]]:
             driver = Driver(core, ids=choose.ids, user=BY.get(report, USER))
             await driver.press_data(f"p:{person_id}")  # back to the card: not counted
             driver.tally = Count()
-            before = _records(db)
+            before = _records(db, report)
             for kind, value in steps:
                 await (driver.tap(value) if kind == "tap" else driver.type(value))
-            if _records(db) != before + 1:
+            if _records(db, report) != before + 1:
                 raise RuntimeError(f"{report} ({description}) did not save exactly one record")
             rows.append((report, description, driver.tally))
         return choose.tally, rows

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from handlers import hygiene
 from handlers import jobs_reminders as rem
+from handlers.appointments.family import remind_families
 from handlers.context import JobCtx
 from handlers.dialogs.drafts import expire_drafts
 from handlers.family_staff import escalate_alerts
@@ -133,6 +134,7 @@ FEATURES: tuple[Job, ...] = (
         rem.case_endings,
         lambda j, ids: rem.case_endings(j, worker_ids=ids),
     ),
+    Job("appointment_family", daily_at(lambda p: p.morning_at), remind_families),  # 面谈提醒, once per member
     Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
     Job(
         "daily_digests",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import family_consent, family_staff
+from handlers import family_consent, family_staff, family_tips
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Incoming, SendContact
@@ -164,3 +164,4 @@ def register(router: Router, engine: Engine) -> None:
     router.free_text(Principal.family, on_family_message)
     family_staff.register(router, engine)
     family_consent.register(router, engine)
+    family_tips.register(router)

@@ -15,6 +15,8 @@ from models.services.family_relay import FamilyReply, send_reply
 from models.services.rights import may
 from models.services.tips import submit_tip
 
+TAKE_UP = "tu"  # the police's 已受理 button: handlers.family_tips
+
 URGENT_MAX = 1000
 REPLY_TEXT = free_text()
 
@@ -95,6 +97,7 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
             "family/tip",
             purpose="tip",
             dedupe_key=f"tip:{tip.tip_id}:{officer.worker_id}",
+            buttons=[[("tip_take_up", f"{TAKE_UP}:{tip.tip_id}")]],
             tip_id=tip.tip_id,
             area_name=tip.area_name,
             text=data["text"],

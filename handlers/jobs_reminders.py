@@ -26,6 +26,7 @@ from handlers.reminders_views import (
     render_lines,
     render_page,
 )
+from models.services.appointments import AppointmentView, appointments_on
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
 from models.services.campaigns import CAMPAIGN, audience, notices_due
 from models.services.claims import CAMPAIGN_DAY
@@ -106,17 +107,17 @@ def send_mornings(
 def _morning_messages(jctx: JobCtx, due: Sequence[Recipient]) -> list[tuple[int, Rendered, str]]:
     """Each recipient's morning message (chat, message, dedupe key); none for an empty list."""
     rows = jctx.call(morning_rows, [r.worker_id for r in due], today=jctx.today, policy=jctx.policy)
+    meetings = jctx.call(appointments_on, [r.worker_id for r in due], jctx.today, jctx.policy.tz)
     locales = jctx.call(chat_locales, [r.chat_id for r in due])
     listings = {r.worker_id: due_list(rows[r.worker_id], jctx.today) for r in due}
     names = jctx.call(names_of, _first_page_people(listings.values()))
     messages = []
     for recipient in due:
-        listing = listings[recipient.worker_id]
-        if listing.open:
+        listing, booked = listings[recipient.worker_id], meetings[recipient.worker_id]
+        if listing.open or booked:
             locale = jctx.renderer.locale_of(locales.get(recipient.chat_id))
-            message = render_page(
-                jctx.renderer, locale, "reminders/morning", with_names(listing, names, 0, MAX_LINES)
-            )
+            named = with_names(listing, names, 0, MAX_LINES)
+            message = render_page(jctx.renderer, locale, "reminders/morning", named, appointments=booked)
             messages.append((recipient.chat_id, message, morning_key(recipient.worker_id, jctx.today)))
     return messages
 
@@ -146,14 +147,23 @@ def mornings_owed(jctx: JobCtx, worker_ids: Sequence[int]) -> int:
     return count + (send_mornings(jctx, worker_ids=fresh) if fresh else 0)
 
 
-def _refresh(jctx: Work, worker_id: int, chat_id: int, rows: list[ObligationRow], revision: Revision) -> int:
+def _refresh(
+    jctx: Work,
+    worker_id: int,
+    chat_id: int,
+    rows: list[ObligationRow],
+    revision: Revision,
+    booked: list[AppointmentView],
+) -> int:
     base = morning_key(worker_id, jctx.today)
     listed = listed_keys(revision)
     known = {r.person_id for r in rows}
     people = jctx.call(codes_of, [k[0] for k in listed if k[0] not in known])
     listing: DueList = due_list(rows, jctx.today, listed=listed, people=people)
     listing = with_names(listing, jctx.call(names_of, _first_page_people([listing])), 0, MAX_LINES)
-    message = render_page(jctx.renderer, locale_for(jctx, chat_id), "reminders/morning", listing)
+    message = render_page(
+        jctx.renderer, locale_for(jctx, chat_id), "reminders/morning", listing, appointments=booked
+    )
     if message.same_as(revision.text, revision.buttons):
         return 0
     key = f"{base}:r{revision.number + 1}"
@@ -170,7 +180,8 @@ def refresh_worker(jctx: Work, worker_id: int) -> int:
     if revision is None:  # no morning message today: nothing to tick off, and no list to compute
         return 0
     rows = jctx.call(morning_rows, [worker_id], today=jctx.today, policy=jctx.policy, open_only=False)
-    return _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
+    booked = jctx.call(appointments_on, [worker_id], jctx.today, jctx.policy.tz)[worker_id]
+    return _refresh(jctx, worker_id, chat_id, rows[worker_id], revision, booked)
 
 
 def refresh_person(work: Work, person_id: int) -> int:
@@ -188,11 +199,14 @@ def refresh_mornings(jctx: JobCtx) -> int:
     refreshed = 0
     for batch in chunks(sorted(sent), BATCH_WORKERS):
         rows = jctx.call(morning_rows, batch, today=jctx.today, policy=jctx.policy, open_only=False)
+        meetings = jctx.call(appointments_on, batch, jctx.today, jctx.policy.tz)
         for worker_id in batch:
             chat_id = sent[worker_id]
             revision = jctx.call(latest_revision, chat_id, morning_key(worker_id, jctx.today))
             if revision is not None:
-                refreshed += _refresh(jctx, worker_id, chat_id, rows[worker_id], revision)
+                refreshed += _refresh(
+                    jctx, worker_id, chat_id, rows[worker_id], revision, meetings[worker_id]
+                )
     return refreshed
 
 

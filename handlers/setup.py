@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import family, groups, hygiene, onboarding, reminders, reports, supervisor, worker
+from handlers import appointments, family, groups, hygiene, onboarding, reminders, reports, supervisor, worker
 from handlers.dialogs.engine import Engine
 from handlers.router import Router
 
@@ -11,6 +11,16 @@ def build_router() -> Router:
     """A fresh router (tests build one each). Registration order is menu order."""
     engine = Engine()
     router = Router(engine)
-    for feature in (worker, reports, groups, reminders, family, supervisor, onboarding, hygiene):
+    for feature in (
+        worker,
+        reports,
+        groups,
+        reminders,
+        family,
+        appointments,
+        supervisor,
+        onboarding,
+        hygiene,
+    ):
         feature.register(router, engine)
     return router

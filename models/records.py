@@ -32,6 +32,16 @@ class VisitKind(StrEnum):
 
 
 FACE_TO_FACE = (VisitKind.home, VisitKind.station, VisitKind.elsewhere)
+NOT_MET = "not_met"  # a visit's result when the person was not found (未见到本人): an attempt, no meeting
+
+
+class NotMetReason(StrEnum):
+    """Why a visit did not meet the person (未见到本人)."""
+
+    not_home = "not_home"
+    refused = "refused"
+    moved_away = "moved_away"
+    other = "other"
 
 
 class Sample(StrEnum):

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from models.people import Colour, Status
-from models.records import FACE_TO_FACE, TAKEN_RESULTS, AssessmentKind, RecordKind
+from models.records import FACE_TO_FACE, NOT_MET, TAKEN_RESULTS, AssessmentKind, RecordKind
 from models.schedule_rules import (
     DEFAULT_RULES,
     MONTH_MULTIPLES,
@@ -148,11 +148,11 @@ _ASSESSMENTS = {
 def obligation_of(kind: str, subkind: str | None, result: str | None) -> Obligation | None:
     """Which obligation a record satisfies, if any.
 
-    A phone call is no meeting, and a refused, invalid or missed test is no test: they are
-    recorded (and may alert) but the obligation stays open.
+    A phone call or a visit that did not find the person (未见到本人) is no meeting, and a refused,
+    invalid or missed test is no test: they are recorded (and may alert) but the obligation stays open.
     """
     if kind == RecordKind.visit:
-        return Obligation.meeting if subkind in FACE_TO_FACE else None
+        return Obligation.meeting if subkind in FACE_TO_FACE and result != NOT_MET else None
     if kind == RecordKind.drug_test:
         return Obligation.drug_test if result in TAKEN_RESULTS else None
     if kind == RecordKind.assessment:

@@ -10,22 +10,34 @@ for, and the same routing names the recipients on the confirm screen before savi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from handlers.context import Ctx
+from models.people import Role
 from models.services.alert_routing import TEST_ROLES, Routing, record_alert, route
 from models.services.caseload import person_line
 from models.services.reporting import RecordRef
 
 
-def alert_routing(ctx: Ctx, person_id: int) -> Routing:
+def alert_routing(ctx: Ctx, person_id: int, roles: Sequence[Role] = TEST_ROLES) -> Routing:
     """Who a report's alert about this person reaches if the caller saves it now (the confirm screen)."""
-    return ctx.call(route, person_id, TEST_ROLES, exclude=ctx.identity.worker_id)
+    return ctx.call(route, person_id, roles, exclude=ctx.identity.worker_id)
 
 
-def alert_staff(ctx: Ctx, person_id: int, record_id: int, kind: str, template: str, **view: Any) -> Routing:
-    """Tell the nearest linked cadre, police officer and supervisor, and record the alert as routed."""
-    routing = alert_routing(ctx, person_id)
+def alert_staff(
+    ctx: Ctx,
+    person_id: int,
+    record_id: int,
+    kind: str,
+    template: str,
+    *,
+    roles: Sequence[Role] = TEST_ROLES,
+    **view: Any,
+) -> Routing:
+    """Tell the nearest linked staff of these roles (by default cadre, police officer and supervisor),
+    and record the alert as routed."""
+    routing = alert_routing(ctx, person_id, roles)
     line = ctx.call(person_line, person_id)
     if line is None:
         return routing

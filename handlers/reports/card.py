@@ -10,6 +10,7 @@ from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
 from models.access import Action, may_file, scope_of
+from models.services.appointments import next_appointment
 from models.services.cards import PersonCard, person_card
 from models.services.rights import may
 
@@ -55,6 +56,8 @@ def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
             if may_file(principal, kind) and (kind != "registration" or _owes_registration(card))
         ]
     buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
+    if scope_of(principal, Action.book_appointment) is not None:
+        buttons.append(ctx.button("card_appointment", f"ap:{card.id}"))  # 约见: handlers.appointments
     rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     family = []
     if scope_of(principal, Action.invite_family) is not None:
@@ -73,7 +76,8 @@ def show_card(ctx: Ctx, person_id: int) -> bool:
     )
     if card is None:
         return False
-    ctx.reply("reports/card", card_buttons(ctx, card), card=card, today=ctx.today)
+    appointment = ctx.call(next_appointment, person_id, now=ctx.now)
+    ctx.reply("reports/card", card_buttons(ctx, card), card=card, today=ctx.today, appointment=appointment)
     return True
 
 

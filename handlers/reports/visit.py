@@ -5,6 +5,10 @@ today, all as before". It fills kind, day and the observations (stable, nothing 
 contact with drug users), so what is left is an optional note, an optional photo and saving:
 four taps after choosing the person (bench/taps.py counts them).
 Signs of use or contact with drug users alert the cadre, police and supervisor at once.
+
+A visit can end 未见到本人 (the kind step's last choice): the attempt is recorded with its reason
+(result "not_met", an attempt at home), it does not count as the week's meeting, and a second
+one in a row raises a lost-contact alert to cadre and police (models.services.visits).
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from handlers.dialogs.common import (
 from handlers.dialogs.engine import Choice, Step
 from handlers.reports.alerts import alert_staff
 from handlers.reports.saving import report_dialog
-from models.records import RecordKind, VisitKind
+from models.records import NOT_MET, NotMetReason, RecordKind, VisitKind
+from models.services.alert_routing import LOST_CONTACT_ROLES
 from models.services.reporting import Filed, NewRecord, raises_alert
+from models.services.visits import NOT_MET_TWICE, not_met_twice
 
 ROUTINE = "routine"
 STATES = ("stable", "worrying", "signs_of_use")
@@ -40,14 +46,35 @@ def _full(data: dict[str, Any]) -> bool:
     return data.get("kind") != ROUTINE
 
 
+def _met(data: dict[str, Any]) -> bool:
+    """A full visit that found the person: the observations are asked."""
+    return _full(data) and data.get("kind") != NOT_MET
+
+
+def _not_met(data: dict[str, Any]) -> bool:
+    return data.get("kind") == NOT_MET
+
+
 def alerting(data: dict[str, Any]) -> bool:
     """Does the form as filled so far alert staff when saved (the confirm screen says whom)?"""
-    if not _full(data) or "social" not in data:
+    if not _met(data) or "social" not in data:
         return False
     return raises_alert(RecordKind.visit, data.get("state"), {"social": data["social"]})
 
 
 def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
+    if _not_met(data):
+        return NewRecord(
+            person_id=int(data["person"]),
+            kind=RecordKind.visit,
+            subkind=VisitKind.home.value,  # the attempt is made where the person lives
+            result=NOT_MET,
+            occurred_at=occurred_at(ctx, data.get("when")),
+            place=None,
+            notes=data.get("notes"),
+            photo_ref=data.get("photo"),
+            details={"outcome": NOT_MET, "reason": data["reason"], "routine": False},
+        )
     routine = data["kind"] == ROUTINE
     answers = ROUTINE_ANSWERS if routine else {k: data[k] for k in ROUTINE_ANSWERS}
     return NewRecord(
@@ -69,8 +96,16 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
 
 
 def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
-    """Signs of relapse alert at once, and the worker is offered a drug test next."""
+    """Signs of relapse alert at once, and the worker is offered a drug test next; a second
+    未见到本人 in a row alerts cadre and police that the person may have lost contact."""
     new = build(ctx, data)
+    if new.result == NOT_MET:
+        if not ctx.call(not_met_twice, new.person_id, filed.id):
+            return {}
+        routing = alert_staff(
+            ctx, new.person_id, filed.id, NOT_MET_TWICE, "reports/alert_not_met", roles=LOST_CONTACT_ROLES
+        )
+        return {"alerted": routing}
     if not raises_alert(new.kind, new.result, new.details):
         return {}
     alerted = alert_staff(
@@ -92,7 +127,11 @@ VISIT = report_dialog(
         Step(
             "kind",
             "reports/visit_kind",
-            choices=(Choice(ROUTINE, "rp_routine_visit"), *options("rp_vk_", (k.value for k in VisitKind))),
+            choices=(
+                Choice(ROUTINE, "rp_routine_visit"),
+                *options("rp_vk_", (k.value for k in VisitKind)),
+                Choice(NOT_MET, "rp_vk_not_met"),
+            ),
             columns=1,
             when=lambda d: "kind" not in d,  # the card's routine button chooses it beforehand
         ),
@@ -102,11 +141,17 @@ VISIT = report_dialog(
             parse=free_text(PLACE_MAX),
             when=lambda d: d.get("kind") == VisitKind.elsewhere.value,
         ),
+        Step(
+            "reason",
+            "reports/visit_not_met",
+            choices=options("rp_nm_", (r.value for r in NotMetReason)),
+            when=_not_met,
+        ),
         when_step("reports/visit_when", when=_full),
-        Step("state", "reports/visit_state", choices=options("rp_state_", STATES), columns=1, when=_full),
-        Step("living", "reports/visit_living", choices=options("rp_living_", LIVING), columns=1, when=_full),
-        Step("work", "reports/visit_work", choices=options("rp_work_", WORK), when=_full),
-        Step("social", "reports/visit_social", choices=options("rp_social_", SOCIAL), columns=1, when=_full),
+        Step("state", "reports/visit_state", choices=options("rp_state_", STATES), columns=1, when=_met),
+        Step("living", "reports/visit_living", choices=options("rp_living_", LIVING), columns=1, when=_met),
+        Step("work", "reports/visit_work", choices=options("rp_work_", WORK), when=_met),
+        Step("social", "reports/visit_social", choices=options("rp_social_", SOCIAL), columns=1, when=_met),
         notes_step(),
         photo_step(when=lambda d: d.get("kind") != VisitKind.phone.value),
     ),

@@ -32,6 +32,7 @@ _TEAM_PART = {
 TEST_ROLES = (Role.cadre, Role.police, Role.supervisor)  # a positive, refused or missed test; relapse signs
 URGENT_ROLES = (Role.grid_worker, Role.cadre, Role.police)  # a family's urgent call
 ESCALATION_ROLES = (Role.supervisor,)  # an urgent call nobody took
+LOST_CONTACT_ROLES = (Role.cadre, Role.police)  # two visits in a row that did not find the person
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models.casework import Pause
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, ColourChange, Person
-from models.records import FACE_TO_FACE, TAKEN_RESULTS, AssessmentKind, Record, RecordKind
+from models.records import FACE_TO_FACE, NOT_MET, TAKEN_RESULTS, AssessmentKind, Record, RecordKind
 from models.schedule import Obligation
 from models.services.obligations_plan import Plan, Window, day_number, local_midnight, years_back
 
@@ -78,7 +78,11 @@ _ASSESSMENT = {
 def satisfies(obligation: Obligation) -> Expr:
     """SQL: the record (Record) satisfies `obligation` (models.schedule.obligation_of)."""
     if obligation is Obligation.meeting:
-        return and_(Record.kind == RecordKind.visit, Record.subkind.in_([v.value for v in FACE_TO_FACE]))
+        return and_(
+            Record.kind == RecordKind.visit,
+            Record.subkind.in_([v.value for v in FACE_TO_FACE]),
+            or_(Record.result.is_(None), Record.result != NOT_MET),  # 未见到本人 is an attempt, no meeting
+        )
     if obligation is Obligation.drug_test:
         return and_(Record.kind == RecordKind.drug_test, Record.result.in_([r.value for r in TAKEN_RESULTS]))
     if obligation in _ASSESSMENT:

@@ -21,8 +21,10 @@ from models.areas import Area, within
 from models.audit import Actor, audit
 from models.people import Colour, Person, Worker
 from models.records import (
+    NOT_MET,
     AssessmentKind,
     HelpKind,
+    NotMetReason,
     Record,
     RecordKind,
     Sample,
@@ -49,7 +51,8 @@ _LIST_JOIN = {"zh_CN": "、", "en": "; "}
 CODES: dict[str, tuple[str, ...]] = {
     "rp_kind_": tuple(RecordKind),
     "rp_vk_": tuple(VisitKind),
-    "rp_state_": ("stable", "worrying", "signs_of_use"),
+    "rp_state_": ("stable", "worrying", "signs_of_use", NOT_MET),
+    "rp_nm_": tuple(NotMetReason),
     "rp_living_": ("unchanged", "changed", "difficult"),
     "rp_work_": ("unchanged", "employed", "unemployed", "seeking"),
     "rp_social_": ("none", "contact", "unknown"),

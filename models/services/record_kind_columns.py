@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.records import RecordKind
+from models.records import NOT_MET, RecordKind
 from models.services.record_columns import (
     NUMBER_EN,
     NUMBER_ZH,
@@ -34,6 +34,23 @@ KIND_COLUMNS: dict[RecordKind, tuple[ExportColumn, ...]] = {
     RecordKind.visit: (
         ExportColumn(
             "visit_kind", "走访方式", "见面或联系的方式", "how they met", subkind("rp_vk_"), "rp_vk_"
+        ),
+        ExportColumn(
+            "met",
+            "见到本人",
+            "是否见到本人（未见到本人不计入见面任务）",
+            "whether the person was met (a visit that did not meet them is no meeting)",
+            lambda r, v: v.flag(r.record.result != NOT_MET),
+            allowed_zh=YES_NO_ZH,
+            allowed_en=YES_NO_EN,
+        ),
+        ExportColumn(
+            "not_met_reason",
+            "未见到原因",
+            "未见到本人的原因",
+            "why the person was not met",
+            labelled("rp_nm_", detail("reason")),
+            "rp_nm_",
         ),
         ExportColumn(
             "state", "整体情况", "对象当前状况", "the person's state", result("rp_state_"), "rp_state_"

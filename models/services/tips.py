@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.areas import Area, within
 from models.audit import Actor, audit
 from models.crypto import KeyRing
 from models.family import Tip
-from models.people import Person, Role, Worker
+from models.people import FamilyMember, Person, Role, Worker
 from models.sealing import open_field, seal_fields
 from models.services.family import ancestors, community_of
 from models.services.family_alerts import Responder
@@ -100,6 +100,65 @@ def tip_photo(session: Session, who: Identity, tip_id: int, *, now: datetime) ->
         return None
     audit(session, who.actor, "read", "tip", tip_id, at=now, detail="photo")
     return tip.photo_file_id
+
+
+@dataclass(frozen=True)
+class TakenUp:
+    """A tip marked 已受理: by whom, whether this press did it, whom to tell."""
+
+    tip_id: int
+    first: bool  # False: someone had already taken it up (nothing changed)
+    by: str  # the name of the officer who took it up
+    tipster_chat: int | None  # None: the tipster has left the channel since, and is not told
+    police: tuple[Responder, ...]  # the officers the tip went to (the caller among them)
+
+
+def take_up_tip(
+    session: Session, who: Identity, tip_id: int, *, keys: KeyRing, now: datetime
+) -> TakenUp | None:
+    """已受理: one of the officers a tip went to takes it up, once; None for anyone else.
+
+    The tipster's seal is opened here only to tell them (their chat is returned, never shown); a
+    tipster who has since unlinked (/stop) is not written to: they asked to leave, and the account
+    may no longer be theirs.
+    """
+    tip = session.get(Tip, tip_id)
+    police = tuple(tip_police(session, tip.area_id)) if tip is not None else ()
+    if tip is None or who.worker_id is None or who.worker_id not in {p.worker_id for p in police}:
+        audit(session, who.actor, "refused", "tip", tip_id, at=now, detail="take up")
+        return None
+    changed = session.execute(
+        update(Tip)
+        .where(Tip.id == tip_id, Tip.taken_up_at.is_(None))
+        .values(taken_up_at=now, taken_up_by=who.worker_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(tip)
+    by = session.scalar(select(Worker.name).where(Worker.id == tip.taken_up_by)) or ""
+    if not changed:
+        return TakenUp(tip_id, False, by, None, police)
+    audit(session, who.actor, "take_up", "tip", tip_id, at=now)
+    chat = _tipster_chat(session, keys, tip)
+    # The actor is the system, as when the tip was made: nothing here may name the family member.
+    audit(session, Actor.system(), "notify", "tip", tip_id, at=now, detail=f"tipster told={chat is not None}")
+    return TakenUp(tip_id, True, by, chat, police)
+
+
+def _tipster_chat(session: Session, keys: KeyRing, tip: Tip) -> int | None:
+    """The tipster's chat if they are still linked to the family channel with the same account."""
+    opened = open_field(keys, tip, TIPSTER_FIELD)
+    if opened is None:
+        return None
+    data = json.loads(opened)
+    member_id, chat = data.get("family_member_id"), data.get("telegram_user_id")
+    if member_id is None or chat is None:
+        return None
+    still = session.scalar(
+        select(FamilyMember.id).where(
+            FamilyMember.id == member_id, FamilyMember.active.is_(True), FamilyMember.telegram_user_id == chat
+        )
+    )
+    return int(chat) if still is not None else None
 
 
 @dataclass(frozen=True)

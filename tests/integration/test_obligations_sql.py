@@ -82,6 +82,8 @@ KINDS = [
     (RecordKind.visit, "home", None),
     (RecordKind.visit, "station", None),
     (RecordKind.visit, "phone", None),  # no meeting
+    (RecordKind.visit, "home", "not_met"),  # 未见到本人: no meeting
+    (RecordKind.visit, "home", "stable"),
     (RecordKind.drug_test, "urine", "negative"),
     (RecordKind.drug_test, "urine", "positive"),
     (RecordKind.drug_test, "urine", "refused"),  # no test

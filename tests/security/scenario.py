@@ -110,6 +110,12 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     for command in ("/my", "/today", "/settings", "/lang", f"/history {code}", "/inbox"):
         await say(worker, command)
     await press(worker, f"p:{p1}")
+    # the week's meeting (约见): the slots, one booked, the places, one chosen, then cancelled
+    await press(worker, f"ap:{p1}")
+    await press(worker, worker.button("16:00"))
+    await press(worker, worker.button("改地点"))
+    await press(worker, worker.button("工作站"))
+    await press(worker, worker.button("取消约见"))
     await press(worker, f"fi:{p1}")
     # a note, and an assessment suggesting another colour (a proposal to police and supervisor)
     await press(worker, f"r:note:{p1}")
@@ -159,6 +165,8 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     with db.unit_of_work() as s:  # a tip-photo button as older versions left in police chats
         harvest.add(f"tp:{s.scalar(select(func.max(Tip.id)))}")
     await say(family, "/contact")
+    await say(family, "/meetings")  # 面谈提醒: on, and the button that turns it off again
+    await press(family, family.button("面谈提醒"))
     await say(family, "/stop")
     await say(worker, "/inbox")
     await press(worker, f"ft:{p1}")

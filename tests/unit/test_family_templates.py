@@ -57,6 +57,7 @@ VIEW = {
     "joined_open": False,
     "minutes": 30,
     "by_name": HOSTILE,
+    "tipster_told": True,
     "by_role": "police",
     "worker_name": HOSTILE,
     "worker_role": "cadre",

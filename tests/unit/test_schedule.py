@@ -586,6 +586,8 @@ def test_items_are_sorted_overdue_first_then_by_due_date_then_by_obligation() ->
         ("visit", "home", None, Obligation.meeting),
         ("visit", "station", None, Obligation.meeting),
         ("visit", "phone", None, None),
+        ("visit", "home", "stable", Obligation.meeting),
+        ("visit", "home", "not_met", None),  # 未见到本人: an attempt, no meeting
         ("drug_test", "urine", "negative", Obligation.drug_test),
         ("drug_test", "urine", "positive", Obligation.drug_test),
         ("drug_test", "urine", "refused", None),

@@ -1,0 +1,166 @@
+"""Booking the week's meeting (约见) from the person card, in two taps: 📅, then a slot.
+
+Buttons: `ap:<person>` shows the slots (the next days × a few times, local time); `as:<person>:
+<YYYYMMDDHHMM>` books that slot (or moves the open appointment there); `apl:<appointment>` offers
+the places and `apl:<appointment>:<place>` sets one; `apc:<appointment>` cancels. Every press is
+checked again by the service (models.services.appointments): a slot that is past or was never
+offered is refused, and so is anyone but the booking worker over a person in their caseload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.context import Ctx
+from handlers.events import Button
+from handlers.jobs_reminders import refresh_worker
+from handlers.reports.card import parse_id
+from models.access import Action
+from models.services.appointments import (
+    STAMP,
+    AppointmentView,
+    Change,
+    Place,
+    book,
+    cancel,
+    change_place,
+    own_appointment,
+    slot_at,
+    slots,
+)
+from models.services.caseload import person_line
+from models.services.rights import may
+
+SLOT_COLUMNS = 2
+
+
+def _refuse(ctx: Ctx) -> None:
+    ctx.answer("errors/not_allowed", alert=True)
+
+
+def slot_button(ctx: Ctx, person_id: int, moment: datetime) -> Button:
+    """A slot labelled like 周五 12/4 14:30 (local time)."""
+    return ctx.button(
+        "ap_slot",
+        f"as:{person_id}:{moment.strftime(STAMP)}",
+        weekday=ctx.label(f"ap_wd_{moment.weekday()}"),
+        month=moment.month,
+        day=moment.day,
+        time=moment.strftime("%H:%M"),
+    )
+
+
+def on_slots(ctx: Ctx, payload: str) -> None:
+    """`ap:<person>`: the slot keyboard, as a new message (the card stays)."""
+    person_id = parse_id(payload)
+    if person_id is None or not ctx.call(
+        may, ctx.identity, Action.book_appointment, person_id, now=ctx.now, today=ctx.today
+    ):
+        _refuse(ctx)
+        return
+    offered = [slot_button(ctx, person_id, m) for m in slots(ctx.now, ctx.policy.tz)]
+    rows = tuple(tuple(offered[i : i + SLOT_COLUMNS]) for i in range(0, len(offered), SLOT_COLUMNS))
+    ctx.reply("appointments/choose_slot", rows, person=ctx.call(person_line, person_id))
+    ctx.answer()
+
+
+def saved_buttons(ctx: Ctx, appointment: AppointmentView) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            ctx.button("ap_btn_place", f"apl:{appointment.id}"),
+            ctx.button("ap_btn_time", f"ap:{appointment.person_id}"),
+        ),
+        (
+            ctx.button("ap_btn_cancel", f"apc:{appointment.id}"),
+            ctx.button("rp_btn_card", f"p:{appointment.person_id}"),
+        ),
+    )
+
+
+def _show(ctx: Ctx, template: str, buttons: tuple[tuple[Button, ...], ...] = (), **view: object) -> None:
+    """In place of the pressed message (the slot or place keyboard), else as a new one; and today's
+    morning list brought up to date, in case the meeting is (or was) today."""
+    if ctx.identity.worker_id is not None:
+        refresh_worker(ctx, ctx.identity.worker_id)
+    if ctx.incoming.message_id is None:
+        ctx.reply(template, buttons, **view)
+    else:
+        ctx.edit(ctx.incoming.message_id, template, buttons, **view)
+
+
+def on_slot(ctx: Ctx, payload: str) -> None:
+    """`as:<person>:<stamp>`: book (or move to) that slot."""
+    raw_person, _, stamp = payload.partition(":")
+    person_id = parse_id(raw_person)
+    moment = slot_at(stamp, ctx.now, ctx.policy.tz)
+    if person_id is None:
+        _refuse(ctx)
+        return
+    if moment is None:  # past by now, or never offered: show the slots as they are now
+        ctx.answer("appointments/slot_gone", alert=True)
+        return
+    booked = ctx.call(book, ctx.identity, person_id, moment, now=ctx.now, today=ctx.today)
+    if booked is None:
+        _refuse(ctx)
+        return
+    _show(
+        ctx,
+        "appointments/booked",
+        saved_buttons(ctx, booked.appointment),
+        a=booked.appointment,
+        moved=booked.moved,
+    )
+    ctx.answer()
+
+
+def on_place(ctx: Ctx, payload: str) -> None:
+    """`apl:<appointment>`: the places; `apl:<appointment>:<place>`: set it."""
+    raw_id, _, raw_place = payload.partition(":")
+    appointment_id = parse_id(raw_id)
+    if appointment_id is None or (raw_place and raw_place not in Place.__members__):
+        _refuse(ctx)
+        return
+    if not raw_place:
+        if ctx.call(own_appointment, ctx.identity, appointment_id, now=ctx.now, today=ctx.today) is None:
+            _refuse(ctx)
+            return
+        rows = tuple((ctx.button(f"ap_place_{p}", f"apl:{appointment_id}:{p}"),) for p in Place)
+        _show(ctx, "appointments/choose_place", rows)
+        ctx.answer()
+        return
+    changed = ctx.call(
+        change_place, ctx.identity, appointment_id, Place(raw_place), now=ctx.now, today=ctx.today
+    )
+    _after_change(ctx, changed)
+
+
+def on_cancel(ctx: Ctx, payload: str) -> None:
+    """`apc:<appointment>`: cancel it (kept, marked cancelled)."""
+    appointment_id = parse_id(payload)
+    changed = (
+        None
+        if appointment_id is None
+        else ctx.call(cancel, ctx.identity, appointment_id, now=ctx.now, today=ctx.today)
+    )
+    if changed is not None and changed[0] is Change.done and changed[1].cancelled:
+        _show(
+            ctx,
+            "appointments/cancelled",
+            ((ctx.button("rp_btn_card", f"p:{changed[1].person_id}"),),),
+            a=changed[1],
+        )
+        ctx.answer()
+        return
+    _after_change(ctx, changed)
+
+
+def _after_change(ctx: Ctx, changed: tuple[Change, AppointmentView] | None) -> None:
+    if changed is None:
+        _refuse(ctx)
+        return
+    change, appointment = changed
+    if change is Change.gone:
+        ctx.answer("appointments/gone", alert=True)
+        return
+    _show(ctx, "appointments/booked", saved_buttons(ctx, appointment), a=appointment, moved=False)
+    ctx.answer()

@@ -1,0 +1,59 @@
+"""面谈提醒: a family member turns meeting reminders on or off, and the morning job that reminds them.
+
+`/meetings` shows the choice with one toggle button (`fmr:1` on, `fmr:0` off). The reminder says
+only that the worker meets their relative today at HH:MM; it goes through the outbox keyed by
+appointment, member and time, so a job run twice (or on two processes) sends it once, and a
+meeting moved to a later hour the same day is announced again with its new time.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx, JobCtx
+from handlers.events import Button
+from models.services.appointment_family import family_reminders_due, family_reminders_on, set_family_reminders
+
+TOGGLE = "fmr"
+
+
+def _toggle(ctx: Ctx, on: bool) -> tuple[tuple[Button, ...], ...]:
+    """The one button: it offers the opposite of the current choice."""
+    return ((ctx.button("fam_reminders_off" if on else "fam_reminders_on", f"{TOGGLE}:{0 if on else 1}"),),)
+
+
+def cmd_meetings(ctx: Ctx, _arg: str) -> None:
+    """/meetings: whether reminders are on, and the button to change it."""
+    on = ctx.call(family_reminders_on, ctx.identity)
+    ctx.reply("appointments/family_choice", _toggle(ctx, on), on=on)
+
+
+def on_toggle(ctx: Ctx, payload: str) -> None:
+    """`fmr:1` / `fmr:0`: turn reminders on or off (the message shows the new state)."""
+    if payload not in ("0", "1") or not ctx.call(
+        set_family_reminders, ctx.identity, payload == "1", now=ctx.now
+    ):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    on = payload == "1"
+    if ctx.incoming.message_id is not None:
+        ctx.edit(ctx.incoming.message_id, "appointments/family_choice", _toggle(ctx, on), on=on, changed=True)
+    else:
+        ctx.reply("appointments/family_choice", _toggle(ctx, on), on=on, changed=True)
+    ctx.answer()
+
+
+def remind_families(jctx: JobCtx) -> int:
+    """This morning's reminders to families who asked (each once); the number queued."""
+    sent = 0
+    for due in jctx.call(family_reminders_due, now=jctx.now, tz=jctx.policy.tz):
+        key = (
+            f"appt-family:{due.appointment_id}:{due.family_member_id}:{due.starts_at.strftime('%Y%m%d%H%M')}"
+        )
+        queued = jctx.notify(
+            due.chat_id,
+            "appointments/family_reminder",
+            purpose="appointment",
+            dedupe_key=key,
+            at=due.starts_at,
+        )
+        sent += queued is not None
+    return sent
