@@ -13,6 +13,7 @@ import structlog
 from bot.config import ConfigError, Settings, Transport
 from bot.db import Database
 from bot.jobs import JOBS, Job
+from bot.metrics import update_timer
 from bot.outbox import Sender, SenderSettings
 from bot.replies import Replies, ReplySettings
 from bot.scheduler import Scheduler
@@ -128,8 +129,9 @@ class GridcareBot:
     async def on_incoming(self, incoming: Incoming) -> None:
         # A chat's updates are handled and answered one at a time, so its replies keep their order.
         async with self._chats.hold(incoming.chat_id):
-            actions = await self.core.handle(incoming)
-            await self.replies.deliver(incoming, actions)
+            with update_timer(incoming.kind.value):  # counted and timed for /metrics
+                actions = await self.core.handle(incoming)
+                await self.replies.deliver(incoming, actions)
         self.wake_sender()  # the update may have queued messages to others: send them now
 
     def wake_sender(self) -> None:

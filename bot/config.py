@@ -25,6 +25,11 @@ class Mode(StrEnum):
     production = "production"
 
 
+class LogFormat(StrEnum):
+    console = "console"
+    json = "json"
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the message says which and what to do."""
 
@@ -52,6 +57,7 @@ class Settings(BaseSettings):
         default=30, ge=1, le=366, description="a record may be dated this many days back (today is one)"
     )
     log_level: str = "INFO"
+    log_format: LogFormat = Field(default=LogFormat.console, description="console, or json for log shippers")
     send_per_second: int = Field(default=30, description="outbox: messages per second, all chats together")
     send_chat_interval: float = Field(default=1.0, description="outbox: seconds between messages to one chat")
     send_max_attempts: int = Field(default=8, description="outbox: failed sends before a message is dead")
@@ -70,6 +76,13 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
     webhook_secret: SecretStr | None = Field(
         default=None, description="X-Telegram-Bot-Api-Secret-Token value"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token for /metrics (required on the webhook port)"
+    )
+    metrics_listen: str | None = Field(
+        default=None,
+        description="host:port of a /metrics server of its own, e.g. 127.0.0.1:9464 (unset: none)",
     )
 
     @field_validator("locale")

@@ -89,6 +89,10 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: self.call(fn, *args, **kwargs))
 
+    def queued(self) -> int:
+        """Units of work waiting for a database thread (for the metrics)."""
+        return self._executor._work_queue.qsize()
+
     def dispose(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()

@@ -45,6 +45,7 @@ import structlog
 
 from bot.db import Database
 from bot.leadership import Leadership, LockKey
+from bot.metrics import DEAD_LETTERS, count_send
 from bot.send_actions import call_or_send_new, to_action
 from bot.send_limits import SenderSettings, SendWindow
 from bot.transports.base import Transport
@@ -261,6 +262,7 @@ class Sender:
                     await self.db.run(delivery.release, [item.id], owner=self.owner)
                     return
                 outcome = await self._attempt(item)
+                count_send(outcome.kind)
                 if outcome.kind == "flood" and outcome.seconds <= self.settings.flood_wait_max:
                     slot, shift = await self._pause(item, outcome.seconds)
                     continue
@@ -366,6 +368,7 @@ class Sender:
             done = bool(await self.db.run(delivery.release, [item.id], owner=owner, available_at=later))
         elif outcome.kind == "blocked":
             log.info("outbox_unreachable", outbox_id=item.id, chat_id=item.chat_id)
+            DEAD_LETTERS.inc()
             done = await self.db.run(
                 delivery.mark_unreachable, item.id, item.chat_id, owner=owner, error=outcome.detail, now=now
             )
@@ -374,6 +377,7 @@ class Sender:
             if outcome.kind == "failed":
                 reason = f"gave up after {item.attempts} attempts: {outcome.detail}"
             log.warning("outbox_dead", outbox_id=item.id, attempts=item.attempts, purpose=item.purpose)
+            DEAD_LETTERS.inc()
             done = await self.db.run(delivery.mark_dead, item.id, owner=owner, error=reason, now=now)
         else:
             delay = min(self.settings.backoff * 2 ** (item.attempts - 1), self.settings.backoff_cap)

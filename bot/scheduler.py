@@ -30,6 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.db import Database
 from bot.jobs import JOBS, Job
 from bot.leadership import Leadership, LockKey
+from bot.metrics import count_job
 from handlers.context import JobCtx
 from handlers.render import Renderer
 from models.clock import Clock
@@ -99,15 +100,18 @@ class Scheduler:
         key = job.when(now, self.policy)
         if key is None:
             return None
+        started = time.perf_counter()
         try:
             count = await self.db.run(self._run_once, job, key, now)
         except Exception:
+            count_job(job.name, "failed", time.perf_counter() - started)
             log.exception("job_failed", job=job.name, run_key=key)
             self._failed(job)
             return None
         self._failures.pop(job.name, None)
-        if count is None:
+        if count is None:  # another tick or process had run this key
             return None
+        count_job(job.name, "ok", time.perf_counter() - started)
         log.info("job_done", job=job.name, run_key=key, count=count)
         return JobReport(job.name, key, count)
 

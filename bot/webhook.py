@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import GridcareBot
+from bot.metrics import add_metrics_route
 from bot.transports.base import UnreadableUpdate, log_update_error
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -103,6 +104,7 @@ def webhook_app(
     app.on_response_prepare.append(anonymous)
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)
+    add_metrics_route(app, bot)  # /metrics, only behind GRIDCARE_METRICS_TOKEN (bot/metrics.py)
     return app
 
 

@@ -26,7 +26,7 @@ def runtime() -> Iterator[Runtime]:
     """The runtime for one command, closed at the end; configuration errors end the command cleanly."""
     try:
         settings = load_settings()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, json=settings.log_format == "json")
         rt = build_runtime(settings)
     except ConfigError as exc:
         raise fail(str(exc)) from None

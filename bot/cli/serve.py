@@ -17,6 +17,7 @@ from bot.cli.common import console, fail
 from bot.cli.errors import ExitCode, schema_behind
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.metrics import metrics_listen, start_metrics
 from bot.outbox import SenderSettings
 from bot.sandbox import start_sandbox
 from bot.sandbox_chat import ScriptError, interactive, play
@@ -31,7 +32,7 @@ def _settings() -> Settings:
         settings = load_settings()
     except (ConfigError, ValueError) as exc:
         raise fail(str(exc)) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json=settings.log_format == "json")
     return settings
 
 
@@ -53,6 +54,7 @@ def run_cmd(
     try:
         if settings.is_sqlite:
             migrate.upgrade(settings.database_url, keys=key_ring(settings))
+        metrics_listen(settings)  # an open metrics port without a token is refused here
         runtime = build_runtime(settings)
     except ConfigError as exc:
         raise fail(str(exc)) from None
@@ -72,6 +74,7 @@ def run_cmd(
     )
 
     async def serve() -> None:
+        metrics = await start_metrics(bot)  # GRIDCARE_METRICS_LISTEN: /metrics on its own port
         try:
             if webhook is None:
                 await bot.run_polling()
@@ -90,6 +93,8 @@ def run_cmd(
             finally:
                 await server.close()  # stop taking updates and finish those in hand, then close
         finally:
+            if metrics is not None:
+                await metrics.close()
             await bot.close()
 
     with contextlib.suppress(KeyboardInterrupt):
