@@ -3,7 +3,8 @@
 Counters and histograms move as the process works (updates, sends, jobs); the gauges read from
 the database (outbox depth, the oldest queued message, open alerts, each job's last success) are
 refreshed at each scrape, so every process reports the shared state. Labels are kinds, outcomes,
-statuses and job names, never an id, a name or a text.
+statuses and job names (`job_name`: Prometheus keeps `job` for the scrape target), never an id,
+a person's name or a text.
 
 `/metrics` is served
 - on the webhook server only with `GRIDCARE_METRICS_TOKEN` set, and then only to a request that
@@ -43,12 +44,14 @@ RATE_LIMITED = Counter("gridcare_rate_limited", "429 answers from the Bot API (f
 DEAD_LETTERS = Counter("gridcare_dead_letters", "Outbox messages given up on")
 OUTBOX = Gauge("gridcare_outbox_messages", "Outbox messages by status", ["status"])
 OUTBOX_OLDEST = Gauge("gridcare_outbox_oldest_queued_seconds", "Age of the oldest message still to send")
-JOB_RUNS = Counter("gridcare_job_runs", "Scheduled job runs, by job and outcome", ["job", "outcome"])
+JOB_RUNS = Counter("gridcare_job_runs", "Scheduled job runs, by job and outcome", ["job_name", "outcome"])
 JOB_SECONDS = Histogram(
-    "gridcare_job_seconds", "Scheduled job run time", ["job"], buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900)
+    "gridcare_job_seconds", "Scheduled job run time", ["job_name"], buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900)
 )
 JOB_LAST_SUCCESS = Gauge(
-    "gridcare_job_last_success_timestamp_seconds", "When each job's latest run finished (Unix time)", ["job"]
+    "gridcare_job_last_success_timestamp_seconds",
+    "When each job's latest run finished (Unix time)",
+    ["job_name"],
 )
 ALERTS_OPEN = Gauge("gridcare_alerts_open", "Urgent alerts nobody has taken yet")
 ALERTS_LATE = Gauge("gridcare_alerts_unanswered_past_deadline", "Urgent alerts untaken past their deadline")
@@ -72,8 +75,8 @@ def update_timer(kind: str) -> Iterator[None]:
 
 def count_job(job: str, outcome: str, seconds: float) -> None:
     """One run of a scheduled job (ok or failed) and how long it took."""
-    JOB_RUNS.labels(job=job, outcome=outcome).inc()
-    JOB_SECONDS.labels(job=job).observe(seconds)
+    JOB_RUNS.labels(job_name=job, outcome=outcome).inc()
+    JOB_SECONDS.labels(job_name=job).observe(seconds)
 
 
 def count_send(outcome: str) -> None:
@@ -93,7 +96,7 @@ async def refresh(bot: GridcareBot) -> None:
         OUTBOX.labels(status=status).set(getattr(queue, status))
     OUTBOX_OLDEST.set(0 if queue.oldest_pending is None else queue.oldest_pending.total_seconds())
     for job, finished in state.last_success.items():
-        JOB_LAST_SUCCESS.labels(job=job).set(finished.timestamp())
+        JOB_LAST_SUCCESS.labels(job_name=job).set(finished.timestamp())
     ALERTS_OPEN.set(state.alerts.open)
     ALERTS_LATE.set(state.alerts.past_deadline)
     ALERTS_UNROUTED.set(state.alerts.unrouted)

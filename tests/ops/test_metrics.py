@@ -83,9 +83,9 @@ async def test_the_counters_move_with_real_traffic(db, db_url, now):
     assert moved("gridcare_sends_total", outcome="flood") == 1
     assert moved("gridcare_rate_limited_total") == 1
     assert moved("gridcare_dead_letters_total") == 1
-    assert moved("gridcare_job_runs_total", job="probe", outcome="ok") == 1
-    assert moved("gridcare_job_seconds_count", job="probe") == 1
-    assert value(after, "gridcare_job_last_success_timestamp_seconds", job="probe") == now.timestamp()
+    assert moved("gridcare_job_runs_total", job_name="probe", outcome="ok") == 1
+    assert moved("gridcare_job_seconds_count", job_name="probe") == 1
+    assert value(after, "gridcare_job_last_success_timestamp_seconds", job_name="probe") == now.timestamp()
     assert value(after, "gridcare_outbox_messages", status="dead") == 1
     assert value(after, "gridcare_outbox_messages", status="queued") == 0
     assert value(after, "gridcare_outbox_oldest_queued_seconds") == 0
