@@ -93,3 +93,10 @@ def seal_fields(session: Session, keys: KeyRing, row: Row, values: dict[str, str
 def open_field(keys: KeyRing, row: Row, field: str) -> str | None:
     """The plaintext of a row's sealed field (None if none)."""
     return keys.open(getattr(row, f"{field}_enc"), slot(row, field))
+
+
+def ring_state(session: Session, keys: KeyRing) -> dict[str, bool | None]:
+    """Each key id of the ring against its stored check value, changing nothing (`gridcare doctor`):
+    True it matches, False it does not (the wrong key), None no check value yet (a new key id)."""
+    stored = {kid: value for kid, value in session.execute(select(KeyCheck.kid, KeyCheck.check_value))}
+    return {kid: None if kid not in stored else keys.matches(kid, bytes(stored[kid])) for kid in keys.kids}

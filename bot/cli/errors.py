@@ -67,7 +67,7 @@ def _first_line(text: object, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _config_reason(exc: BaseException) -> str:
+def config_reason(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(f"GRIDCARE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
     return _first_line(exc)
@@ -98,7 +98,7 @@ def explain(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and the one line for an error a command let escape."""
     settings = _settings()
     if isinstance(exc, ConfigError) or (isinstance(exc, ValueError) and settings is None):
-        return ExitCode.failed, message("config", settings, reason=_config_reason(exc))
+        return ExitCode.failed, message("config", settings, reason=config_reason(exc))
     if isinstance(exc, OSError):
         return ExitCode.failed, message("file", settings, reason=_first_line(exc))
     if isinstance(exc, CommandError) and settings is not None:  # Alembic: e.g. a revision it cannot find
