@@ -92,6 +92,11 @@ class Settings(BaseSettings):
             raise ValueError("locale must be zh_CN or en")
         return value
 
+    @field_validator("metrics_token", "metrics_listen", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value  # `GRIDCARE_METRICS_TOKEN=` in .env: no token, not ""
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
