@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from bot import migrate
+from bot.cli import backup_pg
 from bot.cli.common import console, errors, fail, runtime
 from bot.config import ConfigError, Settings, load_settings
 from handlers.context import JobCtx
@@ -58,16 +59,31 @@ def backup_cmd(
     file: Path = typer.Argument(..., dir_okay=False, help="where to write the copy"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace FILE if it exists"),
 ) -> None:
-    """Copy the SQLite database to FILE, safely while the bot runs (PostgreSQL: prints pg_dump)."""
+    """Copy the database to FILE, safely while the bot runs (SQLite's backup API, or pg_dump)."""
     settings = _settings()
+    if backup_pg.applies(settings):
+        backup_pg.backup(settings, file, overwrite=overwrite)
+        _key_warning("GRIDCARE_SECRET_KEY")
+        return
     source = _database_file(settings)
     try:
         info = backup_sqlite(source, file, overwrite=overwrite)
     except BackupError as exc:
         raise fail(str(exc)) from None
+    backup_pg.audited("backup", f"file={file.name[:100]};revision={info.revision};bytes={info.size}")
     console.print(f"backup written: {info.path} ({info.size} bytes, schema {info.revision})")
+    console.print(
+        "verify it: it passed SQLite's integrity check; to test a restore, copy it to a scratch file and "
+        "run `gridcare doctor` with GRIDCARE_DATABASE_URL=sqlite:///<that copy>",
+        soft_wrap=True,
+    )
     key_file = source.with_name(source.name + ".key")
-    where = f"{key_file}" if settings.secret_key is None and key_file.exists() else "GRIDCARE_SECRET_KEY"
+    _key_warning(
+        f"{key_file}" if settings.secret_key is None and key_file.exists() else "GRIDCARE_SECRET_KEY"
+    )
+
+
+def _key_warning(where: str) -> None:
     errors.print(
         f"[yellow]The encryption key is not in the backup.[/] Keep {where} safe and apart from it: "
         "without the key, ID numbers, phones and addresses in the backup cannot be read."
@@ -78,8 +94,11 @@ def restore_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="a file made by `gridcare backup`"),
     yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
 ) -> None:
-    """Replace the SQLite database with a backup (a safety copy of the current one is kept)."""
+    """Replace the database with a backup (SQLite: a safety copy of the current one is kept)."""
     settings = _settings()
+    if backup_pg.applies(settings):
+        backup_pg.restore(settings, file, yes=yes)
+        return
     target = _database_file(settings)
     try:
         inspect_backup(file)  # before anything is asked or touched

@@ -7,7 +7,8 @@ A plain file copy is not safe: it can catch a half-written page, or miss what st
 and moved into place only when complete. Restore runs the same API the other way, into the live
 file, so open connections see either the old or the new database, never a mixture.
 
-PostgreSQL: pg_dump and pg_restore do this properly; Gridcare prints the commands instead.
+PostgreSQL: pg_dump and pg_restore do this properly: models/services/backup_pg.py runs them, and
+when they are not installed the commands are printed instead.
 
 The field encryption key is not in the database and so not in the backup: keep it separately.
 """

@@ -1,7 +1,8 @@
-"""`gridcare backup` / `restore`: a consistent SQLite copy while the bot writes; PostgreSQL's tools named."""
+"""`gridcare backup` / `restore`: a consistent SQLite copy while the bot writes; pg_dump / pg_restore on PostgreSQL."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
+from models.audit import AuditEntry
 from models.people import Person
 from models.sealing import open_field
 from tests.factories import TEST_KEYS, make_person, make_tree
@@ -129,10 +131,56 @@ def test_restore_asks_before_replacing_the_database(db, keys, now, env, sqlite_o
     assert not list(sqlite_only.parent.glob("*.before-restore-*"))
 
 
-def test_postgres_backup_and_restore_are_refused_with_the_pg_dump_commands(db, env, tmp_path):
+def test_postgres_backup_and_restore_without_its_tools_print_the_pg_dump_commands(
+    db, env, tmp_path, monkeypatch
+):
     if db.is_sqlite:
         pytest.skip("PostgreSQL only")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump, no pg_restore here
     for args in (("backup", str(tmp_path / "x.dump")), ("restore", __file__, "--yes")):
         out = gridcare(*args, code=2)
         assert "pg_dump --format=custom" in out and "pg_restore" in out
     assert not (tmp_path / "x.dump").exists()
+
+
+def _audited(db, action: str) -> list[str]:
+    with db.unit_of_work() as s:
+        rows = s.execute(
+            select(AuditEntry.detail).where(AuditEntry.action == action, AuditEntry.record_type == "database")
+        )
+        return [detail for (detail,) in rows]
+
+
+def test_postgres_backup_and_restore_round_trip_with_pg_dump_audited(db, keys, now, env, tmp_path):
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.fail("pg_dump and pg_restore must be installed (.ci/run installs postgresql-client)")
+    _city(db, keys, now)
+    dump = tmp_path / "city.dump"
+    out = gridcare("backup", str(dump))
+    assert dump.exists() and "entries" in out and f"pg_restore --list {dump}" in out.replace("\n", "")
+    assert "The encryption key is not in the backup" in out
+    with db.unit_of_work() as s:
+        s.execute(Person.__table__.update().values(code=Person.code + "-changed"))
+    gridcare("restore", str(dump), "--yes")
+    with db.unit_of_work() as s:
+        people = s.scalars(select(Person).order_by(Person.code)).all()
+        assert sorted(p.code for p in people) == sorted(f"P-{i}" for i in range(20))
+        assert open_field(keys, people[0], "phone") is not None, "sealed fields open after the restore"
+    assert _audited(db, "backup") == [], "the restore replaced the trail with the backup's"
+    (restored,) = _audited(db, "restore")
+    assert "file=city.dump" in restored
+
+
+def test_a_postgres_backup_is_audited_and_a_bad_dump_is_refused_before_anything_changes(db, env, tmp_path):
+    if db.is_sqlite or not shutil.which("pg_dump"):
+        pytest.skip("PostgreSQL with its tools")
+    gridcare("backup", str(tmp_path / "a.dump"))
+    (entry,) = _audited(db, "backup")
+    assert "file=a.dump" in entry and "entries=" in entry
+    gridcare("backup", str(tmp_path / "a.dump"), code=1)  # never overwritten unasked
+    junk = tmp_path / "junk.dump"
+    junk.write_bytes(b"not a dump")
+    assert "pg_restore --list failed" in gridcare("restore", str(junk), "--yes", code=1)
+    assert _audited(db, "restore") == []
