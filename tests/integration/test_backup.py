@@ -1,4 +1,4 @@
-"""`gridcare backup` / `restore`: a consistent SQLite copy while the bot writes; pg_dump / pg_restore on PostgreSQL."""
+"""`gridcare backup` / `restore`: a consistent SQLite copy while the bot writes; pg_dump on PostgreSQL."""
 
 from __future__ import annotations
 
