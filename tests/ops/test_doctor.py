@@ -191,6 +191,7 @@ def test_a_table_never_analysed_has_no_statistics(healthy):
         pytest.skip("PostgreSQL's planner statistics")
     with healthy.sessions() as session:  # rolled back: the table never outlives the test
         session.execute(text("CREATE TABLE doctor_probe (x integer)"))
+        session.execute(text("INSERT INTO doctor_probe SELECT generate_series(1, 60000)"))  # > 1 MB
         findings = {f.check: f for f in check_postgres(session)}
         session.rollback()
     assert not findings["statistics"].ok and "doctor_probe" in findings["statistics"].detail
