@@ -166,11 +166,17 @@ def export_cmd(
                 (headers, rows), sheets = records.flat, records.workbook()
         except NotFound:
             raise fail(f"no area with code {area}") from None
-    with private_file(output) as partial:
+    total = len(rows) if fmt is Format.csv else sum(len(table[1]) for table in sheets.values())
+    with private_file(output) as partial, _progress() as bar:
+        task = bar.add_task(f"writing {kind}", total=total)
+
+        def advance(done: int) -> None:
+            bar.update(task, completed=done)
+
         if fmt is Format.csv:
-            exporting.write_csv(partial, headers, rows)
+            exporting.write_csv(partial, headers, rows, progress=advance)
         else:
-            exporting.write_xlsx(partial, sheets)
+            exporting.write_xlsx(partial, sheets, progress=advance)
     console.print(f"{len(rows)} rows written to {output}")
 
 

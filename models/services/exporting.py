@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -95,12 +96,18 @@ def _responsible_workers(session: Session, path: str) -> dict[int, str]:
     return {person_id: code for person_id, code in session.execute(query)}
 
 
-def write_csv(path: Path, headers: list[str], rows: list[list[object]]) -> None:
-    """Write UTF-8 with a BOM (so Excel reads Chinese); a cell Excel could run as a formula gets a '."""
+def write_csv(
+    path: Path, headers: list[str], rows: list[list[object]], *, progress: Callable[[int], None] | None = None
+) -> None:
+    """Write UTF-8 with a BOM (so Excel reads Chinese); a cell Excel could run as a formula gets a '.
+    `progress(rows written)` is called as the rows go out (a CLI's progress bar)."""
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(headers)
-        writer.writerows([_defused(_text(value)) for value in row] for row in rows)
+        for done, row in enumerate(rows, start=1):
+            writer.writerow([_defused(_text(value)) for value in row])
+            if progress is not None and (done % 500 == 0 or done == len(rows)):
+                progress(done)
 
 
 def _text(value: object) -> str:
@@ -115,12 +122,16 @@ def _defused(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) and not _PLAIN.fullmatch(text) else text
 
 
-def write_xlsx(path: Path, sheets: dict[str, Table]) -> None:
-    """Write one sheet per (headers, rows): bold, frozen header row; columns wide enough to read."""
+def write_xlsx(
+    path: Path, sheets: dict[str, Table], *, progress: Callable[[int], None] | None = None
+) -> None:
+    """Write one sheet per (headers, rows): bold, frozen header row; columns wide enough to read.
+    `progress(rows written)` counts the rows of all sheets as they are written."""
     if not sheets:
         raise ValueError("no sheets to write")
     workbook = Workbook()
     workbook.remove(workbook.active)
+    written = 0
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title)
         for row_number, values in enumerate([headers, *rows], start=1):
@@ -128,6 +139,12 @@ def write_xlsx(path: Path, sheets: dict[str, Table]) -> None:
                 cell = sheet.cell(row=row_number, column=column_number, value=_cell_value(value))
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # text stays text: a value starting with '=' is not a formula
+            if row_number > 1 and progress is not None:
+                written += 1
+                if written % 500 == 0:
+                    progress(written)
+        if progress is not None:
+            progress(written)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
