@@ -27,6 +27,7 @@ from models.services.review_queue import QueueFilter, review_queue
 TREND_WEEKS = 5  # this week and the four before it
 OVERDUE_SHOWN = 30
 SAMPLE_MAX = 20
+SECOND = timedelta(seconds=1)
 
 
 def _id(params: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -111,14 +112,19 @@ def node(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trend(work: Work, area: AreaRef) -> list[dict[str, Any]]:
-    """This week to date and the four whole weeks before it, oldest first: the weekly digests' chart."""
+    """This week to date and the four whole weeks before it, oldest first: each week's digest as it
+    stood at the week's last moment (the obligations due by its Sunday, and what was done of them)."""
     weeks = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         day = work.today - timedelta(weeks=back)
-        if back:
-            day += timedelta(days=6 - day.weekday())  # a past week: to its Sunday
+        sunday = day + timedelta(days=6 - day.weekday())
+        moment = work.now if not back else local_midnight(sunday + timedelta(days=1), work.policy) - SECOND
         digest: Digest = work.call(
-            build_digest, area, Period.of(PeriodKind.week, day), policy=work.policy, now=work.now
+            build_digest,
+            area,
+            Period.of(PeriodKind.week, day if not back else sunday),
+            policy=work.policy,
+            now=moment,
         )
         weeks.append({"start": digest.period.start.isoformat(), **_tally(digest.chart)})
         weeks[-1]["positives"] = digest.filed.positive

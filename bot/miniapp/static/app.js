@@ -45,8 +45,9 @@
       headers: { "Content-Type": "application/json", "X-Telegram-Init-Data": initData },
       body: JSON.stringify(params || {}),
     });
-    if (res.status === 401) throw new Error(L.ma_unauthorized || "unauthorized");
-    if (res.status === 403) throw new Error(L.ma_refused || "not allowed");
+    // Before the labels have come (the first request), refusals are said in both languages.
+    if (res.status === 401) throw new Error(L.ma_unauthorized || "登录信息无效或已过期 · The sign-in is invalid or has expired");
+    if (res.status === 403) throw new Error(L.ma_refused || "无权查看 · You may not see this");
     if (!res.ok) throw new Error(L.ma_error || "error");
     return raw ? res.blob() : res.json();
   }
@@ -80,7 +81,6 @@
       const periods = ["day", "week", "month"].map((p) => h("button", {
         class: "plain" + (p === period ? " on" : ""), on: { click: () => go(node(d.area.id, p), true) } }, t("ma_period_" + p)));
       const o = d.obligations;
-      const maxTotal = Math.max(1, ...d.trend.map((w) => w.done_rate || 0));
       show(d.area.name,
         h("div", { class: "seg" }, periods),
         h("div", { class: "tiles", id: "tiles" },
@@ -95,7 +95,7 @@
           obRow(t("ma_meeting"), o.meeting), obRow(t("ma_drug_test"), o.drug_test), obRow(t("ma_others"), o.others)),
         h("h2", {}, t("ma_trend")),
         h("div", { class: "trend", id: "trend" }, d.trend.map((w, i) => h("div", { class: i === d.trend.length - 1 ? "now" : "" },
-          pct(w.done_rate), h("i", { style: "height:" + Math.round(90 * (w.done_rate || 0) / maxTotal) + "px" }),
+          pct(w.done_rate), h("i", { style: "height:" + Math.round(0.9 * (w.done_rate || 0)) + "px" }),
           t("ma_week_of", { start: w.start.slice(5) })))),
         h("h2", {}, d.bars_are_workers ? t("ma_bars_workers") : t("ma_children")),
         h("div", { id: "bars" }, d.bars.map((b) => h("div", {
@@ -194,6 +194,9 @@
 
   async function start() {
     theme();
+    // Chinese needs the font the page serves (a phone may have none): wait for it, briefly.
+    const font = document.fonts.load("16px GridcareCJK", "辖区").catch(() => null);
+    await Promise.race([font, new Promise((resolve) => setTimeout(resolve, 3000))]);
     if (tg) { tg.ready(); if (tg.expand) tg.expand(); }
     try {
       me = await api("me", {});
