@@ -52,6 +52,7 @@ def serve(work: Work, user: WebAppUser, endpoint: str, params: dict[str, Any]) -
     """Answer one request of a verified Mini App user, in one unit of work."""
     who = work.call(resolve, user.id)
     locale = work.renderer.locale_of(work.call(chat_locale, user.id), who.locale, user.language_code)
+    handler: Endpoint
     if endpoint == "me":
         action, handler = Action.view_digest, lambda w, i, p: _me(w, i, p, locale=locale)
     elif endpoint in ENDPOINTS:

@@ -171,7 +171,7 @@ def queue(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
 def review(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
     """Mark a report correct or wrong (with a comment), as the chat's verdict buttons; saved once."""
     record_id = _id(params, "record") or 0
-    verdict = {"ok": ReviewVerdict.correct, "no": ReviewVerdict.has_errors}.get(params.get("verdict"))
+    verdict = {"ok": ReviewVerdict.correct, "no": ReviewVerdict.has_errors}.get(str(params.get("verdict")))
     comment = params.get("comment")
     comment = comment.strip()[:COMMENT_MAX] if isinstance(comment, str) else ""
     if verdict is None or (verdict is ReviewVerdict.has_errors and not comment):

@@ -88,7 +88,10 @@ def review_queue(
         query = query.where(Record.created_at >= wanted.since)
     if wanted.late_only:
         query = query.where(Record.late.is_(True))
-    rows = [QueueItem(*row[:3], str(row[3]), *row[4:]) for row in session.execute(query.order_by(Record.id))]
+    rows = [
+        QueueItem(r[0], r[1], r[2], str(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        for r in session.execute(query.order_by(Record.id))
+    ]
     picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}") if wanted.sample else rows
     picked = picked[:QUEUE_LIMIT]
     for item in picked:
