@@ -201,6 +201,7 @@
     try {
       me = await api("me", {});
       L = me.labels;
+      back.textContent = t("ma_back");
       document.documentElement.lang = me.locale === "en" ? "en" : "zh-CN";
       if (!me.area) throw new Error(L.ma_refused);
       go(node(me.area.id, "day"));
