@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -20,14 +19,11 @@ from bot.db import Database
 from bot.miniapp.server import MiniApp, miniapp_app
 from bot.webhook import WebhookServer
 from handlers.miniapp.initdata import sign_init_data
-from handlers.render import Renderer
-from models.audit import Actor
 from models.casework import Review
-from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.services.invites import invite_worker, redeem
 from tests.factories import TEST_KEYS
-from tests.integration.digest_city import NOW, TEST_POLICY, build_city
+from tests.integration.digest_city import NOW
+from tests.support.miniapp import city_with_accounts, mini_app
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (see .ci/run)")
@@ -72,9 +68,7 @@ def city_db(
     shutil.copy(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
     with db.unit_of_work() as s:
-        city = build_city(s, KeyRing.parse(TEST_KEYS))
-        for code, user_id in USERS.items():
-            redeem(s, invite_worker(s, code, actor=Actor.cli(), now=NOW).code, user_id, now=NOW)
+        city = city_with_accounts(s, KeyRing.parse(TEST_KEYS), USERS)
     yield db, city
     db.dispose()
 
@@ -82,16 +76,7 @@ def city_db(
 @pytest.fixture(scope="module")
 def served(city_db) -> Iterator[Served]:
     db, _city = city_db
-    mini = MiniApp(
-        token=TOKEN,
-        max_age=timedelta(hours=1),
-        run_unit=db.run,
-        clock=FrozenClock(NOW),
-        renderer=Renderer(ZoneInfo("Asia/Shanghai")),
-        policy=TEST_POLICY,
-        keys=KeyRing.parse(TEST_KEYS),
-    )
-    app = Served(mini)
+    app = Served(mini_app(db, TOKEN))
     yield app
     app.close()
 

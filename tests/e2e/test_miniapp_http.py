@@ -5,21 +5,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from bot.miniapp.server import INIT_HEADER, MiniApp, miniapp_app
+from bot.miniapp.server import INIT_HEADER, miniapp_app
 from bot.webhook import WebhookServer
 from handlers.miniapp.initdata import sign_init_data
-from handlers.render import Renderer
-from models.audit import Actor
-from models.clock import FrozenClock
-from models.crypto import KeyRing
-from models.services.invites import invite_worker, redeem
-from tests.factories import TEST_KEYS
-from tests.integration.digest_city import NOW, TEST_POLICY, build_city
+from tests.integration.digest_city import NOW
+from tests.support.miniapp import city_with_accounts, mini_app
 
 TOKEN = "100000:miniapp-http"  # a test token
 SUPERVISOR = 7301
@@ -28,18 +22,8 @@ SUPERVISOR = 7301
 @pytest.fixture
 async def base(db, keys) -> AsyncIterator[str]:
     with db.unit_of_work() as s:
-        build_city(s, keys)
-        redeem(s, invite_worker(s, "S-COM", actor=Actor.cli(), now=NOW).code, SUPERVISOR, now=NOW)
-    mini = MiniApp(
-        token=TOKEN,
-        max_age=timedelta(hours=1),
-        run_unit=db.run,
-        clock=FrozenClock(NOW),
-        renderer=Renderer(ZoneInfo("Asia/Shanghai")),
-        policy=TEST_POLICY,
-        keys=KeyRing.parse(TEST_KEYS),
-    )
-    server = WebhookServer(miniapp_app(mini))
+        city_with_accounts(s, keys, {"S-COM": SUPERVISOR})
+    server = WebhookServer(miniapp_app(mini_app(db, TOKEN)))
     await server.start("127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{server.port}/app"

@@ -14,15 +14,15 @@ from handlers.context import Work
 from handlers.miniapp.api import serve
 from handlers.miniapp.initdata import WebAppUser
 from handlers.render import Renderer
-from models.audit import Actor, AuditEntry
+from models.audit import AuditEntry
 from models.casework import Review
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.services.digest import Period, PeriodKind, build_digest
 from models.services.digest_scope import AreaRef
-from models.services.invites import invite_worker, redeem
 from tests.factories import TEST_KEYS
-from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
+from tests.integration.digest_city import DAY, NOW, TEST_POLICY
+from tests.support.miniapp import city_with_accounts
 
 RENDERER = Renderer(ZoneInfo("Asia/Shanghai"))
 USERS = {"S-COM": 7001, "S-CTY2": 7002, "WA": 7003, "S-CITY": 7004}
@@ -31,10 +31,7 @@ USERS = {"S-COM": 7001, "S-CTY2": 7002, "WA": 7003, "S-CITY": 7004}
 @pytest.fixture
 def city(db, keys):
     with db.unit_of_work() as s:
-        made = build_city(s, keys)
-        for code, user_id in USERS.items():
-            redeem(s, invite_worker(s, code, actor=Actor.cli(), now=NOW).code, user_id, now=NOW)
-        return made
+        return city_with_accounts(s, keys, USERS)
 
 
 def call(db, user_id: int, endpoint: str, **params):
