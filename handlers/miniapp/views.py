@@ -21,6 +21,7 @@ from models.services.digest_rows import Tally
 from models.services.digest_scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
 from models.services.identity import Identity
 from models.services.performance import audited_performance
+from models.services.person_events import person_events
 from models.services.review import COMMENT_MAX, review_record
 from models.services.review_queue import QueueFilter, review_queue
 
@@ -204,6 +205,7 @@ def person(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "card": jsonable(card),
         "records": jsonable(history.records),
+        "events": jsonable(work.call(person_events, person_id)),
         "page": history.page,
         "pages": history.pages,
     }

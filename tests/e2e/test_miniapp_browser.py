@@ -161,6 +161,12 @@ def test_a_supervisor_drills_from_the_city_to_a_grid_and_a_person(page, served):
         page.wait_for_function("(name) => document.getElementById('title').textContent === name", arg=name)
     page.locator("#bars .row[data-kind=worker]").first.click()
     page.wait_for_selector("#view .row.tap")
+    page.click("#worker-queue")  # the worker's reports awaiting review, then back to their list
+    page.wait_for_selector("#q-count")
+    authors = {text.split(" · ")[1] for text in page.locator(".report .hint").all_inner_texts()}
+    assert authors == {"WA"}
+    page.click("#back")
+    page.wait_for_selector("#view .row.tap")
     page.locator("#view .row.tap").first.click()
     page.wait_for_selector("#person")
     assert page.inner_text("#title").startswith("TP")

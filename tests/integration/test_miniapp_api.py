@@ -162,3 +162,21 @@ def test_the_export_is_the_chats_workbook_of_the_node_on_screen(db, city):
 @pytest.mark.parametrize("params", [{"area": "1"}, {"area": -1}, {"period": "year"}, {"area": True}])
 def test_requests_the_page_never_sends_are_bad_requests(db, city, params):
     assert call(db, USERS["S-COM"], "node", **params).status == 400
+
+
+def test_the_timeline_shows_colour_changes_and_alerts_without_their_texts(db, city):
+    changed = call(db, USERS["S-COM"], "person", person=city.persons["TP09"].id).body["events"]
+    # newest first: today's assessment, then the colour given at registration
+    assert [(e["colour_from"], e["colour_to"]) for e in changed] == [("blue", "orange"), (None, "blue")]
+    alerted = call(db, USERS["S-COM"], "person", person=city.persons["TP04"].id).body["events"]
+    assert [(e["kind"], e["acknowledged"]) for e in alerted if e["kind"] == "alert"] == [("alert", False)]
+    assert all(
+        set(e) == {"at", "kind", "colour_from", "colour_to", "acknowledged"} for e in changed + alerted
+    )
+
+
+def test_the_page_speaks_english_to_an_english_telegram(db, city):
+    with db.unit_of_work() as s:
+        work = Work(NOW, RENDERER, s, TEST_POLICY, keys=KeyRing.parse(TEST_KEYS))
+        reply = serve(work, WebAppUser(USERS["S-COM"], "en", NOW), "me", {})
+    assert reply.body["locale"] == "en" and reply.body["labels"]["ma_title"] == "Jurisdiction at a glance"

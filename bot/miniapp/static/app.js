@@ -126,10 +126,13 @@
     } catch (err) { fail(err); }
   }
 
-  function worker(workerId) {
+  function worker(workerId, areaId) {
     return async function screenWorker() {
       const d = await api("worker", { worker: workerId });
-      show(d.worker.code + " " + d.worker.name, h("h2", {}, t("ma_worker_overdue")),
+      show(d.worker.code + " " + d.worker.name,
+        me.can_review ? h("div", { class: "actions card" }, h("button", { id: "worker-queue",
+          on: { click: () => go(queue({ area: areaId, worker: workerId })) } }, t("ma_queue_worker"))) : null,
+        h("h2", {}, t("ma_worker_overdue")),
         d.overdue.length ? d.overdue.map((i) => h("div", { class: "row tap", on: { click: () => go(person(i.person_id)) } },
           h("span", { class: "name" }, i.person_code), h("span", {}, t("sv_ob_" + i.obligation)),
           h("span", { class: "overdue" }, t("ma_days_overdue", { n: i.days_overdue })))) : h("p", { class: "hint card" }, t("ma_none")));
@@ -184,6 +187,10 @@
         h("h2", {}, t("ma_due_now")),
         c.due.length ? c.due.map((x) => h("div", { class: "row" }, h("span", { class: "name" }, t("sv_ob_" + x.obligation)),
           h("span", {}, x.done + "/" + x.required), h("span", { class: x.state === "overdue" ? "overdue" : "hint" }, t("ma_" + x.state)))) : h("p", { class: "hint card" }, t("ma_none")),
+        d.events.length ? [h("h2", {}, t("ma_events")), h("div", { id: "events" }, d.events.map((e) => h("div", { class: "row" },
+          h("span", {}, e.at.slice(0, 10)),
+          h("span", { class: "name" }, e.kind === "colour" ? (e.colour_from ? t("colour_" + e.colour_from) + " → " : "") + t("colour_" + e.colour_to) : t("ma_alert")),
+          h("span", { class: e.kind === "alert" && !e.acknowledged ? "overdue" : "hint" }, e.kind === "alert" ? t(e.acknowledged ? "ma_alert_taken" : "ma_alert_open") : ""))))] : null,
         h("h2", {}, t("ma_records")),
         h("div", { id: "records" }, d.records.map((r) => h("div", { class: "row" + (r.voided ? " voided" : "") },
           h("span", {}, r.occurred_at.slice(0, 10)), h("span", { class: "name" }, t("sv_kind_" + r.kind) + (r.result ? " · " + t("sv_val_" + r.result) : "")),
