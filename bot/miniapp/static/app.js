@@ -3,9 +3,12 @@
 // Texts come from the server's labels (zh_CN, en); every value is set as text, never as HTML.
 "use strict";
 (function () {
-  const tg = (window.Telegram && window.Telegram.WebApp) || null;
+  // Telegram's script loads without holding the page up: where it cannot be fetched (a closed
+  // network, the sandbox) the initData and theme are read from the address's fragment, where
+  // Telegram puts them too.
   const hash = new URLSearchParams(location.hash.slice(1));
-  const initData = (tg && tg.initData) || hash.get("tgWebAppData") || "";
+  let tg = null;
+  let initData = "";
   const view = document.getElementById("view");
   const back = document.getElementById("back");
   const title = document.getElementById("title");
@@ -68,7 +71,16 @@
   }
   function goBack() { if (stack.length > 1) { stack.pop(); const s = stack.pop(); go(s); } }
   back.addEventListener("click", goBack);
-  if (tg && tg.BackButton) tg.BackButton.onClick(goBack);
+
+  function telegramScript() {
+    if (window.Telegram && window.Telegram.WebApp) return Promise.resolve();
+    const tag = document.getElementById("tg-script");
+    return new Promise((resolve) => {
+      tag.addEventListener("load", resolve);
+      tag.addEventListener("error", resolve);
+      setTimeout(resolve, 1500);
+    });
+  }
 
   const tile = (label, value, alarm) => h("div", { class: "tile" + (alarm ? " alarm" : "") }, h("b", {}, value), h("small", {}, label));
   const bar = (rate) => h("span", { class: "bar" }, h("i", { style: "width:" + (rate || 0) + "%" }));
@@ -200,6 +212,10 @@
   }
 
   async function start() {
+    await telegramScript();
+    tg = (window.Telegram && window.Telegram.WebApp) || null;
+    initData = (tg && tg.initData) || hash.get("tgWebAppData") || "";
+    if (tg && tg.BackButton) tg.BackButton.onClick(goBack);
     theme();
     // Chinese needs the font the page serves (a phone may have none): wait for it, briefly.
     const font = document.fonts.load("16px GridcareCJK", "辖区").catch(() => null);
