@@ -15,11 +15,12 @@ from handlers.supervisor_review import tell_author
 from models.casework import ReviewVerdict
 from models.records import RecordKind
 from models.services.cards import person_card, person_history
-from models.services.digest import Digest, Period, PeriodKind, audited_digest, build_digest, local_midnight
+from models.services.digest import Period, PeriodKind, audited_digest, local_midnight
 from models.services.digest_export import export_report
-from models.services.digest_rows import Tally
+from models.services.digest_rows import Tally, tally
 from models.services.digest_scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
 from models.services.identity import Identity
+from models.services.obligations import obligation_rows
 from models.services.performance import audited_performance
 from models.services.person_events import person_events
 from models.services.review import COMMENT_MAX, review_record
@@ -28,7 +29,6 @@ from models.services.review_queue import QueueFilter, review_queue
 TREND_WEEKS = 5  # this week and the four before it
 OVERDUE_SHOWN = 30
 SAMPLE_MAX = 20
-SECOND = timedelta(seconds=1)
 
 
 def _id(params: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -113,22 +113,18 @@ def node(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trend(work: Work, area: AreaRef) -> list[dict[str, Any]]:
-    """This week to date and the four whole weeks before it, oldest first: each week's digest as it
-    stood at the week's last moment (the obligations due by its Sunday, and what was done of them)."""
+    """This week to date and the four whole weeks before it, oldest first: each the weekly digest's
+    chart (the obligations due by the week's Sunday, and what was done of them) as it stood at the
+    week's end, from the same obligation rows; the counts a digest adds are not needed here."""
     weeks = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         day = work.today - timedelta(weeks=back)
         sunday = day + timedelta(days=6 - day.weekday())
-        moment = work.now if not back else local_midnight(sunday + timedelta(days=1), work.policy) - SECOND
-        digest: Digest = work.call(
-            build_digest,
-            area,
-            Period.of(PeriodKind.week, day if not back else sunday),
-            policy=work.policy,
-            now=moment,
+        rows = work.call(
+            obligation_rows, today=day if not back else sunday, policy=work.policy, area_path=area.path
         )
-        weeks.append({"start": digest.period.start.isoformat(), **_tally(digest.chart)})
-        weeks[-1]["positives"] = digest.filed.positive
+        chart = tally(r for r in rows if r.period_end <= sunday)
+        weeks.append({"start": (sunday - timedelta(days=6)).isoformat(), **_tally(chart)})
     return weeks
 
 

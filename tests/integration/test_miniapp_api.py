@@ -4,6 +4,7 @@ card, each id checked against the caller's jurisdiction, each read of a person a
 from __future__ import annotations
 
 import io
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,3 +181,20 @@ def test_the_page_speaks_english_to_an_english_telegram(db, city):
         work = Work(NOW, RENDERER, s, TEST_POLICY, keys=KeyRing.parse(TEST_KEYS))
         reply = serve(work, WebAppUser(USERS["S-COM"], "en", NOW), "me", {})
     assert reply.body["locale"] == "en" and reply.body["labels"]["ma_title"] == "Jurisdiction at a glance"
+
+
+def test_the_trend_weeks_are_the_weekly_digests_charts_as_they_stood_at_each_weeks_end(db, city):
+    trend = call(db, USERS["S-COM"], "node", area=city.areas["COM"].id).body["trend"]
+    area, sunday = ref(city.areas["COM"]), date(2026, 3, 1)
+    at_week_end = datetime.combine(sunday, time(23, 59, 59), tzinfo=ZoneInfo("Asia/Shanghai"))
+    past = db.call(
+        build_digest, area, Period.of(PeriodKind.week, sunday), policy=TEST_POLICY, now=at_week_end
+    )
+    this = db.call(build_digest, area, Period.of(PeriodKind.week, DAY), policy=TEST_POLICY, now=NOW)
+    for week, digest in ((trend[-2], past), (trend[-1], this)):
+        assert week["start"] == digest.period.start.isoformat()
+        assert (week["total"], week["done"], week["overdue"]) == (
+            digest.chart.total,
+            digest.chart.done,
+            digest.chart.overdue,
+        )
