@@ -114,8 +114,8 @@ def mount_miniapp(app: web.Application, mini: MiniApp, *, prefix: str = PREFIX) 
             log.error("miniapp_failed", endpoint=endpoint, error=type(exc).__name__)
             return web.json_response({"error": "internal"}, status=500)
         log.info("miniapp_request", endpoint=endpoint, status=reply.status)
-        if endpoint == "review" and reply.status == 200:
-            mini.on_queued()
+        if reply.status == 200:
+            mini.on_queued()  # a review's notice to its author, an export sent to the chat: now
         if reply.file is not None:
             disposition = f"attachment; filename*=UTF-8''{quote(reply.filename or 'export.xlsx')}"
             return web.Response(

@@ -9,6 +9,7 @@ editing a request to name another area, worker, person or record gets a 403 and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from handlers.context import Work
@@ -44,7 +45,6 @@ ENDPOINTS: dict[str, tuple[Action, Endpoint]] = {
     "queue": (Action.review_record, views.queue),
     "review": (Action.review_record, views.review),
     "person": (Action.view_card, views.person),
-    "export": (Action.export, views.export),
 }
 
 
@@ -54,7 +54,9 @@ def serve(work: Work, user: WebAppUser, endpoint: str, params: dict[str, Any]) -
     locale = work.renderer.locale_of(work.call(chat_locale, user.id), who.locale, user.language_code)
     handler: Endpoint
     if endpoint == "me":
-        action, handler = Action.view_digest, lambda w, i, p: _me(w, i, p, locale=locale)
+        action, handler = Action.view_digest, partial(_me, locale=locale)
+    elif endpoint == "export":  # the file may go to the caller's chat, in its language
+        action, handler = Action.export, partial(views.export, locale=locale, chat_id=user.id)
     elif endpoint in ENDPOINTS:
         action, handler = ENDPOINTS[endpoint]
     else:

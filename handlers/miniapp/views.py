@@ -21,6 +21,7 @@ from models.services.digest_rows import Tally, tally
 from models.services.digest_scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
 from models.services.identity import Identity
 from models.services.obligations import obligation_rows
+from models.services.outbox import document_payload, enqueue
 from models.services.performance import audited_performance
 from models.services.person_events import person_events
 from models.services.review import COMMENT_MAX, review_record
@@ -207,9 +208,24 @@ def person(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def export(work: Work, who: Identity, params: dict[str, Any]) -> ApiReply:
-    """The node on screen as the chat's XLSX (汇总, 完成率, 逾期人员, 网格员考核)."""
+def export(
+    work: Work, who: Identity, params: dict[str, Any], *, locale: str, chat_id: int
+) -> ApiReply | dict[str, Any]:
+    """The node on screen as the chat's XLSX (汇总, 完成率, 逾期人员, 网格员考核): downloaded, or
+    (`to_chat`, inside Telegram, whose web views may not save a download) sent to the caller's chat
+    through the outbox with the chat's caption, as `/export` sends it."""
     area, period = _area(work, who, params, "export"), _period(work, params)
     _digest, data = work.call(export_report, who.actor, area, period, policy=work.policy, now=work.now)
     name = f"gridcare-{area.code}-{period.kind}-{period.end.isoformat()}.xlsx"
-    return ApiReply(200, file=data, filename=name)
+    if params.get("to_chat") is not True:
+        return ApiReply(200, file=data, filename=name)
+    caption = work.renderer.render(locale, "supervisor/export_caption", area=area, period=period)
+    work.call(
+        enqueue,
+        chat_id=chat_id,
+        purpose="export",
+        dedupe_key=f"miniapp-export:{chat_id}:{area.id}:{period.kind}:{work.now.isoformat()}",
+        payload=document_payload(name, data, caption),
+        now=work.now,
+    )
+    return {"sent": True}

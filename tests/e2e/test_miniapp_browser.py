@@ -182,3 +182,9 @@ def test_marking_a_report_correct_in_the_page_saves_it_once(page, served, city_d
     report.locator(".saved", has_text="已保存").wait_for()
     with db.unit_of_work() as s:
         assert len(s.scalars(select(Review).where(Review.record_id == record_id)).all()) == 1
+
+
+def test_inside_telegram_the_export_button_sends_the_workbook_to_the_chat(page, served):
+    open_app(page, served, signed("S-CITY"))
+    page.click("#export")
+    page.locator("#export", has_text="报表已发送到聊天").wait_for()

@@ -198,3 +198,12 @@ def test_the_trend_weeks_are_the_weekly_digests_charts_as_they_stood_at_each_wee
             digest.chart.done,
             digest.chart.overdue,
         )
+
+
+def test_inside_telegram_the_export_comes_to_the_chat_as_export_sends_it(db, city):
+    reply = call(db, USERS["S-COM"], "export", area=city.areas["COM"].id, period="month", to_chat=True)
+    assert reply.body == {"sent": True}
+    with db.unit_of_work() as s:
+        (sent,) = s.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == USERS["S-COM"])).all()
+    assert sent.payload["kind"] == "document" and sent.payload["filename"].startswith("gridcare-T-COM-month")
+    assert "测试社区" in sent.payload["caption"]

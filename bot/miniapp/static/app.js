@@ -132,6 +132,11 @@
 
   async function exportXlsx(areaId, period) {
     try {
+      if (tg && tg.initData) { // inside Telegram: the file comes to the chat, as /export sends it
+        await api("export", { area: areaId, period: period, to_chat: true });
+        if (tg.showAlert) tg.showAlert(t("ma_export_sent")); else document.getElementById("export").textContent = t("ma_export_sent");
+        return;
+      }
       const blob = await api("export", { area: areaId, period: period }, true);
       const a = h("a", { href: URL.createObjectURL(blob), download: "gridcare-" + period + ".xlsx" });
       document.body.append(a); a.click(); a.remove();
