@@ -29,8 +29,8 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.areas import AreaLevel
 from models.audit import Actor
-from models.clock import FrozenClock
 from models.casework import Appointment
+from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status
 from models.records import Record
