@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models.audit import AuditEntry
+from models.casework import Appointment
 from models.clock import FrozenClock
 from models.people import FamilyMember
 from tests.integration.family_city import FAMILY, WORKER, build_city, family_code, worker_code
@@ -52,3 +53,14 @@ async def test_staff_may_not_turn_a_familys_reminders_on(db, keys, now):
     await worker.press("fmr:1")
     assert worker.toast() == "您没有权限进行此操作。"
     assert not _choice(db)
+
+
+async def test_a_family_member_may_not_book_their_relatives_meeting(db, keys, now):
+    family = await _family(db, keys, now)
+    with db.unit_of_work() as s:
+        person_id = s.scalar(select(FamilyMember.person_id).where(FamilyMember.telegram_user_id == FAMILY))
+    for data in (f"ap:{person_id}", f"as:{person_id}:202603061430"):
+        await family.press(data)
+        assert family.toast() == "您没有权限进行此操作。"
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Appointment)).all() == []
