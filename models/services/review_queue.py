@@ -66,10 +66,7 @@ def review_queue(
         picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}")[:QUEUE_LIMIT]
     else:  # the oldest first, a page of them (a county's backlog runs to thousands)
         picked = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
-    items = [
-        report_view(record, person, author, len(picked) - n - 1)
-        for n, (record, person, author) in enumerate(picked)
-    ]
+    items = [report_view(row[0], row[1], row[2], len(picked) - n - 1) for n, row in enumerate(picked)]
     for item in items:
         audit(session, who.actor, "read", item.kind, item.id, at=now, person_id=item.person_id)
     return Queue(tuple(items), awaiting)
