@@ -12,7 +12,6 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from models.services.digest_scope import in_subtree
 from models.services.identity import Identity
 from models.services.review import ReportView, _window, awaiting_clause, report_view
 
+Found = Row[tuple[Record, str, str]]  # a report, its person's code, its author's code
 QUEUE_LIMIT = 200  # reports one page lists; the count says how many more wait
 
 
@@ -62,19 +62,19 @@ def review_queue(
         query = query.where(Record.late.is_(True))
     awaiting = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if wanted.sample:  # the week's reports, a few of each author's
-        rows = list(session.execute(query.order_by(Record.id)))
+        rows: list[Found] = list(session.execute(query.order_by(Record.id)))
         picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}")[:QUEUE_LIMIT]
     else:  # the oldest first, a page of them (a county's backlog runs to thousands)
-        picked = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
+        picked: list[Found] = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
     items = [report_view(row[0], row[1], row[2], len(picked) - n - 1) for n, row in enumerate(picked)]
     for item in items:
         audit(session, who.actor, "read", item.kind, item.id, at=now, person_id=item.person_id)
     return Queue(tuple(items), awaiting)
 
 
-def _sample(rows: list[Row[Any]], size: int, *, seed: str) -> list[Row[Any]]:
+def _sample(rows: list[Found], size: int, *, seed: str) -> list[Found]:
     """Up to `size` reports of each author, drawn with a generator seeded by supervisor and week."""
-    by_author: dict[int, list[Row[Any]]] = defaultdict(list)
+    by_author: dict[int, list[Found]] = defaultdict(list)
     for row in rows:
         by_author[row[0].author_id].append(row)
     draw = random.Random(seed)  # a fair sample, not a secret
