@@ -23,7 +23,7 @@ from models.services.digest_scope import in_subtree
 from models.services.identity import Identity
 from models.services.review import ReportView, _window, awaiting_clause, report_view
 
-Found = Row[tuple[Record, str, str]]  # a report, its person's code, its author's code
+Found = Row[Record, str, str]  # a report, its person's code, its author's code
 QUEUE_LIMIT = 200  # reports one page lists; the count says how many more wait
 
 
@@ -61,11 +61,12 @@ def review_queue(
     if wanted.late_only:
         query = query.where(Record.late.is_(True))
     awaiting = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    picked: list[Found]
     if wanted.sample:  # the week's reports, a few of each author's
         rows: list[Found] = list(session.execute(query.order_by(Record.id)))
         picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}")[:QUEUE_LIMIT]
     else:  # the oldest first, a page of them (a county's backlog runs to thousands)
-        picked: list[Found] = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
+        picked = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
     items = [report_view(row[0], row[1], row[2], len(picked) - n - 1) for n, row in enumerate(picked)]
     for item in items:
         audit(session, who.actor, "read", item.kind, item.id, at=now, person_id=item.person_id)
