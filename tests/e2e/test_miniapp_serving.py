@@ -10,6 +10,8 @@ import aiohttp
 from bot.app import Runtime, build_bot, make_transport
 from bot.cli.serve import polling_with_miniapp
 from bot.db import Database
+from bot.miniapp.server import MiniApp, mount_miniapp
+from bot.webhook import WebhookServer, webhook_app
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from tests.e2e.harness import local_api, settings_for
@@ -44,3 +46,25 @@ async def test_while_polling_the_mini_app_answers_on_its_own_port(db_url, now):
         finally:
             await bot.close()
     assert seen["status"] == 200 and "static/app.js" in seen["page"]
+
+
+async def test_the_webhook_server_carries_the_mini_app_beside_the_webhook(db_url, now):
+    async with local_api() as api:
+        settings = settings_for(db_url, api, "ptb")
+        runtime = Runtime(
+            settings=settings, db=Database(db_url), keys=KeyRing.parse(TEST_KEYS), clock=FrozenClock(now)
+        )
+        bot = build_bot(runtime, make_transport(settings), background=False)
+        app = webhook_app(bot, secret="s3cret")
+        mount_miniapp(app, MiniApp.of(bot))  # as `gridcare run --webhook` does
+        server = WebhookServer(app)
+        await server.start("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{server.port}/app/") as page:
+                    assert page.status == 200 and page.headers["Server"] == "gridcare"
+                async with http.get(f"http://127.0.0.1:{server.port}/healthz") as health:
+                    assert health.status == 200
+        finally:
+            await server.close()
+            await bot.close()
