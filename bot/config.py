@@ -89,6 +89,15 @@ class Settings(BaseSettings):
             raise ValueError("locale must be zh_CN or en")
         return value
 
+    @field_validator("miniapp_url")
+    @classmethod
+    def _https_app(cls, value: str | None) -> str | None:
+        # Telegram refuses a web_app button or menu button to any other address: a digest carrying
+        # one would not be sent at all.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("miniapp_url: Telegram opens Mini Apps only from https:// addresses")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:

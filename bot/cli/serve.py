@@ -75,7 +75,7 @@ def run_cmd(
     async def serve() -> None:
         try:
             if webhook is None:
-                await _polling(bot, settings)
+                await polling_with_miniapp(bot, settings)
                 return
             stopping = _stop_on_signals()
             secret = webhook_secret(settings)
@@ -99,7 +99,7 @@ def run_cmd(
         asyncio.run(serve())
 
 
-async def _polling(bot: GridcareBot, settings: Settings) -> None:
+async def polling_with_miniapp(bot: GridcareBot, settings: Settings) -> None:
     """Long polling; with GRIDCARE_MINIAPP_LISTEN, the Mini App on a server of its own meanwhile."""
     bind = settings.miniapp_bind
     if bind is None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from models.audit import audit
@@ -21,8 +21,9 @@ from models.people import Person, Worker
 from models.records import Record, RecordKind
 from models.services.digest_scope import in_subtree
 from models.services.identity import Identity
-from models.services.review import _window, awaiting_clause
+from models.services.review import ReportView, _window, awaiting_clause, report_view
 
+Found = Row[Record, str, str]  # a report, its person's code, its author's code
 QUEUE_LIMIT = 200  # reports one page lists; the count says how many more wait
 
 
@@ -36,23 +37,8 @@ class QueueFilter:
 
 
 @dataclass(frozen=True)
-class QueueItem:
-    id: int
-    person_id: int
-    person_code: str
-    kind: str
-    subkind: str | None
-    result: str | None
-    occurred_at: datetime
-    created_at: datetime
-    author_id: int
-    author_code: str
-    late: bool
-
-
-@dataclass(frozen=True)
 class Queue:
-    items: tuple[QueueItem, ...]
+    items: tuple[ReportView, ...]  # as `/review` shows one; `remaining`: listed after it
     awaiting: int  # matching the filter (before sampling)
 
 
@@ -61,23 +47,9 @@ def review_queue(
 ) -> Queue:
     """Reports awaiting review in the subtree at `path` (the caller checked it is theirs)."""
     query = _window(
-        in_subtree(
-            select(
-                Record.id,
-                Record.person_id,
-                Person.code,
-                Record.kind,
-                Record.subkind,
-                Record.result,
-                Record.occurred_at,
-                Record.created_at,
-                Record.author_id,
-                Worker.code,
-                Record.late,
-            ).select_from(Record),
-            Record.person_id,
-            path,
-        ).join(Worker, Worker.id == Record.author_id),
+        in_subtree(select(Record, Person.code, Worker.code).select_from(Record), Record.person_id, path).join(
+            Worker, Worker.id == Record.author_id
+        ),
         now,
     ).where(awaiting_clause())
     if wanted.worker_id is not None:
@@ -88,26 +60,28 @@ def review_queue(
         query = query.where(Record.created_at >= wanted.since)
     if wanted.late_only:
         query = query.where(Record.late.is_(True))
-    rows = [
-        QueueItem(r[0], r[1], r[2], str(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-        for r in session.execute(query.order_by(Record.id))
-    ]
-    picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}") if wanted.sample else rows
-    picked = picked[:QUEUE_LIMIT]
-    for item in picked:
+    awaiting = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    picked: list[Found]
+    if wanted.sample:  # the week's reports, a few of each author's
+        rows: list[Found] = list(session.execute(query.order_by(Record.id)))
+        picked = _sample(rows, wanted.sample, seed=f"{who.worker_id}:{week}")[:QUEUE_LIMIT]
+    else:  # the oldest first, a page of them (a county's backlog runs to thousands)
+        picked = list(session.execute(query.order_by(Record.id).limit(QUEUE_LIMIT)))
+    items = [report_view(row[0], row[1], row[2], len(picked) - n - 1) for n, row in enumerate(picked)]
+    for item in items:
         audit(session, who.actor, "read", item.kind, item.id, at=now, person_id=item.person_id)
-    return Queue(tuple(picked), len(rows))
+    return Queue(tuple(items), awaiting)
 
 
-def _sample(rows: list[QueueItem], size: int, *, seed: str) -> list[QueueItem]:
+def _sample(rows: list[Found], size: int, *, seed: str) -> list[Found]:
     """Up to `size` reports of each author, drawn with a generator seeded by supervisor and week."""
-    by_author: dict[int, list[QueueItem]] = defaultdict(list)
+    by_author: dict[int, list[Found]] = defaultdict(list)
     for row in rows:
-        by_author[row.author_id].append(row)
+        by_author[row[0].author_id].append(row)
     draw = random.Random(seed)  # a fair sample, not a secret
     picked = [
         item
         for author in sorted(by_author)
         for item in draw.sample(by_author[author], min(size, len(by_author[author])))
     ]
-    return sorted(picked, key=lambda item: item.id)
+    return sorted(picked, key=lambda row: row[0].id)

@@ -188,7 +188,9 @@
     const card = h("div", { class: "card report", "data-record": r.id },
       h("div", {}, h("b", {}, t("sv_kind_" + r.kind)), " · ", h("a", { href: "#", on: { click: (e) => { e.preventDefault(); go(person(r.person_id)); } } }, r.person_code),
         r.late ? h("span", { class: "overdue" }, " · " + t("ma_late")) : null),
-      h("div", { class: "hint" }, r.occurred_at.slice(0, 10) + " · " + r.author_code + (r.result ? " · " + t("sv_val_" + r.result) : "")),
+      h("div", { class: "hint" }, [r.occurred_at.slice(0, 10), r.author_code, r.subkind && t("sv_val_" + r.subkind),
+        r.result && t("sv_val_" + r.result)].filter(Boolean).join(" · ")),
+      r.notes ? h("div", { class: "notes" }, r.notes) : null,
       comment,
       h("div", { class: "actions" }, h("button", { class: "ok", on: { click: () => send("ok") } }, t("ma_correct")),
         h("button", { class: "danger", on: { click: () => send("no") } }, t("ma_has_errors")), status));
