@@ -66,6 +66,7 @@ def policy_from(settings: Settings) -> Policy:
         pay=pay,
         sensitive_delete_hours=settings.sensitive_delete_hours,
         record_window_days=settings.record_window_days,
+        miniapp_url=settings.miniapp_url,
     )
     if settings.campaigns_file is not None:
         extra = campaigns_from_toml(settings.campaigns_file.read_text(encoding="utf-8"))

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
     )
     scheduler_tick_seconds: float = Field(default=20.0, description="how often scheduled jobs are checked")
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
+    miniapp_url: str | None = Field(
+        default=None,
+        description="public HTTPS address of the Mini App page (…/app/): menu and digest buttons",
+    )
+    miniapp_listen: str | None = Field(
+        default=None, description="host:port a Mini App server binds when polling (webhook: served there)"
+    )
+    miniapp_max_age: int = Field(
+        default=3600, ge=60, description="seconds a Mini App's initData is accepted after Telegram signed it"
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, description="X-Telegram-Bot-Api-Secret-Token value"
     )
@@ -97,6 +107,15 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value  # `GRIDCARE_METRICS_TOKEN=` in .env: no token, not ""
 
+    @field_validator("miniapp_url")
+    @classmethod
+    def _https_app(cls, value: str | None) -> str | None:
+        # Telegram refuses a web_app button or menu button to any other address: a digest carrying
+        # one would not be sent at all.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("miniapp_url: Telegram opens Mini Apps only from https:// addresses")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
@@ -107,6 +126,13 @@ class Settings(BaseSettings):
     @property
     def listen(self) -> tuple[str, int]:
         host, _, port = self.webhook_listen.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def miniapp_bind(self) -> tuple[str, int] | None:
+        if self.miniapp_listen is None:
+            return None
+        host, _, port = self.miniapp_listen.rpartition(":")
         return host or "127.0.0.1", int(port)
 
     @property

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from tempfile import mkdtemp
+from urllib.parse import quote
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -22,8 +24,11 @@ from sqlalchemy.orm import Session
 from bot import migrate
 from bot.app import GridcareBot, build_bot, build_runtime, clock_from, make_transport, policy_from
 from bot.config import Settings
+from bot.miniapp.server import MiniApp, miniapp_app
 from bot.telegram_api import ChatMessage, LocalBotApi
+from bot.webhook import WebhookServer
 from handlers.events import Incoming
+from handlers.miniapp.initdata import sign_init_data
 from models.audit import Actor
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
@@ -107,6 +112,16 @@ class Sandbox:
     polling: asyncio.Task[None]
     workdir: Path
     files_dir: Path
+    app_server: WebhookServer | None = None
+
+    def app_url(self, persona: str) -> str:
+        """The Mini App's local address with an initData signed for the persona, as Telegram would
+        hand it to the page (in the fragment, which no server sees); valid for the allowed age."""
+        runtime = self.bot.runtime
+        init_data = sign_init_data(
+            SANDBOX_TOKEN, USER_IDS[persona], auth_date=runtime.clock.now(), first_name=persona.capitalize()
+        )
+        return f"{runtime.settings.miniapp_url}#tgWebAppData={quote(init_data, safe='')}"
 
     async def _wait(self, key: int | str) -> None:
         async with self.handled:
@@ -158,6 +173,8 @@ class Sandbox:
     async def close(self) -> None:
         """Stop the bot and the server, and remove the temporary folder."""
         try:
+            if self.app_server is not None:
+                await self.app_server.close()
             await self.bot.transport.stop()
             await asyncio.wait_for(self.polling, timeout=15)
             await self.bot.close()
@@ -185,6 +202,7 @@ async def _start_bot(
 ) -> Sandbox:
     for persona, user_id in USER_IDS.items():
         api.add_user(user_id, persona.capitalize(), language_code="zh-hans")
+    app_host, app_port = settings.miniapp_bind or ("127.0.0.1", _free_port())
     settings = settings.model_copy(
         update={
             "database_url": f"sqlite:///{workdir / 'sandbox.db'}",
@@ -192,6 +210,7 @@ async def _start_bot(
             "api_url": api.base_url,
             "secret_key": None,  # generated beside the database, in the temporary folder
             "clock_start": settings.clock_start or working_morning(settings),
+            "miniapp_url": f"http://{app_host}:{app_port}/app/",  # the digest's button and `:app`
         }
     )
     migrate.upgrade(settings.database_url)
@@ -214,6 +233,8 @@ async def _start_bot(
     polling = asyncio.create_task(bot.run_polling())
     sandbox = Sandbox(api, bot, personas, handled, done, polling, workdir, files_dir)
     try:
+        sandbox.app_server = WebhookServer(miniapp_app(MiniApp.of(bot)))
+        await sandbox.app_server.start(app_host, app_port)
         if bot.scheduler is not None:
             await bot.scheduler.tick()  # the jobs due at the start run now, not in the middle of a script
         await sandbox.settle()
@@ -221,3 +242,10 @@ async def _start_bot(
         await sandbox.close()
         raise
     return sandbox
+
+
+def _free_port() -> int:
+    """A port free on the loopback now, for the Mini App (its URL must be known before it listens)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -114,7 +114,8 @@ class Terminal:
 
 async def play(sandbox: Sandbox, lines: list[str], emit: Emit, *, source: str = "script") -> None:
     """Play a script: `as PERSONA`, `#N` presses a button, `expect: WORDS` checks the last message,
-    `--` starts a comment; anything else is typed as the persona. ScriptError names the line."""
+    `:app` prints the Mini App's address for the persona, `--` starts a comment; anything else is
+    typed as the persona. ScriptError names the line."""
     terminal = Terminal(sandbox, emit)
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
@@ -126,6 +127,8 @@ async def play(sandbox: Sandbox, lines: list[str], emit: Emit, *, source: str = 
                 if persona in PERSONAS:
                     emit(f"=== {persona}: {sandbox.personas[persona]}")
                 await terminal.switch(persona)
+            elif line == ":app":
+                emit(f"Mini App for the {terminal.persona}: {sandbox.app_url(terminal.persona)}")
             elif line.startswith("expect:"):
                 terminal.expect(line.removeprefix("expect:").strip())
             else:
@@ -142,7 +145,7 @@ async def interactive(sandbox: Sandbox, emit: Emit) -> None:
         emit(f"  :{name:<10} {sandbox.personas[name]}")
     emit(f"Files the bot sends are saved in {sandbox.files_dir}/.")
     terminal = Terminal(sandbox, emit)
-    emit(f"You are the {terminal.persona}. Try /help, /my, /note; `:q` quits.")
+    emit(f"You are the {terminal.persona}. Try /help, /my, /note; `:app` opens the Mini App; `:q` quits.")
     await terminal.show_new()
     watcher = asyncio.create_task(_watch(terminal))
     loop = asyncio.get_running_loop()
@@ -158,6 +161,9 @@ async def interactive(sandbox: Sandbox, emit: Emit) -> None:
                 if line.startswith(":") and line[1:] in PERSONAS:
                     emit(f"You are now the {line[1:]}: {sandbox.personas[line[1:]]}")
                     await terminal.switch(line[1:])
+                elif line == ":app":
+                    emit(f"Mini App for the {terminal.persona} (a browser on this machine):")
+                    emit(f"  {sandbox.app_url(terminal.persona)}")
                 else:
                     await terminal.step(line)
             except ScriptError as exc:

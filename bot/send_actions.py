@@ -71,7 +71,9 @@ def to_action(chat_id: int, payload: dict[str, Any]) -> Action:
         return SendContact(chat_id, payload["phone"], payload["first_name"], payload.get("last_name"))
     if kind == "commands":  # a reply's menu: {"kind": "commands", "commands": [[name, description]], ...}
         commands = tuple((str(name), str(text)) for name, text in payload["commands"])
-        return SetCommands(chat_id, commands, payload.get("language_code"))
+        app = payload.get("menu_app")
+        menu_app = (str(app[0]), str(app[1])) if app else None
+        return SetCommands(chat_id, commands, payload.get("language_code"), menu_app)
     raise ValueError(f"unknown payload kind {kind!r}")
 
 
@@ -99,11 +101,12 @@ def to_payload(action: Action) -> dict[str, Any] | None:
             return contact_payload(phone, first_name, last_name)
         case DeleteMessages(_, message_ids):
             return {"kind": "delete", "message_ids": list(message_ids)}
-        case SetCommands(_, commands, language_code):
+        case SetCommands(_, commands, language_code, menu_app):
             return {
                 "kind": "commands",
                 "commands": [list(c) for c in commands],
                 "language_code": language_code,
+                **({"menu_app": list(menu_app)} if menu_app else {}),
             }
     return None
 

@@ -33,10 +33,18 @@ class Incoming:
     is_private: bool = True
 
 
+WEB_APP = "webapp:"  # a button's data that opens the Mini App at the URL after it (no callback)
+
+
 @dataclass(frozen=True)
 class Button:
     text: str
     data: str
+
+    @property
+    def web_app_url(self) -> str | None:
+        """The Mini App's address if this button opens it (`WEB_APP` + URL), else None."""
+        return self.data.removeprefix(WEB_APP) if self.data.startswith(WEB_APP) else None
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
@@ -101,9 +109,12 @@ class SendContact:
 
 @dataclass(frozen=True)
 class SetCommands:
+    """A chat's menu: its commands and, for staff the Mini App serves, the menu button opening it."""
+
     chat_id: int
     commands: tuple[tuple[str, str], ...]
     language_code: str | None = None
+    menu_app: tuple[str, str] | None = None  # (button text, the Mini App's URL): setChatMenuButton
 
 
 @dataclass(frozen=True)

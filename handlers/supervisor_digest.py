@@ -20,7 +20,7 @@ import structlog
 from handlers.alerts_rerouted import deliver_rerouted
 from handlers.charts import MAX_BARS, ChartBar, completion_chart
 from handlers.context import Ctx, JobCtx, Work
-from handlers.events import Button, Keyboard, Send, SendPhoto
+from handlers.events import WEB_APP, Button, Keyboard, Send, SendPhoto
 from handlers.render import Renderer
 from models.services.digest import Digest, Period, PeriodKind, Shared, build_digest, share
 from models.services.digest_scope import Recipient, digest_recipients, queued
@@ -97,15 +97,21 @@ def _stamp(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def digest_messages(renderer: Renderer, locale: str, digest: Digest, *, can_review: bool) -> DigestMessages:
-    """Render a digest in a language: text parts, buttons and chart."""
+def digest_messages(
+    renderer: Renderer, locale: str, digest: Digest, *, can_review: bool, app_url: str | None = None
+) -> DigestMessages:
+    """Render a digest in a language: text parts, buttons and chart; with the Mini App's address, a
+    last button opens it."""
     label = _labeller(renderer, locale)
     text = renderer.render(locale, "supervisor/digest", d=digest)
     return DigestMessages(
         chart=_chart(label, digest),
         caption=renderer.render(locale, "supervisor/chart_caption", d=digest),  # HTML, like every text
         texts=tuple(fit_message(text)),
-        buttons=_buttons(label, digest, can_review=can_review),
+        buttons=(
+            *_buttons(label, digest, can_review=can_review),
+            *([((label("ma_open_button"), WEB_APP + app_url),)] if app_url else []),
+        ),
     )
 
 
@@ -185,7 +191,9 @@ def _buttons(label: Label, digest: Digest, *, can_review: bool) -> tuple[tuple[t
 
 def show_digest(ctx: Ctx, digest: Digest, *, can_review: bool) -> None:
     """Answer the caller with the chart and the digest text."""
-    messages = digest_messages(ctx.renderer, ctx.locale, digest, can_review=can_review)
+    messages = digest_messages(
+        ctx.renderer, ctx.locale, digest, can_review=can_review, app_url=ctx.policy.miniapp_url
+    )
     ctx.send(SendPhoto(ctx.chat_id, data=messages.chart, caption=messages.caption))
     for n, text in enumerate(messages.texts, start=1):
         ctx.send(Send(ctx.chat_id, text, messages.keyboard() if n == len(messages.texts) else ()))
@@ -201,7 +209,9 @@ def queue_digest(work: Work, recipient: Recipient, digest: Digest) -> bool:
     if work.call(queued, key):
         return False
     locale = work.renderer.locale_of(work.call(chat_locale, recipient.chat_id))
-    messages = digest_messages(work.renderer, locale, digest, can_review=True)
+    messages = digest_messages(
+        work.renderer, locale, digest, can_review=True, app_url=work.policy.miniapp_url
+    )
     common = {"chat_id": recipient.chat_id, "purpose": "digest", "now": work.now}
     work.call(
         enqueue, dedupe_key=f"{key}:chart", payload=photo_payload(messages.chart, messages.caption), **common

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.context import Ctx
+from handlers.context import Ctx, Work
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Engine, Step
 from handlers.events import Button
@@ -96,12 +96,13 @@ def _say(ctx: Ctx, message_id: int | None, template: str, buttons: Any, **view: 
         ctx.reply(template, buttons, **view)
 
 
-def tell_author(ctx: Ctx, reviewed: Reviewed) -> None:
-    """The author learns the verdict (and the comment) with the record id, to correct it if needed."""
+def tell_author(work: Work, reviewed: Reviewed) -> None:
+    """The author learns the verdict (and the comment) with the record id, to correct it if needed
+    (from a chat or the Mini App: either is a unit of work that queues the notice)."""
     if reviewed.author_chat_id is None:
         return
     wrong = reviewed.verdict is ReviewVerdict.has_errors
-    ctx.notify(
+    work.notify(
         reviewed.author_chat_id,
         "supervisor/review_notice",
         purpose="notice",

@@ -173,6 +173,7 @@ class Policy:
     sensitive_delete_hours: int = 0  # delete sensitive alerts/relays this long after sending; 0: never
     record_window_days: int = DEFAULT_WINDOW_DAYS  # a record may be dated this many days back (today is 1)
     pay: PayWeights = field(default_factory=PayWeights)  # the weights of the monthly score (models.pay)
+    miniapp_url: str | None = None  # the supervisors' Mini App, where it is served: menu and digest buttons
 
     def local_date(self, moment) -> date:  # type: ignore[no-untyped-def]
         """The date in the configured time zone of a UTC-aware moment."""

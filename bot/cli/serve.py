@@ -12,12 +12,13 @@ from pathlib import Path
 import typer
 
 from bot import migrate
-from bot.app import build_bot, build_runtime, key_ring, make_transport
+from bot.app import GridcareBot, build_bot, build_runtime, key_ring, make_transport
 from bot.cli.common import console, fail
 from bot.cli.errors import ExitCode, schema_behind
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.metrics import metrics_listen, start_metrics
+from bot.miniapp.server import MiniApp, miniapp_app, mount_miniapp
 from bot.outbox import SenderSettings
 from bot.sandbox import start_sandbox
 from bot.sandbox_chat import ScriptError, interactive, play
@@ -77,11 +78,13 @@ def run_cmd(
         metrics = await start_metrics(bot)  # GRIDCARE_METRICS_LISTEN: /metrics on its own port
         try:
             if webhook is None:
-                await bot.run_polling()
+                await polling_with_miniapp(bot, settings)
                 return
             stopping = _stop_on_signals()
             secret = webhook_secret(settings)
-            server = WebhookServer(webhook_app(bot, secret=secret))  # time and size limits: bot/webhook.py
+            app = webhook_app(bot, secret=secret)
+            mount_miniapp(app, MiniApp.of(bot))  # the Mini App under /app/, on the same server
+            server = WebhookServer(app)  # time and size limits: bot/webhook.py
             # Listen before asking Telegram to push: its first updates then find us up.
             host, port = settings.listen
             await server.start(host, port)
@@ -99,6 +102,21 @@ def run_cmd(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+
+
+async def polling_with_miniapp(bot: GridcareBot, settings: Settings) -> None:
+    """Long polling; with GRIDCARE_MINIAPP_LISTEN, the Mini App on a server of its own meanwhile."""
+    bind = settings.miniapp_bind
+    if bind is None:
+        await bot.run_polling()
+        return
+    server = WebhookServer(miniapp_app(MiniApp.of(bot)))  # the same time and size limits
+    await server.start(*bind)
+    console.print(f"Mini App on http://{bind[0]}:{server.port}/app/")
+    try:
+        await bot.run_polling()
+    finally:
+        await server.close()
 
 
 def webhook_secret(settings: Settings) -> str:

@@ -22,8 +22,10 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonWebApp,
     Message,
     Update,
+    WebAppInfo,
 )
 from pydantic import ValidationError
 
@@ -59,7 +61,13 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row] for row in buttons
+            [
+                InlineKeyboardButton(text=b.text, web_app=WebAppInfo(url=b.web_app_url))
+                if b.web_app_url
+                else InlineKeyboardButton(text=b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in buttons
         ]
     )
 
@@ -184,12 +192,15 @@ class AiogramTransport(Transport):
             case SendContact(chat_id, phone, first_name, last_name):
                 msg = await bot.send_contact(chat_id, phone, first_name, last_name=last_name)
                 return Sent(msg.message_id)
-            case SetCommands(chat_id, commands, language_code):
+            case SetCommands(chat_id, commands, language_code, menu_app):
                 await bot.set_my_commands(
                     [BotCommand(command=c, description=d) for c, d in commands],
                     scope=BotCommandScopeChat(chat_id=chat_id),
                     language_code=language_code,
                 )
+                if menu_app is not None:
+                    button = MenuButtonWebApp(text=menu_app[0], web_app=WebAppInfo(url=menu_app[1]))
+                    await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
                 return Sent()
             case DeleteMessages(chat_id, message_ids):
                 await bot.delete_messages(chat_id, list(message_ids))

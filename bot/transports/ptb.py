@@ -13,7 +13,9 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    MenuButtonWebApp,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest as PTBBadRequest
@@ -51,7 +53,15 @@ def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in buttons]
+        [
+            [
+                InlineKeyboardButton(b.text, web_app=WebAppInfo(b.web_app_url))
+                if b.web_app_url
+                else InlineKeyboardButton(b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in buttons
+        ]
     )
 
 
@@ -203,12 +213,15 @@ class PTBTransport(Transport):
                     chat_id, phone_number=phone, first_name=first_name, last_name=last_name
                 )
                 return Sent(msg.message_id)
-            case SetCommands(chat_id, commands, language_code):
+            case SetCommands(chat_id, commands, language_code, menu_app):
                 await bot.set_my_commands(
                     [BotCommand(c, d) for c, d in commands],
                     scope=BotCommandScopeChat(chat_id),
                     language_code=language_code,
                 )
+                if menu_app is not None:
+                    button = MenuButtonWebApp(menu_app[0], WebAppInfo(menu_app[1]))
+                    await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
                 return Sent()
             case DeleteMessages(chat_id, message_ids):
                 await bot.delete_messages(chat_id, list(message_ids))

@@ -15,7 +15,8 @@ from typing import Any
 
 from handlers.context import Ctx
 from models.people import Role
-from models.services.alert_routing import TEST_ROLES, Routing, record_alert, route
+from models.records import NOT_MET
+from models.services.alert_routing import LOST_CONTACT_ROLES, TEST_ROLES, Routing, record_alert, route
 from models.services.caseload import person_line
 from models.services.reporting import RecordRef
 
@@ -62,7 +63,8 @@ def retract_alert(ctx: Ctx, ref: RecordRef, *, corrected: bool) -> None:
     line = ctx.call(person_line, ref.person_id)
     if line is None:
         return
-    for recipient in alert_routing(ctx, ref.person_id).reached:
+    roles = LOST_CONTACT_ROLES if ref.result == NOT_MET else TEST_ROLES  # those the alert went to
+    for recipient in alert_routing(ctx, ref.person_id, roles).reached:
         ctx.notify(
             recipient.chat_id,
             "reports/alert_retracted",

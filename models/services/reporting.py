@@ -18,12 +18,14 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from models.access import Action, may_file
+from models.alerts import AlertLog
 from models.audit import audit
 from models.casework import ColourProposal
 from models.record_dates import is_late
 from models.records import ALERT_RESULTS, Record, RecordKind
 from models.services.identity import Identity
 from models.services.rights import local_day, may, on_behalf_of
+from models.services.visits import NOT_MET_TWICE
 
 CORRECT_WITHIN = timedelta(hours=24)  # the author may correct or void this long after first filing
 CORRECTED = "corrected"
@@ -175,6 +177,12 @@ class Correctable(StrEnum):
     not_allowed = "not_allowed"  # not the author, no longer in their care, or no such record
 
 
+def _alerted_lost(session: Session, record_id: int) -> bool:
+    """Did this record (a second 未见到本人 in a row) raise a lost-contact alert?"""
+    found = select(AlertLog.id).where(AlertLog.kind == NOT_MET_TWICE, AlertLog.source_id == record_id)
+    return session.scalar(found) is not None
+
+
 def correctable(
     session: Session, who: Identity, record_id: int, *, now: datetime, today: date | None = None
 ) -> tuple[Correctable, RecordRef | None]:
@@ -195,7 +203,7 @@ def correctable(
         record.subkind,
         record.result,
         _first_filed(session, record) + CORRECT_WITHIN,
-        raises_alert(record.kind, record.result, record.details or {}),
+        raises_alert(record.kind, record.result, record.details or {}) or _alerted_lost(session, record.id),
     )
     if record.voided:
         return Correctable.voided, ref

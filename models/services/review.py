@@ -110,6 +110,11 @@ def next_awaiting(
     ).one()
     record, person_code, author_code = row
     audit(session, who.actor, "read", str(record.kind), record.id, at=now, person_id=record.person_id)
+    return report_view(record, person_code, author_code, remaining - 1)
+
+
+def report_view(record: Record, person_code: str, author_code: str, remaining: int) -> ReportView:
+    """A report as the reviewer sees it (the caller has checked the subtree and audits the read)."""
     return ReportView(
         record.id,
         record.person_id,
@@ -123,7 +128,7 @@ def next_awaiting(
         author_code,
         record.late,
         record.notes,
-        remaining - 1,
+        remaining,
     )
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from models.areas import Area, within
@@ -127,11 +128,14 @@ def take_up_tip(
     if tip is None or who.worker_id is None or who.worker_id not in {p.worker_id for p in police}:
         audit(session, who.actor, "refused", "tip", tip_id, at=now, detail="take up")
         return None
-    changed = session.execute(
-        update(Tip)
-        .where(Tip.id == tip_id, Tip.taken_up_at.is_(None))
-        .values(taken_up_at=now, taken_up_by=who.worker_id)
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Tip)
+            .where(Tip.id == tip_id, Tip.taken_up_at.is_(None))
+            .values(taken_up_at=now, taken_up_by=who.worker_id)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     session.refresh(tip)
     by = session.scalar(select(Worker.name).where(Worker.id == tip.taken_up_by)) or ""

@@ -9,8 +9,10 @@ from handlers.appointments.family import remind_families
 from handlers.jobs_reminders import morning
 from handlers.render import masked
 from models.casework import Appointment
+from models.clock import FrozenClock
 from models.people import FamilyMember
 from tests.integration.reminders_city import City, at, build_city
+from tests.support.chat import CoreChat, build_core
 
 WEDNESDAY = date(2026, 3, 4)
 MORNING = at(WEDNESDAY, time(8, 30))
@@ -121,3 +123,13 @@ def test_a_meeting_moved_later_the_same_day_is_announced_again_with_its_time(db:
     assert city.run(remind_families, at(WEDNESDAY, time(9, 0))) == 1
     texts = sorted(r.payload["text"] for r in city.outbox().values() if r.chat_id == FAMILY_CHAT)
     assert ["10:30" in texts[0], "16:00" in texts[1]] == [True, True]
+
+
+async def test_a_meeting_booked_for_today_after_the_morning_list_is_added_to_it(db: Database) -> None:
+    city = _city(db)
+    city.run(morning, MORNING)
+    chat = CoreChat(build_core(db, FrozenClock(at(WEDNESDAY, time(9, 0)))), city.worker.telegram_user_id)
+    await chat.press(f"as:{city.people[0].id}:202603041430")
+    edits = [r for k, r in city.outbox().items() if k.startswith("morning:") and ":r" in k]
+    assert len(edits) == 1 and "今日约见（1）" in edits[0].payload["text"]
+    assert "14:30" in edits[0].payload["text"]

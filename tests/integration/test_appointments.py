@@ -13,6 +13,7 @@ from sqlalchemy import select
 from models.casework import Appointment
 from models.clock import FrozenClock
 from tests.integration.test_reports_support import audits, chat_as, city, tap
+from tests.support.chat import CoreChat, build_core
 
 FRIDAY_1430 = datetime(2026, 3, 6, 6, 30, tzinfo=UTC)
 THURSDAY_0900 = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
@@ -138,3 +139,12 @@ async def test_the_meeting_is_one_per_person_and_worker(db, keys, now):
     await _book(db, now, ids["P-MINE"])
     await _book(db, now, ids["P-MINE"], "周四 3/5 09:00", worker="W-C")  # the cadre books their own
     assert sorted(a.starts_at for a in _appointments(db)) == [THURSDAY_0900, FRIDAY_1430]
+
+
+async def test_an_unlinked_account_may_not_book(db, keys, now):
+    ids = city(db, keys, now)
+    stranger = CoreChat(build_core(db, FrozenClock(now)), 999_001)
+    for data in (f"ap:{ids['P-MINE']}", f"as:{ids['P-MINE']}:202603061430"):
+        await stranger.press(data)
+        assert stranger.toast() == "您没有权限进行此操作。" or "没有权限" in " ".join(stranger.texts())
+    assert _appointments(db) == []

@@ -18,7 +18,7 @@ from models.people import Worker
 from tests.integration.family_city import FAMILY, OTHER_FAMILY, WORKER, build_city, family_code, worker_code
 from tests.support.chat import CoreChat, build_core
 
-FAMILY_COMMANDS = {"/contact", "/urgent", "/tip", "/stop"}
+FAMILY_COMMANDS = {"/contact", "/urgent", "/tip", "/stop", "/meetings"}
 EVERYONE_COMMANDS = {"/start", "/help", "/whoami", "/lang", "/cancel"}
 # Button kinds of other features that may not be registered yet are tried all the same: an
 # unknown prefix must be as silent as a refused one.

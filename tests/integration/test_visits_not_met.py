@@ -97,3 +97,26 @@ async def test_the_worker_is_told_when_nobody_could_be_alerted(db, keys, now):
     saved = await _not_met(db, now, ids["P-MINE"])
     assert "未能通知民警" in saved
     assert [r.chat_id for r in outbox(db)] == [USERS["W-C"]]
+
+
+async def test_voiding_the_second_not_met_visit_tells_cadre_and_police(db, keys, now):
+    ids = city(db, keys, now)
+    await _not_met(db, now - timedelta(days=1), ids["P-MINE"])
+    await _not_met(db, now, ids["P-MINE"])
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.press(f"rc:{records(db)[-1].id}:v")
+    await tap(chat, "重复提交")
+    await tap(chat, "确认")
+    retractions = [r for r in outbox(db) if r.dedupe_key.startswith("report-retract")]
+    assert sorted(r.chat_id for r in retractions) == [USERS["W-C"], USERS["W-P"]]  # as alerted: no supervisor
+    assert "作废" in retractions[0].payload["text"]
+
+
+async def test_voiding_a_lone_not_met_visit_tells_nobody(db, keys, now):
+    ids = city(db, keys, now)
+    await _not_met(db, now, ids["P-MINE"])
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.press(f"rc:{records(db)[-1].id}:v")
+    await tap(chat, "重复提交")
+    await tap(chat, "确认")
+    assert outbox(db) == []

@@ -31,6 +31,8 @@ ACTIONS = [
     SendContact(5, "+8613800000000", "张", "三"),
     DeleteMessages(5, (3, 4, 5)),
     SetCommands(5, (("today", "今日待办"), ("help", "帮助")), "zh"),
+    SetCommands(5, (("digest", "每日汇总"),), None, ("辖区概览", "https://gridcare.example/app/")),
+    Send(5, "汇总", ((Button("📊 打开辖区概览", "webapp:https://gridcare.example/app/"),),)),
 ]
 
 
