@@ -73,7 +73,7 @@ def _tell(ctx: Ctx, decided: Decided) -> None:
             c=change,
             outcome=decided.outcome,
         )
-    for chat in decided.moved_from:
+    for chat in set(decided.moved_from) - {decided.proposer_chat}:  # the proposer was told above
         ctx.notify(
             chat, "case/moved_away", purpose="case", dedupe_key=f"case-moved:{change.id}:{chat}", c=change
         )

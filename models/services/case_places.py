@@ -1,4 +1,4 @@
-"""The grids a person may be transferred to: the other grids of the same town (then county)."""
+"""The grids a person may be transferred to: the other grids of their county, nearest first."""
 
 from __future__ import annotations
 
@@ -20,21 +20,23 @@ class GridChoice:
 
 
 def grids_near(session: Session, person_id: int) -> list[GridChoice]:
-    """Other grids under the nearest ancestor that has any (community, town, county, city), by name."""
+    """Other grids of the person's county (or city), the nearest first: same community, town, county."""
     row = session.execute(
         select(Area.id, Area.path).join(Person, Person.area_id == Area.id).where(Person.id == person_id)
     ).first()
     if row is None:
         return []
     codes = row.path.strip("/").split("/")
-    for depth in range(len(codes) - 1, 0, -1):
-        prefix = "/" + "/".join(codes[:depth]) + "/"
-        found = session.execute(
-            select(Area.id, Area.name)
-            .where(Area.level == AreaLevel.grid, Area.path.startswith(prefix), Area.id != row.id)
-            .order_by(Area.name, Area.id)
-            .limit(MAX_GRIDS)
-        ).all()
-        if found:
-            return [GridChoice(a, n) for a, n in found]
-    return []
+    within = "/" + "/".join(codes[: min(2, len(codes))]) + "/"
+    found = session.execute(
+        select(Area.id, Area.name, Area.path).where(
+            Area.level == AreaLevel.grid, Area.path.startswith(within), Area.id != row.id
+        )
+    ).all()
+
+    def shared(path: str) -> int:
+        other = path.strip("/").split("/")
+        return next((n for n, (a, b) in enumerate(zip(codes, other, strict=False)) if a != b), len(other))
+
+    found.sort(key=lambda a: (-shared(a.path), a.name, a.id))
+    return [GridChoice(a.id, a.name) for a in found[:MAX_GRIDS]]

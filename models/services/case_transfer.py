@@ -24,6 +24,7 @@ from models.services.alert_routing import Reached, Routing, route
 from models.services.identity import Identity
 
 _MOVING_PARTS = {CaseRole.cadre: Role.cadre, CaseRole.police: Role.police}
+_PART_OF = {role: part for part, role in _MOVING_PARTS.items()}
 
 
 def receivers(session: Session, to_area_id: int | None) -> Routing:
@@ -68,28 +69,40 @@ def move(
     new_path = session.scalar(select(Area.path).where(Area.id == row.to_area_id)) or ""
     person.area_id, person.updated_at = row.to_area_id, now
     team = session.execute(
-        select(CareAssignment.id, CareAssignment.case_role, Worker.id, Worker.telegram_user_id, Area.path)
+        select(
+            CareAssignment.id,
+            CareAssignment.case_role,
+            Worker.id.label("worker_id"),
+            Worker.telegram_user_id,
+            Area.path,
+        )
         .join(Worker, Worker.id == CareAssignment.worker_id)
         .join(Area, Area.id == Worker.area_id)
         .where(CareAssignment.person_id == person.id)
     ).all()
-    leaving = [
-        t
-        for t in team
-        if (t.case_role is CaseRole.responsible and who.principal == Role.grid_worker.value)
-        or (t.case_role in _MOVING_PARTS and not new_path.startswith(t.path))
-    ]
-    if leaving:
-        session.execute(delete(CareAssignment).where(CareAssignment.id.in_([t[0] for t in leaving])))
+    outside = [t for t in team if t.case_role in _MOVING_PARTS and not new_path.startswith(t.path)]
+    if outside:  # cadre and police who do not cover the new grid: the new area's nearest replace them
+        session.execute(delete(CareAssignment).where(CareAssignment.id.in_([t.id for t in outside])))
+        session.flush()
+        found = route(session, person.id, [_MOVING_PARTS[t.case_role] for t in outside])
+        for new in found.reached:
+            session.add(
+                CareAssignment(person_id=person.id, worker_id=new.worker_id, case_role=CaseRole(new.role))
+            )
+        # A part nobody linked could be found for keeps its old member rather than nobody.
+        kept = {_PART_OF[r] for r in found.unreached}
+        for t in outside:
+            if t.case_role in kept:
+                session.add(CareAssignment(person_id=person.id, worker_id=t.worker_id, case_role=t.case_role))
+        outside = [t for t in outside if t.case_role not in kept]
+    leaving = list(outside)
     if who.principal == Role.grid_worker.value and who.worker_id is not None:
+        responsible = [t for t in team if t.case_role is CaseRole.responsible]
+        session.execute(delete(CareAssignment).where(CareAssignment.id.in_([t.id for t in responsible])))
         session.add(
             CareAssignment(person_id=person.id, worker_id=who.worker_id, case_role=CaseRole.responsible)
         )
-    session.flush()
-    roles = [_MOVING_PARTS[p] for p in _MOVING_PARTS if any(t.case_role is p for t in leaving)]
-    for found in route(session, person.id, roles).reached if roles else ():
-        part = CaseRole(found.role.value)
-        session.add(CareAssignment(person_id=person.id, worker_id=found.worker_id, case_role=part))
+        leaving += responsible
     session.flush()
     row.to_status = row.from_status
     for side in (row.from_area_id, row.to_area_id):
@@ -104,5 +117,5 @@ def move(
             detail=f"area={side}",
         )
     return tuple(
-        t.telegram_user_id for t in leaving if t.telegram_user_id is not None and t[2] != who.worker_id
+        t.telegram_user_id for t in leaving if t.telegram_user_id is not None and t.worker_id != who.worker_id
     )
