@@ -13,6 +13,7 @@ from models.access import Action, may_file, scope_of
 from models.people import CLOSED_STATUSES
 from models.services.appointments import next_appointment
 from models.services.cards import PersonCard, person_card
+from models.services.case_timeline import timeline
 from models.services.caseload import person_line
 from models.services.rights import may
 
@@ -81,7 +82,15 @@ def show_card(ctx: Ctx, person_id: int) -> bool:
     if card is None:
         return False
     appointment = ctx.call(next_appointment, person_id, now=ctx.now)
-    ctx.reply("reports/card", card_buttons(ctx, card), card=card, today=ctx.today, appointment=appointment)
+    events = ctx.call(timeline, person_id, tz=ctx.policy.tz)
+    ctx.reply(
+        "reports/card",
+        card_buttons(ctx, card),
+        card=card,
+        today=ctx.today,
+        appointment=appointment,
+        timeline=events,
+    )
     return True
 
 

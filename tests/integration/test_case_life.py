@@ -145,3 +145,22 @@ async def test_lost_contact_with_nobody_linked_tells_the_sender(db, keys, now):
     with db.unit_of_work() as s:
         entry = s.scalars(select(AlertLog)).one()
     assert entry.unrouted == "cadre,police"
+
+
+async def test_an_agreement_applies_at_once_and_the_card_shows_the_timeline(db, keys, now):
+    ids = city(db, keys, now)
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.press(f"p:{ids['P-MINE']}")
+    await tap(chat, "状态变更")
+    await tap(chat, "签协议")
+    await tap(chat, "昨天")
+    await tap(chat, "24 个月")
+    assert "无需确认" in chat.texts()[-1]
+    await tap(chat, "确认")
+    assert person(db, ids["P-MINE"]).agreement_signed_on == date(2026, 3, 3)
+    assert change(db).accepted is True and outbox(db) == []
+    await tap(await propose(db, now, ids["P-MINE"], "强制隔离戒毒"), "确认")
+    await chat.press(f"p:{ids['P-MINE']}")
+    card = chat.texts()[0]
+    assert "案件经过" in card
+    assert card.index("强制隔离戒毒（待确认）") < card.index("2026-03-03 签协议（24 个月）")
