@@ -55,7 +55,8 @@ def on_decide(ctx: Ctx, payload: str) -> None:
         return
     ctx.answer()
     if ctx.incoming.message_id is not None:
-        ctx.edit(ctx.incoming.message_id, "case/decided", c=decided.change, outcome=decided.outcome)
+        card = ((ctx.button("rp_btn_card", f"p:{decided.change.person_id}"),),)
+        ctx.edit(ctx.incoming.message_id, "case/decided", card, c=decided.change, outcome=decided.outcome)
     _tell(ctx, decided)
 
 

@@ -35,6 +35,8 @@ def _person(data: dict[str, Any]) -> int:
 def _kinds(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
     line = ctx.call(person_line, _person(data))
     offered = offered_kinds(line.status) if line else ()
+    if K.transfer in offered and not ctx.call(grids_near, _person(data)):  # no other grid to go to
+        offered = tuple(k for k in offered if k is not K.transfer)
     return [Choice(str(k), f"cc_kind_{k}") for k in (*offered, *DIRECT_KINDS)] if offered else []
 
 

@@ -59,9 +59,10 @@ def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
             if may_file(principal, kind) and (kind != "registration" or _owes_registration(card))
         ]
     buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
-    if scope_of(principal, Action.book_appointment) is not None:
+    closed = card.status in CLOSED_STATUSES
+    if scope_of(principal, Action.book_appointment) is not None and not closed:
         buttons.append(ctx.button("card_appointment", f"ap:{card.id}"))  # 约见: handlers.appointments
-    if scope_of(principal, Action.propose_case_change) is not None and card.status not in CLOSED_STATUSES:
+    if scope_of(principal, Action.propose_case_change) is not None and not closed:
         buttons.append(ctx.button("card_case_change", f"cc:{card.id}"))  # 状态变更: handlers.casework
     rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     family = []

@@ -29,7 +29,7 @@ def grids_near(session: Session, person_id: int) -> list[GridChoice]:
     codes = row.path.strip("/").split("/")
     within = "/" + "/".join(codes[: min(2, len(codes))]) + "/"
     found = session.execute(
-        select(Area.id, Area.name, Area.path).where(
+        select(Area.id, Area.name, Area.path, Area.code).where(
             Area.level == AreaLevel.grid, Area.path.startswith(within), Area.id != row.id
         )
     ).all()
@@ -38,5 +38,5 @@ def grids_near(session: Session, person_id: int) -> list[GridChoice]:
         other = path.strip("/").split("/")
         return next((n for n, (a, b) in enumerate(zip(codes, other, strict=False)) if a != b), len(other))
 
-    found.sort(key=lambda a: (-shared(a.path), a.name, a.id))
+    found.sort(key=lambda a: (-shared(a.path), a.code))
     return [GridChoice(a.id, a.name) for a in found[:MAX_GRIDS]]
