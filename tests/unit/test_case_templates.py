@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,7 +33,8 @@ def _view(kind: CaseChangeKind, asked: Routing, done: bool) -> dict[str, object]
     data = {"person": "2", "kind": str(kind), "when": "2026-03-04", "reason": EVIL, "term": "24"}
     return dict(
         c=change, data=data, done=done, code="P-1", asked=asked, grid="第二网格" + EVIL, outcome="confirmed",
-        when=date(2026, 3, 4), release=date(2027, 3, 1),
+        when=date(2026, 3, 4), release=date(2027, 3, 1), minutes=30,
+        at=datetime(2026, 3, 4, 2, 0, tzinfo=UTC),
     )  # fmt: skip
 
 
