@@ -93,6 +93,7 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
         if nearby
         else None
     )
+    assert person_code is not None and supervisor_code is not None, "the demo city has both"
     links = {
         "worker": invite_worker(session, worker_code, actor=Actor.cli(), now=now),
         "family": invite_family(session, person_code, "母亲", actor=Actor.cli(), now=now),

@@ -28,11 +28,13 @@ def grids_near(session: Session, person_id: int) -> list[GridChoice]:
         return []
     codes = row.path.strip("/").split("/")
     within = "/" + "/".join(codes[: min(2, len(codes))]) + "/"
-    found = session.execute(
-        select(Area.id, Area.name, Area.path, Area.code).where(
-            Area.level == AreaLevel.grid, Area.path.startswith(within), Area.id != row.id
-        )
-    ).all()
+    found = list(
+        session.execute(
+            select(Area.id, Area.name, Area.path, Area.code).where(
+                Area.level == AreaLevel.grid, Area.path.startswith(within), Area.id != row.id
+            )
+        ).all()
+    )
 
     def shared(path: str) -> int:
         other = path.strip("/").split("/")

@@ -41,7 +41,7 @@ def receivers(session: Session, to_area_id: int | None) -> Routing:
         )
         .order_by(Worker.id)
     ).all()
-    reached = tuple(Reached(w, chat, name, Role.grid_worker, False) for w, chat, name in rows)
+    reached = tuple(Reached(w, chat, name, Role.grid_worker, False) for w, chat, name in rows if chat)
     return Routing(reached, () if reached else (Role.grid_worker,))
 
 
