@@ -14,6 +14,7 @@ from models.casework import CaseChange
 from models.clock import FrozenClock
 from models.people import Person, Status
 from tests.integration.test_reports_support import USERS, audits, chat_as, city, outbox, records, tap
+from tests.support.chat import CoreChat, build_core
 
 
 async def propose(db, now, person_id: int, kind: str, *, worker: str = "W-1", reason: str = "情况属实"):
@@ -47,7 +48,7 @@ async def test_the_confirm_screen_names_who_will_be_asked(db, keys, now):
     ids = city(db, keys, now)
     chat = await propose(db, now, ids["P-MINE"], "强制隔离戒毒")
     assert "保存后将请" in chat.texts()[-1] and "民警" in chat.texts()[-1] and "社区专干" in chat.texts()[-1]
-    assert change(db) is None or change(db).kind != "isolation"  # nothing saved before confirming
+    assert change(db) is None  # nothing saved before confirming
 
 
 async def test_isolation_confirmed_by_police_sets_status_and_release_date(db, keys, now):
@@ -164,3 +165,26 @@ async def test_an_agreement_applies_at_once_and_the_card_shows_the_timeline(db, 
     card = chat.texts()[0]
     assert "案件经过" in card
     assert card.index("强制隔离戒毒（待确认）") < card.index("2026-03-03 签协议（24 个月）")
+
+
+async def test_family_and_unlinked_accounts_cannot_decide_or_propose(db, keys, now):
+    ids = city(db, keys, now)
+    await tap(await propose(db, now, ids["P-MINE"], "死亡"), "确认")
+    row = change(db)
+    stranger = CoreChat(build_core(db, FrozenClock(now)), 999_001)  # nobody linked this account
+    for data in (f"cd:{row.id}:y", f"cc:{ids['P-MINE']}", f"ct:{row.id}:y"):
+        await stranger.press(data)
+    medical = chat_as(db, FrozenClock(now), "W-M")  # on the care team, but not a confirmer
+    await medical.press(f"cd:{row.id}:y")
+    await medical.press(f"cc:{ids['P-MINE']}")
+    assert medical.toast() is not None and change(db).decided_at is None
+
+
+async def test_a_closed_case_refuses_a_form_started_by_command(db, keys, now):
+    ids = city(db, keys, now)
+    await tap(await propose(db, now, ids["P-MINE"], "死亡"), "确认")
+    await chat_as(db, FrozenClock(now), "W-P").press(f"cd:{change(db).id}:y")
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.say("/note P-MINE")
+    assert "已结案" in chat.texts()[0] and "死亡" in chat.texts()[0]
+    assert records(db) == []
