@@ -50,8 +50,8 @@ def on_decide(ctx: Ctx, payload: str) -> None:
     if decided.outcome == "not_allowed" or decided.change is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
-    if decided.outcome == "already":
-        ctx.answer("case/already", alert=True)
+    if decided.outcome in ("already", "outdated"):
+        ctx.answer(f"case/{decided.outcome}", alert=True)
         return
     ctx.answer()
     if ctx.incoming.message_id is not None:

@@ -190,7 +190,7 @@ def record_direct(
 
 @dataclass(frozen=True)
 class Decided:
-    outcome: str  # confirmed, refused, already, not_allowed
+    outcome: str  # confirmed, refused, already, outdated (the status moved on), not_allowed
     change: ChangeView | None = None
     proposer_chat: int | None = None
     family_chats: tuple[int, ...] = ()  # a discharge: the linked, consented family to tell
@@ -208,9 +208,11 @@ def decide(
         return Decided("not_allowed")
     if row.decided_at is not None:
         return Decided("already", _view(session, row))
-    row.decided_at, row.decided_by, row.accepted = now, who.worker_id, accept
     person = session.get(Person, row.person_id)
     assert person is not None
+    if accept and row.kind not in offered_kinds(person.status):  # another change came first
+        return Decided("outdated", _view(session, row))
+    row.decided_at, row.decided_by, row.accepted = now, who.worker_id, accept
     moved: tuple[int, ...] = ()
     family: tuple[int, ...] = ()
     if accept:

@@ -188,3 +188,15 @@ async def test_a_closed_case_refuses_a_form_started_by_command(db, keys, now):
     await chat.say("/note P-MINE")
     assert "已结案" in chat.texts()[0] and "死亡" in chat.texts()[0]
     assert records(db) == []
+
+
+async def test_a_change_the_status_moved_past_is_not_applied(db, keys, now):
+    ids = city(db, keys, now)
+    await tap(await propose(db, now, ids["P-MINE"], "强制隔离戒毒"), "确认")
+    isolation = change(db)
+    await tap(await propose(db, now, ids["P-MINE"], "死亡"), "确认")
+    await chat_as(db, FrozenClock(now), "W-P").press(f"cd:{change(db).id}:y")
+    police = chat_as(db, FrozenClock(now), "W-P")
+    await police.press(f"cd:{isolation.id}:y")
+    assert "不再适用" in police.toast()
+    assert person(db, ids["P-MINE"]).status is Status.deceased and change(db).id != isolation.id
