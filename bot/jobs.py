@@ -22,6 +22,7 @@ from datetime import UTC, datetime, time, timedelta
 from handlers import hygiene
 from handlers import jobs_reminders as rem
 from handlers.appointments.family import remind_families
+from handlers.casework.escalation import escalate_lost_contacts
 from handlers.context import JobCtx
 from handlers.dialogs.drafts import expire_drafts
 from handlers.family_staff import escalate_alerts
@@ -136,6 +137,9 @@ FEATURES: tuple[Job, ...] = (
     ),
     Job("appointment_family", daily_at(lambda p: p.morning_at), remind_families),  # 面谈提醒, once per member
     Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
+    Job(
+        "escalate_lost_contacts", every(timedelta(minutes=1)), escalate_lost_contacts
+    ),  # 失联 nobody confirmed
     Job(
         "daily_digests",
         daily_at(lambda p: p.digest_at),

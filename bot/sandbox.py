@@ -31,14 +31,22 @@ from handlers.events import Incoming
 from handlers.miniapp.initdata import sign_init_data
 from models.audit import Actor
 from models.outbox import OutboxMessage, OutboxStatus
-from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
+from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
 from models.policy import Policy
 from models.services import claims, demo
+from models.services.case_places import grids_near
 from models.services.invites import invite_family, invite_worker, redeem
 
 SANDBOX_TOKEN = "100000:sandbox"  # noqa: S105 (not a Telegram token: only the local server takes it)
-PERSONAS = ("worker", "family", "supervisor", "stranger")
-USER_IDS = {"worker": 1001, "family": 1002, "supervisor": 1003, "stranger": 1004}
+PERSONAS = ("worker", "family", "supervisor", "stranger", "police", "receiver")
+USER_IDS = {
+    "worker": 1001,
+    "family": 1002,
+    "supervisor": 1003,
+    "stranger": 1004,
+    "police": 1005,  # the police officer of the worker's first person (confirms status changes)
+    "receiver": 1006,  # a grid worker of another grid nearby (accepts a transfer)
+}
 SETTLE_TIMEOUT = 30.0  # seconds to wait for pushed messages; the outbox paces 1 a second per chat
 LATE_REPLY = "reply"  # outbox rows of an answer Telegram could not take at once: not a push
 SANDBOX_MORNING = time(10, 0)  # the sandbox's day starts here: office hours, the morning list sent
@@ -60,7 +68,12 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
     person_id, worker_code = session.execute(
         select(CareAssignment.person_id, Worker.code)
         .join(Worker, Worker.id == CareAssignment.worker_id)
-        .where(CareAssignment.case_role == CaseRole.responsible, Worker.role == Role.grid_worker)
+        .join(Person, Person.id == CareAssignment.person_id)
+        .where(
+            CareAssignment.case_role == CaseRole.responsible,
+            Worker.role == Role.grid_worker,
+            Person.status.in_(ACTIVE_STATUSES),  # a case still open: its status can still change
+        )
         .order_by(CareAssignment.person_id)
         .limit(1)
     ).one()
@@ -68,11 +81,33 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
     supervisor_code = session.scalar(
         select(Worker.code).where(Worker.role == Role.supervisor).order_by(Worker.id).limit(1)
     )
+    police_code = session.scalar(
+        select(Worker.code)
+        .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+        .where(CareAssignment.person_id == person_id, CareAssignment.case_role == CaseRole.police)
+        .limit(1)
+    )
+    nearby = grids_near(session, person_id)  # the transfer form offers these, nearest first
+    receiver_code = (
+        session.scalar(
+            select(Worker.code)
+            .where(Worker.role == Role.grid_worker, Worker.area_id == nearby[0].id)
+            .order_by(Worker.id)
+            .limit(1)
+        )
+        if nearby
+        else None
+    )
+    assert person_code is not None and supervisor_code is not None, "the demo city has both"
     links = {
         "worker": invite_worker(session, worker_code, actor=Actor.cli(), now=now),
         "family": invite_family(session, person_code, "母亲", actor=Actor.cli(), now=now),
         "supervisor": invite_worker(session, supervisor_code, actor=Actor.cli(), now=now),
     }
+    # A small city may have no other grid (or no police officer on the team): that persona stays unlinked.
+    for persona, code in (("police", police_code), ("receiver", receiver_code)):
+        if code is not None:
+            links[persona] = invite_worker(session, code, actor=Actor.cli(), now=now)
     for persona, made in links.items():
         redeem(session, made.code, USER_IDS[persona], now=now)
     assert session.scalar(select(FamilyMember.id).where(FamilyMember.telegram_user_id == USER_IDS["family"]))
@@ -81,6 +116,10 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
         "family": f"mother of {person_code}",
         "supervisor": f"supervisor {supervisor_code}",
         "stranger": "an account nobody invited",
+        "police": f"police officer {police_code}" if police_code else "unlinked (no police officer)",
+        "receiver": f"grid worker {receiver_code} of another grid"
+        if receiver_code
+        else "unlinked (one grid)",
     }
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import appointments, family, groups, hygiene, onboarding, reminders, reports, supervisor, worker
+from handlers import (
+    appointments,
+    casework,
+    family,
+    groups,
+    hygiene,
+    onboarding,
+    reminders,
+    reports,
+    supervisor,
+    worker,
+)
 from handlers.dialogs.engine import Engine
 from handlers.router import Router
 
@@ -18,6 +29,7 @@ def build_router() -> Router:
         reminders,
         family,
         appointments,
+        casework,
         supervisor,
         onboarding,
         hygiene,

@@ -50,6 +50,8 @@ class Status(StrEnum):
 
 
 ACTIVE_STATUSES = (Status.community_detox, Status.community_rehab)
+# A closed case is read-only: its card stays, no form files anything new for it.
+CLOSED_STATUSES = (Status.released, Status.deceased, Status.moved_out)
 
 
 class Colour(StrEnum):

@@ -10,8 +10,11 @@ from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
 from models.access import Action, may_file, scope_of
+from models.people import CLOSED_STATUSES
 from models.services.appointments import next_appointment
 from models.services.cards import PersonCard, person_card
+from models.services.case_timeline import timeline
+from models.services.caseload import person_line
 from models.services.rights import may
 
 # The report kinds a card offers, in button order: (button key = RecordKind value, dialog name).
@@ -45,7 +48,7 @@ def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
     principal = ctx.identity.principal
     buttons = []
     rows: list[tuple[Button, ...]] = []
-    if scope_of(principal, Action.write_record) is not None:
+    if scope_of(principal, Action.write_record) is not None and card.status not in CLOSED_STATUSES:
         # The weekly visit is the most frequent report: one tap here, then note, photo, save.
         if may_file(principal, "visit"):
             rows.append((ctx.button("rp_btn_routine_visit", f"r:{ROUTINE_VISIT}:{card.id}"),))
@@ -56,8 +59,11 @@ def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
             if may_file(principal, kind) and (kind != "registration" or _owes_registration(card))
         ]
     buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
-    if scope_of(principal, Action.book_appointment) is not None:
+    closed = card.status in CLOSED_STATUSES
+    if scope_of(principal, Action.book_appointment) is not None and not closed:
         buttons.append(ctx.button("card_appointment", f"ap:{card.id}"))  # 约见: handlers.appointments
+    if scope_of(principal, Action.propose_case_change) is not None and not closed:
+        buttons.append(ctx.button("card_case_change", f"cc:{card.id}"))  # 状态变更: handlers.casework
     rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     family = []
     if scope_of(principal, Action.invite_family) is not None:
@@ -77,7 +83,15 @@ def show_card(ctx: Ctx, person_id: int) -> bool:
     if card is None:
         return False
     appointment = ctx.call(next_appointment, person_id, now=ctx.now)
-    ctx.reply("reports/card", card_buttons(ctx, card), card=card, today=ctx.today, appointment=appointment)
+    events = ctx.call(timeline, person_id, tz=ctx.policy.tz)
+    ctx.reply(
+        "reports/card",
+        card_buttons(ctx, card),
+        card=card,
+        today=ctx.today,
+        appointment=appointment,
+        timeline=events,
+    )
     return True
 
 
@@ -99,6 +113,10 @@ def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> 
     # Then the form: each member of the care team files the forms of their part (saving checks again).
     if not may_file(ctx.identity.principal, "visit" if kind == ROUTINE_VISIT else kind):
         return False
+    line = ctx.call(person_line, person_id) if person_id is not None else None
+    if line is not None and line.status in CLOSED_STATUSES:  # the card stays; the file takes nothing new
+        ctx.reply("reports/case_closed", status=str(line.status))
+        return True
     data = {} if person_id is None else {"person": str(person_id)}
     if kind == ROUTINE_VISIT:
         kind, data = "visit", {**data, "kind": ROUTINE_VISIT}

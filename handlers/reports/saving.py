@@ -22,7 +22,15 @@ from handlers.reports.alerts import alert_routing, retract_alert
 from models.records import RecordKind
 from models.services.alert_routing import Routing
 from models.services.caseload import person_line
-from models.services.reporting import AlreadyVoided, Filed, NewRecord, NotAllowed, TooLate, save_record
+from models.services.reporting import (
+    AlreadyVoided,
+    CaseClosed,
+    Filed,
+    NewRecord,
+    NotAllowed,
+    TooLate,
+    save_record,
+)
 
 Build = Callable[[Ctx, dict[str, Any]], NewRecord]
 After = Callable[[Ctx, dict[str, Any], Filed], dict[str, Any]]  # extra view for the saved message
@@ -105,6 +113,9 @@ def save(
             today=ctx.today,
             corrects_id=int(corrects) if corrects is not None else None,
         )
+    except CaseClosed as closed:
+        show(ctx, "reports/case_closed", status=closed.status)
+        return
     except NotAllowed:
         show(ctx, "errors/not_allowed")
         return

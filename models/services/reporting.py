@@ -21,6 +21,7 @@ from models.access import Action, may_file
 from models.alerts import AlertLog
 from models.audit import audit
 from models.casework import ColourProposal
+from models.people import CLOSED_STATUSES, Person
 from models.record_dates import is_late
 from models.records import ALERT_RESULTS, Record, RecordKind
 from models.services.identity import Identity
@@ -33,6 +34,14 @@ CORRECTED = "corrected"
 
 class NotAllowed(PermissionError):
     """The caller may not do this to this person (or the person does not exist: we don't say)."""
+
+
+class CaseClosed(NotAllowed):
+    """The person's case is closed (解除, deceased, moved out): the file is read-only."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class TooLate(PermissionError):
@@ -118,6 +127,10 @@ def save_record(
     if not may_file(who.principal, new.kind):  # the person is in their care, but not this form
         audit(session, who.actor, "refused", "person", new.person_id, at=now, detail=f"file {new.kind}")
         raise NotAllowed(new.kind)
+    status = session.scalar(select(Person.status).where(Person.id == new.person_id))
+    if status in CLOSED_STATUSES:
+        audit(session, who.actor, "refused", "person", new.person_id, at=now, detail="case closed")
+        raise CaseClosed(str(status))
     first_filed = now
     old, replaced = None, None
     if corrects_id is not None:

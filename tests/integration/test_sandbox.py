@@ -67,3 +67,20 @@ def test_pressing_a_button_nobody_can_see_fails_the_run(env):
     result = sandbox(env, "as stranger\n/start\n#1\n")
     assert result.exit_code == 1
     assert "script.txt:3: no button #1" in result.output
+
+
+# The case's life (issue 14 §1): each script with the city size its first line names.
+CASE_SCRIPTS = (
+    ("sandbox-status-change.txt", 60),
+    ("sandbox-discharge.txt", 60),
+    ("sandbox-transfer.txt", 200),
+)
+
+
+@pytest.mark.parametrize(("script", "persons"), CASE_SCRIPTS)
+def test_the_case_life_scripts_play_to_the_end(env, script, persons):
+    path = TOUR.parent / script
+    assert f"--persons {persons}" in path.read_text(encoding="utf-8").splitlines()[0]
+    result = runner.invoke(app, ["sandbox", "--script", str(path), "--persons", str(persons)])
+    assert result.exit_code == 0, result.output
+    assert "已生效" in result.output

@@ -117,6 +117,16 @@ async def run_scenario(db: Database, core: Core, world: World) -> list[str]:
     await press(worker, worker.button("工作站"))
     await press(worker, worker.button("取消约见"))
     await press(worker, f"fi:{p1}")
+    # 状态变更: a 失联 report asks cadre and police (cd:), then a transfer asks the receiving grid (ct:)
+    for kind, own_step in (("失联", None), ("转出", 0)):
+        await press(worker, f"cc:{p1}")
+        await tap(worker, kind)
+        await tap(worker, "今天")
+        if own_step is not None:
+            await pick(worker, own_step)
+        await say(worker, "原因")
+        await tap(worker, "确认")
+        harvest.outbox()
     # a note, and an assessment suggesting another colour (a proposal to police and supervisor)
     await press(worker, f"r:note:{p1}")
     await say(worker, "记录")

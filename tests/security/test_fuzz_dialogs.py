@@ -161,6 +161,7 @@ CONVERSATIONS: dict[str, Conversation] = {
     "language": _say("/lang", "cadre"),
     "caseload": _say("/my"),
     "group": _press("group"),
+    "case_change": _press("case_change"),
 }
 
 
@@ -185,6 +186,7 @@ async def _prepare(db: Database, core, world: World) -> dict[str, str]:
     record = db.call(lambda s: s.scalar(select(Record.id)))
     known["void"] = f"rc:{record}:v"
     known["pause"] = f"pz:new:{p1}"
+    known["case_change"] = f"cc:{p1}"
     await CoreChat(core, world.accounts["family"]).say("你好")
     message = db.call(lambda s: s.scalar(select(FamilyMessage.id)))
     known["reply"] = f"fr:{message}"

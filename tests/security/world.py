@@ -23,11 +23,12 @@ from handlers.router import Router
 from handlers.setup import build_router
 from models.access import Principal
 from models.all import metadata
+from models.areas import AreaLevel
 from models.audit import Actor
 from models.clock import Clock
 from models.crypto import KeyRing
 from models.people import CaseRole, Role
-from models.services.directory import assign
+from models.services.directory import AreaData, assign, upsert_area
 from models.services.family_consent import record_consent
 from models.services.identity import resolve
 from models.services.invites import invite_family, redeem
@@ -46,6 +47,7 @@ STAFF = (
     ("colleague", Role.grid_worker, "G1", None),  # same grid, another caseload (P2)
     ("supervisor", Role.supervisor, "TOWN", None),
     ("admin", Role.admin, "CITY", None),
+    ("receiver", Role.grid_worker, "G2", None),  # another grid of the community: takes a transfer (ct:)
 )
 PRINCIPAL = {name: Principal(role.value) for name, role, _, _ in STAFF} | {"family": Principal.family}
 
@@ -71,6 +73,7 @@ def build_world(db: Database, keys: KeyRing, now: datetime, prefix: str, base: i
     world = World(prefix)
     with db.unit_of_work() as s:
         tree = make_tree(s, prefix=prefix)
+        tree["G2"], _ = upsert_area(s, AreaData(f"{prefix}-G2", "第二网格", AreaLevel.grid, f"{prefix}-COM"))
         made = {}
         for n, (name, role, level, _) in enumerate(STAFF, start=1):
             worker = make_worker(s, tree[level], role=role, code=world.code(f"W-{name}"))

@@ -13,6 +13,7 @@ from handlers.reports.saving import Saved
 from models.people import Colour, Role, Status
 from models.services.alert_routing import Reached, Routing
 from models.services.cards import DueView, HistoryPage, PersonCard, RecordView, TeamMember
+from models.services.case_timeline import TimelineLine
 from models.services.caseload import CaseLine, CaseloadPage, PersonLine
 from models.services.delegation import DelegationView
 from models.services.registration import Release
@@ -77,6 +78,11 @@ VIEW = dict(
                  DelegationView(2, "丙", "甲", date(2026, 3, 5), date(2026, 3, 11), False)],
     who="测试员" + EVIL, end=date(2026, 3, 11), r=RECORDS[1], example="P-1", hidden=2,
     release=Release(date(2026, 2, 10), date(2026, 2, 24)), earliest=date(2026, 2, 3),
+    status="released",
+    timeline=[TimelineLine(date(2026, 3, 3), "case", "agreement", "done", term_months=24),
+              TimelineLine(date(2026, 3, 2), "case", "isolation", "waiting"),
+              TimelineLine(date(2026, 3, 1), "colour", "red", "done"),
+              TimelineLine(date(2026, 2, 1), "pause", "pause", "done", until=date(2026, 2, 20))],
 )  # fmt: skip
 
 
