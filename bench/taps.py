@@ -29,7 +29,7 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.areas import AreaLevel
 from models.audit import Actor
-from models.casework import Appointment
+from models.casework import Appointment, CaseChange
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status
@@ -123,6 +123,11 @@ PATHS: tuple[tuple[str, str, tuple[Step, ...]], ...] = (
         "meeting booked (约见)",
         "📅 on the card, then a slot (place: last one, or home)",
         taps("📅 约见", "周五 3/6 14:30"),
+    ),
+    (
+        "status change (状态变更)",
+        "失联 reported today, the reason typed (police confirm it)",
+        (*taps("🔄 状态变更", "失联", "今天"), ("type", "连续两周联系不上，家属不知去向"), *taps("确认")),
     ),
 )
 PSYCHOLOGIST = USER + 4
@@ -219,8 +224,8 @@ def bench_person(session: Session, code: str, name: str) -> Person:
 
 
 def _records(db: Database, report: str = "") -> int:
-    """What a path saves: records, or appointments for the booking path."""
-    table = Appointment if report == "meeting booked (约见)" else Record
+    """What a path saves: records; appointments or case changes for those paths."""
+    table = {"meeting booked (约见)": Appointment, "status change (状态变更)": CaseChange}.get(report, Record)
     with db.unit_of_work() as s:
         return s.scalar(select(func.count()).select_from(table)) or 0
 
