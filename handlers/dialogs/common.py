@@ -15,8 +15,9 @@ from handlers.dialogs.dates import occurred_at as occurred_at
 from handlers.dialogs.dates import when_step as when_step
 from handlers.dialogs.engine import Choice, Invalid, Step
 from models.access import Action
+from models.people import CLOSED_STATUSES
 from models.record_dates import parse_day as parse_day
-from models.services.caseload import caseload
+from models.services.caseload import PersonLine, caseload
 from models.services.rights import may
 
 FREE_TEXT_MAX = 2000
@@ -54,11 +55,17 @@ def options(prefix: str, values: Iterable[str]) -> tuple[Choice, ...]:
 
 
 def my_people(ctx: Ctx, data: dict[str, Any]) -> list[Choice]:
-    """The caller's caseload (delegations included) as choices, labelled by code and name."""
+    """The caller's open cases (delegations included) as choices, labelled by code and name.
+
+    A closed case (解除, deceased, moved out) is read-only: no form offers it."""
     return [
         Choice(str(p.id), f"{p.code} {p.name}", literal=True)
-        for p in ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today)
+        for p in _open(ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today))
     ]
+
+
+def _open(people: list[PersonLine]) -> list[PersonLine]:
+    return [p for p in people if p.status not in CLOSED_STATUSES]
 
 
 def pick_person(ctx: Ctx, data: dict[str, Any], text: str) -> str:
@@ -66,7 +73,7 @@ def pick_person(ctx: Ctx, data: dict[str, Any], text: str) -> str:
     term = clean(text)[:SEARCH_MAX]
     if not term:
         raise Invalid("dialog/invalid_empty")
-    found = ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today, search=term)
+    found = _open(ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today, search=term))
     if not found:
         raise Invalid("reports/person_none", term=term)
     exact = [p for p in found if p.code.upper() == term.upper() or p.name == term]

@@ -200,3 +200,17 @@ async def test_a_change_the_status_moved_past_is_not_applied(db, keys, now):
     await police.press(f"cd:{isolation.id}:y")
     assert "不再适用" in police.toast()
     assert person(db, ids["P-MINE"]).status is Status.deceased and change(db).id != isolation.id
+
+
+async def test_a_closed_case_is_not_offered_by_the_forms_person_picker(db, keys, now):
+    ids = city(db, keys, now)
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.say("/visit")
+    assert "P-MINE" in " ".join(b.text for a in chat.last for row in getattr(a, "buttons", ()) for b in row)
+    await tap(await propose(db, now, ids["P-MINE"], "死亡"), "确认")
+    await chat_as(db, FrozenClock(now), "W-P").press(f"cd:{change(db).id}:y")
+    chat = chat_as(db, FrozenClock(now), "W-1")
+    await chat.say("/visit")
+    assert "P-MINE" not in " ".join(
+        b.text for a in chat.last for row in getattr(a, "buttons", ()) for b in row
+    )
