@@ -56,7 +56,7 @@ def digest_cmd(
             raise fail(f"--locale must be one of {', '.join(LOCALES)}")
         renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
         period = Period.of(PeriodKind.day, the_day)
-        with rt.db.unit_of_work() as session:
+        with rt.db.unit_of_work() as session, console.status(f"building the digest of {area}…"):
             try:
                 found = area_by_code(session, area)
             except NotFound:

@@ -66,7 +66,8 @@ def sweep_cmd(
                     raise fail(f"no area with code {area}") from None
             before = session.scalar(select(func.max(OutboxMessage.id))) or 0
             work = JobCtx(now=moment, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
-            sweep(work, area_path=area_path)
+            with console.status(f"sweeping {area or 'every area'} for {the_day}…"):
+                sweep(work, area_path=area_path)
             queued = session.scalars(
                 select(OutboxMessage).where(OutboxMessage.id > before).order_by(OutboxMessage.id)
             ).all()
