@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.drafts import PREFIX as DIALOG_PREFIX
@@ -11,9 +12,11 @@ from handlers.dialogs.engine import Engine
 from handlers.events import InKind
 from models.access import Action, Principal, scope_of
 from models.audit import audit
+from models.callback_data import CallbackData
 from models.services.conversations import load_dialog, load_draft
 
-Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
+Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or free text)
+ButtonHandler = Callable[[Ctx, Any], None]  # (context, the button's parsed data: an instance of its kind)
 # Asked before a permitted update reaches its handler (the action; None for free text and form
 # buttons): False means the gate has answered and the update stops there.
 Gate = Callable[[Ctx, Action | None], bool]
@@ -24,6 +27,13 @@ class Route:
     action: Action
     handler: Handler
     menu: bool | tuple[Principal, ...] = True  # shown in the menu of every allowed role, of these, or none
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    kind: type[CallbackData]  # its prefix and how its data is read (handlers.callbacks)
+    action: Action
+    handler: ButtonHandler
 
 
 def _audit_refusal(ctx: Ctx, action: Action) -> None:
@@ -37,7 +47,7 @@ class Router:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.commands: dict[str, Route] = {}
-        self.buttons: dict[str, Route] = {}
+        self.buttons: dict[str, ButtonRoute] = {}
         self.on_free_text: dict[Principal, Handler] = {}
         self.gates: list[Gate] = []
 
@@ -56,9 +66,11 @@ class Router:
             and (route.menu is True or (isinstance(route.menu, tuple) and principal in route.menu))
         )
 
-    def button(self, prefix: str, action: Action, handler: Handler) -> None:
+    def button(self, kind: type[CallbackData], action: Action, handler: ButtonHandler) -> None:
+        """Buttons of this kind go to the handler, with their data parsed; junk is answered as stale."""
+        prefix = kind.PREFIX
         assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
-        self.buttons[prefix] = Route(action, handler)
+        self.buttons[prefix] = ButtonRoute(kind, action, handler)
 
     def gate(self, gate: Gate) -> None:
         self.gates.append(gate)
@@ -129,8 +141,13 @@ class Router:
             _audit_refusal(ctx, route.action)
             ctx.answer("errors/not_allowed", alert=True)
             return
-        if self._passes(ctx, route.action):
-            route.handler(ctx, payload)
+        if not self._passes(ctx, route.action):
+            return
+        parsed = route.kind.parse(payload)
+        if parsed is None:
+            ctx.answer("dialog/stale")
+            return
+        route.handler(ctx, parsed)
 
     def _content(self, ctx: Ctx) -> None:
         if not self._passes(ctx, None):
