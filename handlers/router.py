@@ -34,6 +34,7 @@ class ButtonRoute:
     kind: type[CallbackData]  # its prefix and how its data is read (handlers.callbacks)
     action: Action
     handler: ButtonHandler
+    junk: Callable[[Ctx], None] | None  # data of this prefix that does not parse; None: answered as stale
 
 
 def _audit_refusal(ctx: Ctx, action: Action) -> None:
@@ -66,11 +67,19 @@ class Router:
             and (route.menu is True or (isinstance(route.menu, tuple) and principal in route.menu))
         )
 
-    def button(self, kind: type[CallbackData], action: Action, handler: ButtonHandler) -> None:
-        """Buttons of this kind go to the handler, with their data parsed; junk is answered as stale."""
+    def button(
+        self,
+        kind: type[CallbackData],
+        action: Action,
+        handler: ButtonHandler,
+        *,
+        junk: Callable[[Ctx], None] | None = None,
+    ) -> None:
+        """Buttons of this kind go to the handler with their data parsed (handlers.callbacks); data
+        that does not parse goes to `junk`, or is answered as stale."""
         prefix = kind.PREFIX
         assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
-        self.buttons[prefix] = ButtonRoute(kind, action, handler)
+        self.buttons[prefix] = ButtonRoute(kind, action, handler, junk)
 
     def gate(self, gate: Gate) -> None:
         self.gates.append(gate)
@@ -144,10 +153,12 @@ class Router:
         if not self._passes(ctx, route.action):
             return
         parsed = route.kind.parse(payload)
-        if parsed is None:
+        if parsed is not None:
+            route.handler(ctx, parsed)
+        elif route.junk is not None:
+            route.junk(ctx)
+        else:
             ctx.answer("dialog/stale")
-            return
-        route.handler(ctx, parsed)
 
     def _content(self, ctx: Ctx) -> None:
         if not self._passes(ctx, None):

@@ -38,6 +38,14 @@ _ID_DIGITS = 18  # a bigint id, with room: 18 digits never overflow a signed 64-
 _DAY = re.compile(r"[0-9]{8}")
 
 
+_ID = re.compile(f"[0-9]{{1,{_ID_DIGITS}}}")
+
+
+def parse_id(text: str) -> int | None:
+    """A database id written as text (button data, a form's stored answer), or None for junk ("²", "-1")."""
+    return int(text) if _ID.fullmatch(text) else None
+
+
 @lru_cache(maxsize=4096)
 def yyyymmdd(day: date) -> str:
     """A city's morning has tens of thousands of buttons but few distinct days."""
