@@ -22,6 +22,10 @@ ButtonHandler = Callable[[Ctx, Any], None]  # (context, the button's parsed data
 Gate = Callable[[Ctx, Action | None], bool]
 
 
+def _stale(ctx: Ctx) -> None:
+    ctx.answer("dialog/stale")
+
+
 @dataclass(frozen=True)
 class Route:
     action: Action
@@ -34,7 +38,7 @@ class ButtonRoute:
     kind: type[CallbackData]  # its prefix and how its data is read (handlers.callbacks)
     action: Action
     handler: ButtonHandler
-    junk: Callable[[Ctx], None] | None  # data of this prefix that does not parse; None: answered as stale
+    junk: Callable[[Ctx], None] = _stale  # data of this prefix that does not parse
 
 
 def _audit_refusal(ctx: Ctx, action: Action) -> None:
@@ -79,7 +83,7 @@ class Router:
         that does not parse goes to `junk`, or is answered as stale."""
         prefix = kind.PREFIX
         assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
-        self.buttons[prefix] = ButtonRoute(kind, action, handler, junk)
+        self.buttons[prefix] = ButtonRoute(kind, action, handler, junk or _stale)
 
     def gate(self, gate: Gate) -> None:
         self.gates.append(gate)
@@ -155,10 +159,8 @@ class Router:
         parsed = route.kind.parse(payload)
         if parsed is not None:
             route.handler(ctx, parsed)
-        elif route.junk is not None:
-            route.junk(ctx)
         else:
-            ctx.answer("dialog/stale")
+            route.junk(ctx)
 
     def _content(self, ctx: Ctx) -> None:
         if not self._passes(ctx, None):

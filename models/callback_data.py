@@ -141,8 +141,10 @@ class CallbackData:
         while values and values[-1] is None and codecs[len(values) - 1].optional:
             values.pop()
         texts = [c.write(v) for c, v in zip(codecs, values, strict=False)]
-        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"  # type: ignore[list-item]
-        if None in texts or (len(data) > DATA_LIMIT // 4 and len(data.encode()) > DATA_LIMIT):
+        if None in texts:
+            raise ValueError(f"{type(self).__name__}: {self!r} would not read back")
+        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"  # type: ignore[arg-type]
+        if len(data) > DATA_LIMIT // 4 and len(data.encode()) > DATA_LIMIT:
             raise ValueError(f"{type(self).__name__}: cannot pack {self!r} as button data")
         return data
 
