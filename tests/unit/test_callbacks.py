@@ -218,6 +218,6 @@ def test_every_button_kind_the_router_knows_is_a_typed_class():
 
     router = build_router()
     for prefix, route in router.buttons.items():
-        assert issubclass(route.kind, CallbackData) and route.kind.PREFIX == prefix, prefix
+        assert issubclass(route.kind, CallbackData) and prefix == route.kind.PREFIX, prefix
     # and every kind declared is routed: no class without its handler
     assert {r.kind for r in router.buttons.values()} == {*KINDS, ConsentV1, GroupPickV1, SwitchAnswerV1}
