@@ -114,7 +114,7 @@ class SlotBook(CallbackData, prefix="as"):
     """`as:<person>:<YYYYMMDDHHMM>`: a local slot (the service checks it is still offered)."""
 
     person_id: int
-    stamp: Annotated[str, r"[0-9]{12}"]
+    stamp: Annotated[str, r"[0-9a-z]{0,12}"]  # read by slot_at: a junk stamp is a slot no longer offered
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from handlers.callbacks import (
 from handlers.context import Ctx, JobCtx, Work
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, SendPhoto
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
 from models.services.family_alerts import Escalation, escalate_due
@@ -295,10 +295,10 @@ def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, n
 def register(router: Router, engine: Engine) -> None:
     """The staff side of the family channel."""
     router.command("/inbox", Action.view_inbox, cmd_inbox)
-    router.button(FamilyInvite, Action.invite_family, on_invite)
-    router.button(FamilyThread, Action.view_card, on_thread)
-    router.button(ReplyToFamily, Action.reply_family, start_reply_factory(engine))
-    router.button(FamilyMedia, Action.reply_family, on_media)
-    router.button(TipPhoto, Action.view_card, on_tip_photo)
-    router.button(AlertAck, Action.acknowledge_alert, on_acknowledge)
-    router.button(AlertCalled, Action.acknowledge_alert, on_called)
+    router.button(FamilyInvite, Action.invite_family, on_invite, junk=not_allowed)
+    router.button(FamilyThread, Action.view_card, on_thread, junk=not_allowed)
+    router.button(ReplyToFamily, Action.reply_family, start_reply_factory(engine), junk=not_allowed)
+    router.button(FamilyMedia, Action.reply_family, on_media, junk=not_allowed)
+    router.button(TipPhoto, Action.view_card, on_tip_photo, junk=not_allowed)
+    router.button(AlertAck, Action.acknowledge_alert, on_acknowledge, junk=not_allowed)
+    router.button(AlertCalled, Action.acknowledge_alert, on_called, junk=not_allowed)

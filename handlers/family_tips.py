@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers.callbacks import TipTakeUp
 from handlers.context import Ctx
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.tips import take_up_tip
 
@@ -44,4 +44,4 @@ def on_take_up(ctx: Ctx, data: TipTakeUp) -> None:
 
 
 def register(router: Router) -> None:
-    router.button(TipTakeUp, Action.take_up_tip, on_take_up)
+    router.button(TipTakeUp, Action.take_up_tip, on_take_up, junk=not_allowed)

@@ -26,6 +26,11 @@ def _stale(ctx: Ctx) -> None:
     ctx.answer("dialog/stale")
 
 
+def not_allowed(ctx: Ctx) -> None:
+    """The answer to junk data of kinds that name someone: like an id the caller may not see."""
+    ctx.answer("errors/not_allowed", alert=True)
+
+
 @dataclass(frozen=True)
 class Route:
     action: Action

@@ -13,7 +13,7 @@ from handlers.callbacks import AreaDigest, CardOpen, ExportPeriod, ReviewNext, V
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Send
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from handlers.supervisor_digest import KIND_CODE, fit_message, parse_stamp, show_digest
 from handlers.supervisor_reports import (
     can_review,
@@ -111,8 +111,9 @@ def register(router: Router, engine: Engine) -> None:
     router.command("/workers", Action.view_performance, cmd_workers)
     router.command("/export", Action.export, cmd_export)
     router.command("/review", Action.review_record, cmd_review)
-    router.button(AreaDigest, Action.view_digest, on_area)
-    router.button(WorkerOverdue, Action.view_digest, on_worker)
-    router.button(ReviewNext, Action.review_record, on_queue)
-    router.button(VerdictGiven, Action.review_record, on_verdict)
+    # Junk drill-down data is answered like an area or record out of reach (reveals nothing).
+    router.button(AreaDigest, Action.view_digest, on_area, junk=not_allowed)
+    router.button(WorkerOverdue, Action.view_digest, on_worker, junk=not_allowed)
+    router.button(ReviewNext, Action.review_record, on_queue, junk=not_allowed)
+    router.button(VerdictGiven, Action.review_record, on_verdict, junk=not_allowed)
     router.button(ExportPeriod, Action.export, on_export)

@@ -15,6 +15,7 @@ from handlers.callbacks import AppointmentCancel, CardOpen, PlaceChoice, SlotBoo
 from handlers.context import Ctx
 from handlers.events import Button
 from handlers.jobs_reminders import refresh_worker
+from handlers.router import not_allowed
 from models.access import Action
 from models.services.appointments import (
     STAMP,
@@ -34,10 +35,6 @@ from models.services.rights import may
 SLOT_COLUMNS = 2
 
 
-def _refuse(ctx: Ctx) -> None:
-    ctx.answer("errors/not_allowed", alert=True)
-
-
 def slot_button(ctx: Ctx, person_id: int, moment: datetime) -> Button:
     """A slot labelled like 周五 12/4 14:30 (local time)."""
     return ctx.button(
@@ -54,7 +51,7 @@ def on_slots(ctx: Ctx, data: SlotsShow) -> None:
     """`ap:<person>`: the slot keyboard, as a new message (the card stays)."""
     person_id = data.person_id
     if not ctx.call(may, ctx.identity, Action.book_appointment, person_id, now=ctx.now, today=ctx.today):
-        _refuse(ctx)
+        not_allowed(ctx)
         return
     offered = [slot_button(ctx, person_id, m) for m in slots(ctx.now, ctx.policy.tz)]
     rows = tuple(tuple(offered[i : i + SLOT_COLUMNS]) for i in range(0, len(offered), SLOT_COLUMNS))
@@ -95,7 +92,7 @@ def on_slot(ctx: Ctx, data: SlotBook) -> None:
         return
     booked = ctx.call(book, ctx.identity, person_id, moment, now=ctx.now, today=ctx.today)
     if booked is None:
-        _refuse(ctx)
+        not_allowed(ctx)
         return
     _show(
         ctx,
@@ -112,7 +109,7 @@ def on_place(ctx: Ctx, data: PlaceChoice) -> None:
     appointment_id = data.appointment_id
     if data.place is None:
         if ctx.call(own_appointment, ctx.identity, appointment_id, now=ctx.now, today=ctx.today) is None:
-            _refuse(ctx)
+            not_allowed(ctx)
             return
         rows = tuple((ctx.button(f"ap_place_{p}", PlaceChoice(appointment_id, p).pack()),) for p in Place)
         _show(ctx, "appointments/choose_place", rows)
@@ -139,7 +136,7 @@ def on_cancel(ctx: Ctx, data: AppointmentCancel) -> None:
 
 def _after_change(ctx: Ctx, changed: tuple[Change, AppointmentView] | None) -> None:
     if changed is None:
-        _refuse(ctx)
+        not_allowed(ctx)
         return
     change, appointment = changed
     if change is Change.gone:
