@@ -36,8 +36,6 @@ from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get
 DATA_LIMIT = 64  # Telegram's limit on callback_data, in bytes
 _ID_DIGITS = 18  # a bigint id, with room: 18 digits never overflow a signed 64-bit integer
 _DAY = re.compile(r"[0-9]{8}")
-
-
 _ID = re.compile(f"[0-9]{{1,{_ID_DIGITS}}}")
 
 
@@ -67,7 +65,7 @@ class _Field:
             origin = get_origin(hint)
         self.hint, self.tokens, self.pattern = hint, frozenset[str](), _DAY
         if hint is int:
-            self.pattern = re.compile(f"[0-9]{{1,{meta or _ID_DIGITS}}}")
+            self.pattern = re.compile(f"[0-9]{{1,{meta}}}") if meta else _ID
         elif origin is Literal:
             self.tokens = frozenset(str(a) for a in get_args(hint))
         elif isinstance(hint, type) and issubclass(hint, Enum):
