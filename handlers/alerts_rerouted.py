@@ -7,6 +7,7 @@ urgent call, "I am handling it").
 
 from __future__ import annotations
 
+from handlers.callbacks import AlertAck, CardOpen
 from handlers.context import Work
 from models.services.alerts_unrouted import reroute
 from models.services.family_alerts import URGENT, URGENT_ESCALATED
@@ -17,9 +18,9 @@ def deliver_rerouted(work: Work) -> int:
     sent = 0
     for item in work.call(reroute, now=work.now):
         alert = item.alert
-        buttons = [[("rp_btn_card", f"p:{alert.person_id}")]]
+        buttons = [[("rp_btn_card", CardOpen(alert.person_id).pack())]]
         if alert.kind in (URGENT, URGENT_ESCALATED):
-            buttons[0].insert(0, ("fam_ack", f"ack:{alert.source_id}"))
+            buttons[0].insert(0, ("fam_ack", AlertAck(alert.source_id).pack()))
         for recipient in item.reached:
             work.notify(
                 recipient.chat_id,

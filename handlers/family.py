@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers import family_consent, family_staff, family_tips
+from handlers.callbacks import FamilyStop, FamilyThread, FamilyUrgent, ReplyToFamily
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Incoming, SendContact
@@ -22,13 +23,12 @@ from models.services.family import contact_cards, leave_channel
 from models.services.family_relay import Relayed, RelayStatus, relay_from_family
 from models.services.outbox_media import MediaKind
 
-URGENT_BUTTON = "fu"
 TEXT_MAX = 2000
 
 
 def urgent_row(ctx: Ctx) -> tuple[Button, ...]:
     """The always-present urgent button under a family member's messages."""
-    return (ctx.button("fam_urgent", f"{URGENT_BUTTON}:"),)
+    return (ctx.button("fam_urgent", FamilyUrgent().pack()),)
 
 
 def cmd_contact(ctx: Ctx, _arg: str) -> None:
@@ -90,8 +90,8 @@ def _relay_to_worker(
         "purpose": "family_relay",
         "dedupe_key": f"family_msg:{relayed.message_id}",
         "buttons": [
-            [("fam_reply", f"fr:{relayed.message_id}")],
-            [("fam_thread", f"ft:{ctx.identity.person_id}")],
+            [("fam_reply", ReplyToFamily(relayed.message_id).pack())],
+            [("fam_thread", FamilyThread(ctx.identity.person_id).pack())],
         ],
         "available_at": relayed.available_at,
         "person_name": relayed.person_name,
@@ -117,14 +117,11 @@ def cmd_urgent_factory(engine: Engine):  # type: ignore[no-untyped-def]
 
 def cmd_stop(ctx: Ctx, _arg: str) -> None:
     """/stop: ask once before unlinking."""
-    ctx.reply("family/stop_confirm", ((ctx.button("fam_stop_confirm", "fs:yes"),),))
+    ctx.reply("family/stop_confirm", ((ctx.button("fam_stop_confirm", FamilyStop().pack()),),))
 
 
-def on_stop(ctx: Ctx, payload: str) -> None:
+def on_stop(ctx: Ctx, _data: FamilyStop) -> None:
     """The confirmed /stop: unlink the account and tell the worker."""
-    if payload != "yes":
-        ctx.answer("dialog/stale")
-        return
     ctx.answer()
     departure = ctx.call(leave_channel, ctx.identity, now=ctx.now, today=ctx.today)
     if departure is None:
@@ -159,8 +156,8 @@ def register(router: Router, engine: Engine) -> None:
     router.command("/urgent", Action.family_urgent, start_urgent)
     router.command("/tip", Action.family_tip, cmd_tip)
     router.command("/stop", Action.family_stop, cmd_stop)
-    router.button(URGENT_BUTTON, Action.family_urgent, start_urgent)
-    router.button("fs", Action.family_stop, on_stop)
+    router.button(FamilyUrgent, Action.family_urgent, start_urgent)
+    router.button(FamilyStop, Action.family_stop, on_stop)
     router.free_text(Principal.family, on_family_message)
     family_staff.register(router, engine)
     family_consent.register(router, engine)

@@ -7,8 +7,9 @@ A family member who has not agreed may read the notice, change the language, ask
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Literal
 
+from handlers.callbacks import CallbackData
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.menus import set_menu
@@ -31,18 +32,10 @@ BEFORE_CONSENT = frozenset(
 
 
 @dataclass(frozen=True)
-class ConsentV1:
-    """The 同意 button under the privacy notice; it carries nothing but its own kind."""
+class ConsentV1(CallbackData, prefix="fc"):
+    """The 同意 button under the privacy notice (`fc:yes`); it carries nothing but its own kind."""
 
-    PREFIX: ClassVar[str] = "fc"
-
-    def pack(self) -> str:
-        return f"{self.PREFIX}:yes"
-
-    @classmethod
-    def parse(cls, payload: str) -> ConsentV1 | None:
-        """The answer in a payload (after `fc:`), or None for anything else."""
-        return cls() if payload == "yes" else None
+    answer: Literal["yes"] = "yes"
 
 
 def ask_consent(ctx: Ctx) -> None:
@@ -62,11 +55,8 @@ def consent_gate(ctx: Ctx, action: Action | None) -> bool:
     return False
 
 
-def on_consent(ctx: Ctx, payload: str) -> None:
+def on_consent(ctx: Ctx, _data: ConsentV1) -> None:
     """同意: the consent is recorded with its date and audited; the family features open."""
-    if ConsentV1.parse(payload) is None:
-        ctx.answer("dialog/stale")
-        return
     ctx.answer()
     if not ctx.call(record_consent, ctx.identity, now=ctx.now):
         ctx.reply("errors/not_allowed")
@@ -81,5 +71,5 @@ def on_consent(ctx: Ctx, payload: str) -> None:
 def register(router: Router, _engine: Engine) -> None:
     """The 同意 button and the gate that holds the family features until it is pressed."""
     # Agreeing is the last step of joining: the onboarding right (the service checks for a relative).
-    router.button(ConsentV1.PREFIX, Action.onboard, on_consent)
+    router.button(ConsentV1, Action.onboard, on_consent)
     router.gate(consent_gate)

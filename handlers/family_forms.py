@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.callbacks import AlertAck, AlertCalled, FamilyUrgent, ReplyToFamily, TipTakeUp
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
@@ -14,8 +15,6 @@ from models.services.family_alerts import escalate_alert, raise_alert, urgent_ro
 from models.services.family_relay import FamilyReply, send_reply
 from models.services.rights import may
 from models.services.tips import submit_tip
-
-TAKE_UP = "tu"  # the police's 已受理 button: handlers.family_tips
 
 URGENT_MAX = 1000
 REPLY_TEXT = free_text()
@@ -30,8 +29,8 @@ def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
     # A second alert while one is open is news for the same staff: a new key per form run.
     suffix = f":{data['_key']}" if alert.joined_open else ""
     reached = 0
-    reply = [("fam_reply", f"fr:{alert.message_id}")]  # only the care team may answer the family
-    called = [("fam_called", f"acl:{alert.alert_id}")]  # a phone call answers it as a claim would
+    reply = [("fam_reply", ReplyToFamily(alert.message_id).pack())]  # the care team only
+    called = [("fam_called", AlertCalled(alert.alert_id).pack())]  # a call answers like a claim
     for responder in alert.responders:
         if responder.chat_id is None:
             continue
@@ -41,7 +40,7 @@ def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
             "family/urgent_more" if alert.joined_open else "family/urgent_alert",
             purpose="urgent_alert",
             dedupe_key=f"alert:{alert.alert_id}:{responder.worker_id}{suffix}",
-            buttons=[[("fam_ack", f"ack:{alert.alert_id}")] + reply * responder.on_team, called],
+            buttons=[[("fam_ack", AlertAck(alert.alert_id).pack())] + reply * responder.on_team, called],
             urgent=True,
             alert_id=alert.alert_id,
             person_name=alert.person_name,
@@ -97,7 +96,7 @@ def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
             "family/tip",
             purpose="tip",
             dedupe_key=f"tip:{tip.tip_id}:{officer.worker_id}",
-            buttons=[[("tip_take_up", f"{TAKE_UP}:{tip.tip_id}")]],
+            buttons=[[("tip_take_up", TipTakeUp(tip.tip_id).pack())]],
             tip_id=tip.tip_id,
             area_name=tip.area_name,
             text=data["text"],
@@ -180,7 +179,7 @@ def _relay_reply(ctx: Ctx, chat_id: int, reply: FamilyReply, answer: ReplyAnswer
     options: dict[str, Any] = {
         "purpose": "family_reply",
         "dedupe_key": f"family_reply:{reply.reply_id}",
-        "buttons": [[("fam_urgent", "fu:")]],
+        "buttons": [[("fam_urgent", FamilyUrgent().pack())]],
         "worker_name": reply.worker_name,
         "worker_role": reply.worker_role,
         "text": answer.text,

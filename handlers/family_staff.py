@@ -11,10 +11,20 @@ import io
 
 import segno
 
+from handlers.callbacks import (
+    AlertAck,
+    AlertCalled,
+    FamilyInvite,
+    FamilyMedia,
+    FamilyThread,
+    FamilyUrgent,
+    ReplyToFamily,
+    TipPhoto,
+)
 from handlers.context import Ctx, JobCtx, Work
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, SendPhoto
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
 from models.services.family_alerts import Escalation, escalate_due
@@ -26,10 +36,6 @@ from models.services.tips import tip_photo
 
 INBOX_BUTTONS = 10
 THREAD_MESSAGES = 5
-
-
-def _int(payload: str) -> int | None:
-    return int(payload) if payload.isdigit() and len(payload) < 19 else None
 
 
 def _refuse(ctx: Ctx) -> None:
@@ -52,25 +58,22 @@ def qr_png(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def on_invite(ctx: Ctx, payload: str) -> None:
+def on_invite(ctx: Ctx, data: FamilyInvite) -> None:
     """fi:<person>: choose the relation; fi:<person>:<n>: make the invite, as a link and a QR code."""
-    person_part, _, relation_part = payload.partition(":")
-    person_id = _int(person_part)
-    if person_id is None:
-        _refuse(ctx)
-        return
-    if not relation_part:
+    person_id, index = data.person_id, data.relation
+    if index is None:
         name = ctx.call(invitable_person, ctx.identity, person_id, now=ctx.now)
         if name is None:
             _refuse(ctx)
             return
         ctx.answer()
-        labels = [ctx.button(f"fam_relation_{i}", f"fi:{person_id}:{i}") for i in range(len(RELATIONS))]
+        labels = [
+            ctx.button(f"fam_relation_{i}", FamilyInvite(person_id, i).pack()) for i in range(len(RELATIONS))
+        ]
         rows = tuple(tuple(labels[i : i + 3]) for i in range(0, len(labels), 3))
         ctx.reply("family/invite_relation", rows, person_name=name)
         return
-    index = _int(relation_part)
-    if index is None or index >= len(RELATIONS):
+    if index >= len(RELATIONS):
         ctx.answer("dialog/stale")
         return
     made = ctx.call(invite_for_person, ctx.identity, person_id, RELATIONS[index], now=ctx.now)
@@ -83,14 +86,9 @@ def on_invite(ctx: Ctx, payload: str) -> None:
     ctx.send(SendPhoto(ctx.chat_id, data=qr_png(link or f"/start {made.code}"), caption=caption))
 
 
-def on_thread(ctx: Ctx, payload: str) -> None:
+def on_thread(ctx: Ctx, data: FamilyThread) -> None:
     """ft:<person>: the person's family threads with their last messages and reply buttons."""
-    person_id = _int(payload)
-    threads = (
-        ctx.call(family_threads, ctx.identity, person_id, now=ctx.now, limit=THREAD_MESSAGES)
-        if person_id
-        else None
-    )
+    threads = ctx.call(family_threads, ctx.identity, data.person_id, now=ctx.now, limit=THREAD_MESSAGES)
     if threads is None:
         _refuse(ctx)
         return
@@ -99,20 +97,27 @@ def on_thread(ctx: Ctx, payload: str) -> None:
     for thread in threads:
         row = []
         if thread.reply_to is not None:
-            row.append(Button(ctx.label("fam_reply") + f" · {thread.relation}", f"fr:{thread.reply_to}"))
+            row.append(
+                Button(
+                    ctx.label("fam_reply") + f" · {thread.relation}", ReplyToFamily(thread.reply_to).pack()
+                )
+            )
         photos = [m for m in thread.messages if m.from_family and m.kind == "photo"]
         if photos:
-            row.append(Button(ctx.label("fam_view_photo") + f" · {thread.relation}", f"fm:{photos[-1].id}"))
+            row.append(
+                Button(
+                    ctx.label("fam_view_photo") + f" · {thread.relation}", FamilyMedia(photos[-1].id).pack()
+                )
+            )
         if row:
             rows.append(tuple(row))
     ctx.reply("family/thread", tuple(rows), threads=threads)
 
 
 def start_reply_factory(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_reply(ctx: Ctx, payload: str) -> None:
+    def on_reply(ctx: Ctx, data: ReplyToFamily) -> None:
         """fr:<message>: the worker types an answer, relayed to the family (the form re-checks rights)."""
-        message_id = _int(payload)
-        target = ctx.call(reply_target, ctx.identity, message_id, now=ctx.now) if message_id else None
+        target = ctx.call(reply_target, ctx.identity, data.message_id, now=ctx.now)
         if target is None:
             _refuse(ctx)
             return
@@ -129,10 +134,9 @@ def start_reply_factory(engine: Engine):  # type: ignore[no-untyped-def]
     return on_reply
 
 
-def on_media(ctx: Ctx, payload: str) -> None:
+def on_media(ctx: Ctx, data: FamilyMedia) -> None:
     """fm:<message>: show a photo a family member sent (to staff who may answer them)."""
-    message_id = _int(payload)
-    media = ctx.call(media_of, ctx.identity, message_id, now=ctx.now) if message_id else None
+    media = ctx.call(media_of, ctx.identity, data.message_id, now=ctx.now)
     if media is None or media[0] != "photo":
         _refuse(ctx)
         return
@@ -140,10 +144,10 @@ def on_media(ctx: Ctx, payload: str) -> None:
     ctx.send(SendPhoto(ctx.chat_id, file_id=media[1]))
 
 
-def on_tip_photo(ctx: Ctx, payload: str) -> None:
-    """tp:<tip>: the photo of an anonymous tip, for the police officers it reached."""
-    tip_id = _int(payload)
-    file_id = ctx.call(tip_photo, ctx.identity, tip_id, now=ctx.now) if tip_id else None
+def on_tip_photo(ctx: Ctx, data: TipPhoto) -> None:
+    """tp:<tip>: the photo of an anonymous tip, for the police officers it reached (no longer sent)."""
+    tip_id = data.tip_id
+    file_id = ctx.call(tip_photo, ctx.identity, tip_id, now=ctx.now)
     if file_id is None:
         _refuse(ctx)
         return
@@ -180,13 +184,8 @@ def tell_answered(work: Work, answered: Answered) -> None:
         )
 
 
-def _answer(ctx: Ctx, payload: str, how: AnswerHow) -> None:
-    alert_id = _int(payload)
-    result = (
-        ctx.call(answer_alert, ctx.identity, alert_id, how, now=ctx.now, today=ctx.today)
-        if alert_id
-        else None
-    )
+def _answer(ctx: Ctx, alert_id: int, how: AnswerHow) -> None:
+    result = ctx.call(answer_alert, ctx.identity, alert_id, how, now=ctx.now, today=ctx.today)
     if result is None:
         _refuse(ctx)
         return
@@ -199,21 +198,26 @@ def _answer(ctx: Ctx, payload: str, how: AnswerHow) -> None:
     tell_answered(ctx, result)
 
 
-def on_acknowledge(ctx: Ctx, payload: str) -> None:
+def on_acknowledge(ctx: Ctx, data: AlertAck) -> None:
     """ack:<alert>: "I am handling it". The first answer wins; the others and the family are told."""
-    _answer(ctx, payload, AnswerHow.claim)
+    _answer(ctx, data.alert_id, AnswerHow.claim)
 
 
-def on_called(ctx: Ctx, payload: str) -> None:
+def on_called(ctx: Ctx, data: AlertCalled) -> None:
     """acl:<alert>: "I have phoned them", a call logged against the alert; it answers it like a claim."""
-    _answer(ctx, payload, AnswerHow.call)
+    _answer(ctx, data.alert_id, AnswerHow.call)
 
 
 def cmd_inbox(ctx: Ctx, _arg: str) -> None:
     """/inbox: family threads waiting for my answer, oldest first, with reply buttons."""
     lines = ctx.call(inbox, ctx.identity, now=ctx.now, today=ctx.today)
     rows = tuple(
-        (Button(f"{ctx.label('fam_reply')} · {line.person_name} {line.relation}", f"fr:{line.reply_to}"),)
+        (
+            Button(
+                f"{ctx.label('fam_reply')} · {line.person_name} {line.relation}",
+                ReplyToFamily(line.reply_to).pack(),
+            ),
+        )
         for line in lines[:INBOX_BUTTONS]
     )
     ctx.reply("family/inbox", rows, lines=lines)
@@ -231,7 +235,10 @@ def notify_escalation(work: Work, item: Escalation) -> int:
             "family/urgent_escalated",
             purpose="alert_escalated",
             dedupe_key=f"alert_escalated:{item.alert_id}:{supervisor.worker_id}",
-            buttons=[[("fam_ack", f"ack:{item.alert_id}")], [("fam_called", f"acl:{item.alert_id}")]],
+            buttons=[
+                [("fam_ack", AlertAck(item.alert_id).pack())],
+                [("fam_called", AlertCalled(item.alert_id).pack())],
+            ],
             urgent=True,
             alert_id=item.alert_id,
             person_name=item.person_name,
@@ -268,7 +275,7 @@ def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, n
             "family/reassigned",
             purpose="family_reassigned",
             dedupe_key=key,
-            buttons=[[("fam_urgent", "fu:")]],
+            buttons=[[("fam_urgent", FamilyUrgent().pack())]],
             card=change.card,
         )
         if change.card.work_phone:
@@ -288,10 +295,10 @@ def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, n
 def register(router: Router, engine: Engine) -> None:
     """The staff side of the family channel."""
     router.command("/inbox", Action.view_inbox, cmd_inbox)
-    router.button("fi", Action.invite_family, on_invite)
-    router.button("ft", Action.view_card, on_thread)
-    router.button("fr", Action.reply_family, start_reply_factory(engine))
-    router.button("fm", Action.reply_family, on_media)
-    router.button("tp", Action.view_card, on_tip_photo)
-    router.button("ack", Action.acknowledge_alert, on_acknowledge)
-    router.button("acl", Action.acknowledge_alert, on_called)
+    router.button(FamilyInvite, Action.invite_family, on_invite, junk=not_allowed)
+    router.button(FamilyThread, Action.view_card, on_thread, junk=not_allowed)
+    router.button(ReplyToFamily, Action.reply_family, start_reply_factory(engine), junk=not_allowed)
+    router.button(FamilyMedia, Action.reply_family, on_media, junk=not_allowed)
+    router.button(TipPhoto, Action.view_card, on_tip_photo, junk=not_allowed)
+    router.button(AlertAck, Action.acknowledge_alert, on_acknowledge, junk=not_allowed)
+    router.button(AlertCalled, Action.acknowledge_alert, on_called, junk=not_allowed)

@@ -7,20 +7,18 @@ and lets the other officers who got the tip know who took it; a later press says
 
 from __future__ import annotations
 
+from handlers.callbacks import TipTakeUp
 from handlers.context import Ctx
-from handlers.family_forms import TAKE_UP
-from handlers.reports.card import parse_id
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.tips import take_up_tip
 
 
-def on_take_up(ctx: Ctx, payload: str) -> None:
+def on_take_up(ctx: Ctx, data: TipTakeUp) -> None:
     """`tu:<tip>`: take the tip up."""
-    tip_id = parse_id(payload)
     taken = None
-    if tip_id is not None and ctx.keys is not None:
-        taken = ctx.call(take_up_tip, ctx.identity, tip_id, keys=ctx.keys, now=ctx.now)
+    if ctx.keys is not None:
+        taken = ctx.call(take_up_tip, ctx.identity, data.tip_id, keys=ctx.keys, now=ctx.now)
     if taken is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
@@ -46,4 +44,4 @@ def on_take_up(ctx: Ctx, payload: str) -> None:
 
 
 def register(router: Router) -> None:
-    router.button(TAKE_UP, Action.take_up_tip, on_take_up)
+    router.button(TipTakeUp, Action.take_up_tip, on_take_up, junk=not_allowed)

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from handlers.callbacks import CardOpen
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import (
     MAX_LINES,
@@ -333,7 +334,7 @@ def case_endings(
                 "reminders/case_ending",
                 purpose=CASE_END,
                 dedupe_key=e.dedupe_key,
-                buttons=[[("rm_btn_open", f"p:{e.person_id}")]],
+                buttons=[[("rm_btn_open", CardOpen(e.person_id).pack())]],
                 ending=view,
             )
             is not None

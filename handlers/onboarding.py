@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from handlers.alerts_rerouted import deliver_rerouted
+from handlers.callbacks import CallbackData, Language
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
@@ -31,14 +32,14 @@ CODE_MAX = 64
 
 
 @dataclass(frozen=True)
-class SwitchAnswerV1:
+class SwitchAnswerV1(CallbackData, prefix="iv"):
     """The answer to "link this account to someone else?", asked when a linked account opens an invite.
 
     Confirm carries the code the account sent and who the account was when asked: pressed by
-    anyone else, or after the account changed, it is stale. Cancel carries nothing.
+    anyone else, or after the account changed, it is stale. Cancel carries nothing. Two shapes
+    in one kind, so it packs and parses by hand.
     """
 
-    PREFIX: ClassVar[str] = "iv"
     _CONFIRM: ClassVar[re.Pattern[str]] = re.compile(r"y:([wf][0-9]{1,18}):([A-Za-z0-9_-]{1,40})")
 
     confirm: bool
@@ -103,9 +104,9 @@ def _ask_first(ctx: Ctx, confirm: SwitchAnswerV1, offer: Offer) -> None:
     )
 
 
-def on_switch(ctx: Ctx, payload: str) -> None:
-    """The answer to the question of cmd_start: re-checked here, nothing trusted from the button."""
-    answer = SwitchAnswerV1.parse(payload)
+def on_switch(ctx: Ctx, answer: SwitchAnswerV1 | None) -> None:
+    """The answer to the question of cmd_start (None: data that did not parse): re-checked here,
+    nothing trusted from the button."""
     if answer is None or (answer.confirm and answer.holder != holder_of(ctx.identity)):
         detail = "invite switch confirmation not offered to this account"
         ctx.call(audit, ctx.identity.actor, "refused", "invite", None, at=ctx.now, detail=detail)
@@ -164,11 +165,14 @@ def cmd_whoami(ctx: Ctx, _arg: str) -> None:
 
 
 def cmd_lang(ctx: Ctx, _arg: str) -> None:
-    buttons = (tuple(Button(ctx.renderer.label(loc, "language_name"), f"lang:{loc}") for loc in LOCALES),)
+    buttons = (
+        tuple(Button(ctx.renderer.label(loc, "language_name"), Language(loc).pack()) for loc in LOCALES),
+    )
     ctx.reply("lang/choose", buttons)
 
 
-def on_lang(ctx: Ctx, payload: str) -> None:
+def on_lang(ctx: Ctx, data: Language) -> None:
+    payload = data.locale
     if payload not in LOCALES:
         ctx.answer("dialog/stale")
         return
@@ -191,5 +195,5 @@ def register(router: Router, engine: Engine) -> None:
     router.command("/lang", Action.language, cmd_lang)
     router.command("/help", Action.help, cmd_help)
     router.command("/cancel", Action.cancel, cmd_cancel, menu=False)
-    router.button("lang", Action.language, on_lang)
-    router.button(SwitchAnswerV1.PREFIX, Action.onboard, on_switch)
+    router.button(Language, Action.language, on_lang)
+    router.button(SwitchAnswerV1, Action.onboard, on_switch, junk=lambda ctx: on_switch(ctx, None))

@@ -10,6 +10,7 @@ The scheduled side (morning lists, the overdue ladder, campaign days) is handler
 from __future__ import annotations
 
 from handlers import reminders_pause
+from handlers.callbacks import CardOpen, ReminderTime, ReportStart, TodayPage, WhyOpen
 from handlers.context import Ctx
 from handlers.dialogs.drafts import draft_buttons
 from handlers.dialogs.engine import Engine
@@ -26,7 +27,6 @@ from models.services.reminders import (
     set_reminder_time,
     with_names,
 )
-from models.services.reminders_morning import parse_why
 from models.services.reminders_why import explain
 from models.services.rights import may
 
@@ -54,12 +54,9 @@ def cmd_today(ctx: Ctx, arg: str) -> None:
     ctx.send(Send(ctx.chat_id, text, keyboard))
 
 
-def on_today_page(ctx: Ctx, payload: str) -> None:
+def on_today_page(ctx: Ctx, data: TodayPage) -> None:
     """`td:<page>`: another page of /today, in place of the one shown."""
-    if not (payload.isascii() and payload.isdigit()) or len(payload) > 4:
-        ctx.answer("dialog/stale")
-        return
-    text, keyboard = _today(ctx, int(payload))
+    text, keyboard = _today(ctx, data.page)
     ctx.answer()
     if ctx.incoming.message_id is None:
         ctx.send(Send(ctx.chat_id, text, keyboard))
@@ -67,13 +64,9 @@ def on_today_page(ctx: Ctx, payload: str) -> None:
         ctx.send(Edit(ctx.chat_id, ctx.incoming.message_id, text, keyboard))
 
 
-def on_why(ctx: Ctx, payload: str) -> None:
+def on_why(ctx: Ctx, data: WhyOpen) -> None:
     """`why:<person>:<obligation>[:<YYYYMMDD>]`: the rule, the colour and the period of an item."""
-    parsed = parse_why(payload)
-    if parsed is None:
-        ctx.answer("dialog/stale")
-        return
-    person_id, obligation, start = parsed
+    person_id, obligation, start = data.person_id, data.obligation, data.period_start
     if not ctx.call(may, ctx.identity, Action.view_card, person_id, now=ctx.now, today=ctx.today):
         ctx.answer("errors/not_allowed", alert=True)
         return
@@ -110,8 +103,8 @@ def _item_buttons(ctx: Ctx, person_id: int, obligation: str | None) -> Keyboard:
     row = []
     kind = REPORT_FOR.get(obligation or "")
     if kind is not None and scope_of(ctx.identity.principal, Action.write_record) is not None:
-        row.append(ctx.button(f"rp_btn_{kind}", f"r:{kind}:{person_id}"))
-    row.append(ctx.button("rp_btn_card", f"p:{person_id}"))
+        row.append(ctx.button(f"rp_btn_{kind}", ReportStart(kind, person_id).pack()))
+    row.append(ctx.button("rp_btn_card", CardOpen(person_id).pack()))
     return (tuple(row),)
 
 
@@ -120,9 +113,11 @@ def _settings_view(ctx: Ctx) -> tuple[tuple[tuple[Button, ...], ...], dict[str, 
     chosen = ctx.call(reminder_time, ctx.identity.worker_id) if ctx.identity.worker_id else None
     default = policy.morning_at.strftime("%H:%M")
     times = [t.strftime("%H:%M") for t in policy.reminder_times]
-    buttons = [Button(("✓ " if t == chosen else "") + t, f"rt:{t.replace(':', '')}") for t in times]
+    buttons = [
+        Button(("✓ " if t == chosen else "") + t, ReminderTime(t.replace(":", "")).pack()) for t in times
+    ]
     rows = [tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4)]
-    rows.append((ctx.button("rm_btn_default_time", "rt:default", time=default),))
+    rows.append((ctx.button("rm_btn_default_time", ReminderTime("default").pack(), time=default),))
     view = {
         "current": chosen or default,
         "is_default": chosen is None,
@@ -141,8 +136,9 @@ def cmd_settings(ctx: Ctx, arg: str) -> None:
     ctx.reply("reminders/settings", rows, **view)
 
 
-def on_time(ctx: Ctx, payload: str) -> None:
+def on_time(ctx: Ctx, data: ReminderTime) -> None:
     """`rt:<HHMM>` or `rt:default`: save my reminder time (only the offered times are taken)."""
+    payload = data.time
     offered = {t.strftime("%H%M"): t.strftime("%H:%M") for t in ctx.policy.reminder_times}
     if ctx.identity.worker_id is None or (payload != "default" and payload not in offered):
         ctx.answer("dialog/stale")
@@ -161,7 +157,7 @@ def register(router: Router, engine: Engine) -> None:
     """/today, /settings, /pause and their buttons."""
     router.command("/today", Action.view_today, cmd_today)
     router.command("/settings", Action.settings, cmd_settings, menu=STAFF)  # supervisors get no list
-    router.button("td", Action.view_today, on_today_page)
-    router.button("why", Action.view_card, on_why)
-    router.button("rt", Action.settings, on_time)
+    router.button(TodayPage, Action.view_today, on_today_page)
+    router.button(WhyOpen, Action.view_card, on_why)
+    router.button(ReminderTime, Action.settings, on_time)
     reminders_pause.register(router, engine)

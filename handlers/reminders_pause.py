@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from handlers.arguments import term
+from handlers.callbacks import PauseAction
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text, options, parse_day, person_step
 from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
@@ -29,18 +30,14 @@ def _may(ctx: Ctx, person_id: int) -> bool:
     return ctx.call(may, ctx.identity, Action.pause_person, person_id, now=ctx.now, today=ctx.today)
 
 
-def _parse_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
 def show_pauses(ctx: Ctx, person_id: int) -> None:
     """The person's pauses with [pause] or [end the pause] (the caller's rights are checked)."""
     line = ctx.call(person_line, person_id)
     pauses = ctx.call(pauses_of, person_id, today=ctx.today)
     code = line.code if line else ""
-    buttons = [(ctx.button("rm_btn_pause_end", f"pz:end:{person_id}:{p.id}"),) for p in pauses]
+    buttons = [(ctx.button("rm_btn_pause_end", PauseAction("end", person_id, p.id).pack()),) for p in pauses]
     if not any(p.running(ctx.today) for p in pauses):
-        buttons.append((ctx.button("rm_btn_pause_new", f"pz:new:{person_id}"),))
+        buttons.append((ctx.button("rm_btn_pause_new", PauseAction("new", person_id).pack()),))
     ctx.reply("reminders/pause_status", tuple(buttons), code=code, pauses=pauses, today=ctx.today)
 
 
@@ -62,22 +59,16 @@ def make_cmd_pause(engine: Engine):  # type: ignore[no-untyped-def]
 
 
 def make_on_pause(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_pause(ctx: Ctx, payload: str) -> None:
+    def on_pause(ctx: Ctx, data: PauseAction) -> None:
         """`pz:new:<person>` starts the form; `pz:end:<person>:<pause>` ends that pause today."""
-        action, _, rest = payload.partition(":")
-        raw_person, _, raw_pause = rest.partition(":")
-        person_id = _parse_id(raw_person)
-        if action not in ("new", "end") or person_id is None:
-            ctx.answer("dialog/stale")
-            return
+        person_id, pause_id = data.person_id, data.pause_id
         if not _may(ctx, person_id):
             ctx.answer("errors/not_allowed", alert=True)
             return
         ctx.answer()
-        if action == "new":
+        if data.op == "new":
             engine.start(ctx, "pause", {"person": str(person_id)})
             return
-        pause_id = _parse_id(raw_pause)
         ended = None
         if pause_id is not None:
             ended = ctx.call(
@@ -185,4 +176,4 @@ PAUSE = Dialog(
 def register(router: Router, engine: Engine) -> None:
     engine.add(PAUSE)
     router.command("/pause", Action.pause_person, make_cmd_pause(engine))
-    router.button("pz", Action.pause_person, make_on_pause(engine))
+    router.button(PauseAction, Action.pause_person, make_on_pause(engine))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.callbacks import TodayPage
 from handlers.context import Work
 from handlers.events import Button, Keyboard
 from handlers.render import Renderer, masked
@@ -62,10 +63,10 @@ def render_page(
     message = render_due(renderer, locale, template, due, start=page * MAX_LINES, paged=True, **view)
     nav = []
     if page > 0:
-        nav.append((renderer.label(locale, "rp_btn_prev"), f"td:{page - 1}"))
+        nav.append((renderer.label(locale, "rp_btn_prev"), TodayPage(page - 1).pack()))
     if page + 1 < pages:
         rest = len(due.lines) - (page + 1) * MAX_LINES
-        nav.append((renderer.label(locale, "rm_btn_more").format(count=rest), f"td:{page + 1}"))
+        nav.append((renderer.label(locale, "rm_btn_more").format(count=rest), TodayPage(page + 1).pack()))
     return Rendered(message.text, message.buttons + ((tuple(nav),) if nav else ()))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.drafts import PREFIX as DIALOG_PREFIX
@@ -11,12 +12,23 @@ from handlers.dialogs.engine import Engine
 from handlers.events import InKind
 from models.access import Action, Principal, scope_of
 from models.audit import audit
+from models.callback_data import CallbackData
 from models.services.conversations import load_dialog, load_draft
 
-Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or the button's payload)
+Handler = Callable[[Ctx, str], None]  # (context, the command's argument text or free text)
+ButtonHandler = Callable[[Ctx, Any], None]  # (context, the button's parsed data: an instance of its kind)
 # Asked before a permitted update reaches its handler (the action; None for free text and form
 # buttons): False means the gate has answered and the update stops there.
 Gate = Callable[[Ctx, Action | None], bool]
+
+
+def _stale(ctx: Ctx) -> None:
+    ctx.answer("dialog/stale")
+
+
+def not_allowed(ctx: Ctx) -> None:
+    """The answer to junk data of kinds that name someone: like an id the caller may not see."""
+    ctx.answer("errors/not_allowed", alert=True)
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,14 @@ class Route:
     action: Action
     handler: Handler
     menu: bool | tuple[Principal, ...] = True  # shown in the menu of every allowed role, of these, or none
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    kind: type[CallbackData]  # its prefix and how its data is read (handlers.callbacks)
+    action: Action
+    handler: ButtonHandler
+    junk: Callable[[Ctx], None] = _stale  # data of this prefix that does not parse
 
 
 def _audit_refusal(ctx: Ctx, action: Action) -> None:
@@ -37,7 +57,7 @@ class Router:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.commands: dict[str, Route] = {}
-        self.buttons: dict[str, Route] = {}
+        self.buttons: dict[str, ButtonRoute] = {}
         self.on_free_text: dict[Principal, Handler] = {}
         self.gates: list[Gate] = []
 
@@ -56,9 +76,19 @@ class Router:
             and (route.menu is True or (isinstance(route.menu, tuple) and principal in route.menu))
         )
 
-    def button(self, prefix: str, action: Action, handler: Handler) -> None:
+    def button(
+        self,
+        kind: type[CallbackData],
+        action: Action,
+        handler: ButtonHandler,
+        *,
+        junk: Callable[[Ctx], None] | None = None,
+    ) -> None:
+        """Buttons of this kind go to the handler with their data parsed (handlers.callbacks); data
+        that does not parse goes to `junk`, or is answered as stale."""
+        prefix = kind.PREFIX
         assert prefix != DIALOG_PREFIX and ":" not in prefix and prefix not in self.buttons, prefix
-        self.buttons[prefix] = Route(action, handler)
+        self.buttons[prefix] = ButtonRoute(kind, action, handler, junk or _stale)
 
     def gate(self, gate: Gate) -> None:
         self.gates.append(gate)
@@ -129,8 +159,13 @@ class Router:
             _audit_refusal(ctx, route.action)
             ctx.answer("errors/not_allowed", alert=True)
             return
-        if self._passes(ctx, route.action):
-            route.handler(ctx, payload)
+        if not self._passes(ctx, route.action):
+            return
+        parsed = route.kind.parse(payload)
+        if parsed is not None:
+            route.handler(ctx, parsed)
+        else:
+            route.junk(ctx)
 
     def _content(self, ctx: Ctx) -> None:
         if not self._passes(ctx, None):

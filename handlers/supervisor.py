@@ -9,23 +9,13 @@ overdue people, each press re-checked against the caller's subtree. `/report`, `
 from __future__ import annotations
 
 from handlers.arguments import parse_day
+from handlers.callbacks import AreaDigest, CardOpen, ExportPeriod, ReviewNext, VerdictGiven, WorkerOverdue
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Send
-from handlers.router import Router
-from handlers.supervisor_digest import (
-    AREA_PREFIX,
-    CARD_PREFIX,
-    KIND_CODE,
-    QUEUE_PREFIX,
-    VERDICT_PREFIX,
-    WORKER_PREFIX,
-    fit_message,
-    parse_stamp,
-    show_digest,
-)
+from handlers.router import Router, not_allowed
+from handlers.supervisor_digest import KIND_CODE, fit_message, parse_stamp, show_digest
 from handlers.supervisor_reports import (
-    EXPORT_PREFIX,
     can_review,
     cmd_export,
     cmd_report,
@@ -65,16 +55,15 @@ def cmd_digest(ctx: Ctx, arg: str) -> None:
 _KINDS = {code: kind for kind, code in KIND_CODE.items()}
 
 
-def on_area(ctx: Ctx, payload: str) -> None:
+def on_area(ctx: Ctx, data: AreaDigest) -> None:
     """`dg:<area id>[:<kind><yyyymmdd>]`: a child area's digest, if that area is in the caller's subtree."""
-    area_text, _, stamp = payload.partition(":")
-    area_id = int(area_text) if area_text.isdigit() and len(area_text) < 18 else None
-    kind = _KINDS.get(stamp[:1]) if stamp else PeriodKind.day
+    stamp = data.period
+    kind = _KINDS[stamp[0]] if stamp else PeriodKind.day
     day = parse_stamp(stamp[1:]) if stamp else ctx.today
     area = None
-    if area_id is not None and kind is not None and day is not None and day <= ctx.today:
-        area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=area_id)
-    if area is None or kind is None or day is None:
+    if day is not None and day <= ctx.today:
+        area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=data.area_id)
+    if area is None or day is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
@@ -84,15 +73,13 @@ def on_area(ctx: Ctx, payload: str) -> None:
     show_digest(ctx, digest, can_review=can_review(ctx))
 
 
-def on_worker(ctx: Ctx, payload: str) -> None:
+def on_worker(ctx: Ctx, data: WorkerOverdue) -> None:
     """`dw:<worker id>[:<yyyymmdd>]`: a worker's overdue people (codes), if the worker is in the subtree."""
-    worker_text, _, stamp = payload.partition(":")
-    worker_id = int(worker_text) if worker_text.isdigit() and len(worker_text) < 18 else None
-    day = parse_stamp(stamp) if stamp else ctx.today
+    day = data.day or ctx.today
     worker = None
-    if worker_id is not None and day is not None and day <= ctx.today:
-        worker = ctx.call(worker_in_scope, ctx.identity, worker_id, now=ctx.now)
-    if worker is None or day is None:
+    if day <= ctx.today:
+        worker = ctx.call(worker_in_scope, ctx.identity, data.worker_id, now=ctx.now)
+    if worker is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
@@ -108,7 +95,7 @@ def on_worker(ctx: Ctx, payload: str) -> None:
     )
     codes = dict.fromkeys((i.person_id, i.person_code) for i in items[:OVERDUE_SHOWN])
     cards = [
-        ctx.button("sv_card_button", f"{CARD_PREFIX}:{pid}", code=code) for pid, code in list(codes)[:CARDS]
+        ctx.button("sv_card_button", CardOpen(pid).pack(), code=code) for pid, code in list(codes)[:CARDS]
     ]
     keyboard = tuple(tuple(cards[i : i + 3]) for i in range(0, len(cards), 3))
     parts = fit_message(text)  # rendered (and escaped) by the template already
@@ -124,8 +111,9 @@ def register(router: Router, engine: Engine) -> None:
     router.command("/workers", Action.view_performance, cmd_workers)
     router.command("/export", Action.export, cmd_export)
     router.command("/review", Action.review_record, cmd_review)
-    router.button(AREA_PREFIX, Action.view_digest, on_area)
-    router.button(WORKER_PREFIX, Action.view_digest, on_worker)
-    router.button(QUEUE_PREFIX, Action.review_record, on_queue)
-    router.button(VERDICT_PREFIX, Action.review_record, on_verdict)
-    router.button(EXPORT_PREFIX, Action.export, on_export)
+    # Junk drill-down data is answered like an area or record out of reach (reveals nothing).
+    router.button(AreaDigest, Action.view_digest, on_area, junk=not_allowed)
+    router.button(WorkerOverdue, Action.view_digest, on_worker, junk=not_allowed)
+    router.button(ReviewNext, Action.review_record, on_queue, junk=not_allowed)
+    router.button(VerdictGiven, Action.review_record, on_verdict, junk=not_allowed)
+    router.button(ExportPeriod, Action.export, on_export)

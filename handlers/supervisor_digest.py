@@ -18,6 +18,7 @@ from datetime import date, datetime
 import structlog
 
 from handlers.alerts_rerouted import deliver_rerouted
+from handlers.callbacks import AreaDigest, CardOpen, ReviewNext, WorkerOverdue
 from handlers.charts import MAX_BARS, ChartBar, completion_chart
 from handlers.context import Ctx, JobCtx, Work
 from handlers.events import WEB_APP, Button, Keyboard, Send, SendPhoto
@@ -30,11 +31,6 @@ from models.services.outbox import enqueue, photo_payload, send_payload
 log = structlog.get_logger("gridcare.digest")
 
 # Button prefixes of this feature (data is "<prefix>:<ids>", never more than 64 bytes).
-AREA_PREFIX = "dg"  # a child area's digest
-WORKER_PREFIX = "dw"  # a worker's overdue people
-QUEUE_PREFIX = "rq"  # the next report awaiting review
-VERDICT_PREFIX = "rv"  # a review verdict
-CARD_PREFIX = "p"  # a person's card (handlers.reports.card): the one place a name is shown
 TELEGRAM_LIMIT = 4096  # characters of a message after entity parsing (UTF-16 code units, to be safe)
 AREA_BUTTONS = 30
 WORKER_BUTTONS = 8
@@ -155,7 +151,7 @@ def _buttons(label: Label, digest: Digest, *, can_review: bool) -> tuple[tuple[t
     area_buttons = [
         (
             label("sv_area_button", name=b.name, rate="—" if b.rate is None else f"{b.rate}%"),
-            f"{AREA_PREFIX}:{b.id}:{stamp}",
+            AreaDigest(b.id, stamp).pack(),
         )
         for b in areas
     ]
@@ -174,17 +170,17 @@ def _buttons(label: Label, digest: Digest, *, can_review: bool) -> tuple[tuple[t
         (worker_id, code, overdue[(worker_id, code)]) for worker_id, code in named if worker_id and code
     ]
     worker_buttons = [
-        (label("sv_worker_button", code=code, n=n), f"{WORKER_PREFIX}:{worker_id}:{_stamp(period.end)}")
+        (label("sv_worker_button", code=code, n=n), WorkerOverdue(worker_id, period.end).pack())
         for worker_id, code, n in workers[:WORKER_BUTTONS]
     ]
     rows += [tuple(worker_buttons[i : i + 2]) for i in range(0, len(worker_buttons), 2)]
     cards = [
-        (label("sv_card_button", code=p.person_code), f"{CARD_PREFIX}:{p.person_id}") for p in digest.worst
+        (label("sv_card_button", code=p.person_code), CardOpen(p.person_id).pack()) for p in digest.worst
     ]
     rows += [tuple(cards[i : i + 3]) for i in range(0, len(cards), 3)]
     if can_review and digest.reviews.awaiting:
         rows.append(
-            ((label("sv_review_button", n=digest.reviews.awaiting), f"{QUEUE_PREFIX}:{digest.area.id}:0"),)
+            ((label("sv_review_button", n=digest.reviews.awaiting), ReviewNext(digest.area.id, 0).pack()),)
         )
     return tuple(rows)
 

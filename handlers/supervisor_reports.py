@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from handlers import arguments
+from handlers.callbacks import AreaDigest, ExportPeriod
 from handlers.context import Ctx
 from handlers.events import Send, SendDocument
-from handlers.supervisor_digest import AREA_PREFIX, KIND_CODE, fit_message, parse_stamp, show_digest
+from handlers.supervisor_digest import KIND_CODE, fit_message, parse_stamp, show_digest
 from models.access import Action, scope_of
 from models.services.digest import Period, PeriodKind, audited_digest
 from models.services.digest_export import export_report
@@ -34,7 +35,6 @@ KINDS = {
     "月报": PeriodKind.month,
 }
 WORKERS_SHOWN = 40
-EXPORT_PREFIX = "ex"  # an export of the week or month: `ex:<w|m><yyyymmdd>`
 _BY_CODE = {code: kind for kind, code in KIND_CODE.items() if kind is not PeriodKind.day}
 
 
@@ -54,7 +54,7 @@ def cmd_report(ctx: Ctx, arg: str) -> None:
     words = arguments.words(arg, limit=2) or []
     kind = KINDS.get(words[0].lower()) if words else None
     if kind is None:
-        _offer_periods(ctx, "report", "view_digest", lambda area, period: f"{AREA_PREFIX}:{area}:{period}")
+        _offer_periods(ctx, "report", "view_digest", lambda area, period: AreaDigest(area, period).pack())
         return
     area = _area(ctx, words[1] if len(words) == 2 else None, "view_digest")
     if area is None:
@@ -113,7 +113,7 @@ def cmd_export(ctx: Ctx, arg: str) -> None:
     """/export week|month: the report as an XLSX file (one sheet per table, Chinese headers)."""
     kind = KINDS.get(arguments.term(arg).lower())
     if kind is None:
-        _offer_periods(ctx, "export", "export", lambda area, period: f"{EXPORT_PREFIX}:{period}")
+        _offer_periods(ctx, "export", "export", lambda _area, period: ExportPeriod(period).pack())
         return
     area = _area(ctx, None, "export")
     if area is None:
@@ -121,10 +121,10 @@ def cmd_export(ctx: Ctx, arg: str) -> None:
     _export(ctx, area, Period.of(kind, ctx.today))
 
 
-def on_export(ctx: Ctx, payload: str) -> None:
+def on_export(ctx: Ctx, data: ExportPeriod) -> None:
     """`ex:<w|m><yyyymmdd>`: the export offered by `/export`, of the week or month of that day."""
-    kind = _BY_CODE.get(payload[:1])
-    day = parse_stamp(payload[1:]) if kind is not None else None
+    kind = _BY_CODE.get(data.period[:1])
+    day = parse_stamp(data.period[1:])
     if kind is None or day is None or day > ctx.today:
         ctx.answer("dialog/stale")
         return

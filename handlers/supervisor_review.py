@@ -10,26 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.callbacks import CardOpen, RecordChange, ReviewNext, VerdictGiven
 from handlers.context import Ctx, Work
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Engine, Step
 from handlers.events import Button
-from handlers.supervisor_digest import CARD_PREFIX, QUEUE_PREFIX, VERDICT_PREFIX
 from models.casework import ReviewVerdict
 from models.services.digest_scope import AreaRef, area_in_scope
 from models.services.review import COMMENT_MAX, ReportView, Reviewed, may_review, next_awaiting, review_record
 
 REVIEW_DIALOG = "review"
-CORRECT_PREFIX = "rc"  # `rc:<record id>:c` re-opens a report as a correction (handlers.reports)
-
-
-def _ids(payload: str, count: int) -> list[str] | None:
-    parts = payload.split(":")
-    return parts if len(parts) == count else None
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 18 else None
 
 
 def value_label(ctx: Ctx, value: str | None) -> str | None:
@@ -51,14 +41,11 @@ def cmd_review(ctx: Ctx, _arg: str) -> None:
     show_next(ctx, area, after=0, edit_message=None)
 
 
-def on_queue(ctx: Ctx, payload: str) -> None:
+def on_queue(ctx: Ctx, data: ReviewNext) -> None:
     """`rq:<area id>:<after id>`: the next report awaiting review in that area, if it is the caller's."""
-    parts = _ids(payload, 2)
-    area_id, after = (_int(parts[0]), _int(parts[1])) if parts else (None, None)
-    area = None
-    if area_id is not None and after is not None:
-        area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=area_id, action="review_record")
-    if area is None or after is None:
+    after = data.after
+    area = ctx.call(area_in_scope, ctx.identity, now=ctx.now, area_id=data.area_id, action="review_record")
+    if area is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
@@ -72,12 +59,12 @@ def show_next(ctx: Ctx, area: AreaRef, *, after: int, edit_message: int | None) 
         return
     buttons = (
         (
-            ctx.button("sv_correct", f"{VERDICT_PREFIX}:{report.id}:ok:{area.id}"),
-            ctx.button("sv_has_errors", f"{VERDICT_PREFIX}:{report.id}:no:{area.id}"),
+            ctx.button("sv_correct", VerdictGiven(report.id, "ok", area.id).pack()),
+            ctx.button("sv_has_errors", VerdictGiven(report.id, "no", area.id).pack()),
         ),
         (
-            ctx.button("sv_card_button", f"{CARD_PREFIX}:{report.person_id}", code=report.person_code),
-            ctx.button("sv_next", f"{QUEUE_PREFIX}:{area.id}:{report.id}"),
+            ctx.button("sv_card_button", CardOpen(report.person_id).pack(), code=report.person_code),
+            ctx.button("sv_next", ReviewNext(area.id, report.id).pack()),
         ),
     )
     view = {
@@ -108,7 +95,7 @@ def tell_author(work: Work, reviewed: Reviewed) -> None:
         purpose="notice",
         dedupe_key=f"review:{reviewed.review_id}",
         # the reporting forms' correction button (handlers.reports.corrections)
-        buttons=[[("sv_correct_report", f"{CORRECT_PREFIX}:{reviewed.record_id}:c")]] if wrong else (),
+        buttons=[[("sv_correct_report", RecordChange(reviewed.record_id, "c").pack())]] if wrong else (),
         review=reviewed,
         kind=f"sv_kind_{reviewed.kind}",
     )
@@ -117,9 +104,7 @@ def tell_author(work: Work, reviewed: Reviewed) -> None:
 def _saved(ctx: Ctx, reviewed: Reviewed, area_id: int | None, message_id: int | None) -> None:
     tell_author(ctx, reviewed)
     buttons = (
-        ((Button(ctx.label("sv_next"), f"{QUEUE_PREFIX}:{area_id}:{reviewed.record_id}"),),)
-        if area_id
-        else ()
+        ((Button(ctx.label("sv_next"), ReviewNext(area_id, reviewed.record_id).pack()),),) if area_id else ()
     )
     _say(ctx, message_id, "supervisor/review_saved", buttons, review=reviewed)
 
@@ -151,15 +136,10 @@ def register_review(engine: Engine) -> tuple[Any, Any]:
         )
     )
 
-    def on_verdict(ctx: Ctx, payload: str) -> None:
+    def on_verdict(ctx: Ctx, data: VerdictGiven) -> None:
         """`rv:<record id>:ok|no:<area id>`: the service re-checks the record is in the caller's subtree."""
-        parts = _ids(payload, 3)
-        record_id = _int(parts[0]) if parts else None
-        area_id = _int(parts[2]) if parts else None
-        if parts is None or record_id is None or parts[1] not in ("ok", "no"):
-            ctx.answer("errors/not_allowed", alert=True)
-            return
-        if parts[1] == "no":
+        record_id, area_id = data.record_id, data.area_id
+        if data.verdict == "no":
             # Checked now, before asking for a comment, and again when saving.
             if not ctx.call(may_review, ctx.identity, record_id, now=ctx.now):
                 ctx.answer("errors/not_allowed", alert=True)

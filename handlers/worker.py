@@ -7,6 +7,7 @@ outside a form. Supervisors have no caseload: `/my <name or code>` searches thei
 
 from __future__ import annotations
 
+from handlers.callbacks import DATA_LIMIT, CardOpen, CaseloadMore
 from handlers.context import Ctx
 from handlers.dialogs.common import SEARCH_MAX, clean
 from handlers.dialogs.engine import Engine
@@ -15,20 +16,19 @@ from handlers.router import Router
 from models.access import STAFF, Action
 from models.services.caseload import CaseloadPage, caseload_page
 
-DATA_LIMIT = 64  # Telegram's limit on button data, in bytes
-
 
 def page_data(page: int, search: str | None) -> str:
     """`my:<page>:<search>`, the search cut (by characters) to fit Telegram's 64 bytes."""
-    data = f"my:{page}:{search or ''}"
-    while len(data.encode()) > DATA_LIMIT:
-        data = data[:-1]
-    return data
+    search = search or ""
+    while len(f"{CaseloadMore.PREFIX}:{page}:{search}".encode()) > DATA_LIMIT:
+        search = search[:-1]
+    return CaseloadMore(page, search).pack()
 
 
 def caseload_buttons(ctx: Ctx, view: CaseloadPage) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = [
-        (Button(ctx.plain("worker/person_button", line=line), f"p:{line.id}"),) for line in view.lines
+        (Button(ctx.plain("worker/person_button", line=line), CardOpen(line.id).pack()),)
+        for line in view.lines
     ]
     nav = []
     if view.page > 0:
@@ -59,13 +59,9 @@ def cmd_my(ctx: Ctx, arg: str) -> None:
     ctx.reply("worker/caseload", caseload_buttons(ctx, view), view=view)
 
 
-def on_page(ctx: Ctx, payload: str) -> None:
+def on_page(ctx: Ctx, data: CaseloadMore) -> None:
     """`my:<page>:<search>`: another page of the same list, edited in place."""
-    raw, _, search = payload.partition(":")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        ctx.answer("dialog/stale")
-        return
-    view = _page(ctx, clean(search)[:SEARCH_MAX] or None, int(raw))
+    view = _page(ctx, clean(data.search)[:SEARCH_MAX] or None, data.page)
     ctx.answer()
     if ctx.incoming.message_id is None:
         ctx.reply("worker/caseload", caseload_buttons(ctx, view), view=view)
@@ -84,6 +80,6 @@ def on_text(ctx: Ctx, text: str) -> None:
 def register(router: Router, engine: Engine) -> None:
     """A worker's commands outside the report forms."""
     router.command("/my", Action.view_caseload, cmd_my)
-    router.button("my", Action.view_caseload, on_page)
+    router.button(CaseloadMore, Action.view_caseload, on_page)
     for principal in STAFF:
         router.free_text(principal, on_text)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handlers.callbacks import AppointmentCancel, CardOpen, PlaceChoice, SlotBook, SlotsShow
 from handlers.context import Ctx
 from handlers.events import Button
 from handlers.jobs_reminders import refresh_worker
-from handlers.reports.card import parse_id
+from handlers.router import not_allowed
 from models.access import Action
 from models.services.appointments import (
     STAMP,
@@ -34,15 +35,11 @@ from models.services.rights import may
 SLOT_COLUMNS = 2
 
 
-def _refuse(ctx: Ctx) -> None:
-    ctx.answer("errors/not_allowed", alert=True)
-
-
 def slot_button(ctx: Ctx, person_id: int, moment: datetime) -> Button:
     """A slot labelled like 周五 12/4 14:30 (local time)."""
     return ctx.button(
         "ap_slot",
-        f"as:{person_id}:{moment.strftime(STAMP)}",
+        SlotBook(person_id, moment.strftime(STAMP)).pack(),
         weekday=ctx.label(f"ap_wd_{moment.weekday()}"),
         month=moment.month,
         day=moment.day,
@@ -50,13 +47,11 @@ def slot_button(ctx: Ctx, person_id: int, moment: datetime) -> Button:
     )
 
 
-def on_slots(ctx: Ctx, payload: str) -> None:
+def on_slots(ctx: Ctx, data: SlotsShow) -> None:
     """`ap:<person>`: the slot keyboard, as a new message (the card stays)."""
-    person_id = parse_id(payload)
-    if person_id is None or not ctx.call(
-        may, ctx.identity, Action.book_appointment, person_id, now=ctx.now, today=ctx.today
-    ):
-        _refuse(ctx)
+    person_id = data.person_id
+    if not ctx.call(may, ctx.identity, Action.book_appointment, person_id, now=ctx.now, today=ctx.today):
+        not_allowed(ctx)
         return
     offered = [slot_button(ctx, person_id, m) for m in slots(ctx.now, ctx.policy.tz)]
     rows = tuple(tuple(offered[i : i + SLOT_COLUMNS]) for i in range(0, len(offered), SLOT_COLUMNS))
@@ -67,12 +62,12 @@ def on_slots(ctx: Ctx, payload: str) -> None:
 def saved_buttons(ctx: Ctx, appointment: AppointmentView) -> tuple[tuple[Button, ...], ...]:
     return (
         (
-            ctx.button("ap_btn_place", f"apl:{appointment.id}"),
-            ctx.button("ap_btn_time", f"ap:{appointment.person_id}"),
+            ctx.button("ap_btn_place", PlaceChoice(appointment.id).pack()),
+            ctx.button("ap_btn_time", SlotsShow(appointment.person_id).pack()),
         ),
         (
-            ctx.button("ap_btn_cancel", f"apc:{appointment.id}"),
-            ctx.button("rp_btn_card", f"p:{appointment.person_id}"),
+            ctx.button("ap_btn_cancel", AppointmentCancel(appointment.id).pack()),
+            ctx.button("rp_btn_card", CardOpen(appointment.person_id).pack()),
         ),
     )
 
@@ -88,20 +83,16 @@ def _show(ctx: Ctx, template: str, buttons: tuple[tuple[Button, ...], ...] = (),
         ctx.edit(ctx.incoming.message_id, template, buttons, **view)
 
 
-def on_slot(ctx: Ctx, payload: str) -> None:
+def on_slot(ctx: Ctx, data: SlotBook) -> None:
     """`as:<person>:<stamp>`: book (or move to) that slot."""
-    raw_person, _, stamp = payload.partition(":")
-    person_id = parse_id(raw_person)
-    moment = slot_at(stamp, ctx.now, ctx.policy.tz)
-    if person_id is None:
-        _refuse(ctx)
-        return
+    person_id = data.person_id
+    moment = slot_at(data.stamp, ctx.now, ctx.policy.tz)
     if moment is None:  # past by now, or never offered: show the slots as they are now
         ctx.answer("appointments/slot_gone", alert=True)
         return
     booked = ctx.call(book, ctx.identity, person_id, moment, now=ctx.now, today=ctx.today)
     if booked is None:
-        _refuse(ctx)
+        not_allowed(ctx)
         return
     _show(
         ctx,
@@ -113,40 +104,29 @@ def on_slot(ctx: Ctx, payload: str) -> None:
     ctx.answer()
 
 
-def on_place(ctx: Ctx, payload: str) -> None:
+def on_place(ctx: Ctx, data: PlaceChoice) -> None:
     """`apl:<appointment>`: the places; `apl:<appointment>:<place>`: set it."""
-    raw_id, _, raw_place = payload.partition(":")
-    appointment_id = parse_id(raw_id)
-    if appointment_id is None or (raw_place and raw_place not in Place.__members__):
-        _refuse(ctx)
-        return
-    if not raw_place:
+    appointment_id = data.appointment_id
+    if data.place is None:
         if ctx.call(own_appointment, ctx.identity, appointment_id, now=ctx.now, today=ctx.today) is None:
-            _refuse(ctx)
+            not_allowed(ctx)
             return
-        rows = tuple((ctx.button(f"ap_place_{p}", f"apl:{appointment_id}:{p}"),) for p in Place)
+        rows = tuple((ctx.button(f"ap_place_{p}", PlaceChoice(appointment_id, p).pack()),) for p in Place)
         _show(ctx, "appointments/choose_place", rows)
         ctx.answer()
         return
-    changed = ctx.call(
-        change_place, ctx.identity, appointment_id, Place(raw_place), now=ctx.now, today=ctx.today
-    )
+    changed = ctx.call(change_place, ctx.identity, appointment_id, data.place, now=ctx.now, today=ctx.today)
     _after_change(ctx, changed)
 
 
-def on_cancel(ctx: Ctx, payload: str) -> None:
+def on_cancel(ctx: Ctx, data: AppointmentCancel) -> None:
     """`apc:<appointment>`: cancel it (kept, marked cancelled)."""
-    appointment_id = parse_id(payload)
-    changed = (
-        None
-        if appointment_id is None
-        else ctx.call(cancel, ctx.identity, appointment_id, now=ctx.now, today=ctx.today)
-    )
+    changed = ctx.call(cancel, ctx.identity, data.appointment_id, now=ctx.now, today=ctx.today)
     if changed is not None and changed[0] is Change.done and changed[1].cancelled:
         _show(
             ctx,
             "appointments/cancelled",
-            ((ctx.button("rp_btn_card", f"p:{changed[1].person_id}"),),),
+            ((ctx.button("rp_btn_card", CardOpen(changed[1].person_id).pack()),),),
             a=changed[1],
         )
         ctx.answer()
@@ -156,7 +136,7 @@ def on_cancel(ctx: Ctx, payload: str) -> None:
 
 def _after_change(ctx: Ctx, changed: tuple[Change, AppointmentView] | None) -> None:
     if changed is None:
-        _refuse(ctx)
+        not_allowed(ctx)
         return
     change, appointment = changed
     if change is Change.gone:

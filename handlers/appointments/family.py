@@ -8,16 +8,22 @@ meeting moved to a later hour the same day is announced again with its new time.
 
 from __future__ import annotations
 
+from handlers.callbacks import FamilyRemindersToggle
 from handlers.context import Ctx, JobCtx
 from handlers.events import Button
 from models.services.appointment_family import family_reminders_due, family_reminders_on, set_family_reminders
 
-TOGGLE = "fmr"
-
 
 def _toggle(ctx: Ctx, on: bool) -> tuple[tuple[Button, ...], ...]:
     """The one button: it offers the opposite of the current choice."""
-    return ((ctx.button("fam_reminders_off" if on else "fam_reminders_on", f"{TOGGLE}:{0 if on else 1}"),),)
+    return (
+        (
+            ctx.button(
+                "fam_reminders_off" if on else "fam_reminders_on",
+                FamilyRemindersToggle("0" if on else "1").pack(),
+            ),
+        ),
+    )
 
 
 def cmd_meetings(ctx: Ctx, _arg: str) -> None:
@@ -26,14 +32,12 @@ def cmd_meetings(ctx: Ctx, _arg: str) -> None:
     ctx.reply("appointments/family_choice", _toggle(ctx, on), on=on)
 
 
-def on_toggle(ctx: Ctx, payload: str) -> None:
+def on_toggle(ctx: Ctx, data: FamilyRemindersToggle) -> None:
     """`fmr:1` / `fmr:0`: turn reminders on or off (the message shows the new state)."""
-    if payload not in ("0", "1") or not ctx.call(
-        set_family_reminders, ctx.identity, payload == "1", now=ctx.now
-    ):
+    on = data.on == "1"
+    if not ctx.call(set_family_reminders, ctx.identity, on, now=ctx.now):
         ctx.answer("errors/not_allowed", alert=True)
         return
-    on = payload == "1"
     if ctx.incoming.message_id is not None:
         ctx.edit(ctx.incoming.message_id, "appointments/family_choice", _toggle(ctx, on), on=on, changed=True)
     else:

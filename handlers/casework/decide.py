@@ -6,8 +6,8 @@ discharge the linked, consented family is told; on a transfer the replaced team 
 
 from __future__ import annotations
 
+from handlers.callbacks import CardOpen, CaseDecision, TransferDecision
 from handlers.context import Ctx
-from handlers.reports.card import parse_id
 from models.casework import CaseChangeKind
 from models.services.case_life import Decided, Proposed, decide
 
@@ -17,7 +17,7 @@ K = CaseChangeKind
 def ask_confirmers(ctx: Ctx, proposed: Proposed) -> None:
     """Notify whoever is asked (失联: alerted, urgent) and tell the proposer who was and wasn't reached."""
     change = proposed.change
-    prefix = "ct" if change.kind is K.transfer else "cd"
+    kind = TransferDecision if change.kind is K.transfer else CaseDecision
     yes, no = (
         ("cc_btn_accept", "cc_btn_return")
         if change.kind is K.transfer
@@ -30,8 +30,8 @@ def ask_confirmers(ctx: Ctx, proposed: Proposed) -> None:
             purpose="alert" if change.kind is K.lost_contact else "case",
             dedupe_key=f"case-ask:{change.id}:{r.worker_id}",
             buttons=[
-                [(yes, f"{prefix}:{change.id}:y"), (no, f"{prefix}:{change.id}:n")],
-                [("rp_btn_card", f"p:{change.person_id}")],
+                [(yes, kind(change.id, "y").pack()), (no, kind(change.id, "n").pack())],
+                [("rp_btn_card", CardOpen(change.person_id).pack())],
             ],
             urgent=change.kind is K.lost_contact,
             c=change,
@@ -39,14 +39,10 @@ def ask_confirmers(ctx: Ctx, proposed: Proposed) -> None:
     ctx.reply("case/proposed", c=change, asked=proposed.asked)
 
 
-def on_decide(ctx: Ctx, payload: str) -> None:
+def on_decide(ctx: Ctx, data: CaseDecision | TransferDecision) -> None:
     """`cd|ct:<change>:y|n`: confirm (accept) or refuse (return)."""
-    raw, _, verdict = payload.partition(":")
-    change_id = parse_id(raw)
-    if change_id is None or verdict not in ("y", "n"):
-        ctx.answer("dialog/stale")
-        return
-    decided = ctx.call(decide, ctx.identity, change_id, verdict == "y", now=ctx.now, today=ctx.today)
+    yes = data.verdict == "y"
+    decided = ctx.call(decide, ctx.identity, data.change_id, yes, now=ctx.now, today=ctx.today)
     if decided.outcome == "not_allowed" or decided.change is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
@@ -55,7 +51,7 @@ def on_decide(ctx: Ctx, payload: str) -> None:
         return
     ctx.answer()
     if ctx.incoming.message_id is not None:
-        card = ((ctx.button("rp_btn_card", f"p:{decided.change.person_id}"),),)
+        card = ((ctx.button("rp_btn_card", CardOpen(decided.change.person_id).pack()),),)
         ctx.edit(ctx.incoming.message_id, "case/decided", card, c=decided.change, outcome=decided.outcome)
     _tell(ctx, decided)
 
@@ -63,7 +59,7 @@ def on_decide(ctx: Ctx, payload: str) -> None:
 def _tell(ctx: Ctx, decided: Decided) -> None:
     change = decided.change
     assert change is not None
-    card = [[("rp_btn_card", f"p:{change.person_id}")]]
+    card = [[("rp_btn_card", CardOpen(change.person_id).pack())]]
     if decided.proposer_chat is not None and decided.proposer_chat != ctx.incoming.user_id:
         ctx.notify(
             decided.proposer_chat,

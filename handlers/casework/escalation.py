@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from handlers.callbacks import CardOpen, CaseDecision
 from handlers.context import JobCtx
 from models.services.case_escalation import escalate_lost_contact
 
@@ -19,10 +20,10 @@ def escalate_lost_contacts(jctx: JobCtx) -> int:
                 dedupe_key=f"lost-contact-escalated:{item.change_id}:{supervisor.worker_id}",
                 buttons=[
                     [
-                        ("cc_btn_confirm", f"cd:{item.change_id}:y"),
-                        ("cc_btn_refuse", f"cd:{item.change_id}:n"),
+                        ("cc_btn_confirm", CaseDecision(item.change_id, "y").pack()),
+                        ("cc_btn_refuse", CaseDecision(item.change_id, "n").pack()),
                     ],
-                    [("rp_btn_card", f"p:{item.person_id}")],
+                    [("rp_btn_card", CardOpen(item.person_id).pack())],
                 ],
                 urgent=True,
                 code=item.code,

@@ -15,6 +15,7 @@ from typing import Any
 from handlers.context import Ctx, JobCtx
 from handlers.events import Button
 from models.access import Action, scope_of
+from models.callback_data import parse_id
 from models.services.caseload import person_line
 from models.services.conversations import (
     WARN_BEFORE,
@@ -51,8 +52,8 @@ def draft_buttons(ctx: Ctx, drafts: Sequence[DraftLine]) -> tuple[tuple[Button, 
 
 def person_code(ctx: Ctx, data: dict[str, Any]) -> str | None:
     """The code of the person a draft is about, to name the draft by."""
-    person = str(data.get("person") or "")
-    line = ctx.call(person_line, int(person)) if person.isdigit() else None
+    person_id = parse_id(str(data.get("person") or ""))
+    line = ctx.call(person_line, person_id) if person_id is not None else None
     return line.code if line else None
 
 

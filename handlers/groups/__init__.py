@@ -18,4 +18,9 @@ def register(router: Router, engine: Engine) -> None:
     """/group, its picker's buttons and its form."""
     engine.add(GROUP)
     router.command("/group", Action.write_record, cmd_group)
-    router.button(GroupPickV1.PREFIX, Action.write_record, lambda ctx, payload: on_pick(ctx, payload, engine))
+    router.button(
+        GroupPickV1,
+        Action.write_record,
+        lambda ctx, press: on_pick(ctx, press, engine),
+        junk=lambda ctx: on_pick(ctx, None, engine),
+    )

@@ -8,11 +8,11 @@ data was forged) is refused as stale and the refusal audited. « Next » opens t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any
 
+from handlers.callbacks import CallbackData
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Keyboard
@@ -26,31 +26,17 @@ PICK_PAGE = 7  # people per page: with « all », « next », two page buttons a
 
 
 @dataclass(frozen=True)
-class GroupPickV1:
+class GroupPickV1(CallbackData, prefix="gp"):
     """A press in the picker: `gp:<op>:<list fingerprint>:<page>:<selection hex>`.
 
     op: `t<n>` ticks or unticks the n-th person, `a` ticks all, `n` none, `p` shows `page`,
     `go` goes on to the form, `x` cancels.
     """
 
-    PREFIX: ClassVar[str] = "gp"
-    _SHAPE: ClassVar[re.Pattern[str]] = re.compile(
-        r"(t[0-9]{1,3}|a|n|p|go|x):([0-9a-f]{6}):([0-9]{1,2}):([0-9a-f]{1,45})"
-    )
-
-    op: str
-    fingerprint: str
-    page: int
-    selection: str
-
-    def pack(self) -> str:
-        return f"{self.PREFIX}:{self.op}:{self.fingerprint}:{self.page}:{self.selection}"
-
-    @classmethod
-    def parse(cls, payload: str) -> GroupPickV1 | None:
-        """The press in a payload (after `gp:`), or None for anything else."""
-        match = cls._SHAPE.fullmatch(payload)
-        return cls(match[1], match[2], int(match[3]), match[4]) if match else None
+    op: Annotated[str, r"t[0-9]{1,3}|a|n|p|go|x"]
+    fingerprint: Annotated[str, r"[0-9a-f]{6}"]
+    page: Annotated[int, 2]
+    selection: Annotated[str, r"[0-9a-f]{1,45}"]
 
 
 # -- the picker -------------------------------------------------------------------------------------
@@ -112,9 +98,9 @@ def cmd_group(ctx: Ctx, arg: str) -> None:
     ctx.reply("groups/pick", keyboard, **view)
 
 
-def on_pick(ctx: Ctx, payload: str, engine: Engine) -> None:
-    """`gp:...`: tick, untick, page, or go on; the caseload re-read and the selection checked."""
-    press = GroupPickV1.parse(payload)
+def on_pick(ctx: Ctx, press: GroupPickV1 | None, engine: Engine) -> None:
+    """`gp:...`: tick, untick, page, or go on (None: data that did not parse); the caseload re-read
+    and the selection checked."""
     people = _people(ctx) if press is not None and ctx.identity.worker_id is not None else []
     chosen = unpack_selection(press.selection, len(people)) if press is not None else None
     if press is None or chosen is None or press.fingerprint != fingerprint([p.id for p in people]):

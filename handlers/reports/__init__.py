@@ -4,6 +4,7 @@ colour decisions and delegation. Registration order is the menu order of these c
 from __future__ import annotations
 
 from handlers.arguments import term
+from handlers.callbacks import CardOpen, ColourDecision, DelegationEnd, HistoryOpen, RecordChange, ReportStart
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.reports.assessment import ASSESSMENT
@@ -19,7 +20,7 @@ from handlers.reports.history import cmd_history, on_history
 from handlers.reports.registration import REGISTRATION
 from handlers.reports.thought_report import THOUGHT_REPORT
 from handlers.reports.visit import VISIT
-from handlers.router import Router
+from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.cards import find_person
 
@@ -53,10 +54,10 @@ def register(router: Router, engine: Engine) -> None:
     router.command("/note", Action.write_record, _command(engine, "note"))
     router.command("/history", Action.view_card, cmd_history)
     router.command("/delegate", Action.delegate, make_cmd_delegate(engine))
-    router.button("p", Action.view_card, on_card)
+    router.button(CardOpen, Action.view_card, on_card, junk=not_allowed)
     # Checked as a read here, so that a supervisor's press reaches the audited write refusal.
-    router.button("r", Action.view_card, make_on_report(engine))
-    router.button("rc", Action.correct_record, make_on_correct(engine))
-    router.button("h", Action.view_card, on_history)
-    router.button("cp", Action.confirm_colour, on_colour)
-    router.button("de", Action.delegate, on_end_delegation)
+    router.button(ReportStart, Action.view_card, make_on_report(engine))
+    router.button(RecordChange, Action.correct_record, make_on_correct(engine))
+    router.button(HistoryOpen, Action.view_card, on_history)
+    router.button(ColourDecision, Action.confirm_colour, on_colour)
+    router.button(DelegationEnd, Action.delegate, on_end_delegation, junk=not_allowed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from handlers.callbacks import CardOpen
 from handlers.context import Ctx
 from models.people import Role
 from models.records import NOT_MET
@@ -48,7 +49,7 @@ def alert_staff(
             template,
             purpose="alert",
             dedupe_key=f"report-alert:{record_id}:{recipient.worker_id}",
-            buttons=[[("rp_btn_card", f"p:{person_id}")]],
+            buttons=[[("rp_btn_card", CardOpen(person_id).pack())]],
             urgent=True,
             code=line.code,
             at=ctx.now,
@@ -70,7 +71,7 @@ def retract_alert(ctx: Ctx, ref: RecordRef, *, corrected: bool) -> None:
             "reports/alert_retracted",
             purpose="alert",
             dedupe_key=f"report-retract:{ref.id}:{recipient.worker_id}",
-            buttons=[[("rp_btn_card", f"p:{ref.person_id}")]],
+            buttons=[[("rp_btn_card", CardOpen(ref.person_id).pack())]],
             urgent=True,
             code=line.code,
             kind=str(ref.kind),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.callbacks import CardOpen, ColourDecision
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text, occurred_at, options, person_step, score, when_step
 from handlers.dialogs.dates import previous_period
@@ -64,10 +65,10 @@ def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
             dedupe_key=f"colour-proposal:{proposal.id}:{decider.worker_id}",
             buttons=[
                 [
-                    ("rp_btn_confirm_colour", f"cp:{proposal.id}:y"),
-                    ("rp_btn_reject_colour", f"cp:{proposal.id}:n"),
+                    ("rp_btn_confirm_colour", ColourDecision(proposal.id, "y").pack()),
+                    ("rp_btn_reject_colour", ColourDecision(proposal.id, "n").pack()),
                 ],
-                [("rp_btn_card", f"p:{new.person_id}")],
+                [("rp_btn_card", CardOpen(new.person_id).pack())],
             ],
             code=proposal.person_code,
             current=str(proposal.current),

@@ -6,6 +6,15 @@ reassignment is refused (and the refusal audited) without saying whether the per
 
 from __future__ import annotations
 
+from handlers.callbacks import (
+    CardOpen,
+    CaseChangeStart,
+    FamilyInvite,
+    FamilyThread,
+    HistoryOpen,
+    ReportStart,
+    SlotsShow,
+)
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
@@ -33,11 +42,6 @@ DIALOG_OF = dict(REPORTS)
 ROUTINE_VISIT = "routine"  # `r:routine:<id>`: the visit form with "routine" already chosen
 
 
-def parse_id(text: str) -> int | None:
-    """A database id from button data, or None for anything forged or malformed."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
 def _owes_registration(card: PersonCard) -> bool:
     """报到 is offered while it is owed (after a release) or was never recorded."""
     due = any(d.obligation == "registration" and d.state != "done" for d in card.due)
@@ -51,25 +55,29 @@ def card_buttons(ctx: Ctx, card: PersonCard) -> tuple[tuple[Button, ...], ...]:
     if scope_of(principal, Action.write_record) is not None and card.status not in CLOSED_STATUSES:
         # The weekly visit is the most frequent report: one tap here, then note, photo, save.
         if may_file(principal, "visit"):
-            rows.append((ctx.button("rp_btn_routine_visit", f"r:{ROUTINE_VISIT}:{card.id}"),))
+            rows.append((ctx.button("rp_btn_routine_visit", ReportStart(ROUTINE_VISIT, card.id).pack()),))
         # Each member of the care team sees the forms of their own part (models.access.FORMS).
         buttons = [
-            ctx.button(f"rp_btn_{kind}", f"r:{kind}:{card.id}")
+            ctx.button(f"rp_btn_{kind}", ReportStart(kind, card.id).pack())
             for kind, _ in REPORTS
             if may_file(principal, kind) and (kind != "registration" or _owes_registration(card))
         ]
-    buttons.append(ctx.button("rp_btn_history", f"h:{card.id}:0"))
+    buttons.append(ctx.button("rp_btn_history", HistoryOpen(card.id, 0).pack()))
     closed = card.status in CLOSED_STATUSES
     if scope_of(principal, Action.book_appointment) is not None and not closed:
-        buttons.append(ctx.button("card_appointment", f"ap:{card.id}"))  # 约见: handlers.appointments
+        buttons.append(
+            ctx.button("card_appointment", SlotsShow(card.id).pack())
+        )  # 约见: handlers.appointments
     if scope_of(principal, Action.propose_case_change) is not None and not closed:
-        buttons.append(ctx.button("card_case_change", f"cc:{card.id}"))  # 状态变更: handlers.casework
+        buttons.append(
+            ctx.button("card_case_change", CaseChangeStart(card.id).pack())
+        )  # 状态变更: handlers.casework
     rows += [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     family = []
     if scope_of(principal, Action.invite_family) is not None:
-        family.append(ctx.button("card_invite_family", f"fi:{card.id}"))
+        family.append(ctx.button("card_invite_family", FamilyInvite(card.id).pack()))
     if scope_of(principal, Action.reply_family) is not None:
-        family.append(ctx.button("card_family_thread", f"ft:{card.id}"))
+        family.append(ctx.button("card_family_thread", FamilyThread(card.id).pack()))
     if family:
         rows.append(tuple(family))
     return tuple(rows)
@@ -95,10 +103,9 @@ def show_card(ctx: Ctx, person_id: int) -> bool:
     return True
 
 
-def on_card(ctx: Ctx, payload: str) -> None:
+def on_card(ctx: Ctx, data: CardOpen) -> None:
     """`p:<person id>`: open the card."""
-    person_id = parse_id(payload)
-    if person_id is None or not show_card(ctx, person_id):
+    if not show_card(ctx, data.person_id):
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
@@ -125,14 +132,12 @@ def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> 
 
 
 def make_on_report(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_report(ctx: Ctx, payload: str) -> None:
+    def on_report(ctx: Ctx, data: ReportStart) -> None:
         """`r:<kind>:<person id>`: start that report for that person."""
-        kind, _, raw = payload.partition(":")
-        person_id = parse_id(raw)
-        if (kind not in DIALOG_OF and kind != ROUTINE_VISIT) or person_id is None:
+        if data.kind not in DIALOG_OF and data.kind != ROUTINE_VISIT:
             ctx.answer("dialog/stale")
             return
-        if not start_report(ctx, engine, kind, person_id):
+        if not start_report(ctx, engine, data.kind, data.person_id):
             ctx.answer("errors/not_allowed", alert=True)
             return
         ctx.answer()

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from handlers.callbacks import CardOpen, ColourDecision
 from handlers.context import Ctx
-from handlers.reports.card import parse_id
 from models.services.colour import Decision, decide_colour
 
 
-def on_colour(ctx: Ctx, payload: str) -> None:
+def on_colour(ctx: Ctx, data: ColourDecision) -> None:
     """Confirm (`y`) or reject (`n`) a colour proposal; the first decision counts."""
-    raw, _, verdict = payload.partition(":")
-    proposal_id = parse_id(raw)
-    if proposal_id is None or verdict not in ("y", "n"):
-        ctx.answer("dialog/stale")
-        return
-    decided = ctx.call(decide_colour, ctx.identity, proposal_id, verdict == "y", now=ctx.now, today=ctx.today)
+    decided = ctx.call(
+        decide_colour, ctx.identity, data.proposal_id, data.verdict == "y", now=ctx.now, today=ctx.today
+    )
     if decided.outcome is Decision.not_allowed or decided.proposal is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
@@ -37,6 +34,6 @@ def on_colour(ctx: Ctx, payload: str) -> None:
             "reports/colour_told",
             purpose="colour",
             dedupe_key=f"colour-decided:{proposal.id}",
-            buttons=[[("rp_btn_card", f"p:{proposal.person_id}")]],
+            buttons=[[("rp_btn_card", CardOpen(proposal.person_id).pack())]],
             **view,
         )

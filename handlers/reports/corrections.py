@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.callbacks import RecordChange
 from handlers.context import Ctx
 from handlers.dialogs.common import clean
 from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
 from handlers.reports.alerts import retract_alert
-from handlers.reports.card import DIALOG_OF, parse_id
+from handlers.reports.card import DIALOG_OF
 from handlers.reports.saving import person_view, show
 from models.services.cards import record_view
 from models.services.reporting import (
@@ -86,14 +87,10 @@ VOID = Dialog(
 
 
 def make_on_correct(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_correct(ctx: Ctx, payload: str) -> None:
+    def on_correct(ctx: Ctx, data: RecordChange) -> None:
         """`rc:<record id>:c` re-opens the form as a correction; `rc:<record id>:v` voids it."""
-        raw, _, op = payload.partition(":")
-        record_id = parse_id(raw)
-        if record_id is None or op not in ("c", "v"):
-            ctx.answer("dialog/stale")
-            return
-        state, ref = ctx.call(correctable, ctx.identity, record_id, now=ctx.now, today=ctx.today)
+        op = data.op
+        state, ref = ctx.call(correctable, ctx.identity, data.record_id, now=ctx.now, today=ctx.today)
         if state is Correctable.not_allowed or ref is None:
             ctx.answer("errors/not_allowed", alert=True)
             return

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from handlers.callbacks import DelegationEnd
 from handlers.context import Ctx
 from handlers.dialogs.common import parse_day
 from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
-from handlers.reports.card import parse_id
 from handlers.reports.saving import show
 from models.services.delegation import (
     DelegationError,
@@ -129,7 +129,7 @@ def make_cmd_delegate(engine: Engine):  # type: ignore[no-untyped-def]
         running = ctx.call(delegations_of, ctx.identity, today=ctx.today)
         if running:
             buttons = tuple(
-                (ctx.button("rp_btn_end_delegation", f"de:{d.id}", name=d.to_name),)
+                (ctx.button("rp_btn_end_delegation", DelegationEnd(d.id).pack(), name=d.to_name),)
                 for d in running
                 if d.outgoing
             )
@@ -142,12 +142,9 @@ def make_cmd_delegate(engine: Engine):  # type: ignore[no-untyped-def]
     return cmd_delegate
 
 
-def on_end_delegation(ctx: Ctx, payload: str) -> None:
+def on_end_delegation(ctx: Ctx, data: DelegationEnd) -> None:
     """`de:<id>`: the delegating worker ends it now; the colleague is told."""
-    delegation_id = parse_id(payload)
-    ended = None
-    if delegation_id is not None:
-        ended = ctx.call(cancel_delegation, ctx.identity, delegation_id, now=ctx.now)
+    ended = ctx.call(cancel_delegation, ctx.identity, data.delegation_id, now=ctx.now)
     if ended is None:
         ctx.answer("errors/not_allowed", alert=True)
         return

@@ -8,10 +8,10 @@ is an audited read, checked against the caller's rights like the card.
 
 from __future__ import annotations
 
+from handlers.callbacks import CardOpen, HistoryOpen
 from handlers.context import Ctx
 from handlers.dialogs.common import SEARCH_MAX, clean
 from handlers.events import Button
-from handlers.reports.card import parse_id
 from models.access import Action
 from models.services.cards import HistoryPage, find_person, person_history
 from models.services.caseload import caseload
@@ -23,11 +23,11 @@ def history_buttons(ctx: Ctx, page: HistoryPage) -> tuple[tuple[Button, ...], ..
     person_id = page.person.id
     nav = []
     if page.page > 0:
-        nav.append(ctx.button("rp_btn_prev", f"h:{person_id}:{page.page - 1}:e"))
+        nav.append(ctx.button("rp_btn_prev", HistoryOpen(person_id, page.page - 1, "e").pack()))
     if page.page + 1 < page.pages:
-        nav.append(ctx.button("rp_btn_next", f"h:{person_id}:{page.page + 1}:e"))
+        nav.append(ctx.button("rp_btn_next", HistoryOpen(person_id, page.page + 1, "e").pack()))
     rows = [tuple(nav)] if nav else []
-    rows.append((ctx.button("rp_btn_card", f"p:{person_id}"),))
+    rows.append((ctx.button("rp_btn_card", CardOpen(person_id).pack()),))
     return tuple(rows)
 
 
@@ -59,27 +59,23 @@ def _offer_people(ctx: Ctx) -> None:
     """The usage text, with a button per person of the caller's caseload (a real code as example)."""
     people = ctx.call(caseload, ctx.identity, now=ctx.now, today=ctx.today)
     shown = people[:PICKER_SHOWN]
-    buttons = [Button(f"{p.code} {p.name}", f"h:{p.id}:0") for p in shown]
+    buttons = [Button(f"{p.code} {p.name}", HistoryOpen(p.id, 0).pack()) for p in shown]
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
     example = shown[0].code if shown else None
     ctx.reply("reports/history_usage", rows, example=example, hidden=len(people) - len(shown))
 
 
-def on_history(ctx: Ctx, payload: str) -> None:
+def on_history(ctx: Ctx, data: HistoryOpen) -> None:
     """`h:<person id>:<page>[:e]`: a page of the history; `e` edits the message in place."""
-    parts = payload.split(":")
-    person_id = parse_id(parts[0])
-    number = parse_id(parts[1]) if len(parts) > 1 else None
-    if person_id is None or number is None:
-        ctx.answer("dialog/stale")
-        return
-    page = ctx.call(person_history, ctx.identity, person_id, now=ctx.now, today=ctx.today, page=number)
+    page = ctx.call(
+        person_history, ctx.identity, data.person_id, now=ctx.now, today=ctx.today, page=data.page
+    )
     if page is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
     buttons = history_buttons(ctx, page)
-    if parts[-1] == "e" and ctx.incoming.message_id is not None:
+    if data.edit and ctx.incoming.message_id is not None:
         ctx.edit(ctx.incoming.message_id, "reports/history", buttons, page=page)
     else:
         ctx.reply("reports/history", buttons, page=page)

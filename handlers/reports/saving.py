@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from handlers.callbacks import CardOpen, RecordChange, ReportStart
 from handlers.context import Ctx
 from handlers.dialogs.common import may_write_for
 from handlers.dialogs.engine import Dialog, Step
@@ -151,11 +152,14 @@ def saved_buttons(
 ) -> tuple[tuple[Button, ...], ...]:
     """Correct / void (within 24 h), the person's card, and a suggested next report if any."""
     rows = [
-        (ctx.button("rp_btn_correct", f"rc:{record_id}:c"), ctx.button("rp_btn_void", f"rc:{record_id}:v")),
+        (
+            ctx.button("rp_btn_correct", RecordChange(record_id, "c").pack()),
+            ctx.button("rp_btn_void", RecordChange(record_id, "v").pack()),
+        ),
     ]
-    last = [ctx.button("rp_btn_card", f"p:{person_id}")]
+    last = [ctx.button("rp_btn_card", CardOpen(person_id).pack())]
     if follow_up is not None:
-        last.insert(0, ctx.button(f"rp_btn_{follow_up}", f"r:{follow_up}:{person_id}"))
+        last.insert(0, ctx.button(f"rp_btn_{follow_up}", ReportStart(follow_up, person_id).pack()))
     rows.append(tuple(last))
     return tuple(rows)
 

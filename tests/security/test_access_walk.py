@@ -24,6 +24,8 @@ One database per backend; the whole module runs in well under a minute on each.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -58,16 +60,19 @@ def spy(router: Router) -> list[str]:
     """Wrap every command and button handler to note that the router let the update through."""
     ran: list[str] = []
 
-    def wrap(name: str, handler: Callable[[Ctx, str], None]) -> Callable[[Ctx, str], None]:
-        def noted(ctx: Ctx, arg: str) -> None:
+    def wrap(name: str, handler: Callable[..., None]) -> Callable[..., None]:
+        def noted(ctx: Ctx, *arg: Any) -> None:
             ran.append(name)
-            handler(ctx, arg)
+            handler(ctx, *arg)
 
         return noted
 
-    for table in (router.commands, router.buttons):
-        for name, route in table.items():
-            table[name] = Route(route.action, wrap(name, route.handler), route.menu)
+    for name, route in router.commands.items():
+        router.commands[name] = Route(route.action, wrap(name, route.handler), route.menu)
+    for name, button in router.buttons.items():  # past the gate: to the handler, or answered as junk
+        router.buttons[name] = replace(
+            button, handler=wrap(name, button.handler), junk=wrap(name, button.junk)
+        )
     return ran
 
 

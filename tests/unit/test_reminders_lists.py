@@ -8,7 +8,7 @@ from models.people import Colour
 from models.schedule import Obligation, State
 from models.services.obligations import ObligationRow
 from models.services.reminders import due_list
-from models.services.reminders_morning import parse_why, why_data
+from models.services.reminders_morning import WhyOpen, why_data
 
 WEDNESDAY = date(2026, 3, 4)
 
@@ -58,10 +58,12 @@ def test_nothing_open_means_an_empty_list() -> None:
 def test_why_button_data_fits_telegrams_64_bytes_and_reads_back() -> None:
     data = why_data(123456789012, "comprehensive_assessment", date(2026, 1, 1))
     assert len(data.encode()) <= 64
-    assert parse_why(data.partition(":")[2]) == (123456789012, "comprehensive_assessment", date(2026, 1, 1))
-    assert parse_why("12:meeting") == (12, "meeting", None)
+    assert WhyOpen.parse(data.partition(":")[2]) == WhyOpen(
+        123456789012, "comprehensive_assessment", date(2026, 1, 1)
+    )
+    assert WhyOpen.parse("12:meeting") == WhyOpen(12, "meeting", None)
 
 
 def test_forged_why_payloads_are_rejected() -> None:
     for payload in ("", "x:meeting", "12", "12:meeting:2026", "12:meeting:20261340", "1:2:3:4", "١٢:meeting"):
-        assert parse_why(payload) is None
+        assert WhyOpen.parse(payload) is None

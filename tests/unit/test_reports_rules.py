@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.reports.card import parse_id
 from handlers.worker import page_data
+from models.callback_data import parse_id
 from models.services.cards import mask_id_number
 from models.services.reporting import raises_alert
 
@@ -34,7 +34,7 @@ def test_an_id_number_shows_only_its_first_six_and_last_four_characters():
     assert mask_id_number(None) is None
 
 
-@pytest.mark.parametrize("data", ["", "-1", "1.5", "1e3", "١٢", "9" * 19, "1;2"])
+@pytest.mark.parametrize("data", ["", "-1", "1.5", "1e3", "١٢", "9" * 19, "1;2", "²"])
 def test_button_ids_accept_plain_digits_only(data):
     assert parse_id(data) is None
 
