@@ -64,3 +64,31 @@ async def test_a_transfer_is_accepted_by_the_receiving_grid(db, db_url, keys, no
             await running.stop()
     with db.unit_of_work() as s:
         assert s.scalar(select(Person.area_id).where(Person.id == ids["P-MINE"])) == ids["G3"]
+
+
+async def test_lost_contact_reaches_cadre_and_police_at_once_and_the_cadre_confirms(
+    db, db_url, keys, now, transport
+):
+    ids = city(db, keys, now)
+    clock = FrozenClock(now)
+    async with local_api() as api:
+        running = await start_bot(db_url, api, transport, clock)
+        try:
+            worker, cadre = User(api, running, USERS["W-1"]), User(api, running, USERS["W-C"])
+            await worker.say("/my")
+            await worker.press("P-MINE")
+            for label in ("状态变更", "失联", "今天"):
+                await worker.press(label)
+            await worker.say("连续两周联系不上")
+            await worker.press("确认")
+            await _drain(db, running, clock)
+            # Both are alerted before anyone has confirmed: the police officer too.
+            await _arrives(api, USERS["W-P"], "失联报告", "P-MINE")
+            await _arrives(api, USERS["W-C"], "失联报告", "P-MINE")
+            await cadre.press("✅ 确认")
+            await _drain(db, running, clock)
+            await _arrives(api, USERS["W-1"], "已获确认")
+        finally:
+            await running.stop()
+    with db.unit_of_work() as s:
+        assert s.scalar(select(Person.status).where(Person.id == ids["P-MINE"])) is Status.lost_contact
