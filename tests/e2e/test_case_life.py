@@ -16,6 +16,15 @@ from tests.integration.test_reports_support import USERS, city
 pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
 
 
+async def _propose(worker: User, *labels: str, reason: str) -> None:
+    """From /my: the person's card, 状态变更, then the buttons `labels` and the typed reason."""
+    await worker.say("/my")
+    await worker.press("P-MINE")
+    for label in ("状态变更", *labels):
+        await worker.press(label)
+    await worker.say(reason)
+
+
 async def test_a_status_change_is_confirmed_by_the_police_officer(db, db_url, keys, now, transport):
     ids = city(db, keys, now)
     clock = FrozenClock(now)
@@ -23,11 +32,7 @@ async def test_a_status_change_is_confirmed_by_the_police_officer(db, db_url, ke
         running = await start_bot(db_url, api, transport, clock)
         try:
             worker, police = User(api, running, USERS["W-1"]), User(api, running, USERS["W-P"])
-            await worker.say("/my")
-            await worker.press("P-MINE")
-            for label in ("状态变更", "死亡", "今天"):
-                await worker.press(label)
-            await worker.say("家属告知病故")
+            await _propose(worker, "死亡", "今天", reason="家属告知病故")
             assert "保存后将请" in worker.last_text()
             await worker.press("确认")
             await _drain(db, running, clock)
@@ -49,11 +54,7 @@ async def test_a_transfer_is_accepted_by_the_receiving_grid(db, db_url, keys, no
         running = await start_bot(db_url, api, transport, clock)
         try:
             worker, receiver = User(api, running, USERS["W-1"]), User(api, running, RECEIVER)
-            await worker.say("/my")
-            await worker.press("P-MINE")
-            for label in ("状态变更", "转出", "今天", "第三网格"):
-                await worker.press(label)
-            await worker.say("搬家")
+            await _propose(worker, "转出", "今天", "第三网格", reason="搬家")
             await worker.press("确认")
             await _drain(db, running, clock)
             await _arrives(api, RECEIVER, "转入待接收", "P-MINE")
@@ -75,11 +76,7 @@ async def test_lost_contact_reaches_cadre_and_police_at_once_and_the_cadre_confi
         running = await start_bot(db_url, api, transport, clock)
         try:
             worker, cadre = User(api, running, USERS["W-1"]), User(api, running, USERS["W-C"])
-            await worker.say("/my")
-            await worker.press("P-MINE")
-            for label in ("状态变更", "失联", "今天"):
-                await worker.press(label)
-            await worker.say("连续两周联系不上")
+            await _propose(worker, "失联", "今天", reason="连续两周联系不上")
             await worker.press("确认")
             await _drain(db, running, clock)
             # Both are alerted before anyone has confirmed: the police officer too.
