@@ -21,7 +21,7 @@ from models.access import Action, scope_of
 from models.audit import audit
 from models.services.identity import Identity, chat_locale, resolve
 
-LABEL_PREFIXES = ("ma_", "sv_kind_", "sv_val_", "sv_ob_", "colour_", "status_", "role_")
+LABEL_PREFIXES = ("ma_", "cc_kind_", "sv_kind_", "sv_val_", "sv_ob_", "colour_", "status_", "role_")
 
 
 Endpoint = Callable[[Work, Identity, dict[str, Any]], ApiReply | dict[str, Any]]

@@ -28,7 +28,8 @@ class TimelineLine:
     term_months: int | None = None
 
 
-def _state(row: CaseChange) -> str:
+def change_state(row: CaseChange) -> str:
+    """done, waiting or refused."""
     if row.decided_at is None:
         return "waiting"
     return "done" if row.accepted else "refused"
@@ -37,7 +38,7 @@ def _state(row: CaseChange) -> str:
 def timeline(session: Session, person_id: int, *, tz: ZoneInfo, limit: int = LINES) -> list[TimelineLine]:
     """The latest `limit` events of the case, newest first (the caller has checked rights)."""
     lines = [
-        TimelineLine(r.effective_on, "case", str(r.kind), _state(r), term_months=r.term_months)
+        TimelineLine(r.effective_on, "case", str(r.kind), change_state(r), term_months=r.term_months)
         for r in session.scalars(
             select(CaseChange)
             .where(CaseChange.person_id == person_id)

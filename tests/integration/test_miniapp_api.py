@@ -16,9 +16,10 @@ from handlers.miniapp.api import serve
 from handlers.miniapp.initdata import WebAppUser
 from handlers.render import Renderer
 from models.audit import AuditEntry
-from models.casework import Review
+from models.casework import CaseChange, CaseChangeKind, Review
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
+from models.people import Role, Worker
 from models.services.digest import Period, PeriodKind, build_digest
 from models.services.digest_scope import AreaRef
 from tests.factories import TEST_KEYS
@@ -171,9 +172,30 @@ def test_the_timeline_shows_colour_changes_and_alerts_without_their_texts(db, ci
     assert [(e["colour_from"], e["colour_to"]) for e in changed] == [("blue", "orange"), (None, "blue")]
     alerted = call(db, USERS["S-COM"], "person", person=city.persons["TP04"].id).body["events"]
     assert [(e["kind"], e["acknowledged"]) for e in alerted if e["kind"] == "alert"] == [("alert", False)]
-    assert all(
-        set(e) == {"at", "kind", "colour_from", "colour_to", "acknowledged"} for e in changed + alerted
-    )
+    fields = {"at", "kind", "colour_from", "colour_to", "acknowledged", "change", "state"}
+    assert all(set(e) == fields for e in changed + alerted)
+
+
+def test_the_timeline_shows_case_changes_and_whether_they_were_confirmed(db, city):
+    person_id = city.persons["TP09"].id
+    with db.unit_of_work() as s:
+        worker = s.scalar(select(Worker.id).where(Worker.role == Role.grid_worker))
+        for kind, accepted in ((CaseChangeKind.agreement, True), (CaseChangeKind.isolation, None)):
+            decided = NOW if accepted else None
+            s.add(
+                CaseChange(
+                    person_id=person_id,
+                    kind=kind,
+                    effective_on=date(2026, 3, 1),
+                    proposed_by=worker,
+                    proposed_at=NOW,
+                    decided_at=decided,
+                    accepted=accepted,
+                )
+            )
+    events = call(db, USERS["S-COM"], "person", person=person_id).body["events"]
+    cases = [(e["change"], e["state"]) for e in events if e["kind"] == "case"]
+    assert sorted(cases) == [("agreement", "done"), ("isolation", "waiting")]
 
 
 def test_the_page_speaks_english_to_an_english_telegram(db, city):
