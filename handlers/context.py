@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send
 from handlers.render import Renderer
@@ -15,6 +15,9 @@ from models.policy import Policy
 from models.services.identity import Identity, chat_locale
 from models.services.outbox import enqueue, send_payload
 from models.services.outbox_media import MediaKind, media_payload
+
+if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
+    from handlers.dialogs.engine import Engine
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -94,6 +97,7 @@ class Ctx(Work):
     incoming: Incoming = field(kw_only=True)
     identity: Identity = field(kw_only=True)
     locale: str = field(kw_only=True)
+    dialogs: Engine = field(kw_only=True)  # the forms: `ctx.dialogs.start(ctx, "visit", {...})`
     menu: Callable[[Principal], tuple[str, ...]] = field(default=lambda principal: (), kw_only=True)
     actions: list[Action] = field(default_factory=list, kw_only=True)
 

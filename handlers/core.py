@@ -104,6 +104,7 @@ class Core:
             renderer=self.renderer,
             _session=session,
             menu=self.router.menu,
+            dialogs=self.router.engine,
             policy=self.policy,
             keys=self.keys,
         )

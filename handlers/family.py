@@ -106,13 +106,15 @@ def _relay_to_worker(
     )
 
 
-def cmd_urgent_factory(engine: Engine):  # type: ignore[no-untyped-def]
-    def start_urgent(ctx: Ctx, _arg: str) -> None:
-        """/urgent or the urgent button: an optional description, then the alert goes out."""
-        ctx.answer()
-        engine.start(ctx, "family_urgent", {})
+def start_urgent(ctx: Ctx, _arg: str) -> None:
+    """/urgent or the urgent button: an optional description, then the alert goes out."""
+    ctx.answer()
+    ctx.dialogs.start(ctx, "family_urgent", {})
 
-    return start_urgent
+
+def cmd_tip(ctx: Ctx, _arg: str) -> None:
+    """/tip: the family's tip form."""
+    ctx.dialogs.start(ctx, "family_tip", {})
 
 
 def cmd_stop(ctx: Ctx, _arg: str) -> None:
@@ -147,11 +149,6 @@ def register(router: Router, engine: Engine) -> None:
     """The family channel: family commands, the worker side's buttons and /inbox, and the forms."""
     for form in FORMS:
         engine.add(form)
-    start_urgent = cmd_urgent_factory(engine)
-
-    def cmd_tip(ctx: Ctx, _arg: str) -> None:
-        engine.start(ctx, "family_tip", {})
-
     router.command("/contact", Action.family_contact, cmd_contact)
     router.command("/urgent", Action.family_urgent, start_urgent)
     router.command("/tip", Action.family_tip, cmd_tip)
@@ -159,6 +156,6 @@ def register(router: Router, engine: Engine) -> None:
     router.button(FamilyUrgent, Action.family_urgent, start_urgent)
     router.button(FamilyStop, Action.family_stop, on_stop)
     router.free_text(Principal.family, on_family_message)
-    family_staff.register(router, engine)
-    family_consent.register(router, engine)
+    family_staff.register(router)
+    family_consent.register(router)
     family_tips.register(router)

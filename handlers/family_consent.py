@@ -11,7 +11,6 @@ from typing import Literal
 
 from handlers.callbacks import CallbackData
 from handlers.context import Ctx
-from handlers.dialogs.engine import Engine
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
@@ -68,7 +67,7 @@ def on_consent(ctx: Ctx, _data: ConsentV1) -> None:
     set_menu(ctx, Principal.family)
 
 
-def register(router: Router, _engine: Engine) -> None:
+def register(router: Router) -> None:
     """The 同意 button and the gate that holds the family features until it is pressed."""
     # Agreeing is the last step of joining: the onboarding right (the service checks for a relative).
     router.button(ConsentV1, Action.onboard, on_consent)

@@ -20,14 +20,14 @@ URGENT_MAX = 1000
 REPLY_TEXT = free_text()
 
 
-def send_urgent(ctx: Ctx, data: dict[str, Any]) -> None:
+def send_urgent(ctx: Ctx, data: dict[str, Any], key: str) -> None:
     """紧急情况: reach worker, cadre and police at once, any hour, each with "I am handling it"."""
     alert = ctx.call(raise_alert, ctx.identity, data.get("description"), now=ctx.now, today=ctx.today)
     if alert is None:
         ctx.reply("errors/not_allowed")
         return
     # A second alert while one is open is news for the same staff: a new key per form run.
-    suffix = f":{data['_key']}" if alert.joined_open else ""
+    suffix = f":{key}" if alert.joined_open else ""
     reached = 0
     reply = [("fam_reply", ReplyToFamily(alert.message_id).pack())]  # the care team only
     called = [("fam_called", AlertCalled(alert.alert_id).pack())]  # a call answers like a claim
@@ -80,7 +80,7 @@ URGENT = Dialog(
 )
 
 
-def send_tip(ctx: Ctx, data: dict[str, Any]) -> None:
+def send_tip(ctx: Ctx, data: dict[str, Any], key: str) -> None:
     """举报涉毒线索: to the police of the community only; the tipster stays sealed."""
     assert ctx.keys is not None, "the key ring is needed to seal the tipster"
     tip = ctx.call(submit_tip, ctx.identity, data["text"], data.get("photo"), keys=ctx.keys, now=ctx.now)
@@ -152,7 +152,7 @@ def reply_answer(data: dict[str, Any]) -> ReplyAnswer:
     return ReplyAnswer(None, str(answer) if answer else None)
 
 
-def send_worker_reply(ctx: Ctx, data: dict[str, Any]) -> None:
+def send_worker_reply(ctx: Ctx, data: dict[str, Any], key: str) -> None:
     """Relay a worker's answer back to the family thread (rights re-checked by the service)."""
     answer = reply_answer(data)
     reply = ctx.call(

@@ -22,7 +22,6 @@ from handlers.callbacks import (
     TipPhoto,
 )
 from handlers.context import Ctx, JobCtx, Work
-from handlers.dialogs.engine import Engine
 from handlers.events import Button, SendPhoto
 from handlers.router import Router, not_allowed
 from models.access import Action
@@ -114,24 +113,21 @@ def on_thread(ctx: Ctx, data: FamilyThread) -> None:
     ctx.reply("family/thread", tuple(rows), threads=threads)
 
 
-def start_reply_factory(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_reply(ctx: Ctx, data: ReplyToFamily) -> None:
-        """fr:<message>: the worker types an answer, relayed to the family (the form re-checks rights)."""
-        target = ctx.call(reply_target, ctx.identity, data.message_id, now=ctx.now)
-        if target is None:
-            _refuse(ctx)
-            return
-        ctx.answer()
-        data = {
-            "message": target.message_id,
-            "person": target.person_id,
-            "person_name": target.person_name,
-            "relation": target.relation,
-            "excerpt": target.excerpt,
-        }
-        engine.start(ctx, "family_reply", data)
-
-    return on_reply
+def on_reply(ctx: Ctx, data: ReplyToFamily) -> None:
+    """fr:<message>: the worker types an answer, relayed to the family (the form re-checks rights)."""
+    target = ctx.call(reply_target, ctx.identity, data.message_id, now=ctx.now)
+    if target is None:
+        _refuse(ctx)
+        return
+    ctx.answer()
+    start = {
+        "message": target.message_id,
+        "person": target.person_id,
+        "person_name": target.person_name,
+        "relation": target.relation,
+        "excerpt": target.excerpt,
+    }
+    ctx.dialogs.start(ctx, "family_reply", start)
 
 
 def on_media(ctx: Ctx, data: FamilyMedia) -> None:
@@ -292,12 +288,12 @@ def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, n
     return len(change.families)
 
 
-def register(router: Router, engine: Engine) -> None:
+def register(router: Router) -> None:
     """The staff side of the family channel."""
     router.command("/inbox", Action.view_inbox, cmd_inbox)
     router.button(FamilyInvite, Action.invite_family, on_invite, junk=not_allowed)
     router.button(FamilyThread, Action.view_card, on_thread, junk=not_allowed)
-    router.button(ReplyToFamily, Action.reply_family, start_reply_factory(engine), junk=not_allowed)
+    router.button(ReplyToFamily, Action.reply_family, on_reply, junk=not_allowed)
     router.button(FamilyMedia, Action.reply_family, on_media, junk=not_allowed)
     router.button(TipPhoto, Action.view_card, on_tip_photo, junk=not_allowed)
     router.button(AlertAck, Action.acknowledge_alert, on_acknowledge, junk=not_allowed)

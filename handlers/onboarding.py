@@ -184,12 +184,13 @@ def on_lang(ctx: Ctx, data: Language) -> None:
     set_menu(ctx, ctx.identity.principal)
 
 
+def cmd_cancel(ctx: Ctx, _arg: str) -> None:
+    """/cancel: the form being filled in goes (the drafts set aside stay)."""
+    ctx.dialogs.cancel(ctx, ctx.call(load_dialog, ctx.chat_id))
+
+
 def register(router: Router, engine: Engine) -> None:
     """The commands every user has."""
-
-    def cmd_cancel(ctx: Ctx, _arg: str) -> None:
-        engine.cancel(ctx, ctx.call(load_dialog, ctx.chat_id))
-
     router.command("/start", Action.onboard, cmd_start, menu=(Principal.unlinked,))
     router.command("/whoami", Action.whoami, cmd_whoami)
     router.command("/lang", Action.language, cmd_lang)

@@ -41,42 +41,34 @@ def show_pauses(ctx: Ctx, person_id: int) -> None:
     ctx.reply("reminders/pause_status", tuple(buttons), code=code, pauses=pauses, today=ctx.today)
 
 
-def make_cmd_pause(engine: Engine):  # type: ignore[no-untyped-def]
-    def cmd_pause(ctx: Ctx, arg: str) -> None:
-        """/pause <code>: the person's pauses; /pause alone: choose a person and pause them."""
-        if not arg:
-            engine.start(ctx, "pause", {})
-            return
-        person_id = ctx.call(
-            find_person, ctx.identity, term(arg), Action.pause_person, now=ctx.now, today=ctx.today
-        )
-        if person_id is None:
-            ctx.reply("reminders/not_found")
-            return
-        show_pauses(ctx, person_id)
-
-    return cmd_pause
+def cmd_pause(ctx: Ctx, arg: str) -> None:
+    """/pause <code>: the person's pauses; /pause alone: choose a person and pause them."""
+    if not arg:
+        ctx.dialogs.start(ctx, "pause", {})
+        return
+    person_id = ctx.call(
+        find_person, ctx.identity, term(arg), Action.pause_person, now=ctx.now, today=ctx.today
+    )
+    if person_id is None:
+        ctx.reply("reminders/not_found")
+        return
+    show_pauses(ctx, person_id)
 
 
-def make_on_pause(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_pause(ctx: Ctx, data: PauseAction) -> None:
-        """`pz:new:<person>` starts the form; `pz:end:<person>:<pause>` ends that pause today."""
-        person_id, pause_id = data.person_id, data.pause_id
-        if not _may(ctx, person_id):
-            ctx.answer("errors/not_allowed", alert=True)
-            return
-        ctx.answer()
-        if data.op == "new":
-            engine.start(ctx, "pause", {"person": str(person_id)})
-            return
-        ended = None
-        if pause_id is not None:
-            ended = ctx.call(
-                end_pause, ctx.identity, pause_id, person_id=person_id, today=ctx.today, now=ctx.now
-            )
-        ctx.reply("reminders/pause_none" if ended is None else "reminders/pause_ended", pause=ended)
-
-    return on_pause
+def on_pause(ctx: Ctx, data: PauseAction) -> None:
+    """`pz:new:<person>` starts the form; `pz:end:<person>:<pause>` ends that pause today."""
+    person_id, pause_id = data.person_id, data.pause_id
+    if not _may(ctx, person_id):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    if data.op == "new":
+        ctx.dialogs.start(ctx, "pause", {"person": str(person_id)})
+        return
+    ended = None
+    if pause_id is not None:
+        ended = ctx.call(end_pause, ctx.identity, pause_id, person_id=person_id, today=ctx.today, now=ctx.now)
+    ctx.reply("reminders/pause_none" if ended is None else "reminders/pause_ended", pause=ended)
 
 
 # -- the form ------------------------------------------------------------------------------------
@@ -133,7 +125,7 @@ def _authorize(ctx: Ctx, data: dict[str, Any]) -> bool:
     return _may(ctx, int(data["person"]))
 
 
-def _finish(ctx: Ctx, data: dict[str, Any]) -> None:
+def _finish(ctx: Ctx, data: dict[str, Any], key: str) -> None:
     reason = data["reason_text"] if data["reason"] == "other" else data["reason"]
     try:
         ctx.call(
@@ -175,5 +167,5 @@ PAUSE = Dialog(
 
 def register(router: Router, engine: Engine) -> None:
     engine.add(PAUSE)
-    router.command("/pause", Action.pause_person, make_cmd_pause(engine))
-    router.button(PauseAction, Action.pause_person, make_on_pause(engine))
+    router.command("/pause", Action.pause_person, cmd_pause)
+    router.button(PauseAction, Action.pause_person, on_pause)

@@ -22,7 +22,7 @@ from handlers.supervisor_reports import (
     cmd_workers,
     on_export,
 )
-from handlers.supervisor_review import on_queue, register_review
+from handlers.supervisor_review import REVIEW, cmd_review, on_queue, on_verdict
 from models.access import Action
 from models.services.digest import Period, PeriodKind, audited_digest
 from models.services.digest_scope import area_in_scope, worker_in_scope, worker_overdue
@@ -105,7 +105,7 @@ def on_worker(ctx: Ctx, data: WorkerOverdue) -> None:
 
 def register(router: Router, engine: Engine) -> None:
     """The supervisor's commands (menu order) and the digest's buttons."""
-    cmd_review, on_verdict = register_review(engine)
+    engine.add(REVIEW)
     router.command("/digest", Action.view_digest, cmd_digest)
     router.command("/report", Action.view_digest, cmd_report)
     router.command("/workers", Action.view_performance, cmd_workers)

@@ -13,7 +13,7 @@ from typing import Any
 from handlers.callbacks import CardOpen, RecordChange, ReviewNext, VerdictGiven
 from handlers.context import Ctx, Work
 from handlers.dialogs.common import free_text
-from handlers.dialogs.engine import Dialog, Engine, Step
+from handlers.dialogs.engine import Dialog, Step
 from handlers.events import Button
 from models.casework import ReviewVerdict
 from models.services.digest_scope import AreaRef, area_in_scope
@@ -109,49 +109,46 @@ def _saved(ctx: Ctx, reviewed: Reviewed, area_id: int | None, message_id: int | 
     _say(ctx, message_id, "supervisor/review_saved", buttons, review=reviewed)
 
 
-def register_review(engine: Engine) -> tuple[Any, Any]:
-    """The review form and the verdict button handler (which starts the form for "has errors")."""
-
-    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
-        reviewed = ctx.call(
-            review_record,
-            ctx.identity,
-            int(data["record"]),
-            ReviewVerdict.has_errors,
-            data["comment"],
-            now=ctx.now,
-        )
-        if reviewed is None:
-            ctx.reply("errors/not_allowed")
-            return
-        _saved(ctx, reviewed, data.get("area"), None)
-
-    engine.add(
-        Dialog(
-            name=REVIEW_DIALOG,
-            steps=(Step("comment", "supervisor/review_comment", parse=free_text(COMMENT_MAX)),),
-            summary="supervisor/review_summary",
-            finish=finish,
-            authorize=lambda ctx, data: ctx.call(may_review, ctx.identity, int(data["record"]), now=ctx.now),
-        )
+def finish_review(ctx: Ctx, data: dict[str, Any], key: str) -> None:
+    """The "has errors" verdict with its comment: saved, and the author told."""
+    reviewed = ctx.call(
+        review_record,
+        ctx.identity,
+        int(data["record"]),
+        ReviewVerdict.has_errors,
+        data["comment"],
+        now=ctx.now,
     )
+    if reviewed is None:
+        ctx.reply("errors/not_allowed")
+        return
+    _saved(ctx, reviewed, data.get("area"), None)
 
-    def on_verdict(ctx: Ctx, data: VerdictGiven) -> None:
-        """`rv:<record id>:ok|no:<area id>`: the service re-checks the record is in the caller's subtree."""
-        record_id, area_id = data.record_id, data.area_id
-        if data.verdict == "no":
-            # Checked now, before asking for a comment, and again when saving.
-            if not ctx.call(may_review, ctx.identity, record_id, now=ctx.now):
-                ctx.answer("errors/not_allowed", alert=True)
-                return
-            ctx.answer()
-            engine.start(ctx, REVIEW_DIALOG, {"record": record_id, "area": area_id})
-            return
-        reviewed = ctx.call(review_record, ctx.identity, record_id, ReviewVerdict.correct, None, now=ctx.now)
-        if reviewed is None:
+
+REVIEW = Dialog(
+    name=REVIEW_DIALOG,
+    steps=(Step("comment", "supervisor/review_comment", parse=free_text(COMMENT_MAX)),),
+    summary="supervisor/review_summary",
+    finish=finish_review,
+    authorize=lambda ctx, data: ctx.call(may_review, ctx.identity, int(data["record"]), now=ctx.now),
+)
+
+
+def on_verdict(ctx: Ctx, data: VerdictGiven) -> None:
+    """`rv:<record id>:ok|no:<area id>`: the service re-checks the record is in the caller's subtree;
+    "has errors" opens the review form for the comment."""
+    record_id, area_id = data.record_id, data.area_id
+    if data.verdict == "no":
+        # Checked now, before asking for a comment, and again when saving.
+        if not ctx.call(may_review, ctx.identity, record_id, now=ctx.now):
             ctx.answer("errors/not_allowed", alert=True)
             return
-        ctx.answer("supervisor/review_toast")
-        _saved(ctx, reviewed, area_id, ctx.incoming.message_id)
-
-    return cmd_review, on_verdict
+        ctx.answer()
+        ctx.dialogs.start(ctx, REVIEW_DIALOG, {"record": record_id, "area": area_id})
+        return
+    reviewed = ctx.call(review_record, ctx.identity, record_id, ReviewVerdict.correct, None, now=ctx.now)
+    if reviewed is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer("supervisor/review_toast")
+    _saved(ctx, reviewed, area_id, ctx.incoming.message_id)

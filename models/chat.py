@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -41,7 +41,18 @@ class Conversation(Base):
     subject: Mapped[str] = mapped_column(String(40), default="", doc="whom the form is about; '' if none yet")
     active: Mapped[bool] = mapped_column(Boolean, default=True, doc="at most one per chat")
     step: Mapped[str] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="the answers, by step name")
+    # The dialog engine's own bookkeeping (handlers.dialogs.engine), apart from the answers:
+    history: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default="[]", doc="the steps answered, in order: where « goes back to"
+    )
+    offered: Mapped[list[Any]] = mapped_column(
+        JSON, default=list, server_default="[]", doc="the current step's choices as shown, by button index"
+    )
+    run_id: Mapped[str | None] = mapped_column(String(24), doc="this run of the form: saving is keyed by it")
+    revisit: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="the step was opened from the confirm screen"
+    )
     nonce: Mapped[int] = mapped_column(Integer, doc="changes per dialog, so old buttons are told stale")
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,23 +12,18 @@ from models.access import Action
 from models.services.rights import may
 
 
-def make_on_start(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_start(ctx: Ctx, data: CaseChangeStart) -> None:
-        """`cc:<person>`: the 状态变更 form for that person (rights checked, refusal audited)."""
-        person_id = data.person_id
-        if not ctx.call(
-            may, ctx.identity, Action.propose_case_change, person_id, now=ctx.now, today=ctx.today
-        ):
-            ctx.answer("errors/not_allowed", alert=True)
-            return
-        ctx.answer()
-        engine.start(ctx, "case_change", {"person": str(person_id)})
-
-    return on_start
+def on_start(ctx: Ctx, data: CaseChangeStart) -> None:
+    """`cc:<person>`: the 状态变更 form for that person (rights checked, refusal audited)."""
+    person_id = data.person_id
+    if not ctx.call(may, ctx.identity, Action.propose_case_change, person_id, now=ctx.now, today=ctx.today):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()
+    ctx.dialogs.start(ctx, "case_change", {"person": str(person_id)})
 
 
 def register(router: Router, engine: Engine) -> None:
     engine.add(CASE_CHANGE)
-    router.button(CaseChangeStart, Action.propose_case_change, make_on_start(engine), junk=not_allowed)
+    router.button(CaseChangeStart, Action.propose_case_change, on_start, junk=not_allowed)
     router.button(CaseDecision, Action.confirm_case_change, on_decide, junk=not_allowed)
     router.button(TransferDecision, Action.accept_transfer, on_decide, junk=not_allowed)

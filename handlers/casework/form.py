@@ -13,8 +13,7 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text, parse_day, when_step
-from handlers.dialogs.engine import Choice, Dialog, Invalid, Step
-from handlers.reports.saving import show
+from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from models.access import Action
 from models.casework import CaseChangeKind
 from models.services.case_life import DIRECT_KINDS, confirmers, offered_kinds, propose, record_direct
@@ -101,7 +100,7 @@ def _authorize(ctx: Ctx, data: dict[str, Any]) -> bool:
     )
 
 
-def _finish(ctx: Ctx, data: dict[str, Any]) -> None:
+def _finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown | None:
     from handlers.casework.decide import ask_confirmers
 
     kind, day = K(data["kind"]), date.fromisoformat(data["when"])
@@ -117,9 +116,7 @@ def _finish(ctx: Ctx, data: dict[str, Any]) -> None:
             today=ctx.today,
             term_months=term,
         )
-        if done is None:
-            show(ctx, "case/not_possible")
-        return
+        return show("case/not_possible") if done is None else None
     proposed = ctx.call(
         propose,
         ctx.identity,
@@ -133,9 +130,9 @@ def _finish(ctx: Ctx, data: dict[str, Any]) -> None:
         to_area_id=int(data["to_area"]) if data.get("to_area") else None,
     )
     if proposed is None:
-        show(ctx, "case/not_possible")
-        return
+        return show("case/not_possible")
     ask_confirmers(ctx, proposed)
+    return None
 
 
 CASE_CHANGE = Dialog(

@@ -63,7 +63,7 @@ def set_aside(ctx: Ctx, keep: DialogState | None) -> None:
     active = ctx.call(load_dialog, ctx.chat_id)
     if active is None or (keep is not None and active.id == keep.id):
         return
-    if not active.data.get("_h"):
+    if not active.history:
         ctx.call(drop_draft, active.id)
         return
     ctx.reply(

@@ -10,11 +10,16 @@ Nothing typed is lost unannounced. A chat keeps one draft per form and person: s
 form keeps the open one (and says where to resume it: `d:<nonce>:r:go`, listed in /today);
 starting the same form for the same person continues its draft, saying so; a draft left idle is
 announced before it expires (handlers.dialogs.drafts); cancelling is the user's own choice.
+
+A form ends explicitly: at ✅ the engine calls its `finish`, which does what saving means and
+returns what the confirmation message becomes (`show(...)`: a saved report with its buttons, a
+refusal), or nothing, and then the engine marks the summary done. Whatever the engine keeps for
+itself (the steps answered, the choices offered, the run a save is keyed by) lives beside the
+answers in the draft (models.services.conversations.DialogState), never among them.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,7 +27,7 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.drafts import PREFIX, RESUME, person_code, set_aside, subject_of, tell_kept
-from handlers.events import Button, Edit, Keyboard
+from handlers.events import Button, Keyboard
 from models.services.conversations import DialogState, drop_draft, find_draft, new_dialog, save_dialog
 
 SKIPPED = None
@@ -77,13 +82,33 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a form's confirmation message becomes, as its `finish` decided (see `show`)."""
+
+    template: str
+    buttons: Keyboard = ()
+    view: dict[str, Any] = field(default_factory=dict)
+
+
+def show(template: str, buttons: Keyboard = (), **view: Any) -> Shown:
+    """What `finish` returns to end its form with its own message instead of the summary marked
+    done: the confirmation message is edited to this template, with these buttons and view."""
+    return Shown(template, buttons, view)
+
+
+# A form's end, called at ✅ with the answers and the key that saving is keyed by (a double tap
+# saves once): it returns what the confirmation message becomes, or None for the summary marked done.
+Finish = Callable[[Ctx, dict[str, Any], str], Shown | None]
+
+
+@dataclass(frozen=True)
 class Dialog:
     """A form: its steps, the summary shown for confirmation, and what saving does."""
 
     name: str
     steps: tuple[Step, ...]
     summary: str
-    finish: Callable[[Ctx, dict[str, Any]], None]
+    finish: Finish
     authorize: Callable[[Ctx, dict[str, Any]], bool] = lambda ctx, data: True
     ttl: timedelta = timedelta(hours=2)
     # The confirm button's label: "save" when the form files a record, "send" when its point is a
@@ -102,7 +127,6 @@ class Dialog:
 
 
 CONFIRM = "_confirm"
-_REVISIT = "_rv"  # the current step was opened from the confirm screen
 
 
 class Engine:
@@ -124,7 +148,7 @@ class Engine:
         draft of this form for this person is continued instead of replaced."""
         dialog = self.dialogs[name]
         existing = ctx.call(find_draft, ctx.chat_id, name, subject_of(data))
-        if existing is not None and not existing.data.get("_h"):  # nothing answered: begin anew
+        if existing is not None and not existing.history:  # nothing answered: begin anew
             ctx.call(drop_draft, existing.id)
             existing = None
         set_aside(ctx, keep=existing)
@@ -132,11 +156,7 @@ class Engine:
             ctx.reply("dialog/draft_continued", dialog=name, code=person_code(ctx, existing.data))
             self._ask(ctx, dialog, existing)
             return
-        # `_id` names this run of the form for good (the nonce, six digits in every button, repeats
-        # over a worker's years of reports): what it saves is keyed by it, see `_finish`.
-        state = new_dialog(
-            ctx.chat_id, name, "", {**data, "_h": [], "_id": secrets.token_hex(12)}, now=ctx.now
-        )
+        state = new_dialog(ctx.chat_id, name, "", dict(data), now=ctx.now)
         state.subject, state.active = subject_of(data), False
         state.step = self._next_step(dialog, state.data, after=None)
         self._ask(ctx, dialog, state, edit_message=edit_message)
@@ -207,7 +227,7 @@ class Engine:
             set_aside(ctx, keep=state)
         message_id = ctx.incoming.message_id
         at_confirm = state.step == CONFIRM
-        shown = state.data.get("_o", [])  # the values as they were offered, not as they are now
+        shown = state.offered  # the values as they were offered, not as they are now
         if answer == "x":
             ctx.answer()
             ctx.call(drop_draft, state.id)
@@ -222,7 +242,7 @@ class Engine:
             tell_kept(ctx)
         elif at_confirm and answer == "e" and dialog.revisit is not None:
             ctx.answer()
-            state.data[_REVISIT], state.step = True, dialog.revisit
+            state.revisit, state.step = True, dialog.revisit
             self._ask(ctx, dialog, state, edit_message=message_id)
         elif not at_confirm and answer == "s" and dialog.step(state.step).skippable:
             ctx.answer()
@@ -255,11 +275,11 @@ class Engine:
     ) -> None:
         state.data.pop(PAGE, None)
         state.data[state.step] = value
-        if state.data.pop(_REVISIT, False):  # changed from the confirm screen: back to it
-            state.step = CONFIRM
+        if state.revisit:  # changed from the confirm screen: back to it
+            state.revisit, state.step = False, CONFIRM
             self._ask(ctx, dialog, state, edit_message=edit_message)
             return
-        state.data["_h"].append(state.step)
+        state.history.append(state.step)
         subject = subject_of(state.data)
         if subject and subject != state.subject:  # the person was just chosen
             other = ctx.call(find_draft, ctx.chat_id, dialog.name, subject)
@@ -276,9 +296,9 @@ class Engine:
 
     def _back(self, ctx: Ctx, dialog: Dialog, state: DialogState, message_id: int | None) -> None:
         state.data.pop(PAGE, None)
-        history = state.data["_h"]
-        if state.data.pop(_REVISIT, False):  # « from a step opened on the confirm screen: back there
-            state.step = CONFIRM
+        history = state.history
+        if state.revisit:  # « from a step opened on the confirm screen: back there
+            state.revisit, state.step = False, CONFIRM
             self._ask(ctx, dialog, state, edit_message=message_id)
             return
         if not history:
@@ -293,42 +313,38 @@ class Engine:
         if not dialog.authorize(ctx, state.data):  # rights may have changed while the form was open
             self._close(ctx, message_id, "errors/not_allowed")
             return
-        # The same form confirmed twice at once (a double tap racing) saves once; another form never
-        # collides with it. (A form begun before `_id` existed falls back to its nonce.)
-        state.data["_key"] = f"{ctx.chat_id}:{state.data.get('_id', state.nonce)}"
-        if message_id is None:
-            dialog.finish(ctx, state.data)
-            return
-        # The confirmation message becomes the summary marked done, unless `finish` replaces that
-        # edit with its own (a report's saved summary, reports.saving.show): so hold its place in
-        # the actions and render it, with its views, only if `finish` left it there.
-        held = _HeldEdit(ctx.chat_id, message_id, "")
-        ctx.send(held)
-        data = dict(state.data)  # as it was confirmed, whatever `finish` does with it
-        dialog.finish(ctx, state.data)
-        at = next((i for i, action in enumerate(ctx.actions) if action is held), None)
-        if at is not None:
-            ctx.edit(message_id, dialog.summary, done=True, data=data, **dialog.views(ctx, data))
-            ctx.actions[at] = ctx.actions.pop()
+        confirmed = dict(state.data)  # the summary shows the answers as confirmed, whatever finish does
+        said = len(ctx.actions)
+        shown = dialog.finish(ctx, state.data, state.key)
+        if shown is None:
+            if message_id is None:  # no confirmation message to mark done
+                return
+            view = {"data": confirmed, "done": True, **dialog.views(ctx, confirmed)}
+            shown = Shown(dialog.summary, view=view)
+        self._close(ctx, message_id, shown.template, shown.buttons, **shown.view)
+        # The confirmation message changes first, then comes whatever `finish` said on its way.
+        ctx.actions.insert(said, ctx.actions.pop())
 
-    def _close(self, ctx: Ctx, message_id: int | None, template: str) -> None:
+    def _close(
+        self, ctx: Ctx, message_id: int | None, template: str, buttons: Keyboard = (), **view: Any
+    ) -> None:
         if message_id is not None:
-            ctx.edit(message_id, template)
+            ctx.edit(message_id, template, buttons, **view)
         else:
-            ctx.reply(template)
+            ctx.reply(template, buttons, **view)
 
     def _ask(self, ctx: Ctx, dialog: Dialog, state: DialogState, *, edit_message: int | None = None) -> None:
         """Save the state and show the current question (or the summary) with its buttons."""
         step = None if state.step == CONFIRM else dialog.step(state.step)
         base = f"{PREFIX}:{state.nonce}:{self._step_key(state)}"
         options = [] if step is None else list(step.options(ctx, state.data))
-        state.data["_o"] = [c.value for c in options]
+        state.offered = [c.value for c in options]
         ctx.call(save_dialog, state, now=ctx.now, ttl=dialog.ttl)
         view = {"data": state.data, "done": False, **dialog.views(ctx, state.data)}
         # The bottom row is always « back (once there is something to go back to) and ✖ cancel; a
         # step that may be skipped has Skip alone on the row above it, so Skip sits in the same
         # place on every step and tapping that place again never means back.
-        nav = [ctx.button("back", f"{base}:b")] if state.data["_h"] else []
+        nav = [ctx.button("back", f"{base}:b")] if state.history else []
         if step is None:
             template = dialog.summary
             rows: list[tuple[Button, ...]] = [(ctx.button(dialog.confirm, f"{base}:ok"),)]
@@ -351,10 +367,6 @@ class Engine:
             ctx.edit(edit_message, template, keyboard, **view)
         else:
             ctx.reply(template, keyboard, **view)
-
-
-class _HeldEdit(Edit):
-    """The place of an edit not yet rendered (see `Engine._finish`); never leaves the engine."""
 
 
 def _grid(buttons: list[Button], columns: int) -> list[tuple[Button, ...]]:

@@ -21,6 +21,6 @@ def register(router: Router, engine: Engine) -> None:
     router.button(
         GroupPickV1,
         Action.write_record,
-        lambda ctx, press: on_pick(ctx, press, engine),
-        junk=lambda ctx: on_pick(ctx, None, engine),
+        on_pick,
+        junk=lambda ctx: on_pick(ctx, None),
     )

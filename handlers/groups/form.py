@@ -11,10 +11,9 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.dialogs.common import notes_step, occurred_at, parse_day
-from handlers.dialogs.engine import Choice, Dialog, Invalid, Step
+from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from handlers.jobs_reminders import refresh_worker
 from handlers.reports.education import TOPICS, typed_topic
-from handlers.reports.saving import show
 from models.access import Action
 from models.policy import CampaignDay
 from models.services.caseload import PersonLine, person_line
@@ -120,12 +119,11 @@ def may_write_for_all(ctx: Ctx, data: dict[str, Any]) -> bool:
     )
 
 
-def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
     """One record per person, in this update's unit of work; the summary marked saved."""
     day = _day(ctx, data)
     if day is None:  # the campaign day slipped out of the window while the form was open
-        show(ctx, "groups/too_late")
-        return
+        return show("groups/too_late")
     group = GroupSession(
         kind=data["kind"],
         people=tuple(int(p) for p in data["people"]),
@@ -135,17 +133,14 @@ def finish(ctx: Ctx, data: dict[str, Any]) -> None:
         campaign_on=None if _legal(data) else day,
     )
     try:
-        filed = ctx.call(
-            file_group_session, ctx.identity, group, now=ctx.now, today=ctx.today, key=data["_key"]
-        )
+        filed = ctx.call(file_group_session, ctx.identity, group, now=ctx.now, today=ctx.today, key=key)
     except NotAllowed:
-        show(ctx, "errors/not_allowed")
-        return
+        return show("errors/not_allowed")
     if filed.created:
         owners = {ctx.call(morning_owner, p, ctx.today) for p in filed.people}
         for owner in sorted(o for o in owners if o is not None):
             refresh_worker(ctx, owner)  # tick the items off in this morning's lists
-    show(ctx, "groups/summary", data=data, done=True, filed=filed, **views(ctx, data))
+    return show("groups/summary", data=data, done=True, filed=filed, **views(ctx, data))
 
 
 GROUP = Dialog(

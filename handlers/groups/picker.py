@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 from handlers.callbacks import CallbackData
 from handlers.context import Ctx
-from handlers.dialogs.engine import Engine
 from handlers.events import Button, Keyboard
 from handlers.groups.form import DIALOG
 from models.audit import audit
@@ -98,7 +97,7 @@ def cmd_group(ctx: Ctx, arg: str) -> None:
     ctx.reply("groups/pick", keyboard, **view)
 
 
-def on_pick(ctx: Ctx, press: GroupPickV1 | None, engine: Engine) -> None:
+def on_pick(ctx: Ctx, press: GroupPickV1 | None) -> None:
     """`gp:...`: tick, untick, page, or go on (None: data that did not parse); the caseload re-read
     and the selection checked."""
     people = _people(ctx) if press is not None and ctx.identity.worker_id is not None else []
@@ -119,7 +118,7 @@ def on_pick(ctx: Ctx, press: GroupPickV1 | None, engine: Engine) -> None:
             ctx.answer("groups/none_chosen", alert=True)
             return
         ctx.answer()
-        _start_form(ctx, engine, picked, message_id)
+        _start_form(ctx, picked, message_id)
         return
     if press.op == "a":
         chosen = [True] * len(people)
@@ -147,12 +146,12 @@ def _show(ctx: Ctx, message_id: int | None, template: str) -> None:
         ctx.edit(message_id, template)
 
 
-def _start_form(ctx: Ctx, engine: Engine, picked: list[str], message_id: int | None) -> None:
+def _start_form(ctx: Ctx, picked: list[str], message_id: int | None) -> None:
     """The form for these people. A group draft left open is replaced (the user is told): the new
     selection is what they just confirmed, and a group draft holds little more than it."""
     old = ctx.call(find_draft, ctx.chat_id, DIALOG, "")
     if old is not None:
         ctx.call(drop_draft, old.id)
-        if old.data.get("_h"):
+        if old.history:
             ctx.reply("groups/replaced")
-    engine.start(ctx, DIALOG, {"people": picked}, edit_message=message_id)
+    ctx.dialogs.start(ctx, DIALOG, {"people": picked}, edit_message=message_id)

@@ -8,24 +8,25 @@ from handlers.callbacks import CardOpen, ColourDecision, DelegationEnd, HistoryO
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.reports.assessment import ASSESSMENT
-from handlers.reports.card import make_on_report, on_card, start_report
+from handlers.reports.card import on_card, on_report, start_report
 from handlers.reports.colour import on_colour
-from handlers.reports.corrections import VOID, make_on_correct
+from handlers.reports.corrections import VOID, on_correct
 from handlers.reports.counselling import COUNSELLING
-from handlers.reports.delegate import DELEGATE, make_cmd_delegate, on_end_delegation
+from handlers.reports.delegate import DELEGATE, cmd_delegate, on_end_delegation
 from handlers.reports.drug_test import DRUG_TEST
 from handlers.reports.education import EDUCATION
 from handlers.reports.help import HELP_GIVEN
 from handlers.reports.history import cmd_history, on_history
+from handlers.reports.note import NOTE
 from handlers.reports.registration import REGISTRATION
 from handlers.reports.thought_report import THOUGHT_REPORT
 from handlers.reports.visit import VISIT
-from handlers.router import Router, not_allowed
+from handlers.router import Handler, Router, not_allowed
 from models.access import Action
 from models.services.cards import find_person
 
 
-def _command(engine: Engine, kind: str):  # type: ignore[no-untyped-def]
+def _command(kind: str) -> Handler:
     def start(ctx: Ctx, arg: str) -> None:
         """/visit, /test, /note [code]: the form, for that person if a code is given."""
         person_id = None
@@ -36,7 +37,7 @@ def _command(engine: Engine, kind: str):  # type: ignore[no-untyped-def]
             if person_id is None:
                 ctx.reply("reports/not_found")
                 return
-        if not start_report(ctx, engine, kind, person_id):
+        if not start_report(ctx, kind, person_id):
             ctx.reply("errors/not_allowed")
 
     return start
@@ -44,20 +45,18 @@ def _command(engine: Engine, kind: str):  # type: ignore[no-untyped-def]
 
 def register(router: Router, engine: Engine) -> None:
     """The report forms and the buttons and commands around them."""
-    from handlers.dialogs.note import NOTE  # here, not above: note.py imports this package's saving
-
     forms = (VISIT, DRUG_TEST, EDUCATION, THOUGHT_REPORT, ASSESSMENT, HELP_GIVEN, COUNSELLING, REGISTRATION)
     for dialog in (*forms, NOTE, VOID, DELEGATE):
         engine.add(dialog)
-    router.command("/visit", Action.write_record, _command(engine, "visit"))
-    router.command("/test", Action.write_record, _command(engine, "drug_test"))
-    router.command("/note", Action.write_record, _command(engine, "note"))
+    router.command("/visit", Action.write_record, _command("visit"))
+    router.command("/test", Action.write_record, _command("drug_test"))
+    router.command("/note", Action.write_record, _command("note"))
     router.command("/history", Action.view_card, cmd_history)
-    router.command("/delegate", Action.delegate, make_cmd_delegate(engine))
+    router.command("/delegate", Action.delegate, cmd_delegate)
     router.button(CardOpen, Action.view_card, on_card, junk=not_allowed)
     # Checked as a read here, so that a supervisor's press reaches the audited write refusal.
-    router.button(ReportStart, Action.view_card, make_on_report(engine))
-    router.button(RecordChange, Action.correct_record, make_on_correct(engine))
+    router.button(ReportStart, Action.view_card, on_report)
+    router.button(RecordChange, Action.correct_record, on_correct)
     router.button(HistoryOpen, Action.view_card, on_history)
     router.button(ColourDecision, Action.confirm_colour, on_colour)
     router.button(DelegationEnd, Action.delegate, on_end_delegation, junk=not_allowed)

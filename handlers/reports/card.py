@@ -16,7 +16,6 @@ from handlers.callbacks import (
     SlotsShow,
 )
 from handlers.context import Ctx
-from handlers.dialogs.engine import Engine
 from handlers.events import Button
 from models.access import Action, may_file, scope_of
 from models.people import CLOSED_STATUSES
@@ -111,7 +110,7 @@ def on_card(ctx: Ctx, data: CardOpen) -> None:
     ctx.answer()
 
 
-def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> bool:
+def start_report(ctx: Ctx, kind: str, person_id: int | None) -> bool:
     """Begin a report form, for this person if given (rights checked, refusal audited)."""
     if person_id is not None and not ctx.call(
         may, ctx.identity, Action.write_record, person_id, now=ctx.now, today=ctx.today
@@ -127,19 +126,16 @@ def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> 
     data = {} if person_id is None else {"person": str(person_id)}
     if kind == ROUTINE_VISIT:
         kind, data = "visit", {**data, "kind": ROUTINE_VISIT}
-    engine.start(ctx, DIALOG_OF[kind], data)
+    ctx.dialogs.start(ctx, DIALOG_OF[kind], data)
     return True
 
 
-def make_on_report(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_report(ctx: Ctx, data: ReportStart) -> None:
-        """`r:<kind>:<person id>`: start that report for that person."""
-        if data.kind not in DIALOG_OF and data.kind != ROUTINE_VISIT:
-            ctx.answer("dialog/stale")
-            return
-        if not start_report(ctx, engine, data.kind, data.person_id):
-            ctx.answer("errors/not_allowed", alert=True)
-            return
-        ctx.answer()
-
-    return on_report
+def on_report(ctx: Ctx, data: ReportStart) -> None:
+    """`r:<kind>:<person id>`: start that report for that person."""
+    if data.kind not in DIALOG_OF and data.kind != ROUTINE_VISIT:
+        ctx.answer("dialog/stale")
+        return
+    if not start_report(ctx, data.kind, data.person_id):
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    ctx.answer()

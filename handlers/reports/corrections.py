@@ -12,10 +12,10 @@ from typing import Any
 from handlers.callbacks import RecordChange
 from handlers.context import Ctx
 from handlers.dialogs.common import clean
-from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
+from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from handlers.reports.alerts import retract_alert
 from handlers.reports.card import DIALOG_OF
-from handlers.reports.saving import person_view, show
+from handlers.reports.saving import person_view
 from models.services.cards import record_view
 from models.services.reporting import (
     AlreadyVoided,
@@ -52,20 +52,18 @@ def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def finish_void(ctx: Ctx, data: dict[str, Any]) -> None:
+def finish_void(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
     try:
         ref = ctx.call(
             void_record, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
         )
     except NotAllowed:
-        show(ctx, "errors/not_allowed")
-        return
+        return show("errors/not_allowed")
     except (TooLate, AlreadyVoided):
-        show(ctx, "reports/correct_expired")
-        return
+        return show("reports/correct_expired")
     if ref.alerting:
         retract_alert(ctx, ref, corrected=False)
-    show(ctx, "reports/voided", data=data, **_views(ctx, data))
+    return show("reports/voided", data=data, **_views(ctx, data))
 
 
 VOID = Dialog(
@@ -86,24 +84,21 @@ VOID = Dialog(
 )
 
 
-def make_on_correct(engine: Engine):  # type: ignore[no-untyped-def]
-    def on_correct(ctx: Ctx, data: RecordChange) -> None:
-        """`rc:<record id>:c` re-opens the form as a correction; `rc:<record id>:v` voids it."""
-        op = data.op
-        state, ref = ctx.call(correctable, ctx.identity, data.record_id, now=ctx.now, today=ctx.today)
-        if state is Correctable.not_allowed or ref is None:
-            ctx.answer("errors/not_allowed", alert=True)
-            return
-        if state is not Correctable.ok:
-            ctx.answer(f"reports/correct_{state}", alert=True)
-            return
-        dialog = DIALOG_OF.get(str(ref.kind)) if op == "c" else "void_record"
-        if dialog is None:
-            ctx.answer("dialog/stale")
-            return
-        ctx.answer()
-        start: dict[str, Any] = {"person": str(ref.person_id)}
-        start.update({"_corrects": ref.id} if op == "c" else {"record": str(ref.id)})
-        engine.start(ctx, dialog, start)
-
-    return on_correct
+def on_correct(ctx: Ctx, data: RecordChange) -> None:
+    """`rc:<record id>:c` re-opens the form as a correction; `rc:<record id>:v` voids it."""
+    op = data.op
+    state, ref = ctx.call(correctable, ctx.identity, data.record_id, now=ctx.now, today=ctx.today)
+    if state is Correctable.not_allowed or ref is None:
+        ctx.answer("errors/not_allowed", alert=True)
+        return
+    if state is not Correctable.ok:
+        ctx.answer(f"reports/correct_{state}", alert=True)
+        return
+    dialog = DIALOG_OF.get(str(ref.kind)) if op == "c" else "void_record"
+    if dialog is None:
+        ctx.answer("dialog/stale")
+        return
+    ctx.answer()
+    start: dict[str, Any] = {"person": str(ref.person_id)}
+    start.update({"_corrects": ref.id} if op == "c" else {"record": str(ref.id)})
+    ctx.dialogs.start(ctx, dialog, start)

@@ -13,8 +13,7 @@ from typing import Any
 from handlers.callbacks import DelegationEnd
 from handlers.context import Ctx
 from handlers.dialogs.common import parse_day
-from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
-from handlers.reports.saving import show
+from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from models.services.delegation import (
     DelegationError,
     cancel_delegation,
@@ -87,15 +86,14 @@ def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
     starts, ends = date.fromisoformat(data["starts"]), date.fromisoformat(data["ends"])
     try:
         made = ctx.call(
             delegate, ctx.identity, int(data["colleague"]), starts, ends, now=ctx.now, today=ctx.today
         )
     except DelegationError as bad:
-        show(ctx, f"reports/{bad.reason}")
-        return
+        return show(f"reports/{bad.reason}")
     if made.to_chat_id is not None:
         ctx.notify(
             made.to_chat_id,
@@ -107,7 +105,7 @@ def finish(ctx: Ctx, data: dict[str, Any]) -> None:
             ends=ends,
             people=made.people,
         )
-    show(ctx, "reports/delegate_done", people=made.people, **_views(ctx, data))
+    return show("reports/delegate_done", people=made.people, **_views(ctx, data))
 
 
 DELEGATE = Dialog(
@@ -123,23 +121,20 @@ DELEGATE = Dialog(
 )
 
 
-def make_cmd_delegate(engine: Engine):  # type: ignore[no-untyped-def]
-    def cmd_delegate(ctx: Ctx, _arg: str) -> None:
-        """/delegate: my running delegations (with an end button), then a new one."""
-        running = ctx.call(delegations_of, ctx.identity, today=ctx.today)
-        if running:
-            buttons = tuple(
-                (ctx.button("rp_btn_end_delegation", DelegationEnd(d.id).pack(), name=d.to_name),)
-                for d in running
-                if d.outgoing
-            )
-            ctx.reply("reports/delegations", buttons, delegations=running)
-        if not ctx.call(colleagues, ctx.identity):
-            ctx.reply("reports/delegate_nobody")
-            return
-        engine.start(ctx, "delegate", {})
-
-    return cmd_delegate
+def cmd_delegate(ctx: Ctx, _arg: str) -> None:
+    """/delegate: my running delegations (with an end button), then a new one."""
+    running = ctx.call(delegations_of, ctx.identity, today=ctx.today)
+    if running:
+        buttons = tuple(
+            (ctx.button("rp_btn_end_delegation", DelegationEnd(d.id).pack(), name=d.to_name),)
+            for d in running
+            if d.outgoing
+        )
+        ctx.reply("reports/delegations", buttons, delegations=running)
+    if not ctx.call(colleagues, ctx.identity):
+        ctx.reply("reports/delegate_nobody")
+        return
+    ctx.dialogs.start(ctx, "delegate", {})
 
 
 def on_end_delegation(ctx: Ctx, data: DelegationEnd) -> None:

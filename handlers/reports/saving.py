@@ -16,8 +16,8 @@ from typing import Any
 from handlers.callbacks import CardOpen, RecordChange, ReportStart
 from handlers.context import Ctx
 from handlers.dialogs.common import may_write_for
-from handlers.dialogs.engine import Dialog, Step
-from handlers.events import Button, Edit
+from handlers.dialogs.engine import Dialog, Shown, Step, show
+from handlers.events import Button
 from handlers.jobs_reminders import refresh_person
 from handlers.reports.alerts import alert_routing, retract_alert
 from models.records import RecordKind
@@ -79,9 +79,9 @@ def report_dialog(
         extra = extra_views(ctx, data) if extra_views is not None else {}
         return {**person_view(ctx, data), "form": name, "alert": alert, **extra}
 
-    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
         shown = extra_views(ctx, data) if extra_views is not None else {}
-        save(ctx, data, build(ctx, data), summary, after, shown)
+        return save(ctx, data, key, build(ctx, data), summary, after, shown)
 
     return Dialog(
         name=name,
@@ -97,12 +97,13 @@ def report_dialog(
 def save(
     ctx: Ctx,
     data: dict[str, Any],
+    key: str,
     new: NewRecord,
     summary: str,
     after: After | None,
     shown: dict[str, Any] | None = None,
-) -> None:
-    """File the record once and show it saved (or why it could not be)."""
+) -> Shown:
+    """File the record once (per `key`) and show it saved (or why it could not be)."""
     corrects = data.get("_corrects")
     try:
         filed = ctx.call(
@@ -110,19 +111,16 @@ def save(
             ctx.identity,
             new,
             now=ctx.now,
-            idempotency_key=data["_key"],
+            idempotency_key=key,
             today=ctx.today,
             corrects_id=int(corrects) if corrects is not None else None,
         )
     except CaseClosed as closed:
-        show(ctx, "reports/case_closed", status=closed.status)
-        return
+        return show("reports/case_closed", status=closed.status)
     except NotAllowed:
-        show(ctx, "errors/not_allowed")
-        return
+        return show("errors/not_allowed")
     except (TooLate, AlreadyVoided):
-        show(ctx, "reports/correct_expired")
-        return
+        return show("reports/correct_expired")
     extra = after(ctx, data, filed) if after is not None and filed.created else {}
     if filed.created:
         refresh_person(ctx, new.person_id)  # tick the item off in this morning's list
@@ -135,8 +133,7 @@ def save(
         alerted=extra.pop("alerted", None),
         proposed=extra.pop("proposed", False),
     )
-    show(
-        ctx,
+    return show(
         summary,
         saved_buttons(ctx, filed.id, new.person_id, new.kind, **extra),
         data=data,
@@ -162,14 +159,3 @@ def saved_buttons(
         last.insert(0, ctx.button(f"rp_btn_{follow_up}", ReportStart(follow_up, person_id).pack()))
     rows.append(tuple(last))
     return tuple(rows)
-
-
-def show(ctx: Ctx, template: str, buttons: tuple[tuple[Button, ...], ...] = (), **view: Any) -> None:
-    """Replace the confirmation message with this text (the engine's "done" summary of it, held in
-    the actions until `finish` returns, is then dropped unrendered: dialogs.engine.Engine._finish)."""
-    message_id = ctx.incoming.message_id
-    if message_id is None:
-        ctx.reply(template, buttons, **view)
-        return
-    ctx.actions[:] = [a for a in ctx.actions if not (isinstance(a, Edit) and a.message_id == message_id)]
-    ctx.edit(message_id, template, buttons, **view)

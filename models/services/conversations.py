@@ -29,7 +29,8 @@ GIVE_UP = timedelta(days=2)  # an announcement never delivered by then (its row 
 
 @dataclass
 class DialogState:
-    """A half-filled form: which dialog, which step, the answers so far."""
+    """A half-filled form: which dialog, which step, the answers so far, and the dialog engine's own
+    bookkeeping (handlers.dialogs.engine) beside them, never among them."""
 
     chat_id: int
     dialog: str
@@ -37,12 +38,24 @@ class DialogState:
     nonce: int
     started_at: datetime
     updated_at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # the answers by step name, and the start data
     id: int | None = None  # None until first saved
     subject: str = ""
     active: bool = True
     expires_at: datetime | None = None
     warned_at: datetime | None = None
+    history: list[str] = field(default_factory=list)  # the steps answered, in order: where « goes back to
+    offered: list[Any] = field(default_factory=list)  # the current step's choices as shown, by button index
+    # Names this run of the form for good (the nonce, six digits in every button, repeats over a
+    # worker's years of reports). None only in a draft begun before runs were named: its nonce then.
+    run_id: str | None = None
+    revisit: bool = False  # the current step was opened from the confirm screen, and goes back to it
+
+    @property
+    def key(self) -> str:
+        """What saving this form is keyed by: confirmed twice at once (a double tap racing), it saves
+        once; another form never collides with it."""
+        return f"{self.chat_id}:{self.run_id or self.nonce}"
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,10 @@ _COLUMNS = (
     _c.active,
     _c.expires_at,
     _c.warned_at,
+    _c.history,
+    _c.offered,
+    _c.run_id,
+    _c.revisit,
 )
 # Built once: the active draft is read on most updates.
 _LOAD = select(*_COLUMNS).where(_c.chat_id == bindparam("chat"), _c.active.is_(True)).limit(1)
@@ -100,6 +117,10 @@ def _state(row: Any) -> DialogState:
         row.active,
         row.expires_at,
         row.warned_at,
+        list(row.history),
+        list(row.offered),
+        row.run_id,
+        row.revisit,
     )
 
 
@@ -122,8 +143,11 @@ def find_draft(session: Session, chat_id: int, dialog: str, subject: str) -> Dia
 
 
 def new_dialog(chat_id: int, dialog: str, step: str, data: dict[str, Any], *, now: datetime) -> DialogState:
-    """A fresh state with a new nonce, so buttons of any earlier form are recognised as stale."""
-    return DialogState(chat_id, dialog, step, secrets.randbelow(10**6), now, now, data)
+    """A fresh state with a new nonce, so buttons of any earlier form are recognised as stale, and
+    a new run id, so what it saves is its own."""
+    state = DialogState(chat_id, dialog, step, secrets.randbelow(10**6), now, now, data)
+    state.run_id = secrets.token_hex(12)
+    return state
 
 
 def save_dialog(
@@ -141,6 +165,10 @@ def save_dialog(
         "step": state.step,
         "nonce": state.nonce,
         "data": dict(state.data),
+        "history": list(state.history),
+        "offered": list(state.offered),
+        "run_id": state.run_id,
+        "revisit": state.revisit,
         "started_at": state.started_at,
         "updated_at": now,
         "expires_at": now + ttl,

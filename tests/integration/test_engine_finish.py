@@ -1,6 +1,7 @@
-"""Saving a form: the confirmation turns into the summary marked done, in its place among the answers,
-unless the form's own finish replaces that message (a report's saved summary), and then the done
-summary is never rendered at all."""
+"""The end of a form: at ✅ the engine calls its `finish` with the answers and the key saving is keyed
+by; the confirmation message becomes what `finish` returns (a report's saved summary), or, when it
+returns nothing, the summary marked done, and always before whatever `finish` said on its way. A
+summary that `finish` replaces is never rendered at all."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import pytest
 from bot.db import Database
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text
-from handlers.dialogs.engine import Dialog, Engine, Step
-from handlers.events import AnswerCallback, Edit, Incoming, InKind, Send
+from handlers.dialogs.engine import Dialog, Engine, Finish, Step, show
+from handlers.events import AnswerCallback, Button, Edit, Incoming, InKind, Send
 from handlers.render import Renderer
 from models.access import Principal
 from models.policy import Policy
@@ -32,7 +33,7 @@ TEMPLATES = {
     "en/t/ask.j2": "What happened?",
     "en/t/summary.j2": "{{ 'Saved' if done else 'Save this?' }}: {{ data.text }} ({{ seen }})",
     "en/t/sent.j2": "Sent to the team.",
-    "en/t/replaced.j2": "Saved as record 1.",
+    "en/t/replaced.j2": "Saved as record {{ record }}.",
 }
 
 
@@ -56,7 +57,7 @@ def renderer(tmp_path: Path) -> RecordingRenderer:
     return RecordingRenderer(tmp_path)
 
 
-def make_dialog(finish: Callable[[Ctx, dict[str, Any]], None], views_seen: list[str | None]) -> Dialog:
+def make_dialog(finish: Finish, views_seen: list[str | None]) -> Dialog:
     def views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         views_seen.append(data.get("text"))
         return {"seen": len(views_seen)}
@@ -64,7 +65,7 @@ def make_dialog(finish: Callable[[Ctx, dict[str, Any]], None], views_seen: list[
     return Dialog("incident", (Step("text", "t/ask", parse=free_text()),), "t/summary", finish, views=views)
 
 
-def update(session: Any, renderer: Renderer, now: datetime, **incoming: Any) -> Ctx:
+def update(session: Any, renderer: Renderer, now: datetime, engine: Engine, **incoming: Any) -> Ctx:
     kind = InKind.callback if "callback_data" in incoming else InKind.message
     return Ctx(
         now=now,
@@ -74,17 +75,18 @@ def update(session: Any, renderer: Renderer, now: datetime, **incoming: Any) -> 
         incoming=Incoming(1, 1, kind, CHAT, CHAT, **incoming),
         identity=Identity(Principal.grid_worker, CHAT, worker_id=1),
         locale="en",
+        dialogs=engine,
     )
 
 
 def confirm(db: Database, engine: Engine, renderer: RecordingRenderer, now: datetime) -> list[Any]:
     """Start the form, type the answer, press Save on the confirmation; the actions of that press."""
     with db.unit_of_work() as session:
-        engine.start(update(session, renderer, now, text="/incident"), "incident", {})
+        engine.start(update(session, renderer, now, engine, text="/incident"), "incident", {})
     with db.unit_of_work() as session:
         state = load_dialog(session, CHAT)
         assert state is not None
-        engine.on_text(update(session, renderer, now, text="fell down"), state, "fell down")
+        engine.on_text(update(session, renderer, now, engine, text="fell down"), state, "fell down")
     renderer.rendered.clear()
     with db.unit_of_work() as session:
         state = load_dialog(session, CHAT)
@@ -93,6 +95,7 @@ def confirm(db: Database, engine: Engine, renderer: RecordingRenderer, now: date
             session,
             renderer,
             now,
+            engine,
             callback_id="cb",
             callback_data=f"d:{state.nonce}:c:ok",
             message_id=CONFIRMATION,
@@ -104,7 +107,7 @@ def confirm(db: Database, engine: Engine, renderer: RecordingRenderer, now: date
 
 
 def test_summary_marked_done_comes_before_what_finish_says(db, renderer, now):
-    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> None:
         ctx.reply("t/sent")
 
     views_seen: list[str | None] = []
@@ -117,7 +120,7 @@ def test_summary_marked_done_comes_before_what_finish_says(db, renderer, now):
 
 
 def test_summary_shows_the_answers_as_confirmed_whatever_finish_does_with_them(db, renderer, now):
-    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> None:
         data["text"] = "rewritten by finish"
 
     views_seen: list[str | None] = []
@@ -126,14 +129,39 @@ def test_summary_shows_the_answers_as_confirmed_whatever_finish_does_with_them(d
     assert views_seen == [None, "fell down", "fell down"]
 
 
-def test_a_summary_that_finish_replaces_is_never_rendered(db, renderer, now):
-    def finish(ctx: Ctx, data: dict[str, Any]) -> None:
-        # What reports.saving.show does: drop the engine's edit of the message, then edit it.
-        ctx.actions[:] = [a for a in ctx.actions if not isinstance(a, Edit)]
-        ctx.edit(CONFIRMATION, "t/replaced")
+def test_what_finish_returns_replaces_the_summary_which_is_never_rendered(db, renderer, now):
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Any:
+        return show("t/replaced", ((Button("Card", "p:1"),),), record=1)
 
     views_seen: list[str | None] = []
     actions = confirm(db, Engine([make_dialog(finish, views_seen)]), renderer, now)
-    assert actions == [AnswerCallback("cb", None, False), Edit(CHAT, CONFIRMATION, "Saved as record 1.")]
+    assert actions == [
+        AnswerCallback("cb", None, False),
+        Edit(CHAT, CONFIRMATION, "Saved as record 1.", ((Button("Card", "p:1"),),)),
+    ]
     assert renderer.rendered == [("t/replaced", None)]
     assert views_seen == [None, "fell down"]  # the question and the confirmation, not the save
+
+
+def test_what_finish_returns_comes_before_what_it_said_on_its_way(db, renderer, now):
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Any:
+        ctx.reply("t/sent")
+        return show("t/replaced", record=2)
+
+    actions = confirm(db, Engine([make_dialog(finish, [])]), renderer, now)
+    assert actions[1:] == [Edit(CHAT, CONFIRMATION, "Saved as record 2."), Send(CHAT, "Sent to the team.")]
+
+
+def test_finish_gets_the_answers_alone_and_a_key_of_its_own_run(db, renderer, now):
+    runs: list[tuple[dict[str, Any], str]] = []
+
+    def finish(ctx: Ctx, data: dict[str, Any], key: str) -> None:
+        runs.append((dict(data), key))
+
+    engine = Engine([make_dialog(finish, [])])
+    confirm(db, engine, renderer, now)
+    confirm(db, engine, renderer, now)  # the same form filled in again: another run
+    (first, first_key), (second, second_key) = runs
+    assert first == second == {"text": "fell down"}  # nothing of the engine's among the answers
+    assert first_key.startswith(f"{CHAT}:") and second_key.startswith(f"{CHAT}:")
+    assert first_key != second_key

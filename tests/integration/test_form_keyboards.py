@@ -53,7 +53,7 @@ def renderer(tmp_path: Path) -> Renderer:
     return Renderer(ZoneInfo("Asia/Shanghai"), tmp_path, default_locale="en")
 
 
-def _ctx(session: Any, renderer: Renderer, now: datetime, **incoming: Any) -> Ctx:
+def _ctx(session: Any, renderer: Renderer, now: datetime, engine: Engine, **incoming: Any) -> Ctx:
     kind = InKind.callback if "callback_data" in incoming else InKind.message
     return Ctx(
         now=now,
@@ -63,6 +63,7 @@ def _ctx(session: Any, renderer: Renderer, now: datetime, **incoming: Any) -> Ct
         incoming=Incoming(1, 1, kind, CHAT, CHAT, **incoming),
         identity=Identity(Principal.grid_worker, CHAT, worker_id=1),
         locale="en",
+        dialogs=engine,
     )
 
 
@@ -81,7 +82,7 @@ def _run(
     """Start the form, then press each answer's button (by label) in turn: the keyboard of every screen."""
     engine = Engine([dialog])
     with db.unit_of_work() as session:
-        ctx = _ctx(session, renderer, now, text="/form")
+        ctx = _ctx(session, renderer, now, engine, text="/form")
         engine.start(ctx, dialog.name, {})
     screens = [_keyboard(ctx)]
     for label in answers:
@@ -89,14 +90,14 @@ def _run(
         with db.unit_of_work() as session:
             state = load_dialog(session, CHAT)
             assert state is not None
-            ctx = _ctx(session, renderer, now, callback_id="cb", callback_data=pressed, message_id=9)
+            ctx = _ctx(session, renderer, now, engine, callback_id="cb", callback_data=pressed, message_id=9)
             engine.on_button(ctx, state, pressed)
         screens.append(_keyboard(ctx))
     return screens
 
 
 def test_skip_is_in_the_same_place_on_every_optional_step_and_back_never_is(db, renderer, now):
-    dialog = Dialog("form", STEPS, "t/summary", lambda ctx, data: None)
+    dialog = Dialog("form", STEPS, "t/summary", lambda ctx, data, key: None)
 
     first, kind, place, notes, confirm = _run(db, renderer, now, dialog, ["Skip", "A", "Skip", "Skip"])
 
@@ -111,7 +112,7 @@ def test_skip_is_in_the_same_place_on_every_optional_step_and_back_never_is(db, 
 
 
 def test_a_record_form_confirms_with_save(db, renderer, now):
-    dialog = Dialog("form", STEPS[1:2], "t/summary", lambda ctx, data: None)
+    dialog = Dialog("form", STEPS[1:2], "t/summary", lambda ctx, data, key: None)
 
     *_, confirm = _run(db, renderer, now, dialog, ["A"])
 
@@ -119,7 +120,7 @@ def test_a_record_form_confirms_with_save(db, renderer, now):
 
 
 def test_a_form_that_sends_to_someone_confirms_with_send(db, renderer, now):
-    dialog = Dialog("form", STEPS[1:2], "t/summary", lambda ctx, data: None, confirm="send")
+    dialog = Dialog("form", STEPS[1:2], "t/summary", lambda ctx, data, key: None, confirm="send")
 
     *_, confirm = _run(db, renderer, now, dialog, ["A"])
 

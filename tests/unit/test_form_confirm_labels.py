@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.dialogs.note import NOTE
 from handlers.family_forms import FORMS as FAMILY_FORMS
 from handlers.reminders_pause import PAUSE
 from handlers.render import Renderer
@@ -17,6 +16,7 @@ from handlers.reports.delegate import DELEGATE
 from handlers.reports.drug_test import DRUG_TEST
 from handlers.reports.education import EDUCATION
 from handlers.reports.help import HELP_GIVEN
+from handlers.reports.note import NOTE
 from handlers.reports.thought_report import THOUGHT_REPORT
 from handlers.reports.visit import VISIT
 

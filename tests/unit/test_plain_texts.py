@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.context import Ctx
+from handlers.dialogs.engine import Engine
 from handlers.events import AnswerCallback, Incoming, InKind
 from handlers.render import LOCALES, Renderer
 from handlers.worker import caseload_buttons
@@ -39,6 +40,7 @@ def _ctx(renderer: Renderer, locale: str) -> Ctx:
         incoming=incoming,
         identity=Identity(Principal.grid_worker, 5),
         locale=locale,
+        dialogs=Engine(),
     )
 
 
