@@ -1,18 +1,42 @@
 """No draft is lost silently (issue 13.4): a worker keeps one draft per form and person, resumes
-any from /today, is told when a form continues or sets one aside, and is warned before one expires."""
+any from /today, is told when a form continues or sets one aside, and is warned before one expires.
+A draft survives a restart, and an upgrade that changes how drafts are kept (migration 0016)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
 
 from bot.db import Database
+from bot.migrate import upgrade
 from handlers.dialogs.drafts import EXPIRING, expire_drafts
+from models.base import UTCDateTime
 from models.chat import Conversation
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.records import Record, RecordKind
+from models.services.conversations import load_dialog
+from tests.conftest import BACKENDS, PG_URL
 from tests.integration.reminders_city import City, at, build_city
 from tests.support.chat import CoreChat, build_core
 
@@ -218,3 +242,115 @@ async def test_a_form_started_again_before_anything_was_answered_simply_begins_a
     first = chat.texts()
     await chat.say("/note")
     assert chat.texts() == first and _drafts(db) == 1
+
+
+# -- an upgrade ---------------------------------------------------------------------------------
+
+OLD_NONCE = 123456
+OLD_RUN = "0123456789abcdef01234567"
+# The drafts table as the version before migration 0016 kept it: the engine's keys among the answers.
+OLD_DRAFTS = Table(
+    "conversations",
+    MetaData(),
+    Column("chat_id", BigInteger),
+    Column("dialog", String(40)),
+    Column("subject", String(40)),
+    Column("active", Boolean),
+    Column("step", String(40)),
+    Column("data", JSON),
+    Column("nonce", Integer),
+    Column("started_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def before_0016(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database as the version before 0016 left it (its schema at 0015)."""
+    if request.param == "sqlite":
+        url, admin, name = f"sqlite:///{tmp_path / 'old.db'}", None, ""
+    else:
+        assert PG_URL is not None
+        name = f"gridcare_old_{uuid.uuid4().hex[:10]}"
+        server = make_url(PG_URL).set(drivername="postgresql+psycopg")
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url, "0015")
+    yield url
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _old_draft(db: Database, chat_id: int, dialog: str, step: str, data: dict[str, Any]) -> None:
+    """A draft written by the version before 0016."""
+    with db.unit_of_work() as session:
+        session.execute(
+            OLD_DRAFTS.insert().values(
+                chat_id=chat_id,
+                dialog=dialog,
+                subject=str(data["person"]),
+                active=True,
+                step=step,
+                data=data,
+                nonce=OLD_NONCE,
+                started_at=NOW,
+                updated_at=NOW,
+                expires_at=NOW + timedelta(hours=2),
+            )
+        )
+
+
+def _keys(db: Database) -> list[str | None]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Record.idempotency_key)))
+
+
+async def test_a_draft_saved_before_the_upgrade_goes_on_and_saves_after_it(before_0016: str) -> None:
+    db = Database(before_0016)
+    try:
+        city = _city(db)
+        person, worker_chat = city.people[0], city.worker.telegram_user_id
+        engine_keys = {"_h": ["person"], "_o": [], "_id": OLD_RUN, "_key": f"{worker_chat}:{OLD_RUN}"}
+        _old_draft(db, worker_chat, "note", "text", {"person": str(person.id), **engine_keys})
+        upgrade(before_0016)  # the new version's `gridcare db upgrade`, then it starts
+
+        draft = db.call(load_dialog, worker_chat)
+        assert draft is not None and draft.data == {"person": str(person.id)}
+        assert (draft.history, draft.offered, draft.run_id) == (["person"], [], OLD_RUN)
+        chat = _chat(db, city, FrozenClock(NOW + timedelta(minutes=5)))
+        await chat.say("written before and after the upgrade")
+        assert "请确认" in chat.texts()[0]
+        assert _data_ending(chat, ":b")  # what was answered before is still there to go back to
+        await chat.press(_data_ending(chat, ":ok"))
+        assert _notes(db) == ["written before and after the upgrade"]
+        assert _keys(db) == [f"{worker_chat}:{OLD_RUN}"]  # keyed by the run it was begun as
+    finally:
+        db.dispose()
+
+
+async def test_a_choice_offered_before_the_upgrade_is_the_one_pressed_after_it(before_0016: str) -> None:
+    db = Database(before_0016)
+    try:
+        city = _city(db)
+        person, worker_chat = city.people[0], city.worker.telegram_user_id
+        # The kinds as that version showed them: today's form offers the routine visit first.
+        offered = ["phone", "routine"]
+        _old_draft(
+            db, worker_chat, "visit", "kind", {"person": str(person.id), "_h": ["person"], "_o": offered}
+        )
+        upgrade(before_0016)
+
+        chat = _chat(db, city, FrozenClock(NOW + timedelta(minutes=5)))
+        await chat.press(f"d:{OLD_NONCE}:1:0")  # the first button of the kind question, step 1
+        draft = db.call(load_dialog, worker_chat)
+        assert draft is not None and draft.data["kind"] == "phone"
+        assert draft.history == ["person", "kind"] and draft.run_id is None
+        await chat.press(_data_ending(chat, ":b"))  # and back again, to the kinds offered now
+        assert db.call(load_dialog, worker_chat).offered[0] == "routine"  # type: ignore[union-attr]
+    finally:
+        db.dispose()
