@@ -1,9 +1,9 @@
 """What every report form shares: how it is built as a dialog, saved once, and shown as saved.
 
 A report form is a Dialog whose finish files one record (idempotently, keyed by the form run),
-then returns what the confirmation message becomes: the saved summary with buttons to correct or void it
-within 24 hours and to open the person's card. A form started as a correction carries the id of
-the record it replaces in `data["_corrects"]`.
+then returns what the confirmation message becomes: the saved summary with buttons to correct or
+void it within 24 hours and to open the person's card. A form started as a correction carries the
+id of the record it replaces in `data["_corrects"]`.
 """
 
 from __future__ import annotations
