@@ -5,7 +5,6 @@ summary that `finish` replaces is never rendered at all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
