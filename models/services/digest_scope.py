@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, AreaLevel, within
 from models.audit import audit
@@ -24,7 +23,7 @@ from models.services.identity import Identity
 from models.services.obligations import obligation_rows
 
 
-def in_subtree(query: Select, person_id: ColumnElement[int], path: str) -> Select:  # type: ignore[type-arg]
+def in_subtree(query: Select, person_id: SQLColumnExpression[int], path: str) -> Select:
     """Restrict a query to rows whose person lives in the subtree at `path`."""
     return (
         query.join(Person, Person.id == person_id)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import SQLColumnExpression, select
 from sqlalchemy.orm import Session, aliased
 
 from models.areas import LEVEL_ORDER, Area, AreaLevel
@@ -164,7 +164,7 @@ def _row_number(row: dict[str, str], index: int) -> int:
     return row.number if isinstance(row, Row) else index + 2
 
 
-def existing_codes(session: Session, column: ColumnElement[str], codes: set[str]) -> set[str]:
+def existing_codes(session: Session, column: SQLColumnExpression[str], codes: set[str]) -> set[str]:
     """Which of these codes the column holds (queried in chunks, so a large file stays within bind limits)."""
     wanted, found = sorted(codes), set()
     for chunk in chunks(wanted):

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.outbox import SendPace
-from models.services.sql import insert_ignore
+from models.services.sql import changed_rows, insert_ignore
 
 GLOBAL = 0  # the send_pace scope of the whole bot; chat ids are never 0
 
@@ -77,6 +77,7 @@ def set_chat_pace(session: Session, next_at: dict[int, float], *, only_later: bo
 
 def prune_pace(session: Session, *, before: float) -> int:
     """Forget chats' pace long past (the bot's own row stays)."""
-    return session.execute(
+    return changed_rows(
+        session,
         delete(SendPace).where(SendPace.scope != GLOBAL, SendPace.next_at < before)
-    ).rowcount
+    )
