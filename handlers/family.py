@@ -7,6 +7,7 @@ command and button is refused by the access matrix before it reaches a handler. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from handlers import family_consent, family_staff, family_tips
@@ -106,7 +107,7 @@ def _relay_to_worker(
     )
 
 
-def cmd_urgent_factory(engine: Engine):  # type: ignore[no-untyped-def]
+def cmd_urgent_factory(engine: Engine) -> Callable[[Ctx, str], None]:
     def start_urgent(ctx: Ctx, _arg: str) -> None:
         """/urgent or the urgent button: an optional description, then the alert goes out."""
         ctx.answer()

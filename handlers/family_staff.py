@@ -8,6 +8,7 @@ a refusal says nothing about whether the id exists.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import segno
 
@@ -114,7 +115,7 @@ def on_thread(ctx: Ctx, data: FamilyThread) -> None:
     ctx.reply("family/thread", tuple(rows), threads=threads)
 
 
-def start_reply_factory(engine: Engine):  # type: ignore[no-untyped-def]
+def start_reply_factory(engine: Engine) -> Callable[[Ctx, ReplyToFamily], None]:
     def on_reply(ctx: Ctx, data: ReplyToFamily) -> None:
         """fr:<message>: the worker types an answer, relayed to the family (the form re-checks rights)."""
         target = ctx.call(reply_target, ctx.identity, data.message_id, now=ctx.now)

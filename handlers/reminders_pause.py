@@ -7,6 +7,7 @@ may pause (Action.pause_person), checked on every step that touches the person.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,7 +42,7 @@ def show_pauses(ctx: Ctx, person_id: int) -> None:
     ctx.reply("reminders/pause_status", tuple(buttons), code=code, pauses=pauses, today=ctx.today)
 
 
-def make_cmd_pause(engine: Engine):  # type: ignore[no-untyped-def]
+def make_cmd_pause(engine: Engine) -> Callable[[Ctx, str], None]:
     def cmd_pause(ctx: Ctx, arg: str) -> None:
         """/pause <code>: the person's pauses; /pause alone: choose a person and pause them."""
         if not arg:
@@ -58,7 +59,7 @@ def make_cmd_pause(engine: Engine):  # type: ignore[no-untyped-def]
     return cmd_pause
 
 
-def make_on_pause(engine: Engine):  # type: ignore[no-untyped-def]
+def make_on_pause(engine: Engine) -> Callable[[Ctx, PauseAction], None]:
     def on_pause(ctx: Ctx, data: PauseAction) -> None:
         """`pz:new:<person>` starts the form; `pz:end:<person>:<pause>` ends that pause today."""
         person_id, pause_id = data.person_id, data.pause_id

@@ -138,10 +138,11 @@ class CallbackData:
         values = [getattr(self, c.name) for c in codecs]
         while values and values[-1] is None and codecs[len(values) - 1].optional:
             values.pop()
-        texts = [c.write(v) for c, v in zip(codecs, values, strict=False)]
-        if None in texts:
+        written = [c.write(v) for c, v in zip(codecs, values, strict=False)]
+        texts = [t for t in written if t is not None]
+        if len(texts) < len(written):
             raise ValueError(f"{type(self).__name__}: {self!r} would not read back")
-        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"  # type: ignore[arg-type]
+        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"
         if len(data) > DATA_LIMIT // 4 and len(data.encode()) > DATA_LIMIT:
             raise ValueError(f"{type(self).__name__}: cannot pack {self!r} as button data")
         return data

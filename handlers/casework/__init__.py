@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from handlers.callbacks import CaseChangeStart, CaseDecision, TransferDecision
 from handlers.casework.decide import on_decide
 from handlers.casework.form import CASE_CHANGE
@@ -12,7 +14,7 @@ from models.access import Action
 from models.services.rights import may
 
 
-def make_on_start(engine: Engine):  # type: ignore[no-untyped-def]
+def make_on_start(engine: Engine) -> Callable[[Ctx, CaseChangeStart], None]:
     def on_start(ctx: Ctx, data: CaseChangeStart) -> None:
         """`cc:<person>`: the 状态变更 form for that person (rights checked, refusal audited)."""
         person_id = data.person_id

@@ -3,6 +3,8 @@ colour decisions and delegation. Registration order is the menu order of these c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from handlers.arguments import term
 from handlers.callbacks import CardOpen, ColourDecision, DelegationEnd, HistoryOpen, RecordChange, ReportStart
 from handlers.context import Ctx
@@ -25,7 +27,7 @@ from models.access import Action
 from models.services.cards import find_person
 
 
-def _command(engine: Engine, kind: str):  # type: ignore[no-untyped-def]
+def _command(engine: Engine, kind: str) -> Callable[[Ctx, str], None]:
     def start(ctx: Ctx, arg: str) -> None:
         """/visit, /test, /note [code]: the form, for that person if a code is given."""
         person_id = None

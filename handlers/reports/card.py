@@ -6,6 +6,8 @@ reassignment is refused (and the refusal audited) without saying whether the per
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from handlers.callbacks import (
     CardOpen,
     CaseChangeStart,
@@ -131,7 +133,7 @@ def start_report(ctx: Ctx, engine: Engine, kind: str, person_id: int | None) -> 
     return True
 
 
-def make_on_report(engine: Engine):  # type: ignore[no-untyped-def]
+def make_on_report(engine: Engine) -> Callable[[Ctx, ReportStart], None]:
     def on_report(ctx: Ctx, data: ReportStart) -> None:
         """`r:<kind>:<person id>`: start that report for that person."""
         if data.kind not in DIALOG_OF and data.kind != ROUTINE_VISIT:

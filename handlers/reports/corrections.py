@@ -7,6 +7,7 @@ Either way nothing is deleted, both are audited, and staff alerted by the old re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from handlers.callbacks import RecordChange
@@ -86,7 +87,7 @@ VOID = Dialog(
 )
 
 
-def make_on_correct(engine: Engine):  # type: ignore[no-untyped-def]
+def make_on_correct(engine: Engine) -> Callable[[Ctx, RecordChange], None]:
     def on_correct(ctx: Ctx, data: RecordChange) -> None:
         """`rc:<record id>:c` re-opens the form as a correction; `rc:<record id>:v` voids it."""
         op = data.op

@@ -7,6 +7,7 @@ my people; every record they file names them as author and me as the worker it w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -123,7 +124,7 @@ DELEGATE = Dialog(
 )
 
 
-def make_cmd_delegate(engine: Engine):  # type: ignore[no-untyped-def]
+def make_cmd_delegate(engine: Engine) -> Callable[[Ctx, str], None]:
     def cmd_delegate(ctx: Ctx, _arg: str) -> None:
         """/delegate: my running delegations (with an end button), then a new one."""
         running = ctx.call(delegations_of, ctx.identity, today=ctx.today)
