@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import segno
 
@@ -123,14 +124,14 @@ def start_reply_factory(engine: Engine) -> Callable[[Ctx, ReplyToFamily], None]:
             _refuse(ctx)
             return
         ctx.answer()
-        data = {
+        form = {
             "message": target.message_id,
             "person": target.person_id,
             "person_name": target.person_name,
             "relation": target.relation,
             "excerpt": target.excerpt,
         }
-        engine.start(ctx, "family_reply", data)
+        engine.start(ctx, "family_reply", form)
 
     return on_reply
 
@@ -162,7 +163,11 @@ def tell_answered(work: Work, answered: Answered) -> None:
     """Tell the other staff the alert reached and the family who took it (only the first answer)."""
     if not answered.taken:
         return
-    view = {"alert_id": answered.alert_id, "by_name": answered.by_name, "by_role": answered.by_role}
+    view: dict[str, Any] = {  # template variables
+        "alert_id": answered.alert_id,
+        "by_name": answered.by_name,
+        "by_role": answered.by_role,
+    }
     for other in answered.others:
         if other.chat_id is not None:
             work.notify(

@@ -248,7 +248,8 @@ def care_team_recipients(session: Session, person_id: int, roles: tuple[CaseRole
         )
         .order_by(Worker.id)
     )
-    return [Recipient(worker_id, chat_id, str(role)) for worker_id, chat_id, role in rows]
+    # The query keeps linked accounts only.
+    return [Recipient(w, chat, str(role)) for w, chat, role in rows if chat is not None]
 
 
 def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:

@@ -155,17 +155,16 @@ def release(
 
 def sending_owners(session: Session, *, besides: str) -> set[str]:
     """The senders, other than `besides`, that hold rows in `sending` (claimed, not yet recorded)."""
-    return set(
-        session.scalars(
-            select(OutboxMessage.claimed_by)
-            .where(
-                OutboxMessage.status == OutboxStatus.sending,
-                OutboxMessage.claimed_by.is_not(None),
-                OutboxMessage.claimed_by != besides,
-            )
-            .distinct()
+    owners = session.scalars(
+        select(OutboxMessage.claimed_by)
+        .where(
+            OutboxMessage.status == OutboxStatus.sending,
+            OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by != besides,
         )
-    ) - {None}
+        .distinct()
+    )
+    return {owner for owner in owners if owner is not None}
 
 
 def reclaim(session: Session, owners: Collection[str]) -> int:

@@ -152,7 +152,9 @@ def digest_recipients(session: Session, *, area_code: str | None = None) -> list
     )
     if area_code is not None:
         query = query.where(Area.code == area_code)
-    return [Recipient(row[0], row[1], AreaRef(*row[2:])) for row in session.execute(query)]
+    rows = session.execute(query)
+    # The query keeps linked accounts only.
+    return [Recipient(row[0], row[1], AreaRef(*row[2:])) for row in rows if row[1] is not None]
 
 
 def queued(session: Session, dedupe_key: str) -> bool:

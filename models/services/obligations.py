@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -218,7 +218,7 @@ def no_gc() -> Iterator[None]:
 
 
 def _build(
-    raw: list[Any],
+    raw: Sequence[Any],
     rows: list[ObligationRow],
     today: date,
     periods: list[tuple[date, date, date, int]],

@@ -65,7 +65,8 @@ def _linked(session: Session, worker_ids: set[int]) -> dict[int, Recipient]:
             Worker.id.in_(sorted(worker_ids)), Worker.active.is_(True), Worker.telegram_user_id.is_not(None)
         )
     )
-    return {row[0]: Recipient(*row) for row in rows}
+    # The query keeps linked accounts only.
+    return {w: Recipient(w, chat, name) for w, chat, name in rows if chat is not None}
 
 
 def _cadres(session: Session, person_ids: set[int]) -> dict[int, list[int]]:
