@@ -1,5 +1,5 @@
 # Two commands do the whole set-up: `make run` (the bot; a local sandbox when no token is set)
-# and `make test` (lint, layer contracts, the whole suite on SQLite and, when it answers, PostgreSQL).
+# and `make test` (lint, layer contracts, types, the whole suite on SQLite and, when it answers, PostgreSQL).
 
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,6 +20,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	@if [ -z "$$GRIDCARE_TEST_POSTGRES_URL" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \

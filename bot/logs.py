@@ -124,10 +124,10 @@ def _scrubbed_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time (test capture, CLI runners), never a stale one."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from hmac import compare_digest
 from typing import TYPE_CHECKING
@@ -110,7 +110,7 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     return compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
-def metrics_handler(bot: GridcareBot, token: str | None):  # type: ignore[no-untyped-def]
+def metrics_handler(bot: GridcareBot, token: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def metrics(request: web.Request) -> web.Response:
         if not _authorized(request, token):
             return web.Response(status=401, text="unauthorized", headers={"WWW-Authenticate": "Bearer"})
@@ -169,8 +169,8 @@ class MetricsServer:
 
     @property
     def port(self) -> int:
-        assert self._site is not None and self._site._server is not None, "not started"
-        return int(self._site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        assert self._site is not None, "not started"
+        return self._site.port  # the port bound once started (the one the OS picked for port 0)
 
     async def close(self) -> None:
         await self.runner.cleanup()

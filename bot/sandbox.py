@@ -62,7 +62,7 @@ def working_morning(settings: Settings) -> datetime:
     return datetime.combine(day, SANDBOX_MORNING, tzinfo=policy.tz)
 
 
-def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _link_personas(session: Session, *, now: datetime) -> dict[str, str]:
     """Link the persona accounts: a grid worker with a caseload, a relative of one of their people,
     and the city's supervisor. Returns a one-line description of each."""
     person_id, worker_code = session.execute(
@@ -123,7 +123,7 @@ def _link_personas(session: Session, *, now) -> dict[str, str]:  # type: ignore[
     }
 
 
-def _undelivered(session: Session, *, now, policy: Policy, form_hold: timedelta) -> int:  # type: ignore[no-untyped-def]
+def _undelivered(session: Session, *, now: datetime, policy: Policy, form_hold: timedelta) -> int:
     """Outbox rows that may go now or are being sent: while there are any, pushes are on their way."""
     sending = select(func.count()).where(OutboxMessage.status == OutboxStatus.sending)
     return (session.scalar(sending) or 0) + claims.due_count(

@@ -17,6 +17,7 @@ from hmac import compare_digest
 import structlog
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from bot.app import GridcareBot
 from bot.metrics import add_metrics_route
@@ -87,7 +88,7 @@ def webhook_app(
     async def healthz(_request: web.Request) -> web.Response:
         """Healthy or not, and nothing else: no transport, versions or errors for a prober to read."""
 
-        def ping(session) -> int:  # type: ignore[no-untyped-def]
+        def ping(session: Session) -> int:
             return session.execute(text("SELECT 1")).scalar_one()
 
         try:

@@ -86,6 +86,8 @@ def _relay_to_worker(
 ) -> None:
     """Queue the message for the worker: a photo or voice note goes as itself, captioned like a text."""
     assert relayed.worker_chat_id is not None
+    # A relayed message was stored (it has an id), by a family member (relay_from_family checks).
+    assert relayed.message_id is not None and ctx.identity.person_id is not None
     options: dict[str, Any] = {
         "purpose": "family_relay",
         "dedupe_key": f"family_msg:{relayed.message_id}",

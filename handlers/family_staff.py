@@ -8,6 +8,7 @@ a refusal says nothing about whether the id exists.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import segno
 
@@ -157,7 +158,11 @@ def tell_answered(work: Work, answered: Answered) -> None:
     """Tell the other staff the alert reached and the family who took it (only the first answer)."""
     if not answered.taken:
         return
-    view = {"alert_id": answered.alert_id, "by_name": answered.by_name, "by_role": answered.by_role}
+    view: dict[str, Any] = {  # template variables
+        "alert_id": answered.alert_id,
+        "by_name": answered.by_name,
+        "by_role": answered.by_role,
+    }
     for other in answered.others:
         if other.chat_id is not None:
             work.notify(

@@ -95,6 +95,7 @@ class Renderer:
         merged: dict[str, str] = {}
         names = self.env.list_templates(filter_func=lambda n: n.startswith(f"{locale}/labels/"))
         for name in sorted(names):
+            # A template's exported variables are attributes Jinja makes at run time: none is declared.
             labels = dict(self.env.get_template(name).module.labels)  # type: ignore[attr-defined]
             clash = merged.keys() & labels.keys()
             if clash:

@@ -154,6 +154,7 @@ def _buttons(label: Label, digest: Digest, *, can_review: bool) -> tuple[tuple[t
             AreaDigest(b.id, stamp).pack(),
         )
         for b in areas
+        if b.id is not None  # always, for an area's bar
     ]
     rows += [tuple(area_buttons[i : i + 2]) for i in range(0, len(area_buttons), 2)]
     # A worker's button shows how many of their people in this subtree are overdue; at the lowest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, and_
+from sqlalchemy import Enum, ForeignKey, Index, SQLColumnExpression, String, and_
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -54,7 +54,7 @@ def subtree_bounds(path: str) -> tuple[str, str]:
     return path, path[:-1] + "0"
 
 
-def within(path_column: ColumnElement[str], path: str) -> ColumnElement[bool]:
+def within(path_column: SQLColumnExpression[str], path: str) -> ColumnElement[bool]:
     """`path_column` lies in the subtree rooted at `path` (itself included), as an index range scan."""
     low, high = subtree_bounds(path)
     return and_(path_column >= low, path_column < high)

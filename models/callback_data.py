@@ -27,11 +27,22 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import Field, fields
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin, get_type_hints
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 DATA_LIMIT = 64  # Telegram's limit on callback_data, in bytes
 _ID_DIGITS = 18  # a bigint id, with room: 18 digits never overflow a signed 64-bit integer
@@ -112,6 +123,9 @@ class CallbackData:
 
     PREFIX: ClassVar[str]
     _fields: ClassVar[tuple[_Field, ...] | None] = None
+    if TYPE_CHECKING:
+        # Every kind is a dataclass (above), so `fields(cls)` reads its fields.
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def __init_subclass__(cls, prefix: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -124,7 +138,7 @@ class CallbackData:
     def _codecs(cls) -> tuple[_Field, ...]:
         if cls._fields is None:
             hints = get_type_hints(cls, include_extras=True)
-            codecs = tuple(_Field(f.name, hints[f.name]) for f in fields(cls))  # type: ignore[arg-type]
+            codecs = tuple(_Field(f.name, hints[f.name]) for f in fields(cls))
             seen_optional = False
             for codec in codecs:
                 assert codec.optional or not seen_optional, f"{cls.__name__}: optional fields go last"
@@ -138,10 +152,11 @@ class CallbackData:
         values = [getattr(self, c.name) for c in codecs]
         while values and values[-1] is None and codecs[len(values) - 1].optional:
             values.pop()
-        texts = [c.write(v) for c, v in zip(codecs, values, strict=False)]
-        if None in texts:
+        written = [c.write(v) for c, v in zip(codecs, values, strict=False)]
+        texts = [t for t in written if t is not None]
+        if len(texts) < len(written):
             raise ValueError(f"{type(self).__name__}: {self!r} would not read back")
-        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"  # type: ignore[arg-type]
+        data = ":".join([self.PREFIX, *texts]) if texts else f"{self.PREFIX}:"
         if len(data) > DATA_LIMIT // 4 and len(data.encode()) > DATA_LIMIT:
             raise ValueError(f"{type(self).__name__}: cannot pack {self!r} as button data")
         return data

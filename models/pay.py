@@ -65,6 +65,8 @@ class PayWeights:
         target = values.get("records_target", 1)
         if target < 1 or target != int(target):
             raise PayError("[pay] records_target must be a whole number, 1 or more")
+        # Every value was checked above (a number; records_target a whole one, maybe written 30.0), but
+        # the dict's one value type cannot say which field is the int.
         weights = cls(**values)  # type: ignore[arg-type]
         if weights.full <= 0:
             raise PayError("[pay] weights are all 0: nothing would be scored")
@@ -72,17 +74,34 @@ class PayWeights:
 
 
 class Figures(Protocol):
-    """A worker's month as models.services.performance counts it."""
+    """A worker's month as models.services.performance counts it (read-only: it is a frozen record)."""
 
-    records: int
-    late_records: int
-    met_on_time: int
-    met_late: int
-    missed: int
-    reviewed_correct: int
-    reviewed_errors: int
-    messages: int
-    messages_slow: int
+    @property
+    def records(self) -> int: ...
+
+    @property
+    def late_records(self) -> int: ...
+
+    @property
+    def met_on_time(self) -> int: ...
+
+    @property
+    def met_late(self) -> int: ...
+
+    @property
+    def missed(self) -> int: ...
+
+    @property
+    def reviewed_correct(self) -> int: ...
+
+    @property
+    def reviewed_errors(self) -> int: ...
+
+    @property
+    def messages(self) -> int: ...
+
+    @property
+    def messages_slow(self) -> int: ...
 
 
 def _share(good: int, total: int) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -175,6 +175,6 @@ class Policy:
     pay: PayWeights = field(default_factory=PayWeights)  # the weights of the monthly score (models.pay)
     miniapp_url: str | None = None  # the supervisors' Mini App, where it is served: menu and digest buttons
 
-    def local_date(self, moment) -> date:  # type: ignore[no-untyped-def]
+    def local_date(self, moment: datetime) -> date:
         """The date in the configured time zone of a UTC-aware moment."""
         return moment.astimezone(self.tz).date()

@@ -94,7 +94,7 @@ def parse_date(text: str) -> date | None:
     match = _DATE_NUMERIC.fullmatch(value)
     parts = (match.group(1), match.group(3), match.group(4)) if match else None
     if parts is None and (match := _DATE_CHINESE.fullmatch(value)):
-        parts = match.groups()
+        parts = (match.group(1), match.group(2), match.group(3))
     if parts is None:
         return None
     try:

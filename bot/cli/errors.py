@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import traceback
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from alembic.util import CommandError
 from pydantic import ValidationError
@@ -23,6 +22,10 @@ from bot import migrate
 from bot.cli.common import errors, fail
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine
+
+if TYPE_CHECKING:
+    # The Context TyperGroup.invoke takes: typer's own copy of click, whose module is private.
+    from typer._click import Context
 
 
 class ExitCode(IntEnum):
@@ -135,11 +138,11 @@ def _schema_or(code: ExitCode, line: str, settings: Settings) -> tuple[ExitCode,
 class GridcareGroup(TyperGroup):
     """The `gridcare` group: a command's escaping error becomes one line and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
-            raise  # already said (fail()), or a usage error (exit 2)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # already said (fail()), or a usage error (exit 2): typer's click raises TyperExceptions
         except Exception as exc:
             if ctx.params.get("debug"):
                 errors.print(traceback.format_exc(), markup=False, highlight=False, soft_wrap=True)

@@ -241,7 +241,11 @@ class Controls:
         """The command names a chat's menu shows, resolving scopes the way Telegram does."""
         commands = self.bot(bot).commands
         if chat_id > 0:
-            scopes = [("chat", chat_id, None), ("all_private_chats", None, None), ("default", None, None)]
+            scopes: list[tuple[str, int | None, int | None]] = [
+                ("chat", chat_id, None),
+                ("all_private_chats", None, None),
+                ("default", None, None),
+            ]
         else:
             scopes = [
                 ("chat_member", chat_id, user),

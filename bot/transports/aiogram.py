@@ -180,6 +180,7 @@ class AiogramTransport(Transport):
                 return Sent(msg.message_id)
             case SendPhoto(chat_id, data, file_id, caption, buttons):
                 photo = BufferedInputFile(data, "photo.png") if data is not None else file_id
+                assert photo is not None, "a SendPhoto carries its bytes or a file_id (bot/send_actions.py)"
                 msg = await bot.send_photo(
                     chat_id, photo, caption=caption, parse_mode=HTML, reply_markup=_markup(buttons)
                 )

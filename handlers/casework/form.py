@@ -8,6 +8,7 @@ confirm (the same routing the proposal uses), or says honestly that nobody is li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -66,7 +67,7 @@ def _parse_grid(ctx: Ctx, data: dict[str, Any], text: str) -> str:
     raise Invalid("case/choose_grid_button")
 
 
-def _is(*kinds: CaseChangeKind):  # type: ignore[no-untyped-def]
+def _is(*kinds: CaseChangeKind) -> Callable[[dict[str, Any]], bool]:
     return lambda data: data.get("kind") in {str(k) for k in kinds}
 
 

@@ -78,7 +78,7 @@ def day_parser(
     reach: DayOf | None = None,
     *,
     before_floor: str = "reports/invalid_before_start",
-):  # type: ignore[no-untyped-def]
+) -> Callable[[Ctx, dict[str, Any], str], str]:
     """A typed date for the date step, with the buttons' limits (and the reason when refused)."""
 
     def parse(ctx: Ctx, data: dict[str, Any], text: str) -> str:

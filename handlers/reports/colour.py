@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.callbacks import CardOpen, ColourDecision
 from handlers.context import Ctx
 from models.services.colour import Decision, decide_colour
@@ -16,7 +18,7 @@ def on_colour(ctx: Ctx, data: ColourDecision) -> None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     proposal = decided.proposal
-    view = {
+    view: dict[str, Any] = {  # template variables
         "code": proposal.person_code,
         "current": str(proposal.current),
         "proposed": str(proposal.proposed),

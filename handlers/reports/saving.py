@@ -148,7 +148,7 @@ def saved_buttons(
     ctx: Ctx, record_id: int, person_id: int, kind: RecordKind, *, follow_up: str | None = None
 ) -> tuple[tuple[Button, ...], ...]:
     """Correct / void (within 24 h), the person's card, and a suggested next report if any."""
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (
             ctx.button("rp_btn_correct", RecordChange(record_id, "c").pack()),
             ctx.button("rp_btn_void", RecordChange(record_id, "v").pack()),

@@ -126,7 +126,8 @@ def _team(session: Session, person_id: int, parts: list[CaseRole]) -> list[_Row]
         )
         .order_by(Worker.id)
     )
-    return [(w, chat, name, "", part) for w, chat, name, part in rows]
+    # The query keeps linked workers only; the check tells the type checker the chat is there.
+    return [(w, chat, name, "", part) for w, chat, name, part in rows if chat is not None]
 
 
 def _tree(session: Session, path: str, roles: Iterable[Role]) -> dict[Role, list[_Row]]:

@@ -59,7 +59,7 @@ def _probed_person() -> ColumnElement[int | None]:
     return case((AuditEntry.record_type == "person", AuditEntry.record_id), else_=None)
 
 
-def _query() -> Select:  # type: ignore[type-arg]
+def _query() -> Select:
     actor_worker = aliased(Worker)
     return (
         select(AuditEntry, actor_worker.code, Person.code)
@@ -72,7 +72,7 @@ def _query() -> Select:  # type: ignore[type-arg]
     )
 
 
-def _lines(session: Session, query: Select) -> list[AuditLine]:  # type: ignore[type-arg]
+def _lines(session: Session, query: Select) -> list[AuditLine]:
     lines = []
     for entry, worker_code, person_code in session.execute(query).all():
         actor = (

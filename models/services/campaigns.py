@@ -86,7 +86,9 @@ def audience(
     for path in (own, area_path):
         if path is not None:
             query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, path))))
-    return [Recipient(*row) for row in session.execute(query.order_by(Worker.id))]
+    rows = session.execute(query.order_by(Worker.id))
+    # The query keeps linked accounts only.
+    return [Recipient(w, chat, name) for w, chat, name in rows if chat is not None]
 
 
 def _path_of(session: Session, code: str | None) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from models.access import Action, scope_of
@@ -227,7 +227,7 @@ def _last(session: Session, person_id: int, kind: RecordKind) -> RecordView | No
     return found[0] if found else None
 
 
-def _records(session: Session, query, limit: int) -> list[RecordView]:  # type: ignore[no-untyped-def]
+def _records(session: Session, query: Select, limit: int) -> list[RecordView]:
     author, behalf = aliased(Worker), aliased(Worker)
     rows = session.execute(
         query.add_columns(author.name, behalf.name)

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, bindparam, exists, func, select
+from sqlalchemy import Date, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
@@ -81,7 +81,7 @@ _CASELOAD = select(*_LINE).where(caseload_clause(bindparam("worker"), bindparam(
 _ONE_LINE = select(*_LINE).where(_persons.c.id == bindparam("person"))
 
 
-def _matching(query, search: str | None):  # type: ignore[no-untyped-def]
+def _matching(query: Select, search: str | None) -> Select:
     """Chinese characters of the name, pinyin initials ('zs' for 张三) or the start of the code."""
     if not search or not search.strip():
         return query
@@ -248,7 +248,8 @@ def care_team_recipients(session: Session, person_id: int, roles: tuple[CaseRole
         )
         .order_by(Worker.id)
     )
-    return [Recipient(worker_id, chat_id, str(role)) for worker_id, chat_id, role in rows]
+    # The query keeps linked accounts only.
+    return [Recipient(w, chat, str(role)) for w, chat, role in rows if chat is not None]
 
 
 def nearest_supervisors(session: Session, person_id: int) -> list[Recipient]:

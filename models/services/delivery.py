@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from models.chat import Chat
 from models.outbox import OutboxMessage, OutboxStatus
 from models.services.pace import Pacing, push_back, reserve_slots, set_chat_pace
+from models.services.sql import changed_rows
 
 
 def hold_for_flood(
@@ -64,7 +65,8 @@ def finish(
         values.update(sent_at=now, message_id=message_id)
     if available_at is not None:
         values["available_at"] = available_at
-    done = session.execute(
+    done = changed_rows(
+        session,
         update(OutboxMessage)
         .where(
             OutboxMessage.id == row_id,
@@ -74,7 +76,7 @@ def finish(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
+    return done == 1
 
 
 def _short(error: str | None) -> str | None:
@@ -138,7 +140,8 @@ def release(
     }
     if available_at is not None:
         values["available_at"] = available_at
-    return session.execute(
+    return changed_rows(
+        session,
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(list(row_ids)),
@@ -147,22 +150,21 @@ def release(
         )
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
 
 
 def sending_owners(session: Session, *, besides: str) -> set[str]:
     """The senders, other than `besides`, that hold rows in `sending` (claimed, not yet recorded)."""
-    return set(
-        session.scalars(
-            select(OutboxMessage.claimed_by)
-            .where(
-                OutboxMessage.status == OutboxStatus.sending,
-                OutboxMessage.claimed_by.is_not(None),
-                OutboxMessage.claimed_by != besides,
-            )
-            .distinct()
+    owners = session.scalars(
+        select(OutboxMessage.claimed_by)
+        .where(
+            OutboxMessage.status == OutboxStatus.sending,
+            OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by != besides,
         )
-    ) - {None}
+        .distinct()
+    )
+    return {owner for owner in owners if owner is not None}
 
 
 def reclaim(session: Session, owners: Collection[str]) -> int:
@@ -171,9 +173,10 @@ def reclaim(session: Session, owners: Collection[str]) -> int:
     attempt counts: a row that keeps killing its senders ends dead (bot/outbox.py). How many."""
     if not owners:
         return 0
-    return session.execute(
+    return changed_rows(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_by.in_(list(owners)))
         .values(status=OutboxStatus.pending, locked_until=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )

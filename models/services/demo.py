@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import count
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, false, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -121,7 +121,7 @@ def _refuse_existing(session: Session) -> None:
 
 
 def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
+    return model.__table__
 
 
 class _Ids:

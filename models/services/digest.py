@@ -17,7 +17,7 @@ from operator import attrgetter
 
 from sqlalchemy.orm import Session
 
-from models.audit import audit
+from models.audit import Actor, audit
 from models.policy import CampaignDay, Policy
 from models.schedule import Obligation
 from models.services import digest_counts as counts
@@ -252,7 +252,7 @@ def _campaigns(session: Session, path: str, period: Period, policy: Policy) -> t
 
 def audited_digest(
     session: Session,
-    who_actor,  # type: ignore[no-untyped-def]
+    who_actor: Actor,
     area: AreaRef,
     period: Period,
     *,

@@ -160,7 +160,7 @@ def workbook(digest: Digest, figures: list[WorkerPerformance]) -> bytes:
         "网格员考核": performance_table(figures),
     }
     buffer = io.BytesIO()
-    write_xlsx(buffer, sheets)  # type: ignore[arg-type]  # openpyxl saves to any binary file
+    write_xlsx(buffer, sheets)
     return buffer.getvalue()
 
 

@@ -26,7 +26,7 @@ def sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def grouped(session: Session, query: Select) -> Counts:  # type: ignore[type-arg]
+def grouped(session: Session, query: Select) -> Counts:
     return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(query)}
 
 

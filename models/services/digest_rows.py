@@ -81,7 +81,7 @@ class Bar:
 def subtree_areas(session: Session, path: str) -> dict[int, tuple[str, str, str, AreaLevel]]:
     """id → (code, name, path, level) of every area in the subtree: a few hundred rows, not persons."""
     query = select(Area.id, Area.code, Area.name, Area.path, Area.level).where(within(Area.path, path))
-    return {row[0]: tuple(row[1:]) for row in session.execute(query)}  # type: ignore[misc]
+    return {area_id: (code, name, at, level) for area_id, code, name, at, level in session.execute(query)}
 
 
 def _worker_codes(session: Session, ids: Iterable[int | None]) -> dict[int | None, tuple[str, str]]:

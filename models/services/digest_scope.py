@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, SQLColumnExpression, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, AreaLevel, within
 from models.audit import audit
@@ -24,7 +23,7 @@ from models.services.identity import Identity
 from models.services.obligations import obligation_rows
 
 
-def in_subtree(query: Select, person_id: ColumnElement[int], path: str) -> Select:  # type: ignore[type-arg]
+def in_subtree(query: Select, person_id: SQLColumnExpression[int], path: str) -> Select:
     """Restrict a query to rows whose person lives in the subtree at `path`."""
     return (
         query.join(Person, Person.id == person_id)
@@ -153,7 +152,9 @@ def digest_recipients(session: Session, *, area_code: str | None = None) -> list
     )
     if area_code is not None:
         query = query.where(Area.code == area_code)
-    return [Recipient(row[0], row[1], AreaRef(*row[2:])) for row in session.execute(query)]
+    rows = session.execute(query)
+    # The query keeps linked accounts only.
+    return [Recipient(row[0], row[1], AreaRef(*row[2:])) for row in rows if row[1] is not None]
 
 
 def queued(session: Session, dedupe_key: str) -> bool:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -123,18 +124,19 @@ def _defused(text: str) -> str:
 
 
 def write_xlsx(
-    path: Path, sheets: dict[str, Table], *, progress: Callable[[int], None] | None = None
+    path: Path | IO[bytes], sheets: dict[str, Table], *, progress: Callable[[int], None] | None = None
 ) -> None:
     """Write one sheet per (headers, rows): bold, frozen header row; columns wide enough to read.
     `progress(rows written)` counts the rows of all sheets as they are written."""
     if not sheets:
         raise ValueError("no sheets to write")
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     written = 0
     for title, (headers, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title)
-        for row_number, values in enumerate([headers, *rows], start=1):
+        lines: list[Sequence[object]] = [headers, *rows]
+        for row_number, values in enumerate(lines, start=1):
             for column_number, value in enumerate(values, start=1):
                 cell = sheet.cell(row=row_number, column=column_number, value=_cell_value(value))
                 if isinstance(cell.value, str):

@@ -205,7 +205,8 @@ def family_chats(session: Session, person_id: int) -> list[FamilyChat]:
             FamilyMember.telegram_user_id.is_not(None),
         )
     ).all()
-    return [FamilyChat(fid, chat) for fid, chat in rows]
+    # The query keeps linked accounts only.
+    return [FamilyChat(fid, chat) for fid, chat in rows if chat is not None]
 
 
 @dataclass(frozen=True)

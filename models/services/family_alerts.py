@@ -27,6 +27,7 @@ from models.services.alert_routing import (
 )
 from models.services.family import handling_worker, person_name, relation_of
 from models.services.identity import Identity
+from models.services.sql import changed_rows
 
 OPEN_ALERT_WINDOW = timedelta(hours=24)  # a second alert within this joins the open one
 URGENT, URGENT_ESCALATED = "urgent", "urgent_escalated"  # their kinds in the alert log
@@ -153,7 +154,8 @@ class Escalation:
 def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalation | None:
     """Claim one open alert for escalation (None if taken or escalated meanwhile) and name its supervisors."""
     # Atomic: of a second scheduler process and an acknowledgment a moment ago, only one wins.
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(UrgentAlert)
         .where(
             UrgentAlert.id == alert_id,
@@ -162,7 +164,7 @@ def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalat
         )
         .values(escalated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     alert = session.get(UrgentAlert, alert_id)
     if claimed != 1 or alert is None:
         return None

@@ -22,6 +22,7 @@ from models.services.family import person_name
 from models.services.family_alerts import Responder, responders, supervisors_of
 from models.services.identity import Identity
 from models.services.rights import may
+from models.services.sql import changed_rows
 
 
 class AnswerHow(StrEnum):
@@ -54,12 +55,13 @@ def mark_answered(
     changes nothing and tells nobody (`taken` is False). The caller has checked the right.
     """
     assert who.worker_id is not None
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(UrgentAlert)
         .where(UrgentAlert.id == alert.id, UrgentAlert.acknowledged_at.is_(None))
         .values(acknowledged_at=now, acknowledged_by=who.worker_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     session.refresh(alert)
     owner = session.get(Worker, alert.acknowledged_by)
     assert owner is not None

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 from models.audit import audit
 from models.people import FamilyMember
 from models.services.identity import Identity
+from models.services.sql import changed_rows
 
 
 def record_consent(session: Session, who: Identity, *, now: datetime) -> bool:
     """Record the caller's agreement (once; a second press changes nothing); whether they are a member."""
     if who.family_member_id is None:
         return False
-    agreed = session.execute(
+    agreed = changed_rows(
+        session,
         update(FamilyMember)
         .where(
             FamilyMember.id == who.family_member_id,
@@ -28,7 +30,7 @@ def record_consent(session: Session, who: Identity, *, now: datetime) -> bool:
             FamilyMember.consented_at.is_(None),
         )
         .values(consented_at=now)
-    ).rowcount
+    )
     if agreed == 1:
         audit(
             session,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -43,6 +44,13 @@ class Relayed:
     available_at: datetime | None = None  # None: deliver now; else the worker's next office opening
     person_name: str = ""
     relation: str = ""
+
+
+class _Names(TypedDict):
+    """Who a relayed message is from, as Relayed shows it."""
+
+    person_name: str
+    relation: str
 
 
 def sent_last_hour(session: Session, family_member_id: int, *, now: datetime) -> int:
@@ -90,7 +98,7 @@ def relay_from_family(
     session.add(message)
     session.flush()
     audit(session, who.actor, "create", "family_message", message.id, at=now, person_id=who.person_id)
-    names = {
+    names: _Names = {
         "person_name": person_name(session, who.person_id),
         "relation": relation_of(session, who.family_member_id),
     }

@@ -52,9 +52,10 @@ class GroupFiled:
 
 def session_details(group: GroupSession) -> dict[str, object]:
     """The details every record of the session carries: what it was about and how many were there."""
-    details: dict[str, object] = {"group": {"kind": group.kind, "size": len(group.people)}}
+    about: dict[str, object] = {"kind": group.kind, "size": len(group.people)}
     if group.campaign_on is not None:
-        details["group"] = {**details["group"], "campaign_on": group.campaign_on.isoformat()}  # type: ignore[dict-item]
+        about["campaign_on"] = group.campaign_on.isoformat()
+    details: dict[str, object] = {"group": about}
     if group.topic:
         if group.topic.startswith("text:"):
             details["topic"] = group.topic.removeprefix("text:")

@@ -56,6 +56,8 @@ def queue_deletions(session: Session, *, now: datetime, after: timedelta) -> int
     ).all()
     count = 0
     for row_id, chat_id, message_id in due:
+        if message_id is None:  # never: the query keeps sent messages only
+            continue
         added = enqueue(
             session,
             chat_id=chat_id,

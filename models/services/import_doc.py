@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from enum import StrEnum
+from typing import Any
 
 from models.services.tables import COLOUR_ZH, COLUMNS, LEVEL_ZH, ROLE_ZH, STATUS_ZH, Column
 
 _DATE = "a date: 2026-03-04, 2026/03/04, 2026.03.04, 2026年3月4日 or a spreadsheet date cell"
 _FLAG = "是/否, yes/no, true/false, 1/0 (blank: yes)"
-_VALUES: dict[str, Mapping[StrEnum, str] | str] = {
+# A column's values: an enum's members with their Chinese names (the enums differ, and a Mapping's
+# key type is invariant, so members are typed Any here), or a description.
+_VALUES: dict[str, Mapping[Any, str] | str] = {
     "level": LEVEL_ZH,
     "role": ROLE_ZH,
     "status": STATUS_ZH,

@@ -47,7 +47,8 @@ def reassigned_since(session: Session, before: Responsible) -> tuple[Reassigned,
 
 
 def _responsible_by_code(session: Session, codes: set[str]) -> Responsible:
-    wanted, found = sorted(codes), {}
+    wanted = sorted(codes)
+    found: Responsible = {}
     for chunk in chunks(wanted):  # a large file stays within the bind-parameter limits
         query = (
             select(Person.code, Person.id, CareAssignment.worker_id)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import SQLColumnExpression, select
 from sqlalchemy.orm import Session, aliased
 
 from models.areas import LEVEL_ORDER, Area, AreaLevel
@@ -125,12 +126,19 @@ def apply_import(
 def _keep_absent(session: Session, item: Item, absent: frozenset[str], keys: KeyRing) -> Item:
     """Fill fields the file had no column for from the existing record, so an import never blanks them."""
     names = absent & {f.name for f in fields(item)}
-    model = {AreaData: Area, WorkerData: Worker, PersonData: Person}[type(item)]
+    tables: dict[type, type[Area | Worker | Person]] = {
+        AreaData: Area,
+        WorkerData: Worker,
+        PersonData: Person,
+    }
+    model = tables[type(item)]
     record = session.scalar(select(model).where(model.code == item.code)) if names else None
-    if record is None:
+    if not isinstance(record, Area | Worker | Person):  # None: no such record yet
         return item
     current = {name: _current(record, name, keys) for name in names}
-    return replace(item, **{name: value for name, value in current.items() if value is not None})
+    # Each value is the record's own for a field of the same name: the kind the field holds.
+    kept: dict[str, Any] = {name: value for name, value in current.items() if value is not None}
+    return replace(item, **kept)
 
 
 def _current(record: Area | Worker | Person, name: str, keys: KeyRing) -> object:
@@ -164,9 +172,10 @@ def _row_number(row: dict[str, str], index: int) -> int:
     return row.number if isinstance(row, Row) else index + 2
 
 
-def existing_codes(session: Session, column: ColumnElement[str], codes: set[str]) -> set[str]:
+def existing_codes(session: Session, column: SQLColumnExpression[str], codes: set[str]) -> set[str]:
     """Which of these codes the column holds (queried in chunks, so a large file stays within bind limits)."""
-    wanted, found = sorted(codes), set()
+    wanted = sorted(codes)
+    found: set[str] = set()
     for chunk in chunks(wanted):
         found.update(session.scalars(select(column).where(column.in_(chunk))))
     return found
@@ -175,7 +184,8 @@ def existing_codes(session: Session, column: ColumnElement[str], codes: set[str]
 def area_index(session: Session, codes: set[str]) -> dict[str, tuple[AreaLevel, str | None]]:
     """code → (level, parent code) of the areas among `codes` that exist."""
     parent = aliased(Area)
-    wanted, found = sorted(codes), {}
+    wanted = sorted(codes)
+    found: dict[str, tuple[AreaLevel, str | None]] = {}
     for chunk in chunks(wanted):
         query = (
             select(Area.code, Area.level, parent.code)

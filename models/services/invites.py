@@ -17,6 +17,7 @@ from models.people import FamilyMember, Invite, InviteKind, Person, Worker
 from models.services.directory import NotFound
 from models.services.joiners import mark_joined
 from models.services.links import silence_chat
+from models.services.sql import changed_rows
 
 DEFAULT_TTL = timedelta(days=7)
 
@@ -112,9 +113,10 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
     if invite.kind is InviteKind.worker and not _worker_active(session, invite.worker_id):
         return Redemption(Redeemed.inactive_worker)
     # Atomic claim: of two concurrent redemptions only one updates the row.
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
-    ).rowcount
+    )
     if claimed != 1:
         return Redemption(Redeemed.invalid)
     actor_kind = ActorKind.worker if invite.kind is InviteKind.worker else ActorKind.family

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from models.outbox import JobRun
-from models.services.sql import insert_ignore
+from models.services.sql import changed_rows, insert_ignore
 
 KEEP_JOB_RUNS = timedelta(days=60)
 
@@ -53,4 +53,4 @@ def recent_runs(session: Session, job: str, *, limit: int = 10) -> list[RunRecor
 
 def prune_job_runs(session: Session, *, now: datetime) -> int:
     """Forget runs older than the longest period any job keys on."""
-    return session.execute(delete(JobRun).where(JobRun.started_at < now - KEEP_JOB_RUNS)).rowcount
+    return changed_rows(session, delete(JobRun).where(JobRun.started_at < now - KEEP_JOB_RUNS))

@@ -20,10 +20,12 @@ from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
+from models.base import Base
 from models.crypto import CryptoError, KeyRing, Slot, header
 from models.family import Tip
 from models.people import FamilyMember, Person
 from models.sealing import check_ring
+from models.services.sql import changed_rows
 
 Call = Callable[..., Any]  # Database.call: runs fn(session, *args, **kwargs) in its own unit of work
 
@@ -44,8 +46,8 @@ class Sealed:
         return Slot(self.table.name, self.field, row_id)
 
 
-def _t(model: type) -> Table:
-    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+def _t(model: type[Base]) -> Table:
+    return model.__table__
 
 
 # Every sealed column of the schema. A feature that adds one adds it here, or rotation misses it.
@@ -115,7 +117,7 @@ def rotate_batch(
         if not changes:
             continue
         unchanged = [table.c[col] == getattr(row, col) for col in changes]
-        done = session.execute(update(table).where(table.c.id == row.id, *unchanged).values(changes)).rowcount
+        done = changed_rows(session, update(table).where(table.c.id == row.id, *unchanged).values(changes))
         if done == 1:
             resealed += len(changes)
         else:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,7 +79,7 @@ class ObligationRow(NamedTuple):
     days_overdue: int
 
 
-def _facts(person: Person, changes: list[ColourChange], pauses: list[Pause], tz) -> PersonFacts:  # type: ignore[no-untyped-def]
+def _facts(person: Person, changes: list[ColourChange], pauses: list[Pause], tz: ZoneInfo) -> PersonFacts:
     history = tuple(
         (c.changed_at.astimezone(tz).date(), c.to_colour) for c in sorted(changes, key=lambda c: c.changed_at)
     )
@@ -217,7 +218,7 @@ def no_gc() -> Iterator[None]:
 
 
 def _build(
-    raw: list[Any],
+    raw: Sequence[Any],
     rows: list[ObligationRow],
     today: date,
     periods: list[tuple[date, date, date, int]],

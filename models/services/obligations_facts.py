@@ -20,7 +20,19 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, false, func, literal_column, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.casework import Pause
@@ -35,14 +47,14 @@ Expr = ColumnElement[Any]
 # -- dialect helpers -----------------------------------------------------------------------------
 
 
-def day_of_date(column: Expr, dialect: str) -> Expr:
+def day_of_date(column: SQLColumnExpression[Any], dialect: str) -> Expr:
     """A DATE column as a day number."""
     if dialect == "postgresql":
         return column - literal_column("DATE '1970-01-01'")
     return cast(func.julianday(column) - 2440587.5, Integer)
 
 
-def local_day_of(moment: Expr, dialect: str, tz_name: str, offset_minutes: int) -> Expr:
+def local_day_of(moment: SQLColumnExpression[Any], dialect: str, tz_name: str, offset_minutes: int) -> Expr:
     """A UTC timestamp column as the day number of its local date.
 
     PostgreSQL converts with the time-zone database; SQLite has none and adds the zone's offset on

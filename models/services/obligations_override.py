@@ -75,6 +75,8 @@ def override_groups(session: Session, base: RuleSet, where: Sequence[ColumnEleme
     groups: dict[RuleSet, list[int]] = {}
     invalid: list[int] = []
     for person_id, text in rows:
+        if text is None:  # never: the query keeps overrides only
+            continue
         if text not in parsed:
             try:
                 parsed[text] = person_rules(base, text)

@@ -206,7 +206,7 @@ class _Builder(FactsBuilder):
 
 def fetch(
     session: Session, plan: Plan, tz: ZoneInfo, where: Sequence[Expr], *, open_only: bool = False
-) -> list[Any]:
+) -> Sequence[Any]:
     """The raw item rows: (id, code, area_id, worker_id, slot, window, colour, required, done, rel).
 
     `slot` is the index of the obligation in `plan.obligations` (REGISTRATION_SLOT for 报到) and
@@ -272,11 +272,12 @@ class StatementCache:
     def get(
         self, plan: Plan, tz: ZoneInfo, dialect: str, where: Sequence[Expr], open_only: bool
     ) -> tuple[Any, dict[str, Any]]:
-        keys = [w._generate_cache_key() for w in where]
-        if any(k is None for k in keys):  # a condition SQLAlchemy cannot cache: build afresh
+        found = [w._generate_cache_key() for w in where]
+        keys = [k for k in found if k is not None]
+        if len(keys) < len(found):  # a condition SQLAlchemy cannot cache: build afresh
             return build(plan, tz, dialect, where, open_only), {}
-        shape = (plan, tz.key, dialect, open_only, tuple(k.key for k in keys))  # type: ignore[union-attr]
-        binds = [b for k in keys for b in k.bindparams]  # type: ignore[union-attr]
+        shape = (plan, tz.key, dialect, open_only, tuple(k.key for k in keys))
+        binds = [b for k in keys for b in k.bindparams]
         with self._lock:
             kept = self._kept.get(shape)
             if kept is not None:

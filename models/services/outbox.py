@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from models.chat import Chat
 from models.outbox import OutboxMessage, OutboxStatus
-from models.services.sql import insert_ignore, insert_ignore_many
+from models.services.sql import changed_rows, insert_ignore, insert_ignore_many
 
 ButtonRows = Sequence[Sequence[tuple[str, str]]]
 
@@ -183,4 +183,4 @@ def retry_dead(session: Session, *, now: datetime, purpose: str | None = None) -
     )
     if purpose is not None:
         stmt = stmt.where(OutboxMessage.purpose == purpose)
-    return session.execute(stmt).rowcount
+    return changed_rows(session, stmt)

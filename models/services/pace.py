@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import ColumnElement, case, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.outbox import SendPace
-from models.services.sql import insert_ignore
+from models.services.sql import changed_rows, insert_ignore
 
 GLOBAL = 0  # the send_pace scope of the whole bot; chat ids are never 0
 
@@ -67,7 +67,7 @@ def set_chat_pace(session: Session, next_at: dict[int, float], *, only_later: bo
     """Set when each chat may next be sent to (with only_later, never earlier than already set)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SendPace).values([{"scope": chat, "next_at": at} for chat, at in next_at.items()])
-    value = stmt.excluded.next_at
+    value: ColumnElement[float] = stmt.excluded.next_at
     if only_later:
         value = case(
             (stmt.excluded.next_at > SendPace.next_at, stmt.excluded.next_at), else_=SendPace.next_at
@@ -77,6 +77,7 @@ def set_chat_pace(session: Session, next_at: dict[int, float], *, only_later: bo
 
 def prune_pace(session: Session, *, before: float) -> int:
     """Forget chats' pace long past (the bot's own row stays)."""
-    return session.execute(
+    return changed_rows(
+        session,
         delete(SendPace).where(SendPace.scope != GLOBAL, SendPace.next_at < before)
-    ).rowcount
+    )

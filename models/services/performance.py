@@ -153,7 +153,9 @@ def _obligations(
     done = [r for r in ended if r.state == State.done]
     filed_by_deadline = _filed_by_deadline(session, path, done, policy)
     for row in ended:
-        worker = staff[row.worker_id]  # type: ignore[index]
+        if row.worker_id is None:  # never: `ended` keeps the rows of these workers only
+            continue
+        worker = staff[row.worker_id]
         if row.state == State.done:
             on_time = filed_by_deadline.get((row.person_id, row.obligation, row.period_start), 0)
             if on_time >= row.required:

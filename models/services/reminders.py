@@ -310,7 +310,8 @@ def chat_locales(session: Session, chat_ids: Iterable[int]) -> dict[int, str | N
         for chat_id, locale in session.execute(
             select(Worker.telegram_user_id, Worker.locale).where(Worker.telegram_user_id.in_(chunk))
         ):
-            found[chat_id] = locale or found[chat_id]
+            if chat_id is not None:  # always: it is one of the chunk's
+                found[chat_id] = locale or found[chat_id]
         for chat_id, locale in session.execute(
             select(Chat.chat_id, Chat.locale).where(Chat.chat_id.in_(chunk))
         ):

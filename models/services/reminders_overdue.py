@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ class Escalation:
         return (row.person_id, str(row.obligation), row.period_start, self.step, self.to.worker_id)
 
 
-def _in_area(area_path: str | None):  # type: ignore[no-untyped-def]
+def _in_area(area_path: str | None) -> ColumnElement[bool] | None:
     if area_path is None:
         return None
     return Person.area_id.in_(select(Area.id).where(within(Area.path, area_path)))
@@ -65,7 +65,8 @@ def _linked(session: Session, worker_ids: set[int]) -> dict[int, Recipient]:
             Worker.id.in_(sorted(worker_ids)), Worker.active.is_(True), Worker.telegram_user_id.is_not(None)
         )
     )
-    return {row[0]: Recipient(*row) for row in rows}
+    # The query keeps linked accounts only.
+    return {w: Recipient(w, chat, name) for w, chat, name in rows if chat is not None}
 
 
 def _cadres(session: Session, person_ids: set[int]) -> dict[int, list[int]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,7 +44,7 @@ def errors_open_clause() -> ColumnElement[bool]:
     )
 
 
-def _window(query, asof: datetime):  # type: ignore[no-untyped-def]
+def _window(query: Select, asof: datetime) -> Select:
     return query.where(
         Record.voided.is_(False), Record.created_at >= asof - REVIEW_WINDOW, Record.created_at <= asof
     )

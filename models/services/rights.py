@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, bindparam, select, union_all
+from sqlalchemy import BindParameter, ColumnElement, Date, Select, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
@@ -36,7 +36,7 @@ def local_day(now: datetime, today: date | None = None) -> date:
     return today if today is not None else now.astimezone(_FALLBACK_TZ).date()
 
 
-def delegators_of(worker_id: Any, on: Any):  # type: ignore[no-untyped-def]
+def delegators_of(worker_id: Any, on: Any) -> Select[Any]:
     """SQL: the workers who delegated their caseload to `worker_id` on the day `on` (values or bindparams)."""
     return select(_delegations.c.from_worker_id).where(
         _delegations.c.to_worker_id == worker_id,
@@ -46,7 +46,7 @@ def delegators_of(worker_id: Any, on: Any):  # type: ignore[no-untyped-def]
     )
 
 
-def caseload_clause(worker_id: Any, on: Any = None):  # type: ignore[no-untyped-def]
+def caseload_clause(worker_id: Any, on: Any = None) -> ColumnElement[bool]:
     """SQL condition: the person (Person.id) has this worker on the care team, or (given a day)
     a worker who delegated to them that day. Values or bindparams."""
     people: Any = select(_assignments.c.person_id).where(_assignments.c.worker_id == worker_id)
@@ -60,7 +60,8 @@ def caseload_clause(worker_id: Any, on: Any = None):  # type: ignore[no-untyped-
 
 
 # Built once with parameters: `may` runs on most updates, twice on a save.
-_WORKER, _DAY = bindparam("worker"), bindparam("day", type_=Date)
+_WORKER: BindParameter[Any] = bindparam("worker")
+_DAY = bindparam("day", type_=Date)
 _IN_CASELOAD = select(_persons.c.id).where(
     _persons.c.id == bindparam("person"), caseload_clause(_WORKER, _DAY)
 )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Executable, Table
+from sqlalchemy import CursorResult, Executable, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +31,15 @@ def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def changed_rows(session: Session, stmt: Executable) -> int:
+    """How many rows an UPDATE or DELETE changed (its cursor's rowcount).
+
+    Session.execute returns a CursorResult for these (SQLAlchemy's documentation), though its
+    signature says only Result, which has no rowcount.
+    """
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount
 
 
 def _dialect_insert(dialect: str) -> Any:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from models.chat import ProcessedUpdate
-from models.services.sql import dialect_of, insert_ignore
+from models.services.sql import changed_rows, dialect_of, insert_ignore
 
 KEEP_UPDATE_IDS = timedelta(days=3)
 _LOCK_CHAT = text("SELECT pg_advisory_xact_lock(:key)")
@@ -31,6 +31,7 @@ def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *,
 
 def prune_processed(session: Session, *, now: datetime) -> int:
     """Forget update ids older than a few days (Telegram ids may restart after a week of silence)."""
-    return session.execute(
+    return changed_rows(
+        session,
         delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - KEEP_UPDATE_IDS)
-    ).rowcount
+    )

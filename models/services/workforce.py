@@ -213,4 +213,5 @@ def _families(session: Session, person_ids: set[int]) -> tuple[FamilyNotice, ...
         )
         .order_by(FamilyMember.id)
     ).all()
-    return tuple(FamilyNotice(chat_id, member_id, person_id) for chat_id, member_id, person_id in rows)
+    # The query keeps linked accounts only.
+    return tuple(FamilyNotice(chat, member, person) for chat, member, person in rows if chat is not None)

@@ -99,3 +99,9 @@ def test_a_bug_is_one_line_asking_for_debug_with_exit_code_5(env, monkeypatch):
     assert result.exit_code == 5
     [line] = lines(result.output)
     assert "RuntimeError: boom" in line and "--debug" in line
+
+
+def test_a_mistyped_option_is_a_usage_error_with_exit_code_2_not_a_bug(env):
+    result = runner.invoke(app, ["outbox", "status", "--no-such-option"])
+    assert result.exit_code == 2
+    assert "--no-such-option" in result.output and "--debug" not in result.output
