@@ -12,23 +12,36 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
+from models.buttons import (
+    AlertAck,
+    AlertCalled,
+    CardOpen,
+    CaseDecision,
+    ColourDecision,
+    FamilyUrgent,
+    TransferDecision,
+)
 from models.callback_data import DATA_LIMIT, CallbackData
 from models.services.appointments import Place
 from models.services.reminders_morning import WhyOpen
 
-__all__ = ["DATA_LIMIT", "CallbackData", "WhyOpen"]
+__all__ = [
+    "DATA_LIMIT",
+    "AlertAck",
+    "AlertCalled",
+    "CallbackData",
+    "CardOpen",
+    "CaseDecision",
+    "ColourDecision",
+    "FamilyUrgent",
+    "TransferDecision",
+    "WhyOpen",
+]
 
 Token = Annotated[str, r"[a-z_]{1,24}"]  # a form or report kind, checked against its table by the handler
 
 
 # -- reports (handlers.reports) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardOpen(CallbackData, prefix="p"):
-    """A person's card: the one place a name is shown."""
-
-    person_id: int
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,6 @@ class HistoryOpen(CallbackData, prefix="h"):
     person_id: int
     page: Annotated[int, 6]
     edit: Literal["e"] | None = None
-
-
-@dataclass(frozen=True)
-class ColourDecision(CallbackData, prefix="cp"):
-    """`cp:<proposal>:y|n`: confirm or reject a suggested colour."""
-
-    proposal_id: int
-    verdict: Literal["y", "n"]
 
 
 @dataclass(frozen=True)
@@ -176,21 +181,6 @@ class TipTakeUp(CallbackData, prefix="tu"):
 
 
 @dataclass(frozen=True)
-class AlertAck(CallbackData, prefix="ack"):
-    alert_id: int
-
-
-@dataclass(frozen=True)
-class AlertCalled(CallbackData, prefix="acl"):
-    alert_id: int
-
-
-@dataclass(frozen=True)
-class FamilyUrgent(CallbackData, prefix="fu"):
-    """`fu:`: the family's urgent button; it carries nothing."""
-
-
-@dataclass(frozen=True)
 class FamilyStop(CallbackData, prefix="fs"):
     """`fs:yes`: the confirmed /stop."""
 
@@ -253,19 +243,3 @@ class CaseChangeStart(CallbackData, prefix="cc"):
     """`cc:<person>`: the 状态变更 form for that person."""
 
     person_id: int
-
-
-@dataclass(frozen=True)
-class CaseDecision(CallbackData, prefix="cd"):
-    """`cd:<change>:y|n`: a cadre, police officer or supervisor confirms or refuses a change."""
-
-    change_id: int
-    verdict: Literal["y", "n"]
-
-
-@dataclass(frozen=True)
-class TransferDecision(CallbackData, prefix="ct"):
-    """`ct:<change>:y|n`: the receiving grid's worker accepts or returns a transfer."""
-
-    change_id: int
-    verdict: Literal["y", "n"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -13,14 +13,14 @@ from models.access import Principal
 from models.crypto import KeyRing
 from models.policy import Policy
 from models.services.identity import Identity, chat_locale
+from models.services.notify import LabelledButtons
 from models.services.outbox import enqueue, send_payload
 from models.services.outbox_media import MediaKind, media_payload
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-
-LabelledButtons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, button data)
+__all__ = ["Ctx", "JobContexts", "JobCtx", "LabelledButtons", "Work"]
 
 
 @dataclass
@@ -28,7 +28,9 @@ class Work:
     """One unit of work of the bot: the clock, the policy, templates, and the door to the services.
 
     Both a user's update (Ctx) and a scheduled job (JobCtx) are one; handlers reach the database
-    only through `call(service, ...)`, which hands the service the unit of work's session.
+    only through `call(service, ...)`, which hands the service the unit of work's session. It is
+    the runtime's notifier (models.services.notify.Notifier): a use case is called as
+    `work.call(service, work, ...)` and tells people through it.
     """
 
     now: datetime
@@ -81,10 +83,29 @@ class Work:
             urgent=urgent,
         )
 
+    def tick_off(self, person_id: int) -> int:
+        """Bring the morning list naming this person up to date (Notifier.tick_off)."""
+        # The reminders feature draws the list and builds on this module: imported when first used.
+        from handlers.jobs_reminders import refresh_person
+
+        return refresh_person(self, person_id)
+
 
 @dataclass
 class JobCtx(Work):
     """A scheduled job's unit of work: no caller, no chat; it speaks through `notify`."""
+
+
+@dataclass(frozen=True)
+class JobContexts:
+    """The one factory of a job's unit of work, for the scheduler's jobs and the CLI's commands."""
+
+    renderer: Renderer
+    policy: Policy
+    keys: KeyRing | None = None
+
+    def __call__(self, session: Any, now: datetime) -> JobCtx:
+        return JobCtx(now=now, renderer=self.renderer, _session=session, policy=self.policy, keys=self.keys)
 
 
 @dataclass

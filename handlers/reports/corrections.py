@@ -13,17 +13,16 @@ from handlers.callbacks import RecordChange
 from handlers.context import Ctx
 from handlers.dialogs.common import clean
 from handlers.dialogs.engine import Choice, Dialog, Engine, Invalid, Step
-from handlers.reports.alerts import retract_alert
 from handlers.reports.card import DIALOG_OF
 from handlers.reports.saving import person_view, show
 from models.services.cards import record_view
+from models.services.report_filing import void_report
 from models.services.reporting import (
     AlreadyVoided,
     Correctable,
     NotAllowed,
     TooLate,
     correctable,
-    void_record,
 )
 
 REASONS = ("mistake", "wrong_person", "duplicate")
@@ -54,8 +53,8 @@ def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 def finish_void(ctx: Ctx, data: dict[str, Any]) -> None:
     try:
-        ref = ctx.call(
-            void_record, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
+        ctx.call(
+            void_report, ctx, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
         )
     except NotAllowed:
         show(ctx, "errors/not_allowed")
@@ -63,8 +62,6 @@ def finish_void(ctx: Ctx, data: dict[str, Any]) -> None:
     except (TooLate, AlreadyVoided):
         show(ctx, "reports/correct_expired")
         return
-    if ref.alerting:
-        retract_alert(ctx, ref, corrected=False)
     show(ctx, "reports/voided", data=data, **_views(ctx, data))
 
 
