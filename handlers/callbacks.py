@@ -18,7 +18,11 @@ from models.buttons import (
     CardOpen,
     CaseDecision,
     ColourDecision,
+    FamilyThread,
     FamilyUrgent,
+    RecordChange,
+    ReplyToFamily,
+    TipTakeUp,
     TransferDecision,
 )
 from models.callback_data import DATA_LIMIT, CallbackData
@@ -33,7 +37,11 @@ __all__ = [
     "CardOpen",
     "CaseDecision",
     "ColourDecision",
+    "FamilyThread",
     "FamilyUrgent",
+    "RecordChange",
+    "ReplyToFamily",
+    "TipTakeUp",
     "TransferDecision",
     "WhyOpen",
 ]
@@ -50,14 +58,6 @@ class ReportStart(CallbackData, prefix="r"):
 
     kind: Token
     person_id: int
-
-
-@dataclass(frozen=True)
-class RecordChange(CallbackData, prefix="rc"):
-    """`rc:<record>:c` re-opens a report as a correction; `rc:<record>:v` voids it."""
-
-    record_id: int
-    op: Literal["c", "v"]
 
 
 @dataclass(frozen=True)
@@ -154,29 +154,12 @@ class FamilyInvite(CallbackData, prefix="fi"):
 
 
 @dataclass(frozen=True)
-class FamilyThread(CallbackData, prefix="ft"):
-    person_id: int
-
-
-@dataclass(frozen=True)
-class ReplyToFamily(CallbackData, prefix="fr"):
-    message_id: int
-
-
-@dataclass(frozen=True)
 class FamilyMedia(CallbackData, prefix="fm"):
     message_id: int
 
 
 @dataclass(frozen=True)
 class TipPhoto(CallbackData, prefix="tp"):
-    tip_id: int
-
-
-@dataclass(frozen=True)
-class TipTakeUp(CallbackData, prefix="tu"):
-    """The police's 已受理."""
-
     tip_id: int
 
 

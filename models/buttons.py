@@ -57,3 +57,28 @@ class TransferDecision(CallbackData, prefix="ct"):
 
     change_id: int
     verdict: Literal["y", "n"]
+
+
+@dataclass(frozen=True)
+class RecordChange(CallbackData, prefix="rc"):
+    """`rc:<record>:c` re-opens a report as a correction; `rc:<record>:v` voids it."""
+
+    record_id: int
+    op: Literal["c", "v"]
+
+
+@dataclass(frozen=True)
+class FamilyThread(CallbackData, prefix="ft"):
+    person_id: int
+
+
+@dataclass(frozen=True)
+class ReplyToFamily(CallbackData, prefix="fr"):
+    message_id: int
+
+
+@dataclass(frozen=True)
+class TipTakeUp(CallbackData, prefix="tu"):
+    """The police's 已受理."""
+
+    tip_id: int
