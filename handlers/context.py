@@ -12,9 +12,10 @@ from handlers.render import Renderer
 from models.access import Principal
 from models.crypto import KeyRing
 from models.policy import Policy
+from models.services.digest import Digest
 from models.services.identity import Identity, chat_locale
 from models.services.notify import LabelledButtons
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue, photo_payload, send_payload
 from models.services.outbox_media import MediaKind, media_payload
 
 P = ParamSpec("P")
@@ -89,6 +90,24 @@ class Work:
         from handlers.jobs_reminders import refresh_person
 
         return refresh_person(self, person_id)
+
+    def post_digest(self, chat_id: int, digest: Digest, *, dedupe_key: str) -> None:
+        """Queue a supervisor's digest in their language: the chart, then its texts, the buttons under
+        the last (models.services.digest_sending.DigestPoster)."""
+        # The digest is drawn by the supervisor feature, which builds on this module.
+        from handlers.supervisor_digest import digest_messages
+
+        locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
+        messages = digest_messages(
+            self.renderer, locale, digest, can_review=True, app_url=self.policy.miniapp_url
+        )
+        common = {"chat_id": chat_id, "purpose": "digest", "now": self.now}
+        chart = photo_payload(messages.chart, messages.caption)
+        self.call(enqueue, dedupe_key=f"{dedupe_key}:chart", payload=chart, **common)
+        for n, text in enumerate(messages.texts, start=1):
+            buttons = messages.buttons if n == len(messages.texts) else ()
+            key = dedupe_key if n == 1 else f"{dedupe_key}:{n}"
+            self.call(enqueue, dedupe_key=key, payload=send_payload(text, buttons), **common)
 
 
 @dataclass
