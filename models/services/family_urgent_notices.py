@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -128,7 +129,11 @@ def tell_answered(session: Session, notifier: Notifier, answered: Answered) -> N
     """Tell the other staff the alert reached and the family who took it (only the first answer)."""
     if not answered.taken:
         return
-    view = {"alert_id": answered.alert_id, "by_name": answered.by_name, "by_role": answered.by_role}
+    view: dict[str, Any] = {
+        "alert_id": answered.alert_id,
+        "by_name": answered.by_name,
+        "by_role": answered.by_role,
+    }
     for other in answered.others:
         if other.chat_id is not None:
             notifier.notify(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -91,7 +92,12 @@ def _alert(
 ) -> Routing | None:
     """A positive, refused or missed test, or relapse signs on a visit, alerts cadre, police and
     supervisor; a second 未见到本人 in a row alerts cadre and police that contact may be lost."""
-    common = {"sender": who.worker_id, "person_id": new.person_id, "record_id": filed.id, "now": now}
+    common: dict[str, Any] = {
+        "sender": who.worker_id,
+        "person_id": new.person_id,
+        "record_id": filed.id,
+        "now": now,
+    }
     if new.kind == RecordKind.drug_test and new.result in ALERT_RESULTS:
         return alert_staff(
             session,
