@@ -202,7 +202,7 @@ def build_bot(
     hours and job run keys; `jobs` replaces the scheduled jobs (e.g. none, or one under test);
     `reply_settings` says how hard a reply is tried before it waits in the outbox (bot/replies.py).
     """
-    renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
+    renderer = runtime.job_contexts.renderer  # one jinja environment for updates and jobs
     core = Core(
         router=build_router(),
         renderer=renderer,
