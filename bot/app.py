@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -18,6 +20,7 @@ from bot.outbox import Sender, SenderSettings
 from bot.replies import Replies, ReplySettings
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport as TransportBase
+from handlers.context import JobContexts, JobCtx
 from handlers.core import ChatLocks, Core
 from handlers.events import Incoming
 from handlers.flood import Throttle
@@ -49,6 +52,15 @@ class Runtime:
     @cached_property
     def policy(self) -> Policy:
         return policy_from(self.settings)
+
+    @cached_property
+    def job_contexts(self) -> JobContexts:
+        """The factory of a job's unit of work (a command's too): templates, policy, key ring."""
+        return JobContexts(Renderer(self.tz, default_locale=self.settings.locale), self.policy, self.keys)
+
+    def job_context(self, session: Any, now: datetime) -> JobCtx:
+        """A command's unit of work, as a scheduled job gets it: the notifier services speak through."""
+        return self.job_contexts(session, now)
 
     def close(self) -> None:
         self.db.dispose()
@@ -190,7 +202,7 @@ def build_bot(
     hours and job run keys; `jobs` replaces the scheduled jobs (e.g. none, or one under test);
     `reply_settings` says how hard a reply is tried before it waits in the outbox (bot/replies.py).
     """
-    renderer = Renderer(runtime.tz, default_locale=runtime.settings.locale)
+    renderer = runtime.job_contexts.renderer  # one jinja environment for updates and jobs
     core = Core(
         router=build_router(),
         renderer=renderer,

@@ -31,7 +31,7 @@ from bot.db import Database
 from bot.jobs import JOBS, Job
 from bot.leadership import Leadership, LockKey
 from bot.metrics import count_job
-from handlers.context import JobCtx
+from handlers.context import JobContexts
 from handlers.render import Renderer
 from models.clock import Clock
 from models.crypto import KeyRing
@@ -72,6 +72,7 @@ class Scheduler:
         self.policy = policy
         self.renderer = renderer
         self.keys = keys
+        self.job_context = JobContexts(renderer, policy, keys)  # the one factory, as the CLI's
         self.jobs = tuple(jobs)
         self.tick_seconds = tick_seconds
         self.leadership = Leadership(db, JOBS_LOCK, "scheduler")
@@ -118,7 +119,7 @@ class Scheduler:
     def _run_once(self, session: Any, job: Job, key: str, now: datetime) -> int | None:
         if not begin_run(session, job.name, key, now=now):
             return None
-        ctx = JobCtx(now=now, renderer=self.renderer, _session=session, policy=self.policy, keys=self.keys)
+        ctx = self.job_context(session, now)
         count = int(job.fn(ctx) or 0)
         finish_run(session, job.name, key, now=self.clock.now(), detail=str(count))
         return count

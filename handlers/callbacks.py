@@ -12,23 +12,44 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
+from models.buttons import (
+    AlertAck,
+    AlertCalled,
+    CardOpen,
+    CaseDecision,
+    ColourDecision,
+    FamilyThread,
+    FamilyUrgent,
+    RecordChange,
+    ReplyToFamily,
+    TipTakeUp,
+    TransferDecision,
+)
 from models.callback_data import DATA_LIMIT, CallbackData
 from models.services.appointments import Place
 from models.services.reminders_morning import WhyOpen
 
-__all__ = ["DATA_LIMIT", "CallbackData", "WhyOpen"]
+__all__ = [
+    "DATA_LIMIT",
+    "AlertAck",
+    "AlertCalled",
+    "CallbackData",
+    "CardOpen",
+    "CaseDecision",
+    "ColourDecision",
+    "FamilyThread",
+    "FamilyUrgent",
+    "RecordChange",
+    "ReplyToFamily",
+    "TipTakeUp",
+    "TransferDecision",
+    "WhyOpen",
+]
 
 Token = Annotated[str, r"[a-z_]{1,24}"]  # a form or report kind, checked against its table by the handler
 
 
 # -- reports (handlers.reports) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardOpen(CallbackData, prefix="p"):
-    """A person's card: the one place a name is shown."""
-
-    person_id: int
 
 
 @dataclass(frozen=True)
@@ -40,28 +61,12 @@ class ReportStart(CallbackData, prefix="r"):
 
 
 @dataclass(frozen=True)
-class RecordChange(CallbackData, prefix="rc"):
-    """`rc:<record>:c` re-opens a report as a correction; `rc:<record>:v` voids it."""
-
-    record_id: int
-    op: Literal["c", "v"]
-
-
-@dataclass(frozen=True)
 class HistoryOpen(CallbackData, prefix="h"):
     """`h:<person>:<page>[:e]`: a page of the history; `e` edits the message in place."""
 
     person_id: int
     page: Annotated[int, 6]
     edit: Literal["e"] | None = None
-
-
-@dataclass(frozen=True)
-class ColourDecision(CallbackData, prefix="cp"):
-    """`cp:<proposal>:y|n`: confirm or reject a suggested colour."""
-
-    proposal_id: int
-    verdict: Literal["y", "n"]
 
 
 @dataclass(frozen=True)
@@ -149,16 +154,6 @@ class FamilyInvite(CallbackData, prefix="fi"):
 
 
 @dataclass(frozen=True)
-class FamilyThread(CallbackData, prefix="ft"):
-    person_id: int
-
-
-@dataclass(frozen=True)
-class ReplyToFamily(CallbackData, prefix="fr"):
-    message_id: int
-
-
-@dataclass(frozen=True)
 class FamilyMedia(CallbackData, prefix="fm"):
     message_id: int
 
@@ -166,28 +161,6 @@ class FamilyMedia(CallbackData, prefix="fm"):
 @dataclass(frozen=True)
 class TipPhoto(CallbackData, prefix="tp"):
     tip_id: int
-
-
-@dataclass(frozen=True)
-class TipTakeUp(CallbackData, prefix="tu"):
-    """The police's 已受理."""
-
-    tip_id: int
-
-
-@dataclass(frozen=True)
-class AlertAck(CallbackData, prefix="ack"):
-    alert_id: int
-
-
-@dataclass(frozen=True)
-class AlertCalled(CallbackData, prefix="acl"):
-    alert_id: int
-
-
-@dataclass(frozen=True)
-class FamilyUrgent(CallbackData, prefix="fu"):
-    """`fu:`: the family's urgent button; it carries nothing."""
 
 
 @dataclass(frozen=True)
@@ -253,19 +226,3 @@ class CaseChangeStart(CallbackData, prefix="cc"):
     """`cc:<person>`: the 状态变更 form for that person."""
 
     person_id: int
-
-
-@dataclass(frozen=True)
-class CaseDecision(CallbackData, prefix="cd"):
-    """`cd:<change>:y|n`: a cadre, police officer or supervisor confirms or refuses a change."""
-
-    change_id: int
-    verdict: Literal["y", "n"]
-
-
-@dataclass(frozen=True)
-class TransferDecision(CallbackData, prefix="ct"):
-    """`ct:<change>:y|n`: the receiving grid's worker accepts or returns a transfer."""
-
-    change_id: int
-    verdict: Literal["y", "n"]

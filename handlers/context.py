@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -12,8 +12,10 @@ from handlers.render import Renderer
 from models.access import Principal
 from models.crypto import KeyRing
 from models.policy import Policy
+from models.services.digest import Digest
 from models.services.identity import Identity, chat_locale
-from models.services.outbox import enqueue, send_payload
+from models.services.notify import LabelledButtons
+from models.services.outbox import enqueue, photo_payload, send_payload
 from models.services.outbox_media import MediaKind, media_payload
 
 if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
@@ -22,8 +24,7 @@ if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
 P = ParamSpec("P")
 T = TypeVar("T")
 
-
-LabelledButtons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, button data)
+__all__ = ["Ctx", "JobContexts", "JobCtx", "LabelledButtons", "Work"]
 
 
 @dataclass
@@ -31,7 +32,9 @@ class Work:
     """One unit of work of the bot: the clock, the policy, templates, and the door to the services.
 
     Both a user's update (Ctx) and a scheduled job (JobCtx) are one; handlers reach the database
-    only through `call(service, ...)`, which hands the service the unit of work's session.
+    only through `call(service, ...)`, which hands the service the unit of work's session. It is
+    the runtime's notifier (models.services.notify.Notifier): a use case is called as
+    `work.call(service, work, ...)` and tells people through it.
     """
 
     now: datetime
@@ -84,10 +87,47 @@ class Work:
             urgent=urgent,
         )
 
+    def tick_off(self, person_id: int) -> int:
+        """Bring the morning list naming this person up to date (Notifier.tick_off)."""
+        # The reminders feature draws the list and builds on this module: imported when first used.
+        from handlers.jobs_reminders import refresh_person
+
+        return refresh_person(self, person_id)
+
+    def post_digest(self, chat_id: int, digest: Digest, *, dedupe_key: str) -> None:
+        """Queue a supervisor's digest in their language: the chart, then its texts, the buttons under
+        the last (models.services.digest_sending.DigestPoster)."""
+        # The digest is drawn by the supervisor feature, which builds on this module.
+        from handlers.supervisor_digest import digest_messages
+
+        locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
+        messages = digest_messages(
+            self.renderer, locale, digest, can_review=True, app_url=self.policy.miniapp_url
+        )
+        common = {"chat_id": chat_id, "purpose": "digest", "now": self.now}
+        chart = photo_payload(messages.chart, messages.caption)
+        self.call(enqueue, dedupe_key=f"{dedupe_key}:chart", payload=chart, **common)
+        for n, text in enumerate(messages.texts, start=1):
+            buttons = messages.buttons if n == len(messages.texts) else ()
+            key = dedupe_key if n == 1 else f"{dedupe_key}:{n}"
+            self.call(enqueue, dedupe_key=key, payload=send_payload(text, buttons), **common)
+
 
 @dataclass
 class JobCtx(Work):
     """A scheduled job's unit of work: no caller, no chat; it speaks through `notify`."""
+
+
+@dataclass(frozen=True)
+class JobContexts:
+    """The one factory of a job's unit of work, for the scheduler's jobs and the CLI's commands."""
+
+    renderer: Renderer
+    policy: Policy
+    keys: KeyRing | None = None
+
+    def __call__(self, session: Any, now: datetime) -> JobCtx:
+        return JobCtx(now=now, renderer=self.renderer, _session=session, policy=self.policy, keys=self.keys)
 
 
 @dataclass

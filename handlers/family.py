@@ -7,10 +7,8 @@ command and button is refused by the access matrix before it reaches a handler. 
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers import family_consent, family_staff, family_tips
-from handlers.callbacks import FamilyStop, FamilyThread, FamilyUrgent, ReplyToFamily
+from handlers.callbacks import FamilyStop, FamilyUrgent
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button, Incoming, SendContact
@@ -19,8 +17,9 @@ from handlers.media import caption_text
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
-from models.services.family import contact_cards, leave_channel
-from models.services.family_relay import Relayed, RelayStatus, relay_from_family
+from models.services.family import contact_cards
+from models.services.family_notices import leave, relay_to_worker
+from models.services.family_relay import RelayStatus
 from models.services.outbox_media import MediaKind
 
 TEXT_MAX = 2000
@@ -60,51 +59,23 @@ def on_family_message(ctx: Ctx, text: str) -> None:
         ctx.reply("errors/unsupported")
         return
     relayed = ctx.call(
-        relay_from_family,
+        relay_to_worker,
+        ctx,
         ctx.identity,
-        kind=media[0] if media else "text",
+        media=media,
         text=cleaned,
-        file_id=media[1] if media else None,
+        caption=caption_text(cleaned),
         now=ctx.now,
         policy=ctx.policy,
     )
     if relayed.status is RelayStatus.held:
         ctx.reply("family/held", limit=ctx.policy.family_messages_per_hour)
         return
-    if relayed.status is RelayStatus.relayed and relayed.worker_chat_id is not None:
-        _relay_to_worker(ctx, relayed, media, cleaned)
     ctx.reply(
         "family/relayed",
         (urgent_row(ctx),),
         status=str(relayed.status),
         later=relayed.available_at,
-    )
-
-
-def _relay_to_worker(
-    ctx: Ctx, relayed: Relayed, media: tuple[MediaKind, str] | None, text: str | None
-) -> None:
-    """Queue the message for the worker: a photo or voice note goes as itself, captioned like a text."""
-    assert relayed.worker_chat_id is not None
-    # A relayed message was stored (it has an id), by a family member (relay_from_family checks).
-    assert relayed.message_id is not None and ctx.identity.person_id is not None
-    options: dict[str, Any] = {
-        "purpose": "family_relay",
-        "dedupe_key": f"family_msg:{relayed.message_id}",
-        "buttons": [
-            [("fam_reply", ReplyToFamily(relayed.message_id).pack())],
-            [("fam_thread", FamilyThread(ctx.identity.person_id).pack())],
-        ],
-        "available_at": relayed.available_at,
-        "person_name": relayed.person_name,
-        "relation": relayed.relation,
-        "at": ctx.now,
-    }
-    if media is None:
-        ctx.notify(relayed.worker_chat_id, "family/relay", kind="text", text=text, **options)
-        return
-    ctx.notify(
-        relayed.worker_chat_id, "family/relay", media=media, kind=media[0], text=caption_text(text), **options
     )
 
 
@@ -127,19 +98,10 @@ def cmd_stop(ctx: Ctx, _arg: str) -> None:
 def on_stop(ctx: Ctx, _data: FamilyStop) -> None:
     """The confirmed /stop: unlink the account and tell the worker."""
     ctx.answer()
-    departure = ctx.call(leave_channel, ctx.identity, now=ctx.now, today=ctx.today)
+    departure = ctx.call(leave, ctx, ctx.identity, now=ctx.now, today=ctx.today)
     if departure is None:
         ctx.reply("errors/not_allowed")
         return
-    if departure.worker_chat_id is not None:
-        ctx.notify(
-            departure.worker_chat_id,
-            "family/left",
-            purpose="family_left",
-            dedupe_key=f"family_left:{ctx.identity.family_member_id}:{ctx.now.isoformat()}",
-            person_name=departure.person_name,
-            relation=departure.relation,
-        )
     if ctx.incoming.message_id is not None:
         ctx.edit(ctx.incoming.message_id, "family/stopped")
     else:

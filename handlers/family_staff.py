@@ -1,5 +1,7 @@
 """The family channel, staff side: invite a relative (with a QR code), read a person's family threads,
-reply, take an urgent alert, see a tip's photo, /inbox; and the escalation job and reassignment notice.
+reply, take an urgent alert, see a tip's photo, /inbox; and the escalation job. What others are told
+(the alert taken, escalated; a new worker) is told by models.services.family_urgent_notices and
+.family_notices.
 
 Every button re-checks the caller's right over the person it names (button data carries no trust);
 a refusal says nothing about whether the id exists.
@@ -8,7 +10,6 @@ a refusal says nothing about whether the id exists.
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import segno
 
@@ -18,20 +19,19 @@ from handlers.callbacks import (
     FamilyInvite,
     FamilyMedia,
     FamilyThread,
-    FamilyUrgent,
     ReplyToFamily,
     TipPhoto,
 )
-from handlers.context import Ctx, JobCtx, Work
+from handlers.context import Ctx, JobCtx
 from handlers.events import Button, SendPhoto
 from handlers.router import Router, not_allowed
 from models.access import Action
-from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
-from models.services.family_alerts import Escalation, escalate_due
-from models.services.family_answers import Answered, AnswerHow, answer_alert
+from models.services.family import RELATIONS, invitable_person, invite_for_person
+from models.services.family_answers import AnswerHow
 from models.services.family_relay import media_of, reply_target
 from models.services.family_threads import family_threads, inbox
-from models.services.outbox import contact_payload, enqueue
+from models.services.family_urgent_notices import answer_urgent
+from models.services.family_urgent_notices import escalate_alerts as escalate
 from models.services.tips import tip_photo
 
 INBOX_BUTTONS = 10
@@ -154,39 +154,8 @@ def on_tip_photo(ctx: Ctx, data: TipPhoto) -> None:
     )
 
 
-def tell_answered(work: Work, answered: Answered) -> None:
-    """Tell the other staff the alert reached and the family who took it (only the first answer)."""
-    if not answered.taken:
-        return
-    view: dict[str, Any] = {  # template variables
-        "alert_id": answered.alert_id,
-        "by_name": answered.by_name,
-        "by_role": answered.by_role,
-    }
-    for other in answered.others:
-        if other.chat_id is not None:
-            work.notify(
-                other.chat_id,
-                "family/ack_others",
-                purpose="alert_taken",
-                dedupe_key=f"alert_taken:{answered.alert_id}:{other.worker_id}",
-                urgent=True,
-                person_name=answered.person_name,
-                **view,
-            )
-    if answered.family_chat_id is not None:
-        work.notify(
-            answered.family_chat_id,
-            "family/urgent_taken",
-            purpose="alert_taken",
-            dedupe_key=f"alert_taken_family:{answered.alert_id}",
-            urgent=True,
-            **view,
-        )
-
-
 def _answer(ctx: Ctx, alert_id: int, how: AnswerHow) -> None:
-    result = ctx.call(answer_alert, ctx.identity, alert_id, how, now=ctx.now, today=ctx.today)
+    result = ctx.call(answer_urgent, ctx, ctx.identity, alert_id, how, now=ctx.now, today=ctx.today)
     if result is None:
         _refuse(ctx)
         return
@@ -196,7 +165,6 @@ def _answer(ctx: Ctx, alert_id: int, how: AnswerHow) -> None:
     ctx.answer("family/ack_done")
     template = "family/call_logged" if how is AnswerHow.call else "family/ack_mine"
     ctx.reply(template, alert_id=result.alert_id, person_name=result.person_name)
-    tell_answered(ctx, result)
 
 
 def on_acknowledge(ctx: Ctx, data: AlertAck) -> None:
@@ -224,73 +192,9 @@ def cmd_inbox(ctx: Ctx, _arg: str) -> None:
     ctx.reply("family/inbox", rows, lines=lines)
 
 
-def notify_escalation(work: Work, item: Escalation) -> int:
-    """Alert the area supervisors of an urgent alert nobody took; how many were reachable."""
-    reached = 0
-    for supervisor in item.supervisors:
-        if supervisor.chat_id is None:
-            continue
-        reached += 1
-        work.notify(
-            supervisor.chat_id,
-            "family/urgent_escalated",
-            purpose="alert_escalated",
-            dedupe_key=f"alert_escalated:{item.alert_id}:{supervisor.worker_id}",
-            buttons=[
-                [("fam_ack", AlertAck(item.alert_id).pack())],
-                [("fam_called", AlertCalled(item.alert_id).pack())],
-            ],
-            urgent=True,
-            alert_id=item.alert_id,
-            person_name=item.person_name,
-            relation=item.relation,
-            description=item.description,
-            at=item.created_at,
-            minutes=int((work.now - item.created_at).total_seconds() // 60),
-        )
-    return reached
-
-
 def escalate_alerts(jctx: JobCtx) -> int:
     """Job, every minute: alerts nobody took within Policy.alert_ack_timeout go to the area supervisor."""
-    escalations = jctx.call(escalate_due, now=jctx.now, timeout=jctx.policy.alert_ack_timeout)
-    for item in escalations:
-        notify_escalation(jctx, item)
-    return len(escalations)
-
-
-def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, new_worker_id: int) -> int:
-    """Tell a person's family their worker changed, with the new card; call after set_responsible.
-
-    Returns how many family accounts were told. `old_worker_id` only guards against a non-change.
-    """
-    if old_worker_id == new_worker_id:
-        return 0
-    change = work.call(on_reassigned, person_id, new_worker_id=new_worker_id, now=work.now)
-    if change is None:
-        return 0
-    for family in change.families:
-        key = f"family_reassigned:{family.family_member_id}:{new_worker_id}:{work.now.isoformat()}"
-        work.notify(
-            family.chat_id,
-            "family/reassigned",
-            purpose="family_reassigned",
-            dedupe_key=key,
-            buttons=[[("fam_urgent", FamilyUrgent().pack())]],
-            card=change.card,
-        )
-        if change.card.work_phone:
-            # The new worker as a Telegram contact too, as /contact gives it (nothing to render).
-            payload = contact_payload(change.card.work_phone, change.card.name)
-            work.call(
-                enqueue,
-                chat_id=family.chat_id,
-                purpose="family_reassigned",
-                dedupe_key=f"{key}:contact",
-                payload=payload,
-                now=work.now,
-            )
-    return len(change.families)
+    return jctx.call(escalate, jctx, now=jctx.now, timeout=jctx.policy.alert_ack_timeout)
 
 
 def register(router: Router) -> None:

@@ -2,7 +2,8 @@
 
 The first press records it (once), tells the tipster only that the police have taken up their
 information (nothing about the tip or its subject; a tipster who has unlinked is not written to)
-and lets the other officers who got the tip know who took it; a later press says it was taken up.
+and lets the other officers who got the tip know who took it (models.services.family_notices); a
+later press says it was taken up.
 """
 
 from __future__ import annotations
@@ -11,34 +12,20 @@ from handlers.callbacks import TipTakeUp
 from handlers.context import Ctx
 from handlers.router import Router, not_allowed
 from models.access import Action
-from models.services.tips import take_up_tip
+from models.services.family_notices import take_up
 
 
 def on_take_up(ctx: Ctx, data: TipTakeUp) -> None:
     """`tu:<tip>`: take the tip up."""
     taken = None
     if ctx.keys is not None:
-        taken = ctx.call(take_up_tip, ctx.identity, data.tip_id, keys=ctx.keys, now=ctx.now)
+        taken = ctx.call(take_up, ctx, ctx.identity, data.tip_id, keys=ctx.keys, now=ctx.now)
     if taken is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     if not taken.first:
         ctx.answer("family/tip_taken_already", alert=True, tip_id=taken.tip_id, by_name=taken.by)
         return
-    if taken.tipster_chat is not None:
-        ctx.notify(
-            taken.tipster_chat, "family/tip_taken_up", purpose="tip", dedupe_key=f"tip-taken:{taken.tip_id}"
-        )
-    for officer in taken.police:
-        if officer.chat_id is not None and officer.worker_id != ctx.identity.worker_id:
-            ctx.notify(
-                officer.chat_id,
-                "family/tip_taken_colleague",
-                purpose="tip",
-                dedupe_key=f"tip-taken:{taken.tip_id}:{officer.worker_id}",
-                tip_id=taken.tip_id,
-                by_name=taken.by,
-            )
     ctx.reply("family/tip_taken_done", tip_id=taken.tip_id, tipster_told=taken.tipster_chat is not None)
     ctx.answer()
 

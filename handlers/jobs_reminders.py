@@ -14,9 +14,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from handlers.callbacks import CardOpen
 from handlers.context import JobCtx, Work
 from handlers.reminders_views import (
     MAX_LINES,
@@ -29,9 +27,8 @@ from handlers.reminders_views import (
 )
 from models.services.appointments import AppointmentView, appointments_on
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
-from models.services.campaigns import CAMPAIGN, audience, notices_due
-from models.services.claims import CAMPAIGN_DAY
 from models.services.obligations import ObligationRow, no_gc
+from models.services.reminder_notices import campaign_reminders, case_ending_tasks
 from models.services.reminders import (
     DueLine,
     DueList,
@@ -56,15 +53,7 @@ from models.services.reminders_morning import (
     morning_rows,
     morning_sent,
 )
-from models.services.reminders_overdue import (
-    CASE_END,
-    OVERDUE,
-    Escalation,
-    already_queued,
-    escalations,
-    record_new,
-)
-from models.services.reminders_overdue import case_endings as endings_soon
+from models.services.reminders_overdue import OVERDUE, Escalation, escalations, record_new
 from models.services.sql import chunks
 
 
@@ -271,75 +260,32 @@ def _escalate_in(jctx: JobCtx, areas: Sequence[int], worker_ids: Collection[int]
     return queue_all(jctx, messages, purpose=OVERDUE)
 
 
-@dataclass(frozen=True)
-class CampaignView:
-    key: str
-    name: str | None
-    task: str | None
-    on: date
-    days_left: int
-
-
 def campaigns(
     jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None
 ) -> int:
-    """Campaign-day reminders due today (lead days, and the day itself) to each audience (its
-    members among `worker_ids` only, if given: workers who joined late)."""
-    count = 0
-    for notice in notices_due(jctx.policy, jctx.today):
-        people = jctx.call(audience, notice.campaign, area_path=area_path, worker_ids=worker_ids)
-        queued = jctx.call(already_queued, [notice.dedupe_key(r.worker_id) for r in people])
-        c = notice.campaign
-        view = CampaignView(c.key, c.name, c.task, notice.on, (notice.on - jctx.today).days)
-        # The day's own reminder goes out on a rest day too (the campaign is that day); lead days don't.
-        purpose = CAMPAIGN_DAY if notice.days_before == 0 else CAMPAIGN
-        for r in people:
-            key = notice.dedupe_key(r.worker_id)
-            if key not in queued:
-                count += (
-                    jctx.notify(r.chat_id, "reminders/campaign", purpose=purpose, dedupe_key=key, notice=view)
-                    is not None
-                )
-    return count
-
-
-@dataclass(frozen=True)
-class EndingView:
-    code: str
-    status: str
-    ends_on: date
-    days_left: int
+    """Campaign-day reminders due today (models.services.reminder_notices.campaign_reminders)."""
+    return jctx.call(
+        campaign_reminders,
+        jctx,
+        policy=jctx.policy,
+        today=jctx.today,
+        area_path=area_path,
+        worker_ids=worker_ids,
+    )
 
 
 def case_endings(
     jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None
 ) -> int:
-    """A "case ending" task to the responsible worker a month before the programme ends (once;
-    to these workers only, if given: workers who joined late)."""
-    if not _working(jctx):
-        return 0
-    found = jctx.call(endings_soon, today=jctx.today, policy=jctx.policy, area_path=area_path)
-    if worker_ids is not None:
-        wanted = set(worker_ids)
-        found = [e for e in found if e.to.worker_id in wanted]
-    queued = jctx.call(already_queued, [k for e in found for k in (e.dedupe_key, e.earlier_key)])
-    count = 0
-    for e in found:
-        if e.dedupe_key in queued or e.earlier_key in queued:
-            continue
-        view = EndingView(e.code, e.status, e.ends_on, (e.ends_on - jctx.today).days)
-        count += (
-            jctx.notify(
-                e.to.chat_id,
-                "reminders/case_ending",
-                purpose=CASE_END,
-                dedupe_key=e.dedupe_key,
-                buttons=[[("rm_btn_open", CardOpen(e.person_id).pack())]],
-                ending=view,
-            )
-            is not None
-        )
-    return count
+    """ "Case ending" tasks a month before a programme ends (models.services.reminder_notices)."""
+    return jctx.call(
+        case_ending_tasks,
+        jctx,
+        policy=jctx.policy,
+        today=jctx.today,
+        area_path=area_path,
+        worker_ids=worker_ids,
+    )
 
 
 @dataclass(frozen=True)

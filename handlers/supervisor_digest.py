@@ -24,9 +24,8 @@ from handlers.context import Ctx, JobCtx, Work
 from handlers.events import WEB_APP, Button, Keyboard, Send, SendPhoto
 from handlers.render import Renderer
 from models.services.digest import Digest, Period, PeriodKind, Shared, build_digest, share
-from models.services.digest_scope import Recipient, digest_recipients, queued
-from models.services.identity import chat_locale
-from models.services.outbox import enqueue, photo_payload, send_payload
+from models.services.digest_scope import Recipient, digest_recipients
+from models.services.digest_sending import queue_digest as send_digest
 
 log = structlog.get_logger("gridcare.digest")
 
@@ -197,28 +196,9 @@ def show_digest(ctx: Ctx, digest: Digest, *, can_review: bool) -> None:
 
 
 def queue_digest(work: Work, recipient: Recipient, digest: Digest) -> bool:
-    """Queue one supervisor's digest (chart, then text) in their language; False if queued before.
-
-    The keys name the supervisor and the day, so a second run of the job (a restart, a manual
-    `gridcare digest --send`) queues nothing new.
-    """
-    key = f"digest:{recipient.worker_id}:{digest.period.kind}:{digest.period.end.isoformat()}"
-    if work.call(queued, key):
-        return False
-    locale = work.renderer.locale_of(work.call(chat_locale, recipient.chat_id))
-    messages = digest_messages(
-        work.renderer, locale, digest, can_review=True, app_url=work.policy.miniapp_url
-    )
-    common = {"chat_id": recipient.chat_id, "purpose": "digest", "now": work.now}
-    work.call(
-        enqueue, dedupe_key=f"{key}:chart", payload=photo_payload(messages.chart, messages.caption), **common
-    )
-    for n, text in enumerate(messages.texts, start=1):
-        buttons = messages.buttons if n == len(messages.texts) else ()
-        work.call(
-            enqueue, dedupe_key=key if n == 1 else f"{key}:{n}", payload=send_payload(text, buttons), **common
-        )
-    return True
+    """Queue one supervisor's digest in their language; False if queued before
+    (models.services.digest_sending: the keys; Work.post_digest draws it with `digest_messages`)."""
+    return work.call(send_digest, work, recipient, digest)
 
 
 def daily_digests(jctx: JobCtx, *, worker_ids: Collection[int] | None = None) -> int:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.callbacks import CardOpen, RecordChange, ReviewNext, VerdictGiven
-from handlers.context import Ctx, Work
+from handlers.callbacks import CardOpen, ReviewNext, VerdictGiven
+from handlers.context import Ctx
 from handlers.dialogs.common import free_text
 from handlers.dialogs.engine import Dialog, Step
 from handlers.events import Button
 from models.casework import ReviewVerdict
 from models.services.digest_scope import AreaRef, area_in_scope
-from models.services.review import COMMENT_MAX, ReportView, Reviewed, may_review, next_awaiting, review_record
+from models.services.review import COMMENT_MAX, ReportView, Reviewed, may_review, next_awaiting
+from models.services.review_notices import give_verdict
 
 REVIEW_DIALOG = "review"
 
@@ -83,26 +84,7 @@ def _say(ctx: Ctx, message_id: int | None, template: str, buttons: Any, **view: 
         ctx.reply(template, buttons, **view)
 
 
-def tell_author(work: Work, reviewed: Reviewed) -> None:
-    """The author learns the verdict (and the comment) with the record id, to correct it if needed
-    (from a chat or the Mini App: either is a unit of work that queues the notice)."""
-    if reviewed.author_chat_id is None:
-        return
-    wrong = reviewed.verdict is ReviewVerdict.has_errors
-    work.notify(
-        reviewed.author_chat_id,
-        "supervisor/review_notice",
-        purpose="notice",
-        dedupe_key=f"review:{reviewed.review_id}",
-        # the reporting forms' correction button (handlers.reports.corrections)
-        buttons=[[("sv_correct_report", RecordChange(reviewed.record_id, "c").pack())]] if wrong else (),
-        review=reviewed,
-        kind=f"sv_kind_{reviewed.kind}",
-    )
-
-
 def _saved(ctx: Ctx, reviewed: Reviewed, area_id: int | None, message_id: int | None) -> None:
-    tell_author(ctx, reviewed)
     buttons = (
         ((Button(ctx.label("sv_next"), ReviewNext(area_id, reviewed.record_id).pack()),),) if area_id else ()
     )
@@ -112,7 +94,8 @@ def _saved(ctx: Ctx, reviewed: Reviewed, area_id: int | None, message_id: int | 
 def finish_review(ctx: Ctx, data: dict[str, Any], key: str) -> None:
     """The "has errors" verdict with its comment: saved, and the author told."""
     reviewed = ctx.call(
-        review_record,
+        give_verdict,
+        ctx,
         ctx.identity,
         int(data["record"]),
         ReviewVerdict.has_errors,
@@ -146,7 +129,7 @@ def on_verdict(ctx: Ctx, data: VerdictGiven) -> None:
         ctx.answer()
         ctx.dialogs.start(ctx, REVIEW_DIALOG, {"record": record_id, "area": area_id})
         return
-    reviewed = ctx.call(review_record, ctx.identity, record_id, ReviewVerdict.correct, None, now=ctx.now)
+    reviewed = ctx.call(give_verdict, ctx, ctx.identity, record_id, ReviewVerdict.correct, None, now=ctx.now)
     if reviewed is None:
         ctx.answer("errors/not_allowed", alert=True)
         return

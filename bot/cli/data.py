@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -14,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from bot.app import Runtime
 from bot.cli.common import console, errors, fail, runtime
-from handlers.context import JobCtx
-from handlers.family_staff import notify_reassignment
 from handlers.render import Renderer
 from models.audit import Actor
 from models.services import demo, exporting, importing, record_export, tables
 from models.services.directory import NotFound
+from models.services.family_notices import tell_reassignment
+from models.services.notify import Notifier
 from models.validation import explained
 
 PROBLEMS_SHOWN = 50  # problems printed of a bad file; the rest are counted
@@ -114,9 +115,7 @@ def _apply(
             now=now,
             progress=lambda done: bar.update(task, completed=done),
         )
-    renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
-    work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
-    told = tell_families(work, result.reassigned)
+    told = tell_families(session, rt.job_context(session, now), result.reassigned, now=now)
     console.print(f"{kind}: {result.created} created, {result.updated} updated")
     if result.reassigned:
         console.print(
@@ -125,10 +124,15 @@ def _apply(
         )
 
 
-def tell_families(work: JobCtx, reassigned: Sequence[importing.Reassigned]) -> int:
+def tell_families(
+    session: Session, notifier: Notifier, reassigned: Sequence[importing.Reassigned], *, now: datetime
+) -> int:
     """Queue, in the import's unit of work, the new contact card for the families of every person the
     file gave another worker (as a reassignment in the chat does); how many family accounts were told."""
-    return sum(notify_reassignment(work, r.person_id, r.old_worker_id, r.new_worker_id) for r in reassigned)
+    return sum(
+        tell_reassignment(session, notifier, r.person_id, r.old_worker_id, r.new_worker_id, now=now)
+        for r in reassigned
+    )
 
 
 def export_cmd(

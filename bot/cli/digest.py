@@ -11,12 +11,12 @@ import typer
 from rich.text import Text
 
 from bot.cli.common import console, fail, runtime
-from handlers.context import JobCtx
 from handlers.render import LOCALES, Renderer
-from handlers.supervisor_digest import digest_messages, queue_digest
+from handlers.supervisor_digest import digest_messages
 from models.audit import Actor
 from models.services.digest import Period, PeriodKind, audited_digest, build_digest
 from models.services.digest_scope import AreaRef, digest_recipients
+from models.services.digest_sending import queue_digest
 from models.services.directory import NotFound, area_by_code
 
 _MARKUP = re.compile(r"(<b>|</b>|<i>|</i>|<[^>]*>)")
@@ -63,10 +63,10 @@ def digest_cmd(
                 raise fail(f"no area with code {area}") from None
             ref = AreaRef(found.id, found.code, found.name, found.level, found.path)
             if send:
-                work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
+                work = rt.job_context(session, now)
                 recipients = digest_recipients(session, area_code=area)
                 digest = build_digest(session, ref, period, policy=rt.policy, now=now)
-                queued = sum(queue_digest(work, r, digest) for r in recipients)
+                queued = sum(queue_digest(session, work, r, digest) for r in recipients)
                 console.print(
                     f"{queued} digest(s) queued for {len(recipients)} supervisor(s) of {area} "
                     f"({len(recipients) - queued} had it already)"

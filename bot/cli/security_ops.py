@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,9 +11,6 @@ from bot import migrate
 from bot.cli import backup_pg
 from bot.cli.common import console, errors, fail, runtime
 from bot.config import ConfigError, Settings, load_settings
-from handlers.context import JobCtx
-from handlers.family_staff import notify_reassignment
-from handlers.render import Renderer
 from models.audit import Actor, audit
 from models.services.backup import (
     BackupError,
@@ -25,18 +21,11 @@ from models.services.backup import (
     sqlite_path,
 )
 from models.services.directory import NotFound
+from models.services.handover import hand_over
 from models.services.keys import unreadable
-from models.services.workforce import Deactivation, RoleMismatch, WorkforceError, deactivate_worker
+from models.services.workforce import RoleMismatch, WorkforceError
 
 NOT_SQLITE_EXIT = 2
-
-
-@dataclass(frozen=True)
-class Handover:
-    """Who was told of a deactivation: family accounts (new contact card) and the successor."""
-
-    families_told: int
-    successor_told: bool
 
 
 def _settings() -> Settings:
@@ -127,29 +116,6 @@ def restore_cmd(
         errors.print(f"[red]the key ring cannot open some sealed values:[/] {missing}; add the backup's key")
 
 
-def notify_handover(work: JobCtx, done: Deactivation) -> Handover:
-    """Queue, in the deactivation's unit of work, each moved person's families' new contact card (as a
-    reassignment in the chat does) and the successor's notice of what they took over."""
-    told = sum(
-        notify_reassignment(work, person_id, done.worker_id, done.successor_id)
-        for person_id in done.reassigned
-    )
-    successor_told = False
-    if done.successor_chat_id is not None and done.moved:
-        successor_told = (
-            work.notify(
-                done.successor_chat_id,
-                "security/caseload_received",
-                purpose="notice",
-                dedupe_key=f"caseload_received:{done.worker_id}:{done.successor_id}:{work.now:%Y%m%d%H%M}",
-                persons=done.persons,
-                previous=done.worker_name,
-            )
-            is not None
-        )
-    return Handover(told, successor_told)
-
-
 def worker_deactivate(
     code: str = typer.Argument(..., help="the leaving worker's code"),
     successor: str = typer.Option(..., "--successor", help="the code of the worker who takes over"),
@@ -157,12 +123,12 @@ def worker_deactivate(
 ) -> None:
     """A worker leaves: unlink their Telegram account at once, hand their caseload over, tell the families."""
     with runtime() as rt:
-        renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
         now = rt.clock.now()
         try:
             with rt.db.unit_of_work() as session:
-                done = deactivate_worker(
+                done, handover = hand_over(
                     session,
+                    rt.job_context(session, now),
                     code,
                     successor,
                     actor=Actor.cli(),
@@ -170,8 +136,6 @@ def worker_deactivate(
                     today=rt.policy.local_date(now),
                     any_role=any_role,
                 )
-                work = JobCtx(now=now, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
-                handover = notify_handover(work, done)
         except NotFound as exc:
             raise fail(f"not found: {exc}") from None
         except RoleMismatch as exc:

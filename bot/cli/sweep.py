@@ -18,9 +18,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from bot.cli.common import console, fail, runtime
-from handlers.context import JobCtx
 from handlers.jobs_reminders import sweep
-from handlers.render import Renderer
 from models.audit import Actor, audit
 from models.outbox import OutboxMessage
 from models.services.directory import NotFound, area_by_code
@@ -55,7 +53,6 @@ def sweep_cmd(
         if the_day != today and not dry_run:
             raise fail("a sweep for another day than today can only be a --dry-run")
         moment = now if the_day == today else datetime.combine(the_day, time(9), tzinfo=rt.tz)
-        renderer = Renderer(rt.tz, default_locale=rt.settings.locale)
         session = rt.db.sessions()
         try:
             area_path = None
@@ -65,7 +62,7 @@ def sweep_cmd(
                 except NotFound:
                     raise fail(f"no area with code {area}") from None
             before = session.scalar(select(func.max(OutboxMessage.id))) or 0
-            work = JobCtx(now=moment, renderer=renderer, _session=session, policy=rt.policy, keys=rt.keys)
+            work = rt.job_context(session, moment)
             with console.status(f"sweeping {area or 'every area'} for {the_day}…"):
                 sweep(work, area_path=area_path)
             queued = session.scalars(

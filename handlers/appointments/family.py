@@ -11,7 +11,8 @@ from __future__ import annotations
 from handlers.callbacks import FamilyRemindersToggle
 from handlers.context import Ctx, JobCtx
 from handlers.events import Button
-from models.services.appointment_family import family_reminders_due, family_reminders_on, set_family_reminders
+from models.services.appointment_family import family_reminders_on, set_family_reminders
+from models.services.reminder_notices import family_meeting_reminders
 
 
 def _toggle(ctx: Ctx, on: bool) -> tuple[tuple[Button, ...], ...]:
@@ -46,18 +47,5 @@ def on_toggle(ctx: Ctx, data: FamilyRemindersToggle) -> None:
 
 
 def remind_families(jctx: JobCtx) -> int:
-    """This morning's reminders to families who asked (each once); the number queued."""
-    sent = 0
-    for due in jctx.call(family_reminders_due, now=jctx.now, tz=jctx.policy.tz):
-        key = (
-            f"appt-family:{due.appointment_id}:{due.family_member_id}:{due.starts_at.strftime('%Y%m%d%H%M')}"
-        )
-        queued = jctx.notify(
-            due.chat_id,
-            "appointments/family_reminder",
-            purpose="appointment",
-            dedupe_key=key,
-            at=due.starts_at,
-        )
-        sent += queued is not None
-    return sent
+    """This morning's reminders to families who asked (models.services.reminder_notices)."""
+    return jctx.call(family_meeting_reminders, jctx, now=jctx.now, tz=jctx.policy.tz)

@@ -17,7 +17,8 @@ from handlers.dialogs.common import free_text, parse_day, when_step
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from models.access import Action
 from models.casework import CaseChangeKind
-from models.services.case_life import DIRECT_KINDS, confirmers, offered_kinds, propose, record_direct
+from models.services.case_life import DIRECT_KINDS, confirmers, offered_kinds, record_direct
+from models.services.case_notices import propose_change
 from models.services.case_places import grids_near
 from models.services.caseload import person_line
 from models.services.rights import may
@@ -102,8 +103,6 @@ def _authorize(ctx: Ctx, data: dict[str, Any]) -> bool:
 
 
 def _finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown | None:
-    from handlers.casework.decide import ask_confirmers
-
     kind, day = K(data["kind"]), date.fromisoformat(data["when"])
     if kind in DIRECT_KINDS:
         term = int(data["term"]) if data.get("term") else None
@@ -119,7 +118,8 @@ def _finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown | None:
         )
         return show("case/not_possible") if done is None else None
     proposed = ctx.call(
-        propose,
+        propose_change,
+        ctx,
         ctx.identity,
         _person(data),
         kind,
@@ -132,7 +132,7 @@ def _finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown | None:
     )
     if proposed is None:
         return show("case/not_possible")
-    ask_confirmers(ctx, proposed)
+    ctx.reply("case/proposed", c=proposed.change, asked=proposed.asked)
     return None
 
 

@@ -11,7 +11,6 @@ from handlers.context import Work
 from handlers.miniapp.jsonable import jsonable
 from handlers.miniapp.replies import ApiReply, BadRequest, Refused
 from handlers.render import masked
-from handlers.supervisor_review import tell_author
 from models.casework import ReviewVerdict
 from models.records import RecordKind
 from models.services.cards import person_card, person_history
@@ -24,7 +23,8 @@ from models.services.obligations import obligation_rows
 from models.services.outbox import document_payload, enqueue
 from models.services.performance import audited_performance
 from models.services.person_events import person_events
-from models.services.review import COMMENT_MAX, review_record
+from models.services.review import COMMENT_MAX
+from models.services.review_notices import give_verdict
 from models.services.review_queue import QueueFilter, review_queue
 
 TREND_WEEKS = 5  # this week and the four before it
@@ -174,10 +174,9 @@ def review(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
     comment = comment.strip()[:COMMENT_MAX] if isinstance(comment, str) else ""
     if verdict is None or (verdict is ReviewVerdict.has_errors and not comment):
         raise BadRequest("verdict")
-    reviewed = work.call(review_record, who, record_id, verdict, comment or None, now=work.now)
+    reviewed = work.call(give_verdict, work, who, record_id, verdict, comment or None, now=work.now)
     if reviewed is None:
         raise Refused
-    tell_author(work, reviewed)
     return {"review_id": reviewed.review_id, "record": reviewed.record_id, "verdict": reviewed.verdict.value}
 
 

@@ -1,15 +1,15 @@
 """Assessment (量化评估 / 综合评估): score 0–100, findings, suggested colour.
 
 A suggested colour different from the current one becomes a ColourProposal that the nearest
-supervisors and the case's police officer confirm or reject by button (prefix `cp`); the
-colour changes only then, with the history kept.
+supervisors and the case's police officer confirm or reject by button (prefix `cp`), asked when
+the record is filed (models.services.report_filing); the colour changes only then, with the
+history kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.callbacks import CardOpen, ColourDecision
 from handlers.context import Ctx
 from handlers.dialogs.common import free_text, occurred_at, options, person_step, score, when_step
 from handlers.dialogs.dates import previous_period
@@ -18,8 +18,7 @@ from handlers.reports.saving import report_dialog
 from models.people import Colour
 from models.records import AssessmentKind, RecordKind
 from models.schedule import Obligation, obligation_of
-from models.services.colour import deciders, propose_colour
-from models.services.reporting import Filed, NewRecord
+from models.services.reporting import NewRecord
 
 KEEP = "keep"
 FINDINGS_MAX = 1000
@@ -46,39 +45,6 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     )
 
 
-def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
-    """Ask the deciders about a colour change; the text names the person by code only."""
-    new = build(ctx, data)
-    if new.result is None:
-        return {}
-    reason = f"{new.subkind} assessment {filed.id}, score {new.score}"
-    proposal = ctx.call(
-        propose_colour, ctx.identity, new.person_id, filed.id, Colour(new.result), reason=reason, now=ctx.now
-    )
-    if proposal is None:  # the suggestion is the colour the person already has
-        return {}
-    for decider in ctx.call(deciders, new.person_id):
-        ctx.notify(
-            decider.chat_id,
-            "reports/colour_proposal",
-            purpose="colour",
-            dedupe_key=f"colour-proposal:{proposal.id}:{decider.worker_id}",
-            buttons=[
-                [
-                    ("rp_btn_confirm_colour", ColourDecision(proposal.id, "y").pack()),
-                    ("rp_btn_reject_colour", ColourDecision(proposal.id, "n").pack()),
-                ],
-                [("rp_btn_card", CardOpen(new.person_id).pack())],
-            ],
-            code=proposal.person_code,
-            current=str(proposal.current),
-            proposed=str(proposal.proposed),
-            assessment=new.subkind,
-            score=new.score,
-        )
-    return {"proposed": True}
-
-
 ASSESSMENT = report_dialog(
     "assessment",
     (
@@ -94,5 +60,4 @@ ASSESSMENT = report_dialog(
     ),
     "reports/assess_summary",
     build,
-    after,
 )

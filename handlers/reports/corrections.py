@@ -13,17 +13,16 @@ from handlers.callbacks import RecordChange
 from handlers.context import Ctx
 from handlers.dialogs.common import clean
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
-from handlers.reports.alerts import retract_alert
 from handlers.reports.card import DIALOG_OF
 from handlers.reports.saving import person_view
 from models.services.cards import record_view
+from models.services.report_filing import void_report
 from models.services.reporting import (
     AlreadyVoided,
     Correctable,
     NotAllowed,
     TooLate,
     correctable,
-    void_record,
 )
 
 REASONS = ("mistake", "wrong_person", "duplicate")
@@ -54,15 +53,13 @@ def _views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 
 def finish_void(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
     try:
-        ref = ctx.call(
-            void_record, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
+        ctx.call(
+            void_report, ctx, ctx.identity, int(data["record"]), data["reason"], now=ctx.now, today=ctx.today
         )
     except NotAllowed:
         return show("errors/not_allowed")
     except (TooLate, AlreadyVoided):
         return show("reports/correct_expired")
-    if ref.alerting:
-        retract_alert(ctx, ref, corrected=False)
     return show("reports/voided", data=data, **_views(ctx, data))
 
 

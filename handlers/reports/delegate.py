@@ -1,7 +1,8 @@
 """/delegate (工作委托): hand my caseload to a colleague of my community for a date range.
 
-The colleague is told at once. While the delegation runs their /my, cards and reports include
-my people; every record they file names them as author and me as the worker it was filed for.
+The colleague is told at once (models.services.delegation_notices). While the delegation runs
+their /my, cards and reports include my people; every record they file names them as author and me
+as the worker it was filed for.
 `/delegate` also lists running and planned delegations, each with a button to end it (`de:<id>`).
 """
 
@@ -14,14 +15,8 @@ from handlers.callbacks import DelegationEnd
 from handlers.context import Ctx
 from handlers.dialogs.common import parse_day
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
-from models.services.delegation import (
-    DelegationError,
-    cancel_delegation,
-    check_range,
-    colleagues,
-    delegate,
-    delegations_of,
-)
+from models.services.delegation import DelegationError, check_range, colleagues, delegations_of
+from models.services.delegation_notices import end_delegation, hand_over
 
 LENGTHS = (7, 14, 30)
 
@@ -90,21 +85,10 @@ def finish(ctx: Ctx, data: dict[str, Any], key: str) -> Shown:
     starts, ends = date.fromisoformat(data["starts"]), date.fromisoformat(data["ends"])
     try:
         made = ctx.call(
-            delegate, ctx.identity, int(data["colleague"]), starts, ends, now=ctx.now, today=ctx.today
+            hand_over, ctx, ctx.identity, int(data["colleague"]), starts, ends, now=ctx.now, today=ctx.today
         )
     except DelegationError as bad:
         return show(f"reports/{bad.reason}")
-    if made.to_chat_id is not None:
-        ctx.notify(
-            made.to_chat_id,
-            "reports/delegated_to_you",
-            purpose="notice",
-            dedupe_key=f"delegation:{made.id}",
-            who=ctx.identity.name or "",
-            starts=starts,
-            ends=ends,
-            people=made.people,
-        )
     return show("reports/delegate_done", people=made.people, **_views(ctx, data))
 
 
@@ -139,18 +123,10 @@ def cmd_delegate(ctx: Ctx, _arg: str) -> None:
 
 def on_end_delegation(ctx: Ctx, data: DelegationEnd) -> None:
     """`de:<id>`: the delegating worker ends it now; the colleague is told."""
-    ended = ctx.call(cancel_delegation, ctx.identity, data.delegation_id, now=ctx.now)
+    ended = ctx.call(end_delegation, ctx, ctx.identity, data.delegation_id, now=ctx.now)
     if ended is None:
         ctx.answer("errors/not_allowed", alert=True)
         return
     ctx.answer()
     if ctx.incoming.message_id is not None:
         ctx.edit(ctx.incoming.message_id, "reports/delegation_ended")
-    if ended.to_chat_id is not None:
-        ctx.notify(
-            ended.to_chat_id,
-            "reports/delegation_ended_to_you",
-            purpose="notice",
-            dedupe_key=f"delegation-end:{ended.id}",
-            who=ctx.identity.name or "",
-        )

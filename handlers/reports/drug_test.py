@@ -12,10 +12,9 @@ from typing import Any
 from handlers.context import Ctx
 from handlers.dialogs.common import notes_step, occurred_at, options, person_step, photo_step, when_step
 from handlers.dialogs.engine import Choice, Step
-from handlers.reports.alerts import alert_staff
 from handlers.reports.saving import report_dialog
 from models.records import ALERT_RESULTS, RecordKind, Sample, Substance, TestMethod, TestResult
-from models.services.reporting import Filed, NewRecord
+from models.services.reporting import NewRecord
 
 ROUTINE = "routine"
 POSITIVE = TestResult.positive.value
@@ -62,24 +61,6 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     )
 
 
-def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
-    new = build(ctx, data)
-    if new.result not in ALERT_RESULTS:
-        return {}
-    found = new.details["substances"]
-    return {
-        "alerted": alert_staff(
-            ctx,
-            new.person_id,
-            filed.id,
-            str(new.kind),
-            "reports/alert_test",
-            result=new.result,
-            substances=found,
-        )
-    }
-
-
 DRUG_TEST = report_dialog(
     "drug_test",
     (
@@ -124,6 +105,5 @@ DRUG_TEST = report_dialog(
     ),
     "reports/test_summary",
     build,
-    after,
-    alerting,
+    alerting=alerting,
 )

@@ -3,7 +3,7 @@
 The law gives 15 days from release (models.schedule); the form asks the day (never before the
 release), where the person reported and an optional note, and shows the deadline on its confirm
 screen. Saving files the registration record, which meets the obligation, and sets the person's
-registration date (models.services.registration).
+registration date (models.services.registration, through models.services.report_filing).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from handlers.dialogs.common import notes_step, occurred_at, options, person_ste
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.registration import mark_registered, release_of
-from models.services.reporting import Filed, NewRecord
+from models.services.registration import release_of
+from models.services.reporting import NewRecord
 
 PLACES = ("office", "police", "other")  # label keys rp_reg_place_*: the community office, the police station
 
@@ -37,13 +37,6 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     )
 
 
-def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
-    """The person's registration date follows the record (a correction's date replaces the old one)."""
-    day, corrected = date.fromisoformat(data["when"]), data.get("_corrects") is not None
-    ctx.call(mark_registered, ctx.identity, int(data["person"]), day, now=ctx.now, corrected=corrected)
-    return {}
-
-
 def views(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """The release this registration answers and its deadline, for the confirm screen."""
     return {"release": ctx.call(release_of, int(data["person"])) if "person" in data else None}
@@ -59,6 +52,5 @@ REGISTRATION = report_dialog(
     ),
     "reports/reg_summary",
     build,
-    after,
     extra_views=views,
 )

@@ -18,23 +18,15 @@ from handlers.context import Ctx
 from handlers.dialogs.common import may_write_for
 from handlers.dialogs.engine import Dialog, Shown, Step, show
 from handlers.events import Button
-from handlers.jobs_reminders import refresh_person
-from handlers.reports.alerts import alert_routing, retract_alert
+from handlers.reports.alerts import alert_routing
 from models.records import RecordKind
 from models.services.alert_routing import Routing
 from models.services.caseload import person_line
-from models.services.reporting import (
-    AlreadyVoided,
-    CaseClosed,
-    Filed,
-    NewRecord,
-    NotAllowed,
-    TooLate,
-    save_record,
-)
+from models.services.report_filing import Reported, file_report
+from models.services.reporting import AlreadyVoided, CaseClosed, NewRecord, NotAllowed, TooLate
 
 Build = Callable[[Ctx, dict[str, Any]], NewRecord]
-After = Callable[[Ctx, dict[str, Any], Filed], dict[str, Any]]  # extra view for the saved message
+After = Callable[[Ctx, dict[str, Any], Reported], dict[str, Any]]  # extra view for the saved message
 Alerting = Callable[[dict[str, Any]], bool]  # does the form, as filled, alert staff when saved?
 
 
@@ -103,11 +95,13 @@ def save(
     after: After | None,
     shown: dict[str, Any] | None = None,
 ) -> Shown:
-    """File the record once (per `key`) and show it saved (or why it could not be)."""
+    """File the record once (per `key`; models.services.report_filing: it alerts, asks and ticks off)
+    and show it saved, or why it could not be."""
     corrects = data.get("_corrects")
     try:
-        filed = ctx.call(
-            save_record,
+        reported = ctx.call(
+            file_report,
+            ctx,
             ctx.identity,
             new,
             now=ctx.now,
@@ -121,17 +115,14 @@ def save(
         return show("errors/not_allowed")
     except (TooLate, AlreadyVoided):
         return show("reports/correct_expired")
-    extra = after(ctx, data, filed) if after is not None and filed.created else {}
-    if filed.created:
-        refresh_person(ctx, new.person_id)  # tick the item off in this morning's list
-    if filed.created and filed.replaced is not None and filed.replaced.alerting:
-        retract_alert(ctx, filed.replaced, corrected=True)
+    filed = reported.filed
+    extra = after(ctx, data, reported) if after is not None and filed.created else {}
     saved = Saved(
         filed.id,
         filed.late,
         filed.on_behalf_of is not None,
-        alerted=extra.pop("alerted", None),
-        proposed=extra.pop("proposed", False),
+        alerted=reported.alerted,
+        proposed=reported.proposed,
     )
     return show(
         summary,

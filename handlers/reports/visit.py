@@ -26,12 +26,10 @@ from handlers.dialogs.common import (
     when_step,
 )
 from handlers.dialogs.engine import Choice, Step
-from handlers.reports.alerts import alert_staff
 from handlers.reports.saving import report_dialog
 from models.records import NOT_MET, NotMetReason, RecordKind, VisitKind
-from models.services.alert_routing import LOST_CONTACT_ROLES
-from models.services.reporting import Filed, NewRecord, raises_alert
-from models.services.visits import NOT_MET_TWICE, not_met_twice
+from models.services.report_filing import Reported
+from models.services.reporting import NewRecord, raises_alert
 
 ROUTINE = "routine"
 STATES = ("stable", "worrying", "signs_of_use")
@@ -95,29 +93,12 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
     )
 
 
-def after(ctx: Ctx, data: dict[str, Any], filed: Filed) -> dict[str, Any]:
-    """Signs of relapse alert at once, and the worker is offered a drug test next; a second
-    未见到本人 in a row alerts cadre and police that the person may have lost contact."""
+def after(ctx: Ctx, data: dict[str, Any], reported: Reported) -> dict[str, Any]:
+    """Signs of relapse (alerted at once, models.services.report_filing) suggest a drug test next."""
     new = build(ctx, data)
-    if new.result == NOT_MET:
-        if not ctx.call(not_met_twice, new.person_id, filed.id):
-            return {}
-        routing = alert_staff(
-            ctx, new.person_id, filed.id, NOT_MET_TWICE, "reports/alert_not_met", roles=LOST_CONTACT_ROLES
-        )
-        return {"alerted": routing}
-    if not raises_alert(new.kind, new.result, new.details):
-        return {}
-    alerted = alert_staff(
-        ctx,
-        new.person_id,
-        filed.id,
-        str(new.kind),
-        "reports/alert_visit",
-        state=new.result,
-        social=new.details["social"],
-    )
-    return {"alerted": alerted, "follow_up": "drug_test"}
+    if new.result != NOT_MET and raises_alert(new.kind, new.result, new.details):
+        return {"follow_up": "drug_test"}
+    return {}
 
 
 VISIT = report_dialog(

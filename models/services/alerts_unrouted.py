@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from models.alerts import AlertLog
 from models.areas import Area, within
 from models.audit import Actor, audit
+from models.buttons import AlertAck, CardOpen
 from models.people import Person, Role
 from models.services.alert_routing import Reached, route
+from models.services.family_alerts import URGENT, URGENT_ESCALATED
+from models.services.notify import Notifier
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,30 @@ def reroute(session: Session, *, now: datetime) -> list[Rerouted]:
         found.append(Rerouted(alert, routing.reached))
     session.flush()
     return found
+
+
+def deliver_rerouted(session: Session, notifier: Notifier, *, now: datetime) -> int:
+    """Route the unrouted alerts again and tell whoever is reached now, once per alert and recipient,
+    urgent, naming the person by code only, with the card (and for a family's urgent call, "I am
+    handling it"); how many messages. Run when a worker links an account, and before the digest."""
+    sent = 0
+    for item in reroute(session, now=now):
+        alert = item.alert
+        buttons = [[("rp_btn_card", CardOpen(alert.person_id).pack())]]
+        if alert.kind in (URGENT, URGENT_ESCALATED):
+            buttons[0].insert(0, ("fam_ack", AlertAck(alert.source_id).pack()))
+        for recipient in item.reached:
+            notifier.notify(
+                recipient.chat_id,
+                "alerts/rerouted",
+                purpose="alert",
+                dedupe_key=f"alert-rerouted:{alert.id}:{recipient.worker_id}",
+                buttons=buttons,
+                urgent=True,
+                code=alert.person_code,
+                kind=alert.kind,
+                role=str(recipient.role),
+                at=alert.created_at,
+            )
+            sent += 1
+    return sent

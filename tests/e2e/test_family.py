@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from bot.outbox import Sender, SenderSettings
 from handlers.context import JobCtx
-from handlers.family_staff import escalate_alerts, notify_reassignment, qr_png
+from handlers.family_staff import escalate_alerts, qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.people import FamilyMember, Person, Worker
 from models.policy import Policy
 from models.services.directory import set_responsible
+from models.services.family_notices import tell_reassignment
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.integration.family_city import (
     ACCOUNTS,
@@ -320,7 +321,7 @@ async def test_reassignment_updates_the_family_card(db, db_url, keys, now, trans
                 job = JobCtx(
                     now=now, renderer=Renderer(ZoneInfo("Asia/Shanghai")), _session=s, policy=Policy()
                 )
-                assert notify_reassignment(job, city.person_id, city.worker_ids["W-1"], new.id) == 1
+                assert tell_reassignment(s, job, city.person_id, city.worker_ids["W-1"], new.id, now=now) == 1
             await _drain(db, running, clock)
             await _arrives(api, FAMILY, "已更换", name)
             await users[FAMILY].say("/contact")

@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from handlers.context import JobCtx
 from handlers.events import SendPhoto
-from handlers.family_staff import notify_reassignment, qr_png
+from handlers.family_staff import qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.people import FamilyMember, Person, Worker
 from models.policy import Policy
 from models.services.directory import set_responsible
+from models.services.family_notices import tell_reassignment
 from models.services.family_threads import unanswered_family_messages
 from tests.integration.family_city import (
     FAMILY,
@@ -79,7 +80,7 @@ async def test_reassignment_tells_the_family_and_the_card_shows_the_new_worker(d
         set_responsible(s, person, new)
         new_name, new_phone = new.name, new.work_phone
         job = JobCtx(now=now, renderer=Renderer(ZoneInfo("Asia/Shanghai")), _session=s, policy=Policy())
-        told = notify_reassignment(job, city.person_id, city.worker_ids["W-1"], new.id)
+        told = tell_reassignment(s, job, city.person_id, city.worker_ids["W-1"], new.id, now=now)
     assert told == 1
     notices = outbox(db, "family_reassigned")
     assert [n.chat_id for n in notices] == [FAMILY, FAMILY]
