@@ -1,11 +1,13 @@
-"""The scheduled jobs: what runs, and for which run key.
+"""The scheduled jobs: what runs, and when.
 
 A job is a handler-level function `fn(jctx: JobCtx) -> int` (the count it did, for the log) and
-a `when`: for a moment, the run key it is due under, or None if it is not due. The scheduler
-(bot/scheduler.py) runs a job when its key has no `job_runs` row yet, in one unit of work with
-that row, so each key runs once across restarts and processes. Keys make missed runs catch up
-once: `daily_at(morning)` keys a day by its date from 08:30 on, so a bot that was down at 08:30
-and starts at 11:00 runs that morning's job once, at 11:00, and never yesterday's.
+a `Schedule`: an APScheduler trigger in the policy's time zone, the slots of which the scheduler
+(bot/scheduler.py) fires. A slot is named by a run key (its day, or its start), and a job runs
+for a key only if `job_runs` has no row for it, inserted in one unit of work with the job's own
+changes, so each slot runs once across restarts and processes. A run missed while the bot was
+down happens once on start, if its slot is still the latest and not too old: for `daily_at`, the
+same local day (a bot down at 08:30 that starts at 11:00 runs that morning's job at 11:00, and
+never yesterday's); for `every`, the current period.
 
 A day's notices are owed per recipient, not per run: a daily job that tells workers something
 says, as `owed`, how to tell only some workers. A worker linked or given people after the job ran
@@ -18,6 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers import hygiene
 from handlers import jobs_reminders as rem
@@ -37,8 +43,50 @@ from models.services.updates import prune_processed
 
 JobFn = Callable[[JobCtx], int]
 OwedFn = Callable[[JobCtx, Sequence[int]], int]
-RunKey = Callable[[datetime, Policy], str | None]
 LocalTime = time | Callable[[Policy], time]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a job is due: the trigger's slots for a policy, from how long ago a slot still runs
+    (`since`, APScheduler's misfire_grace_time, counted here against job_runs, which outlive the
+    process), and the run key that names a slot (`key`, read in the trigger's time zone)."""
+
+    trigger: Callable[[Policy], BaseTrigger]
+    since: Callable[[datetime, Policy], datetime]
+    key: str
+
+    def run_key(self, now: datetime, policy: Policy) -> str | None:
+        """The key of the latest slot from `since` to `now` (several: one run, as APScheduler's
+        coalesce), or None if there is none."""
+        trigger, latest = self.trigger(policy), None
+        slot = trigger.get_next_fire_time(None, self.since(now, policy))
+        while slot is not None and slot <= now:
+            latest, slot = slot, trigger.get_next_fire_time(slot, now)
+        return None if latest is None else latest.strftime(self.key)
+
+
+def every(period: timedelta) -> Schedule:
+    """Every period, counted in UTC from the epoch (every 5 minutes: 10:00, 10:05 …)."""
+    if period <= timedelta(0):
+        raise ValueError("a job's period must be positive")
+    trigger = IntervalTrigger(seconds=period.total_seconds(), start_date=EPOCH, timezone=UTC)
+    return Schedule(lambda _policy: trigger, lambda now, _policy: now - period, "%Y-%m-%dT%H:%M:%S")
+
+
+def daily_at(at: LocalTime) -> Schedule:
+    """Once a local day at `at` in the policy's time zone, until midnight. `at` may be a function of
+    the policy (e.g. `lambda p: p.morning_at`), so a locality's configured time is read."""
+
+    def trigger(policy: Policy) -> BaseTrigger:
+        t = at(policy) if callable(at) else at
+        return CronTrigger(hour=t.hour, minute=t.minute, second=t.second, timezone=policy.tz)
+
+    def midnight(now: datetime, policy: Policy) -> datetime:
+        return datetime.combine(now.astimezone(policy.tz).date(), time(), policy.tz)
+
+    return Schedule(trigger, midnight, "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -47,40 +95,9 @@ class Job:
     job that tells workers something, what it owes workers who join after it ran (`owed`)."""
 
     name: str
-    when: RunKey
+    when: Schedule
     fn: JobFn
     owed: OwedFn | None = None
-
-
-def every(period: timedelta) -> RunKey:
-    """Due once per period, counted in UTC from the epoch (e.g. every 5 minutes: 10:00, 10:05 …)."""
-    seconds = int(period.total_seconds())
-    if seconds <= 0:
-        raise ValueError("a job's period must be positive")
-
-    def key(now: datetime, _policy: Policy) -> str:
-        start = int(now.timestamp()) // seconds * seconds
-        return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-    return key
-
-
-def daily_at(at: LocalTime, *, until: LocalTime | None = None) -> RunKey:
-    """Due once per local day, from `at` (and before `until`, if given) in the policy's time zone.
-
-    `at` may be a time or a function of the policy (e.g. `lambda p: p.morning_at`), so a locality's
-    configured time is read when the job is checked.
-    """
-
-    def key(now: datetime, policy: Policy) -> str | None:
-        local = now.astimezone(policy.tz)
-        start = at(policy) if callable(at) else at
-        end = until(policy) if callable(until) else until
-        if local.time() < start or (end is not None and local.time() >= end):
-            return None
-        return local.date().isoformat()
-
-    return key
 
 
 # -- housekeeping --------------------------------------------------------------------------------
@@ -106,7 +123,7 @@ def joiners(jctx: JobCtx) -> int:
     pending = jctx.call(pending_joiners)
     if not pending:
         return 0
-    owing = [j.owed for j in FEATURES if j.owed is not None and j.when(jctx.now, jctx.policy) is not None]
+    owing = [j.owed for j in FEATURES if j.owed is not None and j.when.run_key(jctx.now, jctx.policy)]
     count = 0
     for batch in chunks(sorted({j.worker_id for j in pending}), BATCH_WORKERS):
         count += sum(owed(jctx, batch) for owed in owing)
