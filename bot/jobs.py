@@ -1,13 +1,12 @@
 """The scheduled jobs: what runs, and when.
 
 A job is a handler-level function `fn(jctx: JobCtx) -> int` (the count it did, for the log) and
-a `Schedule`: an APScheduler trigger in the policy's time zone, the slots of which the scheduler
-(bot/scheduler.py) fires. A slot is named by a run key (its day, or its start), and a job runs
-for a key only if `job_runs` has no row for it, inserted in one unit of work with the job's own
-changes, so each slot runs once across restarts and processes. A run missed while the bot was
-down happens once on start, if its slot is still the latest and not too old: for `daily_at`, the
-same local day (a bot down at 08:30 that starts at 11:00 runs that morning's job at 11:00, and
-never yesterday's); for `every`, the current period.
+a `Schedule`: an APScheduler trigger, whose slots bot/scheduler.py fires, and the run key that
+names a slot (its day, or its start). A job runs for a key only if `job_runs` has no row for it,
+inserted in one unit of work with the job's own changes, so each slot runs once across restarts
+and processes. A run missed while the bot was down happens once on start, if its slot is the
+latest of the local day so far: down at 08:30 and up at 11:00, the bot runs that morning's job
+at 11:00, and never yesterday's.
 
 A day's notices are owed per recipient, not per run: a daily job that tells workers something
 says, as `owed`, how to tell only some workers. A worker linked or given people after the job ran
@@ -49,19 +48,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a job is due: the trigger's slots for a policy, from how long ago a slot still runs
-    (`since`, APScheduler's misfire_grace_time, counted here against job_runs, which outlive the
-    process), and the run key that names a slot (`key`, read in the trigger's time zone)."""
+    """A trigger for the policy (its time zone, its morning), and how it writes a slot's run key."""
 
     trigger: Callable[[Policy], BaseTrigger]
-    since: Callable[[datetime, Policy], datetime]
     key: str
 
     def run_key(self, now: datetime, policy: Policy) -> str | None:
-        """The key of the latest slot from `since` to `now` (several: one run, as APScheduler's
-        coalesce), or None if there is none."""
+        """The key of the latest slot of the local day up to `now`, or None: APScheduler's coalesce
+        and a misfire grace until midnight, counted against job_runs, which outlive the process."""
         trigger, latest = self.trigger(policy), None
-        slot = trigger.get_next_fire_time(None, self.since(now, policy))
+        slot = trigger.get_next_fire_time(None, datetime.combine(policy.local_date(now), time(), policy.tz))
         while slot is not None and slot <= now:
             latest, slot = slot, trigger.get_next_fire_time(slot, now)
         return None if latest is None else latest.strftime(self.key)
@@ -69,24 +65,19 @@ class Schedule:
 
 def every(period: timedelta) -> Schedule:
     """Every period, counted in UTC from the epoch (every 5 minutes: 10:00, 10:05 …)."""
-    if period <= timedelta(0):
-        raise ValueError("a job's period must be positive")
     trigger = IntervalTrigger(seconds=period.total_seconds(), start_date=EPOCH, timezone=UTC)
-    return Schedule(lambda _policy: trigger, lambda now, _policy: now - period, "%Y-%m-%dT%H:%M:%S")
+    return Schedule(lambda _policy: trigger, "%Y-%m-%dT%H:%M:%S")
 
 
 def daily_at(at: LocalTime) -> Schedule:
-    """Once a local day at `at` in the policy's time zone, until midnight. `at` may be a function of
-    the policy (e.g. `lambda p: p.morning_at`), so a locality's configured time is read."""
+    """Once a local day at `at` in the policy's time zone; `at` may be a function of the policy
+    (e.g. `lambda p: p.morning_at`), so a locality's configured time is read."""
 
     def trigger(policy: Policy) -> BaseTrigger:
         t = at(policy) if callable(at) else at
         return CronTrigger(hour=t.hour, minute=t.minute, second=t.second, timezone=policy.tz)
 
-    def midnight(now: datetime, policy: Policy) -> datetime:
-        return datetime.combine(now.astimezone(policy.tz).date(), time(), policy.tz)
-
-    return Schedule(trigger, midnight, "%Y-%m-%d")
+    return Schedule(trigger, "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -131,6 +122,11 @@ def joiners(jctx: JobCtx) -> int:
     return count
 
 
+AT_MORNING = daily_at(lambda p: p.morning_at)  # the locality's morning, 08:30 by default
+AT_NINE = daily_at(time(9, 0))
+AT_DIGEST = daily_at(lambda p: p.digest_at)
+EACH_MINUTE = every(timedelta(minutes=1))
+
 HOUSEKEEPING: tuple[Job, ...] = (
     Job("prune_updates", every(timedelta(hours=1)), prune_updates),
     Job("prune_bookkeeping", daily_at(time(3, 0)), prune_bookkeeping),
@@ -139,33 +135,16 @@ HOUSEKEEPING: tuple[Job, ...] = (
 FEATURES: tuple[Job, ...] = (
     Job("morning", every(timedelta(minutes=10)), rem.morning, rem.mornings_owed),  # each at their own time
     Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
-    Job("escalate", daily_at(time(9, 0)), rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
-    Job(
-        "campaigns",
-        daily_at(lambda p: p.morning_at),
-        rem.campaigns,
-        lambda j, ids: rem.campaigns(j, worker_ids=ids),
-    ),
-    Job(
-        "case_endings",
-        daily_at(time(9, 0)),
-        rem.case_endings,
-        lambda j, ids: rem.case_endings(j, worker_ids=ids),
-    ),
-    Job("appointment_family", daily_at(lambda p: p.morning_at), remind_families),  # 面谈提醒, once per member
-    Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
-    Job(
-        "escalate_lost_contacts", every(timedelta(minutes=1)), escalate_lost_contacts
-    ),  # 失联 nobody confirmed
-    Job(
-        "daily_digests",
-        daily_at(lambda p: p.digest_at),
-        daily_digests,
-        lambda j, ids: daily_digests(j, worker_ids=ids),
-    ),
+    Job("escalate", AT_NINE, rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
+    Job("campaigns", AT_MORNING, rem.campaigns, lambda j, ids: rem.campaigns(j, worker_ids=ids)),
+    Job("case_endings", AT_NINE, rem.case_endings, lambda j, ids: rem.case_endings(j, worker_ids=ids)),
+    Job("appointment_family", AT_MORNING, remind_families),  # 面谈提醒, once per member
+    Job("escalate_alerts", EACH_MINUTE, escalate_alerts),
+    Job("escalate_lost_contacts", EACH_MINUTE, escalate_lost_contacts),  # 失联 nobody confirmed
+    Job("daily_digests", AT_DIGEST, daily_digests, lambda j, ids: daily_digests(j, worker_ids=ids)),
     Job("sensitive_delete", every(timedelta(minutes=5)), hygiene.delete_sensitive),  # off unless configured
     Job("drafts", every(timedelta(minutes=5)), expire_drafts),  # warned 30 minutes before they go
-    Job("joiners", every(timedelta(minutes=1)), joiners),  # after the daily jobs it serves
+    Job("joiners", EACH_MINUTE, joiners),  # after the daily jobs it serves
 )
 
 JOBS: tuple[Job, ...] = (*HOUSEKEEPING, *FEATURES)

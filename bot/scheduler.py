@@ -1,24 +1,20 @@
-"""The scheduler: APScheduler fires each job of bot/jobs.py at the slots of its trigger, and the job
-runs on the one process that leads, once per slot.
+"""The scheduler: APScheduler fires each job of bot/jobs.py at its trigger's slots, and the process
+that leads runs it, once per slot.
 
-Why APScheduler's triggers, with our run keys and leadership around them, rather than a plain
-asyncio loop (issue 16.6): the loop would be as short, but the slot arithmetic (a CronTrigger in
-the policy's time zone keeps 08:30 local across daylight saving) would be ours again, and the
-stack names APScheduler. What APScheduler 3 cannot do for us, we do, each in one place:
-
-* Exactly once across processes: it has no interprocess synchronisation, and its job stores must
-  never be shared between schedulers (its FAQ). So each process keeps its jobs in memory, and a
-  job runs for a slot only if the slot's run key has no `job_runs` row (bot/jobs.py).
-* A run missed while the bot was down: an in-memory store forgets, at restart, what
-  misfire_grace_time and coalesce would act on. So `tick()` applies their rule to job_runs on
-  start, and whenever this process takes over the lead: each job runs once for its latest slot
-  that is recent enough (`Schedule.run_key`), if nobody ran it.
-* Which process: on PostgreSQL the one holding an advisory lock (bot/leadership.py) runs the jobs;
-  the others check the lock every `tick_seconds` and take over when the leader has gone.
-* Our clock: APScheduler waits in real time, but time is passed in (a rehearsal's StartedClock is
-  hours off, a test's FrozenClock stands still), so each trigger is read on our clock (`OnClock`).
-* A failing job backs off: its key stays free and its next fire moves 20 s, 40 s … up to an hour on.
-
+Why APScheduler's triggers with our run keys and lead, not a plain asyncio loop (issue 16.6): the
+loop would be as short, but the slots (a CronTrigger in the policy's time zone keeps 08:30 local
+across daylight saving) would be our arithmetic again, and the stack names APScheduler. What
+APScheduler 3 cannot do, we do:
+* once across processes: its job stores must never be shared (its FAQ), so each process keeps
+  its jobs in memory, and a slot runs only if its run key has no `job_runs` row;
+* a run missed while down: in memory, what misfire_grace_time and coalesce act on is forgotten at
+  restart, so `tick()` applies their rule to job_runs (`Schedule.run_key`) on start and on taking
+  over the lead;
+* which process: the holder of a PostgreSQL advisory lock (bot/leadership.py); the others check
+  it every `tick_seconds`;
+* our clock: APScheduler waits in real time, but time is passed in (a rehearsal's StartedClock is
+  hours off, a test's FrozenClock stands still), so `OnClock` reads each trigger on ours;
+* a failing job backs off: its key stays free, its next fire moves 20 s, 40 s … up to an hour on.
 Tests call `tick()` and `run_job()` with a FrozenClock instead of waiting for APScheduler.
 """
 
@@ -27,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,55 +70,52 @@ class OnClock(BaseTrigger):
         slot = self.trigger.get_next_fire_time(None, ours + timedelta(microseconds=1))
         return None if slot is None else now + (slot - ours)
 
+    def __str__(self) -> str:  # for APScheduler's log
+        return f"{self.trigger} on the bot's clock"
 
+
+@dataclass(eq=False)
 class Scheduler:
     """Fires each job at its slots while this process leads; `tick()` runs what is due now."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        clock: Clock,
-        policy: Policy,
-        renderer: Renderer,
-        keys: KeyRing | None = None,
-        jobs: Sequence[Job] = JOBS,
-        tick_seconds: float = 20.0,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.policy = policy
-        self.renderer = renderer
-        self.keys = keys
-        self.jobs = tuple(jobs)
-        self.tick_seconds = tick_seconds
-        self.leadership = Leadership(db, JOBS_LOCK, "scheduler")
-        self._failures: dict[str, tuple[int, datetime]] = {}  # job -> (failures in a row, retry at)
-        self._one_at_a_time = asyncio.Lock()  # a job, or a check of the lead, in this process
-        self._aps: AsyncIOScheduler | None = None
-        self._leading = False  # and has run what was due when it took the lead
-        self._stopping = False
+    db: Database
+    _: KW_ONLY
+    clock: Clock
+    policy: Policy
+    renderer: Renderer
+    keys: KeyRing | None = None
+    jobs: Sequence[Job] = JOBS
+    tick_seconds: float = 20.0
+    _failures: dict[str, tuple[int, datetime]] = field(init=False, default_factory=dict)  # in a row, retry at
+    _one_at_a_time: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)  # a job, or a lead check
+    _aps: AsyncIOScheduler | None = field(init=False, default=None)
+    _leading: bool = field(init=False, default=False)  # and has run what was due when it took the lead
+    _stopping: bool = field(init=False, default=False)  # stop() to start(): fires do nothing, not wait
+
+    def __post_init__(self) -> None:
+        self.leadership = Leadership(self.db, JOBS_LOCK, "scheduler")
 
     async def start(self) -> None:
         """Fire each job at its trigger's slots, and check the lead now and every `tick_seconds`."""
         if self._aps is not None:
             return
+        self._stopping = False
         aps = self._aps = AsyncIOScheduler(timezone=UTC, job_defaults={"misfire_grace_time": None})
         aps.add_job(self._fire, "interval", seconds=self.tick_seconds, next_run_time=datetime.now(UTC))
         for job in self.jobs:
-            aps.add_job(self._fire, OnClock(job.when.trigger(self.policy), self.clock), [job], id=job.name)
+            trigger = OnClock(job.when.trigger(self.policy), self.clock)
+            aps.add_job(self._fire, trigger, [job], id=job.name, name=job.name)
         aps.start()
 
     async def stop(self) -> None:
         """Let a running job finish, stop firing, give up the lead."""
-        self._stopping = True  # what fires from now on does nothing, rather than wait to be cancelled
+        self._stopping = True
         async with self._one_at_a_time:
             if self._aps is not None:
                 self._aps.shutdown(wait=False)
                 self._aps = None
             self._leading = False
             await asyncio.to_thread(self.leadership.release)
-        self._stopping = False
 
     async def tick(self) -> list[JobReport]:
         """If this process leads, run each job due now whose run key is free; what ran."""
@@ -130,9 +123,10 @@ class Scheduler:
             self._leading = not self._stopping and await asyncio.to_thread(self.leadership.check)
             if not self._leading:
                 return []
-            reports = []
+            now, reports = self.clock.now(), []
             for job in self.jobs:
-                if not self._backing_off(job) and (report := await self.run_job(job)) is not None:
+                backing_off = self._failures.get(job.name, (0, now))[1] > now
+                if not backing_off and (report := await self.run_job(job)) is not None:
                     reports.append(report)
             return reports
 
@@ -190,7 +184,3 @@ class Scheduler:
         self._failures[job.name] = (failures, now + pause)
         if self._aps is not None:
             self._aps.modify_job(job.name, next_run_time=datetime.now(UTC) + pause)
-
-    def _backing_off(self, job: Job) -> bool:
-        failure = self._failures.get(job.name)
-        return failure is not None and self.clock.now() < failure[1]
