@@ -48,16 +48,21 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Schedule:
-    """A trigger for the policy (its time zone, its morning), and how it writes a slot's run key."""
+    """A trigger for the policy (its time zone, its morning), how it writes a slot's run key, and
+    for `every` its period (the latest slot is never older: where the search for it starts)."""
 
     trigger: Callable[[Policy], BaseTrigger]
     key: str
+    period: timedelta | None = None
 
     def run_key(self, now: datetime, policy: Policy) -> str | None:
         """The key of the latest slot of the local day up to `now`, or None: APScheduler's coalesce
         and a misfire grace until midnight, counted against job_runs, which outlive the process."""
+        since = datetime.combine(policy.local_date(now), time(), policy.tz)  # midnight
+        if self.period is not None:
+            since = max(since, now - self.period)
         trigger, latest = self.trigger(policy), None
-        slot = trigger.get_next_fire_time(None, datetime.combine(policy.local_date(now), time(), policy.tz))
+        slot = trigger.get_next_fire_time(None, since)
         while slot is not None and slot <= now:
             latest, slot = slot, trigger.get_next_fire_time(slot, now)
         return None if latest is None else latest.strftime(self.key)
@@ -66,7 +71,7 @@ class Schedule:
 def every(period: timedelta) -> Schedule:
     """Every period, counted in UTC from the epoch (every 5 minutes: 10:00, 10:05 …)."""
     trigger = IntervalTrigger(seconds=period.total_seconds(), start_date=EPOCH, timezone=UTC)
-    return Schedule(lambda _policy: trigger, "%Y-%m-%dT%H:%M:%S")
+    return Schedule(lambda _policy: trigger, "%Y-%m-%dT%H:%M:%S", period)
 
 
 def daily_at(at: LocalTime) -> Schedule:
