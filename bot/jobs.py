@@ -4,9 +4,9 @@ A job is a handler-level function `fn(jctx: JobCtx) -> int` (the count it did, f
 a `Schedule`: an APScheduler trigger, whose slots bot/scheduler.py fires, and the run key that
 names a slot (its day, or its start). A job runs for a key only if `job_runs` has no row for it,
 inserted in one unit of work with the job's own changes, so each slot runs once across restarts
-and processes. A run missed while the bot was down happens once on start, if its slot is the
-latest of the local day so far: down at 08:30 and up at 11:00, the bot runs that morning's job
-at 11:00, and never yesterday's.
+and processes. A run missed while the bot was down happens once on start, if its slot is still
+the latest and recent enough: a daily one the same local day (down at 08:30 and up at 11:00, the
+bot runs that morning's job at 11:00, and never yesterday's), a periodic one within its period.
 
 A day's notices are owed per recipient, not per run: a daily job that tells workers something
 says, as `owed`, how to tell only some workers. A worker linked or given people after the job ran
@@ -49,18 +49,17 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class Schedule:
     """A trigger for the policy (its time zone, its morning), how it writes a slot's run key, and
-    for `every` its period (the latest slot is never older: where the search for it starts)."""
+    how late a slot may run: within its period for `every`, else until local midnight."""
 
     trigger: Callable[[Policy], BaseTrigger]
     key: str
     period: timedelta | None = None
 
     def run_key(self, now: datetime, policy: Policy) -> str | None:
-        """The key of the latest slot of the local day up to `now`, or None: APScheduler's coalesce
-        and a misfire grace until midnight, counted against job_runs, which outlive the process."""
-        since = datetime.combine(policy.local_date(now), time(), policy.tz)  # midnight
-        if self.period is not None:
-            since = max(since, now - self.period)
+        """The key of the latest slot up to `now` that may still run, or None: APScheduler's
+        coalesce and misfire grace, counted against job_runs, which outlive the process."""
+        midnight = datetime.combine(policy.local_date(now), time(), policy.tz)
+        since = midnight if self.period is None else now - self.period
         trigger, latest = self.trigger(policy), None
         slot = trigger.get_next_fire_time(None, since)
         while slot is not None and slot <= now:
