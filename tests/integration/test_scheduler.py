@@ -83,7 +83,7 @@ async def test_a_morning_run_missed_while_the_bot_was_down_happens_once_on_start
 
 
 def flaky_once(calls: list[int]):
-    """The morning stand-in, failing (and leaving its message behind) the first time only."""
+    """The morning stand-in, failing the first time only, after it queued its message."""
 
     def flaky(jctx) -> int:
         remind(jctx)
