@@ -1,11 +1,12 @@
-"""The scheduled jobs: what runs, and for which run key.
+"""The scheduled jobs: what runs, and when.
 
 A job is a handler-level function `fn(jctx: JobCtx) -> int` (the count it did, for the log) and
-a `when`: for a moment, the run key it is due under, or None if it is not due. The scheduler
-(bot/scheduler.py) runs a job when its key has no `job_runs` row yet, in one unit of work with
-that row, so each key runs once across restarts and processes. Keys make missed runs catch up
-once: `daily_at(morning)` keys a day by its date from 08:30 on, so a bot that was down at 08:30
-and starts at 11:00 runs that morning's job once, at 11:00, and never yesterday's.
+a `Schedule`: an APScheduler trigger, whose slots bot/scheduler.py fires, and the run key that
+names a slot (its day, or its start). A job runs for a key only if `job_runs` has no row for it,
+inserted in one unit of work with the job's own changes, so each slot runs once across restarts
+and processes. A run missed while the bot was down happens once on start, if its slot is still
+the latest and recent enough: a daily one the same local day (down at 08:30 and up at 11:00, the
+bot runs that morning's job at 11:00, and never yesterday's), a periodic one within its period.
 
 A day's notices are owed per recipient, not per run: a daily job that tells workers something
 says, as `owed`, how to tell only some workers. A worker linked or given people after the job ran
@@ -18,6 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers import hygiene
 from handlers import jobs_reminders as rem
@@ -37,8 +42,46 @@ from models.services.updates import prune_processed
 
 JobFn = Callable[[JobCtx], int]
 OwedFn = Callable[[JobCtx, Sequence[int]], int]
-RunKey = Callable[[datetime, Policy], str | None]
 LocalTime = time | Callable[[Policy], time]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A trigger for the policy (its time zone, its morning), how it writes a slot's run key, and
+    how late a slot may run: within its period for `every`, else until local midnight."""
+
+    trigger: Callable[[Policy], BaseTrigger]
+    key: str
+    period: timedelta | None = None
+
+    def run_key(self, now: datetime, policy: Policy) -> str | None:
+        """The key of the latest slot up to `now` that may still run, or None: APScheduler's
+        coalesce and misfire grace, counted against job_runs, which outlive the process."""
+        midnight = datetime.combine(policy.local_date(now), time(), policy.tz)
+        since = midnight if self.period is None else now - self.period
+        trigger, latest = self.trigger(policy), None
+        slot = trigger.get_next_fire_time(None, since)
+        while slot is not None and slot <= now:
+            latest, slot = slot, trigger.get_next_fire_time(slot, now)
+        return None if latest is None else latest.strftime(self.key)
+
+
+def every(period: timedelta) -> Schedule:
+    """Every period, counted in UTC from the epoch (every 5 minutes: 10:00, 10:05 …)."""
+    trigger = IntervalTrigger(seconds=period.total_seconds(), start_date=EPOCH, timezone=UTC)
+    return Schedule(lambda _policy: trigger, "%Y-%m-%dT%H:%M:%S", period)
+
+
+def daily_at(at: LocalTime) -> Schedule:
+    """Once a local day at `at` in the policy's time zone; `at` may be a function of the policy
+    (e.g. `lambda p: p.morning_at`), so a locality's configured time is read."""
+
+    def trigger(policy: Policy) -> BaseTrigger:
+        t = at(policy) if callable(at) else at
+        return CronTrigger(hour=t.hour, minute=t.minute, second=t.second, timezone=policy.tz)
+
+    return Schedule(trigger, "%Y-%m-%d")
 
 
 @dataclass(frozen=True)
@@ -47,40 +90,9 @@ class Job:
     job that tells workers something, what it owes workers who join after it ran (`owed`)."""
 
     name: str
-    when: RunKey
+    when: Schedule
     fn: JobFn
     owed: OwedFn | None = None
-
-
-def every(period: timedelta) -> RunKey:
-    """Due once per period, counted in UTC from the epoch (e.g. every 5 minutes: 10:00, 10:05 …)."""
-    seconds = int(period.total_seconds())
-    if seconds <= 0:
-        raise ValueError("a job's period must be positive")
-
-    def key(now: datetime, _policy: Policy) -> str:
-        start = int(now.timestamp()) // seconds * seconds
-        return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-    return key
-
-
-def daily_at(at: LocalTime, *, until: LocalTime | None = None) -> RunKey:
-    """Due once per local day, from `at` (and before `until`, if given) in the policy's time zone.
-
-    `at` may be a time or a function of the policy (e.g. `lambda p: p.morning_at`), so a locality's
-    configured time is read when the job is checked.
-    """
-
-    def key(now: datetime, policy: Policy) -> str | None:
-        local = now.astimezone(policy.tz)
-        start = at(policy) if callable(at) else at
-        end = until(policy) if callable(until) else until
-        if local.time() < start or (end is not None and local.time() >= end):
-            return None
-        return local.date().isoformat()
-
-    return key
 
 
 # -- housekeeping --------------------------------------------------------------------------------
@@ -106,13 +118,18 @@ def joiners(jctx: JobCtx) -> int:
     pending = jctx.call(pending_joiners)
     if not pending:
         return 0
-    owing = [j.owed for j in FEATURES if j.owed is not None and j.when(jctx.now, jctx.policy) is not None]
+    owing = [j.owed for j in FEATURES if j.owed is not None and j.when.run_key(jctx.now, jctx.policy)]
     count = 0
     for batch in chunks(sorted({j.worker_id for j in pending}), BATCH_WORKERS):
         count += sum(owed(jctx, batch) for owed in owing)
     jctx.call(caught_up, pending)
     return count
 
+
+AT_MORNING = daily_at(lambda p: p.morning_at)  # the locality's morning, 08:30 by default
+AT_NINE = daily_at(time(9, 0))
+AT_DIGEST = daily_at(lambda p: p.digest_at)
+EACH_MINUTE = every(timedelta(minutes=1))
 
 HOUSEKEEPING: tuple[Job, ...] = (
     Job("prune_updates", every(timedelta(hours=1)), prune_updates),
@@ -122,33 +139,16 @@ HOUSEKEEPING: tuple[Job, ...] = (
 FEATURES: tuple[Job, ...] = (
     Job("morning", every(timedelta(minutes=10)), rem.morning, rem.mornings_owed),  # each at their own time
     Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
-    Job("escalate", daily_at(time(9, 0)), rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
-    Job(
-        "campaigns",
-        daily_at(lambda p: p.morning_at),
-        rem.campaigns,
-        lambda j, ids: rem.campaigns(j, worker_ids=ids),
-    ),
-    Job(
-        "case_endings",
-        daily_at(time(9, 0)),
-        rem.case_endings,
-        lambda j, ids: rem.case_endings(j, worker_ids=ids),
-    ),
-    Job("appointment_family", daily_at(lambda p: p.morning_at), remind_families),  # 面谈提醒, once per member
-    Job("escalate_alerts", every(timedelta(minutes=1)), escalate_alerts),
-    Job(
-        "escalate_lost_contacts", every(timedelta(minutes=1)), escalate_lost_contacts
-    ),  # 失联 nobody confirmed
-    Job(
-        "daily_digests",
-        daily_at(lambda p: p.digest_at),
-        daily_digests,
-        lambda j, ids: daily_digests(j, worker_ids=ids),
-    ),
+    Job("escalate", AT_NINE, rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
+    Job("campaigns", AT_MORNING, rem.campaigns, lambda j, ids: rem.campaigns(j, worker_ids=ids)),
+    Job("case_endings", AT_NINE, rem.case_endings, lambda j, ids: rem.case_endings(j, worker_ids=ids)),
+    Job("appointment_family", AT_MORNING, remind_families),  # 面谈提醒, once per member
+    Job("escalate_alerts", EACH_MINUTE, escalate_alerts),
+    Job("escalate_lost_contacts", EACH_MINUTE, escalate_lost_contacts),  # 失联 nobody confirmed
+    Job("daily_digests", AT_DIGEST, daily_digests, lambda j, ids: daily_digests(j, worker_ids=ids)),
     Job("sensitive_delete", every(timedelta(minutes=5)), hygiene.delete_sensitive),  # off unless configured
     Job("drafts", every(timedelta(minutes=5)), expire_drafts),  # warned 30 minutes before they go
-    Job("joiners", every(timedelta(minutes=1)), joiners),  # after the daily jobs it serves
+    Job("joiners", EACH_MINUTE, joiners),  # after the daily jobs it serves
 )
 
 JOBS: tuple[Job, ...] = (*HOUSEKEEPING, *FEATURES)

@@ -1,18 +1,21 @@
-"""The scheduler: a periodic tick that runs the due jobs of bot/jobs.py, on one process at a time.
+"""The scheduler: APScheduler fires each job of bot/jobs.py at its trigger's slots, and the process
+that leads runs it, once per slot.
 
-APScheduler 3.11 (`AsyncIOScheduler`, in-memory job store) only drives the tick; it keeps no state
-of ours (its job stores must never be shared between processes). Everything that matters is in
-the database:
-
-* Leadership: on PostgreSQL the process that holds a session-level advisory lock, taken with
-  `pg_try_advisory_lock` on a dedicated connection, runs the jobs; the others tick and do nothing.
-  The lock goes with the connection, so when the leader dies another process takes over at its
-  next tick. On SQLite (one process) the scheduler is always the leader.
-* Idempotency: a job runs for a run key (see bot/jobs.py) only if `job_runs` has no row for it,
-  inserted in the job's own unit of work. Even two leaders overlapping (a lost connection, a
-  restart) run each key once, and a run missed while the bot was down happens once on start.
-
-Tests call `tick()` directly with a FrozenClock instead of waiting for APScheduler.
+Why APScheduler's triggers with our run keys and lead, not a plain asyncio loop (issue 16.6): the
+loop would be as short, but the slots (a CronTrigger in the policy's time zone keeps 08:30 local
+across daylight saving) would be our arithmetic again, and the stack names APScheduler. What
+APScheduler 3 cannot do, we do:
+* once across processes: its job stores must never be shared (its FAQ), so each process keeps
+  its jobs in memory, and a slot runs only if its run key has no `job_runs` row;
+* a run missed while down: in memory, what misfire_grace_time and coalesce act on is forgotten at
+  restart, so `tick()` applies their rule to job_runs (`Schedule.run_key`) on start and on taking
+  over the lead;
+* which process: the holder of a PostgreSQL advisory lock (bot/leadership.py); the others check
+  it every `tick_seconds`;
+* our clock: APScheduler waits in real time, but time is passed in (a rehearsal's StartedClock is
+  hours off, a test's FrozenClock stands still), so `OnClock` reads each trigger on ours;
+* a failing job backs off: its key stays free, its next fire moves 20 s, 40 s … up to an hour on.
+Tests call `tick()` and `run_job()` with a FrozenClock instead of waiting for APScheduler.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 
 from bot.db import Database
 from bot.jobs import JOBS, Job
@@ -46,59 +50,108 @@ FAILED_JOB_PAUSE_MAX = 3600.0
 
 @dataclass(frozen=True)
 class JobReport:
-    """A job that ran in a tick: for which key, and the count it returned."""
+    """A job that ran: for which key, and the count it returned."""
 
     job: str
     run_key: str
     count: int
 
 
-class Scheduler:
-    """Runs due jobs on each tick, if this process is the leader."""
+class OnClock(BaseTrigger):
+    """A trigger read on our clock: its next slot after the clock's now, as the real moment for
+    APScheduler to wait for. Fired a moment early, the job finds its slot not yet come, and the
+    slot, still the next one, fires again at once."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        clock: Clock,
-        policy: Policy,
-        renderer: Renderer,
-        keys: KeyRing | None = None,
-        jobs: Sequence[Job] = JOBS,
-        tick_seconds: float = 20.0,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.policy = policy
-        self.renderer = renderer
-        self.keys = keys
-        self.job_context = JobContexts(renderer, policy, keys)  # the one factory, as the CLI's
-        self.jobs = tuple(jobs)
-        self.tick_seconds = tick_seconds
-        self.leadership = Leadership(db, JOBS_LOCK, "scheduler")
-        self._failures: dict[str, tuple[int, float]] = {}  # job -> (failures in a row, retry at)
-        self._tick_lock = asyncio.Lock()
-        self._aps: AsyncIOScheduler | None = None
+    def __init__(self, trigger: BaseTrigger, clock: Clock) -> None:
+        self.trigger, self.clock = trigger, clock
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        ours = self.clock.now()
+        slot = self.trigger.get_next_fire_time(None, ours + timedelta(microseconds=1))
+        return None if slot is None else now + (slot - ours)
+
+    def __str__(self) -> str:  # for APScheduler's log
+        return f"{self.trigger} on the bot's clock"
+
+
+@dataclass(eq=False)
+class Scheduler:
+    """Fires each job at its slots while this process leads; `tick()` runs what is due now."""
+
+    db: Database
+    _: KW_ONLY
+    clock: Clock
+    policy: Policy
+    renderer: Renderer
+    keys: KeyRing | None = None
+    jobs: Sequence[Job] = JOBS
+    tick_seconds: float = 20.0
+    _failures: dict[str, tuple[int, datetime]] = field(init=False, default_factory=dict)  # in a row, retry at
+    _one_at_a_time: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)  # a job, or a lead check
+    _aps: AsyncIOScheduler | None = field(init=False, default=None)
+    _leading: bool = field(init=False, default=False)  # and has run what was due when it took the lead
+    _stopping: bool = field(init=False, default=False)  # stop() to start(): fires do nothing, not wait
+
+    def __post_init__(self) -> None:
+        self.leadership = Leadership(self.db, JOBS_LOCK, "scheduler")
+        self.job_context = JobContexts(self.renderer, self.policy, self.keys)  # the one factory, as the CLI's
+
+    async def start(self) -> None:
+        """Fire each job at its trigger's slots, and check the lead now and every `tick_seconds`."""
+        if self._aps is not None:
+            return
         self._stopping = False
+        aps = self._aps = AsyncIOScheduler(timezone=UTC, job_defaults={"misfire_grace_time": None})
+        aps.add_job(self._fire, "interval", seconds=self.tick_seconds, next_run_time=datetime.now(UTC))
+        for job in self.jobs:
+            trigger = OnClock(job.when.trigger(self.policy), self.clock)
+            aps.add_job(self._fire, trigger, [job], id=job.name, name=job.name)
+        aps.start()
+
+    async def stop(self) -> None:
+        """Let a running job finish, stop firing, give up the lead."""
+        self._stopping = True
+        async with self._one_at_a_time:
+            if self._aps is not None:
+                self._aps.shutdown(wait=False)
+                self._aps = None
+            self._leading = False
+            await asyncio.to_thread(self.leadership.release)
 
     async def tick(self) -> list[JobReport]:
-        """Run every job that is due now and has not run for its key; what ran."""
-        async with self._tick_lock:
-            if not await asyncio.to_thread(self.leadership.check):
+        """If this process leads, run each job due now whose run key is free; what ran."""
+        async with self._one_at_a_time:
+            self._leading = not self._stopping and await asyncio.to_thread(self.leadership.check)
+            if not self._leading:
                 return []
-            reports = []
+            now, reports = self.clock.now(), []
             for job in self.jobs:
-                if self._paused(job):
-                    continue
-                report = await self.run_job(job)
-                if report is not None:
+                backing_off = self._failures.get(job.name, (0, now))[1] > now
+                if not backing_off and (report := await self.run_job(job)) is not None:
                     reports.append(report)
             return reports
+
+    async def _fire(self, job: Job | None = None) -> None:
+        """APScheduler's call, at a slot of `job` or every `tick_seconds`. The leader runs the job,
+        or checks that it still leads; another process tries to take the lead, and on taking it
+        runs what is due (a run missed meanwhile happens then, once)."""
+        if self._stopping:
+            return
+        if not self._leading:
+            await self.tick()
+            return
+        async with self._one_at_a_time:
+            if self._stopping:
+                return
+            if job is not None:
+                await self.run_job(job)
+            else:
+                self._leading = await asyncio.to_thread(self.leadership.check)
 
     async def run_job(self, job: Job) -> JobReport | None:
         """Run one job if it is due now and its key is free (whoever leads: the key decides)."""
         now = self.clock.now()
-        key = job.when(now, self.policy)
+        key = job.when.run_key(now, self.policy)
         if key is None:
             return None
         started = time.perf_counter()
@@ -107,10 +160,10 @@ class Scheduler:
         except Exception:
             count_job(job.name, "failed", time.perf_counter() - started)
             log.exception("job_failed", job=job.name, run_key=key)
-            self._failed(job)
+            self._back_off(job, now)
             return None
         self._failures.pop(job.name, None)
-        if count is None:  # another tick or process had run this key
+        if count is None:  # another process (or an earlier fire) had run this key
             return None
         count_job(job.name, "ok", time.perf_counter() - started)
         log.info("job_done", job=job.name, run_key=key, count=count)
@@ -124,50 +177,11 @@ class Scheduler:
         finish_run(session, job.name, key, now=self.clock.now(), detail=str(count))
         return count
 
-    def _paused(self, job: Job) -> bool:
-        failures = self._failures.get(job.name)
-        return failures is not None and time.monotonic() < failures[1]
-
-    def _failed(self, job: Job) -> None:
-        """A failing job is retried at growing intervals, not every tick (its key stays free)."""
-        count = self._failures.get(job.name, (0, 0.0))[0] + 1
-        pause = min(self.tick_seconds * 2 ** (count - 1), FAILED_JOB_PAUSE_MAX)
-        self._failures[job.name] = (count, time.monotonic() + pause)
-
-    async def _tick_logged(self) -> None:
-        if self._stopping:
-            return
-        try:
-            await self.tick()
-        except asyncio.CancelledError:
-            if not self._stopping:  # APScheduler cancels a tick that waits for the lock at shutdown
-                raise
-        except Exception:
-            log.exception("scheduler_tick_failed")
-
-    async def start(self) -> None:
-        """Tick now and every `tick_seconds` (APScheduler's own timer runs on real time)."""
+    def _back_off(self, job: Job, now: datetime) -> None:
+        """Try a failing job again after tick_seconds, twice that, … up to an hour: not at each slot
+        (its key stays free, so the retry runs the slot that failed if it is still the latest)."""
+        failures = self._failures.get(job.name, (0, now))[0] + 1
+        pause = timedelta(seconds=min(self.tick_seconds * 2 ** (failures - 1), FAILED_JOB_PAUSE_MAX))
+        self._failures[job.name] = (failures, now + pause)
         if self._aps is not None:
-            return
-        self._stopping = False
-        self._aps = AsyncIOScheduler(timezone=UTC)
-        self._aps.add_job(
-            self._tick_logged,
-            "interval",
-            seconds=self.tick_seconds,
-            id="gridcare-tick",
-            next_run_time=datetime.now(UTC) + timedelta(milliseconds=10),
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
-        self._aps.start()
-
-    async def stop(self) -> None:
-        """Let a running tick finish, stop ticking, give up leadership."""
-        self._stopping = True
-        async with self._tick_lock:
-            if self._aps is not None:
-                self._aps.shutdown(wait=False)
-                self._aps = None
-            await asyncio.to_thread(self.leadership.release)
+            self._aps.modify_job(job.name, next_run_time=datetime.now(UTC) + pause)

@@ -8,8 +8,8 @@ and each test checks one promise on what it left behind:
 * workers link their accounts, type bursts of numbered searches without waiting and fill in note
   forms, their updates alternating between the processes: every chat's answers come back
   complete and in order, and each confirmed note is saved once;
-* the scheduler ticks five times a second in both processes: one leads, each job runs once per
-  run key, and an urgent alert left unanswered is escalated to the supervisor once;
+* the scheduler checks its lead five times a second in both processes: one leads, each job runs
+  once per run key, and an urgent alert left unanswered is escalated to the supervisor once;
 * messages queued in the database (before the start and while the processes run) are sent once
   each, whichever process sends them;
 * SIGTERM stops both cleanly.

@@ -1,4 +1,5 @@
-"""Scheduled jobs run once per run key: across ticks, restarts, failures and overlapping leaders."""
+"""Scheduled jobs run once per run key: across ticks, restarts, failures and overlapping leaders;
+APScheduler fires them at their slots on the bot's clock, whatever real time it is."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.jobs import HOUSEKEEPING, Job, daily_at, every
-from bot.scheduler import Scheduler
+from bot.scheduler import OnClock, Scheduler
 from handlers.render import Renderer
 from models.chat import ProcessedUpdate
-from models.clock import FrozenClock
+from models.clock import FrozenClock, StartedClock
 from models.outbox import JobRun, OutboxMessage
 from models.policy import Policy
 from models.services.jobruns import recent_runs
@@ -81,8 +82,8 @@ async def test_a_morning_run_missed_while_the_bot_was_down_happens_once_on_start
     assert db.call(recent_runs, "morning")[0].detail == "1"
 
 
-async def test_a_failing_job_leaves_nothing_behind_and_runs_again_later(db, scheduler):
-    calls = []
+def flaky_once(calls: list[int]):
+    """The morning stand-in, failing the first time only, after it queued its message."""
 
     def flaky(jctx) -> int:
         remind(jctx)
@@ -91,12 +92,20 @@ async def test_a_failing_job_leaves_nothing_behind_and_runs_again_later(db, sche
             raise RuntimeError("the database hiccuped")
         return 1
 
-    ticks = scheduler(db, FrozenClock(at(4, 9, 0)), [Job("morning", MORNING, flaky)])
-    ticks.tick_seconds = 0.0  # retry on the very next tick
+    return flaky
+
+
+async def test_a_failing_job_leaves_nothing_behind_and_backs_off_before_it_runs_again(db, scheduler):
+    calls: list[int] = []
+    clock = FrozenClock(at(4, 9, 0))
+    ticks = scheduler(db, clock, [Job("morning", MORNING, flaky_once(calls))])
     assert await ticks.tick() == []
     assert outbox_count(db) == 0 and db.call(recent_runs, "morning") == []
-    assert len(await ticks.tick()) == 1
-    assert outbox_count(db) == 1
+    clock.advance(timedelta(seconds=19))
+    assert await ticks.tick() == [] and calls == [1]  # backing off: 20 s after the first failure
+    clock.advance(timedelta(seconds=1))
+    assert [r.run_key for r in await ticks.tick()] == ["2026-03-04"]
+    assert outbox_count(db) == 1 and calls == [1, 1]
 
 
 async def test_two_schedulers_running_the_same_key_at_once_run_it_once(db, db_url, scheduler):
@@ -123,19 +132,36 @@ async def test_two_schedulers_running_the_same_key_at_once_run_it_once(db, db_ur
 
 
 def test_every_keys_a_job_by_its_period():
-    key = every(timedelta(minutes=5))
+    every_5 = every(timedelta(minutes=5))
     policy = Policy()
-    assert key(datetime(2026, 3, 4, 2, 4, 59, tzinfo=UTC), policy) == "2026-03-04T02:00:00"
-    assert key(datetime(2026, 3, 4, 2, 5, 0, tzinfo=UTC), policy) == "2026-03-04T02:05:00"
+    assert every_5.run_key(datetime(2026, 3, 4, 2, 4, 59, tzinfo=UTC), policy) == "2026-03-04T02:00:00"
+    assert every_5.run_key(datetime(2026, 3, 4, 2, 5, 0, tzinfo=UTC), policy) == "2026-03-04T02:05:00"
 
 
-def test_daily_at_keys_a_local_day_within_its_window():
-    key = daily_at(time(8, 30), until=time(21, 0))
+def test_daily_at_keys_a_local_day_from_its_time_until_midnight():
+    morning = daily_at(time(8, 30))
     policy = Policy()
-    assert key(at(4, 8, 29), policy) is None
-    assert key(at(4, 8, 30), policy) == "2026-03-04"
-    assert key(at(4, 21, 0), policy) is None
-    assert key(at(5, 0, 30), policy) is None  # 00:30 on the 5th: not yesterday's morning any more
+    assert morning.run_key(at(4, 8, 29), policy) is None
+    assert morning.run_key(at(4, 8, 30), policy) == "2026-03-04"
+    assert morning.run_key(at(4, 23, 59), policy) == "2026-03-04"  # missed at 08:30: still today's
+    assert morning.run_key(at(5, 0, 30), policy) is None  # 00:30 on the 5th: not yesterday's morning any more
+
+
+def test_daily_at_keeps_local_time_across_daylight_saving():
+    berlin = Policy(tz=ZoneInfo("Europe/Berlin"))  # clocks go forward on 29 March 2026, 02:00 -> 03:00
+    morning = daily_at(time(8, 30))
+    before = datetime(2026, 3, 29, 6, 29, tzinfo=UTC)  # 08:29 in Berlin, summer time
+    assert morning.run_key(before, berlin) is None
+    assert morning.run_key(before + timedelta(minutes=1), berlin) == "2026-03-29"
+
+
+def test_a_trigger_on_a_clock_hours_off_fires_at_the_real_moment_its_slot_comes():
+    real_now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # what APScheduler would pass: any moment
+    clock = FrozenClock(at(4, 8, 29))  # the bot's clock: a minute before the morning
+    trigger = OnClock(MORNING.trigger(Policy()), clock)
+    assert trigger.get_next_fire_time(None, real_now) == real_now + timedelta(minutes=1)
+    clock.set(at(4, 8, 30))  # the slot has come: the next one is tomorrow's
+    assert trigger.get_next_fire_time(real_now, real_now) == real_now + timedelta(days=1)
 
 
 async def test_housekeeping_forgets_old_update_ids(db, now, scheduler):
@@ -154,3 +180,16 @@ async def test_a_started_scheduler_ticks_at_once_and_stops_cleanly(db, now, sche
     finally:
         await ticks.stop()
     assert ticks.leadership.is_leader == db.is_sqlite
+
+
+async def test_a_started_scheduler_fires_a_job_at_its_slot_and_again_after_a_failure(db, scheduler):
+    calls: list[int] = []
+    clock = StartedClock(at(4, 8, 30) - timedelta(seconds=0.3))  # a rehearsal: hours off real time
+    ticks = scheduler(db, clock, [Job("morning", MORNING, flaky_once(calls))])
+    ticks.tick_seconds = 0.1  # the first retry, a tenth of a second after the failure
+    await ticks.start()
+    try:
+        await until(lambda: outbox_count(db) == 1, what="the morning run, fired at 08:30 and retried")
+    finally:
+        await ticks.stop()
+    assert calls == [1, 1] and [r.run_key for r in db.call(recent_runs, "morning")] == ["2026-03-04"]

@@ -180,7 +180,7 @@ def _reference(db, now) -> Counter:  # type: ignore[no-untyped-def]
     session = db.sessions()
     try:
         for job in FEATURES:
-            key = job.when(now, policy)
+            key = job.when.run_key(now, policy)
             if key is not None:
                 scheduler._run_once(session, job, key, now)
         return Counter((m.purpose, m.chat_id, m.dedupe_key) for m in session.scalars(select(OutboxMessage)))
