@@ -11,10 +11,10 @@ from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyb
 from handlers.render import Renderer
 from models.access import Principal
 from models.crypto import KeyRing
+from models.outgoing import MediaKind, keyboard, relayed_media
 from models.policy import Policy
 from models.services.identity import Identity, chat_locale
-from models.services.outbox import enqueue, send_payload
-from models.services.outbox_media import MediaKind, media_payload
+from models.services.outbox import enqueue
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -68,14 +68,13 @@ class Work:
         """
         locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
         text = self.renderer.render(locale, template, **view)
-        rows = [[(self.renderer.label(locale, key), data) for key, data in row] for row in buttons]
-        payload = send_payload(text, rows) if media is None else media_payload(*media, text, rows)
+        keys = keyboard([(self.renderer.label(locale, key), data) for key, data in row] for row in buttons)
+        message = Send(chat_id, text, keys) if media is None else relayed_media(chat_id, *media, text, keys)
         return self.call(
             enqueue,
-            chat_id=chat_id,
+            message=message,
             purpose=purpose,
             dedupe_key=dedupe_key,
-            payload=payload,
             now=self.now,
             available_at=available_at,
             urgent=urgent,

@@ -19,9 +19,9 @@ from handlers.media import caption_text
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
+from models.outgoing import MediaKind
 from models.services.family import contact_cards, leave_channel
 from models.services.family_relay import Relayed, RelayStatus, relay_from_family
-from models.services.outbox_media import MediaKind
 
 TEXT_MAX = 2000
 

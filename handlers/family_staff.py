@@ -23,7 +23,7 @@ from handlers.callbacks import (
 )
 from handlers.context import Ctx, JobCtx, Work
 from handlers.dialogs.engine import Engine
-from handlers.events import Button, SendPhoto
+from handlers.events import Button, SendContact, SendPhoto
 from handlers.router import Router, not_allowed
 from models.access import Action
 from models.services.family import RELATIONS, invitable_person, invite_for_person, on_reassigned
@@ -31,7 +31,7 @@ from models.services.family_alerts import Escalation, escalate_due
 from models.services.family_answers import Answered, AnswerHow, answer_alert
 from models.services.family_relay import media_of, reply_target
 from models.services.family_threads import family_threads, inbox
-from models.services.outbox import contact_payload, enqueue
+from models.services.outbox import enqueue
 from models.services.tips import tip_photo
 
 INBOX_BUTTONS = 10
@@ -280,13 +280,12 @@ def notify_reassignment(work: Work, person_id: int, old_worker_id: int | None, n
         )
         if change.card.work_phone:
             # The new worker as a Telegram contact too, as /contact gives it (nothing to render).
-            payload = contact_payload(change.card.work_phone, change.card.name)
+            contact = SendContact(family.chat_id, change.card.work_phone, change.card.name)
             work.call(
                 enqueue,
-                chat_id=family.chat_id,
+                message=contact,
                 purpose="family_reassigned",
                 dedupe_key=f"{key}:contact",
-                payload=payload,
                 now=work.now,
             )
     return len(change.families)

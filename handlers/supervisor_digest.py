@@ -26,7 +26,7 @@ from handlers.render import Renderer
 from models.services.digest import Digest, Period, PeriodKind, Shared, build_digest, share
 from models.services.digest_scope import Recipient, digest_recipients, queued
 from models.services.identity import chat_locale
-from models.services.outbox import enqueue, photo_payload, send_payload
+from models.services.outbox import enqueue
 
 log = structlog.get_logger("gridcare.digest")
 
@@ -208,14 +208,13 @@ def queue_digest(work: Work, recipient: Recipient, digest: Digest) -> bool:
     messages = digest_messages(
         work.renderer, locale, digest, can_review=True, app_url=work.policy.miniapp_url
     )
-    common = {"chat_id": recipient.chat_id, "purpose": "digest", "now": work.now}
-    work.call(
-        enqueue, dedupe_key=f"{key}:chart", payload=photo_payload(messages.chart, messages.caption), **common
-    )
+    chat, common = recipient.chat_id, {"purpose": "digest", "now": work.now}
+    chart = SendPhoto(chat, data=messages.chart, caption=messages.caption)
+    work.call(enqueue, message=chart, dedupe_key=f"{key}:chart", **common)
     for n, text in enumerate(messages.texts, start=1):
-        buttons = messages.buttons if n == len(messages.texts) else ()
+        buttons = messages.keyboard() if n == len(messages.texts) else ()
         work.call(
-            enqueue, dedupe_key=key if n == 1 else f"{key}:{n}", payload=send_payload(text, buttons), **common
+            enqueue, message=Send(chat, text, buttons), dedupe_key=key if n == 1 else f"{key}:{n}", **common
         )
     return True
 

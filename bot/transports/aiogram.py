@@ -122,8 +122,8 @@ class AiogramTransport(Transport):
         await self.dispatcher.feed_update(self.bot, parsed)
 
     async def start_polling(self) -> None:
-        """Poll until `stop()`: our Poller, not the Dispatcher's, which acknowledges updates still
-        being handled (bot/transports/polling.py)."""
+        """Poll until `stop_polling()`: our Poller, not the Dispatcher's, which acknowledges updates
+        still being handled (bot/transports/polling.py)."""
         if self._stop.is_set():
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
@@ -146,6 +146,9 @@ class AiogramTransport(Transport):
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+
+    async def start(self) -> None:
+        """Nothing to open: aiogram's session makes its connection pool on the first request."""
 
     async def close(self) -> None:
         await self.bot.session.close()
