@@ -77,8 +77,8 @@ class AiogramTransport(Transport):
 
     def __init__(self, token: str, api_url: str, *, polling_timeout: int = 10) -> None:
         super().__init__()
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-        self.bot = Bot(token, session=session)
+        self.session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self.bot = Bot(token, session=self.session)
         self.bot_id = self.bot.id
         self.polling_timeout = polling_timeout
         self.dispatcher = Dispatcher(disable_fsm=True)
@@ -148,7 +148,8 @@ class AiogramTransport(Transport):
         await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
 
     async def start(self) -> None:
-        """Nothing to open: aiogram's session makes its connection pool on the first request."""
+        """aiogram's HTTP session (its connection pool), here rather than on the first request."""
+        await self.session.create_session()
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -53,6 +53,7 @@ def queue_deletions(session: Session, *, now: datetime, after: timedelta) -> int
     ).all()
     count = 0
     for row_id, chat_id, message_id in due:
+        assert message_id is not None  # the query takes only messages Telegram gave an id
         added = enqueue(
             session,
             message=DeleteMessages(chat_id, (message_id,)),
