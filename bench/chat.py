@@ -24,7 +24,7 @@ from time import perf_counter
 from bench import txn, uow
 from bench.common import BENCH_KEYS, NOW, median, percentile
 from bench.recorder import NOWHERE, TOKEN, Recorder
-from bench.script import CYCLE, BenchUser, first_free_update_id, link_workers, message_update, notes_filed
+from bench.script import CYCLE, BenchUser, first_free_update_id, link_workers, notes_filed
 from bot.app import GridcareBot, Runtime, build_bot
 from bot.config import Settings
 from bot.db import Database
@@ -182,13 +182,14 @@ async def open_lanes(
     lanes = []
     for framework in frameworks:
         bot = build_quiet_bot(url, framework, recorder)
+        await bot.transport.start()  # only the transport: the benchmark feeds updates, nothing runs behind
         if not lanes:
             user_ids = bot.runtime.db.call(link_workers, users)
             bench_users = [BenchUser(user_id) for user_id in user_ids]
             update_ids = count(bot.runtime.db.call(first_free_update_id))
         floor = quiet_transport(framework, Recorder())
         floor.on_incoming(_nothing)
-        await floor.feed(json.loads(message_update(0, 1, 1, "/start")))  # alone: PTB starts on the first feed
+        await floor.start()
         lanes.append(Lane(backend, framework, bot, floor, bench_users, recorder, update_ids))
     return lanes
 

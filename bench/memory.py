@@ -116,6 +116,7 @@ async def idle(url: str, framework: str, users: int, per_user: int) -> dict[str,
 
     recorder = Recorder()
     bot = build_quiet_bot(url, framework, recorder)
+    await bot.transport.start()
     gc.collect()
     built = rss_mb()
     result: dict[str, Any] = {"built_mb": built}

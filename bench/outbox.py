@@ -42,8 +42,9 @@ from bot.send_limits import SenderSettings
 from bot.telegram_api import LocalBotApi
 from models.clock import FrozenClock, SystemClock
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outgoing import Send
 from models.policy import Policy
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue
 
 TOKEN = "123456:bench-token"
 LIMIT = 30.0  # Telegram's messages per second for one bot (the local server enforces it)
@@ -109,14 +110,7 @@ def _queue(db: Database, run: str, chats: range, per_chat: int, now: datetime) -
         for n in range(per_chat):
             for chat in chats:
                 key = f"{run}-{chat}-{n}"
-                enqueue(
-                    session,
-                    chat_id=chat,
-                    purpose=PURPOSE,
-                    dedupe_key=key,
-                    payload=send_payload(key),
-                    now=now,
-                )
+                enqueue(session, message=Send(chat, key), purpose=PURPOSE, dedupe_key=key, now=now)
                 keys.append(key)
     return keys
 
@@ -187,6 +181,7 @@ async def one_sender(url: str, framework: str, *, messages: int, chats: int, rep
     api = TimedBotApi()
     await api.start()
     client = make_transport(_settings(url, api.base_url, framework))
+    await client.start()
     per_chat = max(1, messages // chats)
     bursts = []
     # One sender for every burst, as a running bot has: its send window remembers the last second
@@ -347,6 +342,7 @@ async def sender_process(url: str, api_url: str, transport: str) -> None:
     LogTally().install()
     database = Database(url)
     client = make_transport(_settings(url, api_url, transport))
+    await client.start()
     sender = Sender(
         database, client, clock=SystemClock(), policy=ALWAYS, settings=SenderSettings(poll_interval=0.05)
     )

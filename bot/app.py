@@ -127,8 +127,8 @@ def make_transport(settings: Settings, *, polling_timeout: int = 10) -> Transpor
 @dataclass
 class GridcareBot:
     """The running bot: the neutral core, carried by one transport; in the background the sender
-    (drains the outbox) and the scheduler (runs the jobs), started with polling or the webhook
-    server by `start_background()` and stopped by `close()`."""
+    (drains the outbox) and the scheduler (runs the jobs). `start()` starts the transport, then
+    them: `run_polling` does; a webhook server must before it listens. `close()` ends it all."""
 
     runtime: Runtime
     core: Core
@@ -151,8 +151,14 @@ class GridcareBot:
         if self.sender is not None:
             self.sender.wake()
 
+    async def start(self) -> None:
+        """Start the transport (once: before it polls, takes a webhook's update, or sends), then the
+        sender and the scheduler, which send through it."""
+        await self.transport.start()
+        await self.start_background()
+
     async def start_background(self) -> None:
-        """Start the sender and the scheduler, once: `run_polling` does; a webhook server must call it."""
+        """Start the sender and the scheduler, once (`start` does)."""
         if self._background:
             return
         self._background = True
@@ -173,7 +179,7 @@ class GridcareBot:
 
     async def run_polling(self) -> None:
         log.info("polling", transport=self.transport.name)
-        await self.start_background()
+        await self.start()
         try:
             await self.transport.start_polling()
         finally:
@@ -181,7 +187,7 @@ class GridcareBot:
 
     async def close(self) -> None:
         await self.stop_background()
-        await self.transport.stop()
+        await self.transport.stop_polling()
         await self.transport.close()
         await asyncio.get_running_loop().run_in_executor(None, self.runtime.close)
 

@@ -6,7 +6,8 @@ Rows are claimed by models.services.claims (a lease; `FOR UPDATE SKIP LOCKED` on
 each with a slot in the send pace kept in the database (models.services.pace): `per_second`
 sends a second for the bot, one per `chat_interval` per chat, also across a change of leader;
 a SendWindow makes the per-second cap hold at Telegram's end whatever the network jitter.
-A claimed row becomes one transport call; the answer decides:
+A claimed row becomes one transport call; its answer, judged by bot/send_actions.py (as for an
+update's direct replies), decides:
 
 * success: `sent`, with Telegram's message id (a later edit row changes that message);
 * 429: every sender pauses for retry_after, and the row is sent when the pause ends;
@@ -38,7 +39,6 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -46,35 +46,18 @@ import structlog
 from bot.db import Database
 from bot.leadership import Leadership, LockKey
 from bot.metrics import DEAD_LETTERS, count_send
-from bot.send_actions import call_or_send_new, to_action
+from bot.send_actions import Outcome, Verdict, attempt
 from bot.send_limits import SenderSettings, SendWindow
 from bot.transports.base import Transport
-from handlers.events import (
-    Action,
-    BadRequest,
-    Edit,
-    RetryLater,
-    Sent,
-    Transient,
-    Unreachable,
-)
 from models.clock import Clock
 from models.policy import Policy
 from models.services import claims, delivery
 from models.services.claims import Claimed
+from models.services.outbox import from_payload
 from models.services.pace import Pacing
 
 log = structlog.get_logger("gridcare.outbox")
 SEND_LOCK = LockKey(0x47524944, 0x53454E44)  # "GRID", "SEND"
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    kind: str  # delivered, flood, blocked, rejected, failed
-    detail: str = ""
-    message_id: int | None = None
-    seconds: float = 0.0
-    answered: float = 0.0  # wall clock when Telegram's answer came
 
 
 class Sender:
@@ -110,7 +93,6 @@ class Sender:
         self._shift = 0.0  # how far 429 pauses have pushed the slots claimed before them
         self._loop: asyncio.Task[None] | None = None
         self._window = SendWindow(self.settings.per_second, wall=wall)
-        self._first_call: asyncio.Lock | None = asyncio.Lock()  # transports start on their first call
         self._leadership = Leadership(db, SEND_LOCK, "sender", member=self.owner)
         self._leader_checked = float("-inf")
 
@@ -262,11 +244,12 @@ class Sender:
                     await self.db.run(delivery.release, [item.id], owner=self.owner)
                     return
                 outcome = await self._attempt(item)
-                count_send(outcome.kind)
-                if outcome.kind == "flood" and outcome.seconds <= self.settings.flood_wait_max:
+                answered = self.wall()  # the chat's next send keeps its interval from here
+                count_send(outcome.verdict)
+                if outcome.verdict is Verdict.flood and outcome.seconds <= self.settings.flood_wait_max:
                     slot, shift = await self._pause(item, outcome.seconds)
                     continue
-                await self._record(item, outcome)
+                await self._record(item, outcome, answered)
                 return
         except Exception:
             # The database failed us: the lease brings the row back (see the module docstring).
@@ -287,51 +270,22 @@ class Sender:
             except TimeoutError:
                 pass
 
-    async def _attempt(self, item: Claimed) -> _Outcome:
+    async def _attempt(self, item: Claimed) -> Outcome:
         if item.attempts > self.settings.max_attempts:  # senders died with it, again and again
-            return _Outcome("rejected", f"claimed {item.attempts} times without an answer recorded")
+            reason = f"claimed {item.attempts} times without an answer recorded"
+            return Outcome(Verdict.rejected, reason)
         try:
-            action = to_action(item.chat_id, item.payload)
+            action = from_payload(item.chat_id, item.payload)
         except (KeyError, ValueError, TypeError) as exc:
-            return _Outcome("rejected", f"bad payload: {exc}")
+            return Outcome(Verdict.rejected, f"bad payload: {exc}")
         await self._window.acquire()
         try:
-            sent = await call_or_send_new(self._call, action)
-        except RetryLater as exc:
-            return _Outcome("flood", "429", seconds=max(exc.seconds, 0.1))
-        except Unreachable as exc:
-            return _Outcome("blocked", str(exc) or "forbidden")
-        except BadRequest as exc:
-            if isinstance(action, Edit) and exc.not_modified:
-                return _Outcome("delivered", message_id=action.message_id, answered=self.wall())
-            return _Outcome("rejected", str(exc) or "bad request")
-        except TimeoutError:
-            return _Outcome("failed", f"time-out after {self.settings.send_timeout:g} s")
-        except Transient as exc:
-            return _Outcome("failed", str(exc) or "transient error")
-        except Exception as exc:  # an answer the transport did not expect: retried, and logged whole
-            log.exception("outbox_send_crashed", outbox_id=item.id)
-            return _Outcome("failed", type(exc).__name__)
+            pause = self._paused_until - self.wall()
+            if pause > 0:  # a 429 came back while this send was already past its slot
+                await asyncio.sleep(pause)
+            return await attempt(self.transport.call, action, timeout=self.settings.send_timeout)
         finally:
             self._window.release()
-        return _Outcome("delivered", message_id=sent.message_id, answered=self.wall())
-
-    async def _call(self, action: Action) -> Sent:
-        if self._first_call is not None:  # the first call goes alone, later ones run side by side
-            async with self._first_call:
-                if self._first_call is not None:
-                    try:
-                        return await self._call_timed(action)
-                    finally:
-                        self._first_call = None
-        return await self._call_timed(action)
-
-    async def _call_timed(self, action: Action) -> Sent:
-        pause = self._paused_until - self.wall()
-        if pause > 0:  # a 429 came back while this send was already past its slot
-            await asyncio.sleep(pause)
-        async with asyncio.timeout(self.settings.send_timeout):
-            return await self.transport.call(action)
 
     async def _pause(self, item: Claimed, seconds: float) -> tuple[float, float]:
         """Honour a 429 here and, through the shared pace, in every sender; the row's new slot."""
@@ -351,9 +305,9 @@ class Sender:
         )
         return slot, shift
 
-    async def _record(self, item: Claimed, outcome: _Outcome) -> None:
-        now, owner = self.clock.now(), self.owner
-        if outcome.kind == "delivered":
+    async def _record(self, item: Claimed, outcome: Outcome, answered: float) -> None:
+        now, owner, verdict = self.clock.now(), self.owner, outcome.verdict
+        if verdict is Verdict.delivered:
             done = await self.db.run(
                 delivery.mark_sent,
                 item.id,
@@ -361,21 +315,21 @@ class Sender:
                 owner=owner,
                 message_id=outcome.message_id,
                 now=now,
-                chat_free_at=outcome.answered + self.settings.chat_interval,
+                chat_free_at=answered + self.settings.chat_interval,
             )
-        elif outcome.kind == "flood":  # a wait longer than we hold rows for: back to the queue
+        elif verdict is Verdict.flood:  # a wait longer than we hold rows for: back to the queue
             later = now + timedelta(seconds=outcome.seconds)
             done = bool(await self.db.run(delivery.release, [item.id], owner=owner, available_at=later))
-        elif outcome.kind == "blocked":
+        elif verdict is Verdict.blocked:
             log.info("outbox_unreachable", outbox_id=item.id, chat_id=item.chat_id)
             DEAD_LETTERS.inc()
             done = await self.db.run(
-                delivery.mark_unreachable, item.id, item.chat_id, owner=owner, error=outcome.detail, now=now
+                delivery.mark_unreachable, item.id, item.chat_id, owner=owner, error=outcome.reason, now=now
             )
-        elif outcome.kind == "rejected" or item.attempts >= self.settings.max_attempts:
-            reason = outcome.detail
-            if outcome.kind == "failed":
-                reason = f"gave up after {item.attempts} attempts: {outcome.detail}"
+        elif verdict is Verdict.rejected or item.attempts >= self.settings.max_attempts:
+            reason = outcome.reason
+            if verdict is Verdict.failed:
+                reason = f"gave up after {item.attempts} attempts: {outcome.reason}"
             log.warning("outbox_dead", outbox_id=item.id, attempts=item.attempts, purpose=item.purpose)
             DEAD_LETTERS.inc()
             done = await self.db.run(delivery.mark_dead, item.id, owner=owner, error=reason, now=now)
@@ -383,7 +337,7 @@ class Sender:
             delay = min(self.settings.backoff * 2 ** (item.attempts - 1), self.settings.backoff_cap)
             at = now + timedelta(seconds=delay)
             done = await self.db.run(
-                delivery.mark_retry, item.id, owner=owner, error=outcome.detail, now=now, at=at
+                delivery.mark_retry, item.id, owner=owner, error=outcome.reason, now=now, at=at
             )
         if not done:
             log.warning("outbox_claim_lost", outbox_id=item.id)

@@ -7,8 +7,9 @@ every one after it are queued in the outbox (models.services.replies) and the se
 once Telegram answers again: in order within the chat, each once. While a chat has replies
 queued, the replies to its later updates queue behind them instead of overtaking them.
 
-An edit whose message is gone becomes a new message (bot/send_actions.py: call_or_send_new).
-An answer to a button press is never queued: Telegram forgets the press within seconds.
+What a failure means (wait, try again, or give up) is judged by bot/send_actions.py, as for the
+sender; an edit whose message is gone becomes a new message there too. An answer to a button
+press is never queued: Telegram forgets the press within seconds.
 
 Limits: replies are queued after their update committed, so a process that dies while a reply is
 still being tried loses that reply (the record is saved). And as with the sender, a send that
@@ -24,17 +25,9 @@ from dataclasses import dataclass
 import structlog
 
 from bot.db import Database
-from bot.send_actions import call_or_send_new, to_payload
+from bot.send_actions import Verdict, attempt
 from bot.transports.base import Transport
-from handlers.events import (
-    Action,
-    AnswerCallback,
-    BadRequest,
-    Incoming,
-    RetryLater,
-    Transient,
-    Unreachable,
-)
+from handlers.events import Action, AnswerCallback, ChatAction, Incoming
 from models.clock import Clock
 from models.services.replies import queue_replies, replies_waiting, reply_key
 
@@ -100,43 +93,31 @@ class Replies:
     async def _perform_one(self, action: Action) -> bool:
         """True when settled (done, or refused for good); False when Telegram could not take it."""
         name = type(action).__name__
-        for attempt in range(self.settings.attempts):
-            try:
-                async with asyncio.timeout(self.settings.timeout):
-                    await call_or_send_new(self.transport.call, action)
-                return True
-            except RetryLater as exc:
-                if exc.seconds > self.settings.flood_wait_max:
-                    break
-                delay = exc.seconds
-            except (Transient, TimeoutError):
-                delay = self.settings.backoff * 2**attempt
-            except BadRequest as exc:
-                if not exc.not_modified:
-                    log.warning("reply_rejected", action=name, error=str(exc)[:120])
-                return True
-            except Unreachable:
+        for tried in range(1, self.settings.attempts + 1):
+            outcome = await attempt(self.transport.call, action, timeout=self.settings.timeout)
+            if outcome.verdict is Verdict.rejected:
+                log.warning("reply_rejected", action=name, error=outcome.reason[:120])
+            elif outcome.verdict is Verdict.blocked:
                 log.info("reply_unreachable", action=name)
+            if outcome.settled:
                 return True
-            except Exception:  # an answer the transport did not expect: the sender retries it
-                log.exception("reply_crashed", action=name)
-                return False
-            if attempt + 1 < self.settings.attempts:
-                await asyncio.sleep(delay)
+            flood = outcome.verdict is Verdict.flood
+            if flood and outcome.seconds > self.settings.flood_wait_max:
+                break  # a long wait: the outbox waits it out, not the update's answer
+            if tried < self.settings.attempts:
+                await asyncio.sleep(outcome.seconds if flood else self.settings.backoff * 2 ** (tried - 1))
         log.info("reply_not_taken", action=name)
         return False
 
     async def _queue(self, incoming: Incoming, actions: Sequence[Action], start: int) -> None:
         """Queue actions[start:] in the outbox, each keyed by the update and its place."""
-        replies = []
+        replies: list[tuple[str, ChatAction]] = []
         for index in range(start, len(actions)):
             action = actions[index]
-            payload = to_payload(action)
-            chat_id = getattr(action, "chat_id", None)
-            if payload is None or chat_id is None:
+            if isinstance(action, AnswerCallback):
                 await self._perform_one(action)  # a button's answer: now or never
                 continue
-            replies.append((chat_id, reply_key(incoming.bot_id, incoming.update_id, index), payload))
+            replies.append((reply_key(incoming.bot_id, incoming.update_id, index), action))
         if not replies:
             return
         try:

@@ -214,7 +214,7 @@ class Sandbox:
         try:
             if self.app_server is not None:
                 await self.app_server.close()
-            await self.bot.transport.stop()
+            await self.bot.transport.stop_polling()
             await asyncio.wait_for(self.polling, timeout=15)
             await self.bot.close()
             await self.api.stop()

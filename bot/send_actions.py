@@ -1,128 +1,101 @@
-"""Outbox payloads (see models.services.outbox and outbox_media) as the transport actions they
-describe, and back (a reply that waits in the outbox, bot/replies.py); an edit whose message is gone
-sent as a new message, for the sender and the replies alike."""
+"""One attempt at an action, and what came of it: the one place that says what a failed send means,
+for an update's replies (bot/replies.py) and the outbox sender (bot/outbox.py) alike.
+
+Telegram's answer, as the transports' neutral errors (handlers.events), is judged one of:
+
+* delivered: Telegram took it; so did an edit that would change nothing ("message is not
+  modified"). An edit whose message is gone is sent as a new message instead, so what it says
+  still reaches the chat;
+* flood (429): the same action may go after `seconds`;
+* failed (5xx, network failure, time-out, or an answer no transport expected): try again later;
+* rejected (400): the message itself is wrong: never again;
+* blocked (403): the chat blocked the bot or is gone: never again.
+
+What follows (wait and retry, queue the reply, mark the outbox row) is each caller's own.
+The verdicts are also the `outcome` label of the sends metric (bot/metrics.py).
+"""
 
 from __future__ import annotations
 
-import base64
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
 
 import structlog
 
 from handlers.events import (
     Action,
     BadRequest,
-    Button,
-    DeleteMessages,
     Edit,
-    Keyboard,
+    RetryLater,
     Send,
-    SendContact,
-    SendDocument,
-    SendPhoto,
-    SendVoice,
     Sent,
-    SetCommands,
+    Transient,
+    Unreachable,
 )
-from models.services.outbox import (
-    ButtonRows,
-    contact_payload,
-    document_payload,
-    photo_payload,
-    send_payload,
-)
-from models.services.outbox_media import media_payload
 
 log = structlog.get_logger("gridcare.send")
+Call = Callable[[Action], Awaitable[Sent]]
 
 
-def _keyboard(rows: Any) -> Keyboard:
-    return tuple(tuple(Button(str(label), str(data)) for label, data in row) for row in rows or ())
+class Verdict(StrEnum):
+    delivered = "delivered"
+    flood = "flood"
+    failed = "failed"
+    rejected = "rejected"
+    blocked = "blocked"
 
 
-def _photo(chat_id: int, payload: dict[str, Any], buttons: Keyboard) -> SendPhoto:
-    """A photo by the file_id Telegram gave it (a relay), or uploaded from the stored bytes (a chart)."""
-    caption = payload.get("caption")
-    if payload.get("file_id"):
-        return SendPhoto(chat_id, file_id=str(payload["file_id"]), caption=caption, buttons=buttons)
-    data = base64.b64decode(payload["photo_b64"])
-    return SendPhoto(chat_id, data=data, caption=caption, buttons=buttons)
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to; `reason` says why it failed (an outbox row keeps it)."""
+
+    verdict: Verdict
+    reason: str = ""
+    message_id: int | None = None  # delivered: the message Telegram made or changed
+    seconds: float = 0.0  # flood: how long Telegram asks to wait
+
+    @property
+    def settled(self) -> bool:
+        """Delivered, or refused for good: not to be tried again."""
+        return self.verdict in (Verdict.delivered, Verdict.rejected, Verdict.blocked)
 
 
-def to_action(chat_id: int, payload: dict[str, Any]) -> Action:
-    """The transport action a payload describes."""
-    kind = payload.get("kind")
-    buttons = _keyboard(payload.get("buttons"))
-    if kind == "send":
-        return Send(chat_id, payload["text"], buttons)
-    if kind == "edit":
-        return Edit(chat_id, int(payload["message_id"]), payload["text"], buttons)
-    if kind == "photo":
-        return _photo(chat_id, payload, buttons)
-    if kind == "voice":
-        return SendVoice(chat_id, str(payload["file_id"]), payload.get("caption"), buttons)
-    if kind == "document":
-        data = base64.b64decode(payload["data_b64"])
-        return SendDocument(chat_id, payload["filename"], data, payload.get("caption"))
-    if kind == "delete":  # chat hygiene (models.services.hygiene): {"kind": "delete", "message_ids": [...]}
-        return DeleteMessages(chat_id, tuple(int(i) for i in payload["message_ids"]))
-    if kind == "contact":
-        return SendContact(chat_id, payload["phone"], payload["first_name"], payload.get("last_name"))
-    if kind == "commands":  # a reply's menu: {"kind": "commands", "commands": [[name, description]], ...}
-        commands = tuple((str(name), str(text)) for name, text in payload["commands"])
-        app = payload.get("menu_app")
-        menu_app = (str(app[0]), str(app[1])) if app else None
-        return SetCommands(chat_id, commands, payload.get("language_code"), menu_app)
-    raise ValueError(f"unknown payload kind {kind!r}")
+async def attempt(call: Call, action: Action, *, timeout: float) -> Outcome:
+    """Perform the action through `call` (each request given `timeout` seconds) and judge the answer."""
+
+    async def timed(action: Action) -> Sent:
+        async with asyncio.timeout(timeout):
+            return await call(action)
+
+    try:
+        sent = await _call_or_send_new(timed, action)
+    except RetryLater as exc:
+        return Outcome(Verdict.flood, "429", seconds=max(exc.seconds, 0.1))
+    except Unreachable as exc:
+        return Outcome(Verdict.blocked, str(exc) or "forbidden")
+    except BadRequest as exc:
+        if isinstance(action, Edit) and exc.not_modified:
+            return Outcome(Verdict.delivered, message_id=action.message_id)
+        return Outcome(Verdict.rejected, str(exc) or "bad request")
+    except TimeoutError:
+        return Outcome(Verdict.failed, f"time-out after {timeout:g} s")
+    except Transient as exc:
+        return Outcome(Verdict.failed, str(exc) or "transient error")
+    except Exception as exc:  # an answer the transport did not expect: tried again, and logged whole
+        log.exception("send_crashed", action=type(action).__name__)
+        return Outcome(Verdict.failed, type(exc).__name__)
+    return Outcome(Verdict.delivered, message_id=sent.message_id)
 
 
-def _rows(buttons: Keyboard) -> ButtonRows:
-    return [[(b.text, b.data) for b in row] for row in buttons]
-
-
-def to_payload(action: Action) -> dict[str, Any] | None:
-    """The payload that describes an action (`to_action` turns it back); None for an answer to a
-    button press, which cannot wait (Telegram forgets the press within seconds)."""
-    match action:
-        case Send(_, text, buttons):
-            return send_payload(text, _rows(buttons))
-        case Edit(_, message_id, text, buttons):  # the message is known: no `edit_of` to resolve
-            return {"kind": "edit", "message_id": message_id, "text": text, "buttons": _rows(buttons)}
-        case SendPhoto(_, data, file_id, caption, buttons):
-            if data is not None:
-                return photo_payload(data, caption, _rows(buttons))
-            return media_payload("photo", str(file_id), caption, _rows(buttons))
-        case SendVoice(_, file_id, caption, buttons):
-            return media_payload("voice", file_id, caption, _rows(buttons))
-        case SendDocument(_, filename, data, caption):
-            return document_payload(filename, data, caption)
-        case SendContact(_, phone, first_name, last_name):
-            return contact_payload(phone, first_name, last_name)
-        case DeleteMessages(_, message_ids):
-            return {"kind": "delete", "message_ids": list(message_ids)}
-        case SetCommands(_, commands, language_code, menu_app):
-            return {
-                "kind": "commands",
-                "commands": [list(c) for c in commands],
-                "language_code": language_code,
-                **({"menu_app": list(menu_app)} if menu_app else {}),
-            }
-    return None
-
-
-def as_new_message(edit: Edit) -> Send:
-    """The edit's text and buttons as a message of their own."""
-    return Send(edit.chat_id, edit.text, edit.buttons)
-
-
-async def call_or_send_new(call: Callable[[Action], Awaitable[Sent]], action: Action) -> Sent:
+async def _call_or_send_new(call: Call, action: Action) -> Sent:
     """Perform the action; an edit whose message is gone (deleted, or never there) is sent instead
-    as a new message, so what it says still reaches the chat."""
+    as a new message with its text and buttons."""
     try:
         return await call(action)
     except BadRequest as exc:
         if not (isinstance(action, Edit) and exc.message_gone):
             raise
         log.info("edit_target_gone", chat_id=action.chat_id, message_id=action.message_id)
-        return await call(as_new_message(action))
+        return await call(Send(action.chat_id, action.text, action.buttons))

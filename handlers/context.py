@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send
+from handlers.events import Action, AnswerCallback, Button, Edit, Incoming, Keyboard, Send, SendPhoto
 from handlers.render import Renderer
 from models.access import Principal
 from models.crypto import KeyRing
+from models.outgoing import MediaKind, keyboard, relayed_media
 from models.policy import Policy
 from models.services.digest import Digest
 from models.services.identity import Identity, chat_locale
 from models.services.notify import LabelledButtons
-from models.services.outbox import enqueue, photo_payload, send_payload
-from models.services.outbox_media import MediaKind, media_payload
+from models.services.outbox import enqueue
 
 if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
     from handlers.dialogs.engine import Engine
@@ -74,14 +74,13 @@ class Work:
         """
         locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
         text = self.renderer.render(locale, template, **view)
-        rows = [[(self.renderer.label(locale, key), data) for key, data in row] for row in buttons]
-        payload = send_payload(text, rows) if media is None else media_payload(*media, text, rows)
+        keys = keyboard([(self.renderer.label(locale, key), data) for key, data in row] for row in buttons)
+        message = Send(chat_id, text, keys) if media is None else relayed_media(chat_id, *media, text, keys)
         return self.call(
             enqueue,
-            chat_id=chat_id,
+            message=message,
             purpose=purpose,
             dedupe_key=dedupe_key,
-            payload=payload,
             now=self.now,
             available_at=available_at,
             urgent=urgent,
@@ -104,13 +103,13 @@ class Work:
         messages = digest_messages(
             self.renderer, locale, digest, can_review=True, app_url=self.policy.miniapp_url
         )
-        common = {"chat_id": chat_id, "purpose": "digest", "now": self.now}
-        chart = photo_payload(messages.chart, messages.caption)
-        self.call(enqueue, dedupe_key=f"{dedupe_key}:chart", payload=chart, **common)
+        common = {"purpose": "digest", "now": self.now}
+        chart = SendPhoto(chat_id, data=messages.chart, caption=messages.caption)
+        self.call(enqueue, message=chart, dedupe_key=f"{dedupe_key}:chart", **common)
         for n, text in enumerate(messages.texts, start=1):
-            buttons = messages.buttons if n == len(messages.texts) else ()
+            buttons = messages.keyboard() if n == len(messages.texts) else ()
             key = dedupe_key if n == 1 else f"{dedupe_key}:{n}"
-            self.call(enqueue, dedupe_key=key, payload=send_payload(text, buttons), **common)
+            self.call(enqueue, message=Send(chat_id, text, buttons), dedupe_key=key, **common)
 
 
 @dataclass

@@ -1,9 +1,55 @@
-"""The neutral types that cross between a transport and the core: what came in, what goes out."""
+"""The neutral types that cross between a transport and the core: what came in, what goes out.
+
+What goes out (Send, Edit, ...) is defined in models.outgoing, because services queue it in the
+outbox too; it is re-exported here, so handlers and transports see one vocabulary.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from models.outgoing import (
+    WEB_APP,
+    Action,
+    AnswerCallback,
+    Button,
+    ChatAction,
+    DeleteMessages,
+    Edit,
+    Keyboard,
+    Send,
+    SendContact,
+    SendDocument,
+    SendPhoto,
+    SendVoice,
+    SetCommands,
+)
+
+__all__ = [
+    "WEB_APP",
+    "Action",
+    "AnswerCallback",
+    "BadRequest",
+    "Button",
+    "ChatAction",
+    "DeleteMessages",
+    "Edit",
+    "InKind",
+    "Incoming",
+    "Keyboard",
+    "RetryLater",
+    "Send",
+    "SendContact",
+    "SendDocument",
+    "SendPhoto",
+    "SendVoice",
+    "Sent",
+    "SetCommands",
+    "TelegramError",
+    "Transient",
+    "Unreachable",
+]
 
 
 class InKind(StrEnum):
@@ -31,114 +77,6 @@ class Incoming:
     document_file_id: str | None = None
     voice_file_id: str | None = None
     is_private: bool = True
-
-
-WEB_APP = "webapp:"  # a button's data that opens the Mini App at the URL after it (no callback)
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    data: str
-
-    @property
-    def web_app_url(self) -> str | None:
-        """The Mini App's address if this button opens it (`WEB_APP` + URL), else None."""
-        return self.data.removeprefix(WEB_APP) if self.data.startswith(WEB_APP) else None
-
-
-Keyboard = tuple[tuple[Button, ...], ...]
-
-
-@dataclass(frozen=True)
-class Send:
-    chat_id: int
-    text: str
-    buttons: Keyboard = ()
-
-
-@dataclass(frozen=True)
-class Edit:
-    chat_id: int
-    message_id: int
-    text: str
-    buttons: Keyboard = ()
-
-
-@dataclass(frozen=True)
-class AnswerCallback:
-    callback_id: str
-    text: str | None = None
-    alert: bool = False
-
-
-@dataclass(frozen=True)
-class SendDocument:
-    chat_id: int
-    filename: str
-    data: bytes
-    caption: str | None = None
-
-
-@dataclass(frozen=True)
-class SendPhoto:
-    chat_id: int
-    data: bytes | None = None
-    file_id: str | None = None
-    caption: str | None = None
-    buttons: Keyboard = ()
-
-
-@dataclass(frozen=True)
-class SendVoice:
-    """A voice message re-sent by its Telegram file_id (a relayed family voice note)."""
-
-    chat_id: int
-    file_id: str
-    caption: str | None = None
-    buttons: Keyboard = ()
-
-
-@dataclass(frozen=True)
-class SendContact:
-    chat_id: int
-    phone: str
-    first_name: str
-    last_name: str | None = None
-
-
-@dataclass(frozen=True)
-class SetCommands:
-    """A chat's menu: its commands and, for staff the Mini App serves, the menu button opening it."""
-
-    chat_id: int
-    commands: tuple[tuple[str, str], ...]
-    language_code: str | None = None
-    menu_app: tuple[str, str] | None = None  # (button text, the Mini App's URL): setChatMenuButton
-
-
-@dataclass(frozen=True)
-class DeleteMessages:
-    """Delete up to 100 messages of a chat at once (Bot API deleteMessages).
-
-    Telegram skips, without an error, the ids it cannot delete: missing ones and ones older than 48 h.
-    """
-
-    chat_id: int
-    message_ids: tuple[int, ...]
-
-
-Action = (
-    Send
-    | Edit
-    | AnswerCallback
-    | SendDocument
-    | SendPhoto
-    | SendVoice
-    | SendContact
-    | SetCommands
-    | DeleteMessages
-)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from handlers.media import caption_text
 from handlers.menus import set_menu
 from handlers.router import Router
 from models.access import Action, Principal
+from models.outgoing import MediaKind
 from models.services.family import contact_cards
 from models.services.family_notices import leave, relay_to_worker
 from models.services.family_relay import RelayStatus
-from models.services.outbox_media import MediaKind
 
 TEXT_MAX = 2000
 

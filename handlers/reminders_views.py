@@ -17,10 +17,10 @@ from typing import Any
 
 from handlers.callbacks import TodayPage
 from handlers.context import Work
-from handlers.events import Button, Keyboard
+from handlers.events import Button, Keyboard, Send
 from handlers.render import Renderer, masked
 from models.services.identity import chat_locale
-from models.services.outbox import edit_payload, enqueue, enqueue_many, outbox_row, send_payload
+from models.services.outbox import enqueue, enqueue_many, outbox_row
 from models.services.reminders import DueLine, DueList
 from models.services.reminders_morning import why_data
 
@@ -120,27 +120,24 @@ def queue(
     """Into the outbox once per key: a new message, or (edit_of) a new text for an earlier one."""
     return work.call(
         enqueue,
-        chat_id=chat_id,
+        message=Send(chat_id, message.text, message.keyboard()),
         purpose=purpose,
         dedupe_key=dedupe_key,
-        payload=_payload(message, edit_of),
         now=work.now,
         urgent=urgent,
+        edit_of=edit_of,
     )
 
 
 def queue_all(work: Work, messages: Sequence[tuple[int, Rendered, str]], *, purpose: str) -> int:
     """Many new messages (chat, message, dedupe key) into the outbox at once: how many were new."""
     rows = [
-        outbox_row(chat_id=chat_id, purpose=purpose, dedupe_key=key, payload=_payload(message), now=work.now)
+        outbox_row(
+            message=Send(chat_id, message.text, message.keyboard()),
+            purpose=purpose,
+            dedupe_key=key,
+            now=work.now,
+        )
         for chat_id, message, key in messages
     ]
     return work.call(enqueue_many, rows)
-
-
-def _payload(message: Rendered, edit_of: str | None = None) -> dict[str, Any]:
-    return (
-        edit_payload(edit_of, message.text, message.buttons)
-        if edit_of
-        else send_payload(message.text, message.buttons)
-    )

@@ -85,11 +85,11 @@ def run_cmd(
             app = webhook_app(bot, secret=secret)
             mount_miniapp(app, MiniApp.of(bot))  # the Mini App under /app/, on the same server
             server = WebhookServer(app)  # time and size limits: bot/webhook.py
-            # Listen before asking Telegram to push: its first updates then find us up.
+            # The transport first, then listen, then ask Telegram to push: its first updates find us up.
             host, port = settings.listen
+            await bot.start()
             await server.start(host, port)
             try:
-                await bot.start_background()
                 await bot.transport.set_webhook(webhook, secret)
                 console.print(f"webhook server on {host}:{port}, Telegram posts to {webhook}")
                 await stopping.wait()

@@ -77,8 +77,8 @@ class AiogramTransport(Transport):
 
     def __init__(self, token: str, api_url: str, *, polling_timeout: int = 10) -> None:
         super().__init__()
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-        self.bot = Bot(token, session=session)
+        self.session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self.bot = Bot(token, session=self.session)
         self.bot_id = self.bot.id
         self.polling_timeout = polling_timeout
         self.dispatcher = Dispatcher(disable_fsm=True)
@@ -122,8 +122,8 @@ class AiogramTransport(Transport):
         await self.dispatcher.feed_update(self.bot, parsed)
 
     async def start_polling(self) -> None:
-        """Poll until `stop()`: our Poller, not the Dispatcher's, which acknowledges updates still
-        being handled (bot/transports/polling.py)."""
+        """Poll until `stop_polling()`: our Poller, not the Dispatcher's, which acknowledges updates
+        still being handled (bot/transports/polling.py)."""
         if self._stop.is_set():
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
@@ -146,6 +146,10 @@ class AiogramTransport(Transport):
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+
+    async def start(self) -> None:
+        """aiogram's HTTP session (its connection pool), here rather than on the first request."""
+        await self.session.create_session()
 
     async def close(self) -> None:
         await self.bot.session.close()

@@ -1,12 +1,17 @@
-"""What both transports share: updates in, one action at a time out (bot/replies.py and the sender
-bot/outbox.py decide what to retry)."""
+"""What both transports share: updates in, one action at a time out (bot/send_actions.py judges
+what a failed one means, for bot/replies.py and the sender bot/outbox.py).
+
+A transport is started once, before it polls, takes a webhook's update or sends anything, and
+closed once at the end: by the composition root (bot/app.py: `GridcareBot.start`, `close`), or as
+`async with transport:` where a transport is used alone (a sender process, the tests)."""
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import structlog
 
@@ -41,6 +46,23 @@ class Transport(ABC):
         self._on_incoming: OnIncoming | None = None
         self._stop = asyncio.Event()
 
+    @abstractmethod
+    async def start(self) -> None:
+        """Open the framework's client, once, before any update or send; `close()` ends it."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the framework's client (after `stop_polling()`, if it polled)."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
     def on_incoming(self, callback: OnIncoming) -> None:
         """Where converted updates go (the runtime's handler)."""
         self._on_incoming = callback
@@ -59,16 +81,13 @@ class Transport(ABC):
 
     @abstractmethod
     async def start_polling(self) -> None:
-        """Long-poll until `stop()`, acknowledging an update only once it was handled
+        """Long-poll until `stop_polling()`, acknowledging an update only once it was handled
         (bot/transports/polling.py)."""
 
     @abstractmethod
     async def set_webhook(self, url: str, secret: str) -> None:
         """Ask Telegram to push updates to `url`, signed with `secret`."""
 
-    async def stop(self) -> None:
+    async def stop_polling(self) -> None:
         """End polling (a stop that comes before polling has begun is honoured too)."""
         self._stop.set()
-
-    @abstractmethod
-    async def close(self) -> None: ...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -122,8 +121,6 @@ class PTBTransport(Transport):
         )
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)  # else PTB logs the traceback, which may quote it
-        self._started = False
-        self._starting = asyncio.Lock()
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._deliver(to_incoming(self.bot_id, update))
@@ -131,15 +128,17 @@ class PTBTransport(Transport):
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log_update_error(update.update_id if isinstance(update, Update) else None, context.error)
 
-    async def _ensure_started(self) -> None:
-        async with self._starting:  # the sender and an update may both be first
-            if not self._started:
-                await self.app.initialize()
-                await self.app.start()
-                self._started = True
+    async def start(self) -> None:
+        """PTB's Application: its Bot (getMe) and its update processing."""
+        await self.app.initialize()
+        await self.app.start()
+
+    async def close(self) -> None:
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()  # nothing to do if it never started
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self._ensure_started()
         try:
             parsed = Update.de_json(update, self.app.bot)
         except Exception:  # whatever parsing met: its message may quote the update
@@ -147,11 +146,10 @@ class PTBTransport(Transport):
         await self.app.process_update(parsed)
 
     async def start_polling(self) -> None:
-        """Poll until `stop()`: our Poller, not PTB's Updater, which acknowledges updates still
-        being handled (bot/transports/polling.py)."""
+        """Poll until `stop_polling()`: our Poller, not PTB's Updater, which acknowledges updates
+        still being handled (bot/transports/polling.py)."""
         if self._stop.is_set():
             return
-        await self._ensure_started()
         await self.app.bot.delete_webhook(drop_pending_updates=False)
         poller = Poller(self._fetch, self.app.process_update, timeout=self.polling_timeout)
         await poller.run(self._stop)
@@ -161,20 +159,12 @@ class PTBTransport(Transport):
         return [(update.update_id, update) for update in updates]
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        await self._ensure_started()
         await self.app.bot.set_webhook(url, secret_token=secret)
-
-    async def close(self) -> None:
-        if self._started:
-            await self.app.stop()
-            await self.app.shutdown()
-            self._started = False
 
     async def call(self, action: Action) -> Sent:
         return await _mapped(lambda: self._call(action))
 
     async def _call(self, action: Action) -> Sent:
-        await self._ensure_started()
         bot = self.app.bot
         match action:
             case Send(chat_id, text, buttons):

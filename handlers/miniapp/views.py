@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from handlers.context import Work
+from handlers.events import SendDocument
 from handlers.miniapp.jsonable import jsonable
 from handlers.miniapp.replies import ApiReply, BadRequest, Refused
 from handlers.render import masked
@@ -20,7 +21,7 @@ from models.services.digest_rows import Tally, tally
 from models.services.digest_scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
 from models.services.identity import Identity
 from models.services.obligations import obligation_rows
-from models.services.outbox import document_payload, enqueue
+from models.services.outbox import enqueue
 from models.services.performance import audited_performance
 from models.services.person_events import person_events
 from models.services.review import COMMENT_MAX
@@ -221,10 +222,9 @@ def export(
     caption = work.renderer.render(locale, "supervisor/export_caption", area=area, period=period)
     work.call(
         enqueue,
-        chat_id=chat_id,
+        message=SendDocument(chat_id, name, data, caption),
         purpose="export",
         dedupe_key=f"miniapp-export:{chat_id}:{area.id}:{period.kind}:{work.now.isoformat()}",
-        payload=document_payload(name, data, caption),
         now=work.now,
     )
     return {"sent": True}

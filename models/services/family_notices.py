@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from models.buttons import FamilyThread, FamilyUrgent, ReplyToFamily, TipTakeUp
 from models.crypto import KeyRing
+from models.outgoing import MediaKind, SendContact
 from models.policy import Policy
 from models.services.family import Departure, leave_channel, on_reassigned
 from models.services.family_relay import FamilyReply, Relayed, RelayStatus, relay_from_family, send_reply
 from models.services.family_urgent_notices import tell_answered
 from models.services.identity import Identity
 from models.services.notify import Notifier
-from models.services.outbox import contact_payload, enqueue
-from models.services.outbox_media import MediaKind
+from models.services.outbox import enqueue
 from models.services.tips import TakenUp, TipDelivered, submit_tip, take_up_tip
 
 
@@ -154,14 +154,9 @@ def tell_reassignment(
         )
         if change.card.work_phone:
             # The new worker as a Telegram contact too, as /contact gives it (nothing to render).
-            enqueue(
-                session,
-                chat_id=family.chat_id,
-                purpose="family_reassigned",
-                dedupe_key=f"{key}:contact",
-                payload=contact_payload(change.card.work_phone, change.card.name),
-                now=now,
-            )
+            contact = SendContact(family.chat_id, change.card.work_phone, change.card.name)
+            contact_key = f"{key}:contact"
+            enqueue(session, message=contact, purpose="family_reassigned", dedupe_key=contact_key, now=now)
     return len(change.families)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outgoing import DeleteMessages
 from models.services.outbox import enqueue
 
 # Outbox purposes whose text names a person's relapse, test result, or a family's own words.
@@ -31,10 +32,6 @@ DELETE_PURPOSE = "hygiene_delete"
 DELETE_KEY = "hygiene-delete:"
 DELETABLE_FOR = timedelta(hours=48)  # Telegram refuses to delete older messages
 BATCH = 500  # rows per run; the next run takes the rest
-
-
-def delete_payload(message_ids: list[int]) -> dict[str, object]:
-    return {"kind": "delete", "message_ids": message_ids}
 
 
 def queue_deletions(session: Session, *, now: datetime, after: timedelta) -> int:
@@ -60,10 +57,9 @@ def queue_deletions(session: Session, *, now: datetime, after: timedelta) -> int
             continue
         added = enqueue(
             session,
-            chat_id=chat_id,
+            message=DeleteMessages(chat_id, (message_id,)),
             purpose=DELETE_PURPOSE,
             dedupe_key=f"{DELETE_KEY}{row_id}",
-            payload=delete_payload([message_id]),
             now=now,
             urgent=True,  # a deletion makes no sound: quiet hours and open forms need not hold it
         )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from models.services.outbox_media import MediaKind
+from models.outgoing import MediaKind
 
 LabelledButtons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, button data)
 

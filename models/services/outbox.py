@@ -1,16 +1,21 @@
 """Enqueueing messages the bot sends on its own, in the transaction of the change that causes them.
 
-A payload is a neutral description of one Telegram action, stored as JSON:
+A message is a models.outgoing action (Send, SendPhoto, ...). Its outbox row keeps it as JSON,
+written by `to_payload` and read back by `from_payload` (the one pair; rows queued by earlier
+versions have the same shape):
   {"kind": "send", "text": str, "buttons": [[[label, data], ...], ...]}
-  {"kind": "photo", "photo_b64": str, "caption": str | None, "buttons": [...]}
+  {"kind": "edit", "message_id": int, "text": ..., "buttons": ...}  (a reply's edit of a known message)
+  {"kind": "edit", "edit_of": dedupe_key of an earlier row whose message to edit, "text": ..., "buttons": ...}
+  {"kind": "photo", "photo_b64": str, "caption": str | None, "buttons": [...]}  (uploaded: a chart)
+  {"kind": "photo", "file_id": str, "caption": str | None, "buttons": [...]}  (re-sent: a relay)
+  {"kind": "voice", "file_id": str, "caption": str | None, "buttons": [...]}
   {"kind": "document", "filename": str, "data_b64": str, "caption": str | None}
   {"kind": "contact", "phone": str, "first_name": str, "last_name": str | None}
-  {"kind": "edit", "edit_of": dedupe_key of an earlier row whose message to edit, "text": ..., "buttons": ...}
-  {"kind": "edit", "message_id": int, "text": ..., "buttons": ...}  (a reply's edit of a known message)
-  {"kind": "commands", "commands": [[name, description], ...], "language_code": str | None}
-(replies that had to wait for Telegram, bot/replies.py, use every kind; bot/send_actions.py maps
-payloads to transport actions and back.)
-The sender (bot/outbox.py) turns it into a transport action; models.services.claims and
+  {"kind": "delete", "message_ids": [int, ...]}
+  {"kind": "commands", "commands": [[name, description], ...], "language_code": str | None,
+   "menu_app": [text, url] (only when there is one)}
+An `edit_of` edit gets its `message_id` when it is claimed (models.services.claims). The sender
+(bot/outbox.py) turns a claimed row back into its action; models.services.claims and
 models.services.delivery claim and mark the rows for it. `queue_state` and `retry_dead` serve
 `gridcare outbox status` and `gridcare outbox retry-dead`.
 """
@@ -28,61 +33,116 @@ from sqlalchemy.orm import Session
 
 from models.chat import Chat
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outgoing import (
+    ChatAction,
+    DeleteMessages,
+    Edit,
+    Keyboard,
+    Send,
+    SendContact,
+    SendDocument,
+    SendPhoto,
+    SendVoice,
+    SetCommands,
+    keyboard,
+)
 from models.services.sql import changed_rows, insert_ignore, insert_ignore_many
 
-ButtonRows = Sequence[Sequence[tuple[str, str]]]
+
+def to_payload(message: ChatAction, *, edit_of: str | None = None) -> dict[str, Any]:
+    """The JSON an outbox row keeps for a message. With `edit_of` (a Send only), the message's text
+    and buttons replace those of the message the row with that dedupe key sends."""
+    if edit_of is not None:
+        if not isinstance(message, Send):
+            raise ValueError("only a text message can stand for an edit of an earlier one")
+        return {"kind": "edit", "edit_of": edit_of, "text": message.text, "buttons": _rows(message.buttons)}
+    match message:
+        case Send(_, text, buttons):
+            return {"kind": "send", "text": text, "buttons": _rows(buttons)}
+        case Edit(_, message_id, text, buttons):
+            return {"kind": "edit", "message_id": message_id, "text": text, "buttons": _rows(buttons)}
+        case SendPhoto(_, data, file_id, caption, buttons):
+            source = {"photo_b64": _b64(data)} if data is not None else {"file_id": file_id}
+            return {"kind": "photo", **source, "caption": caption, "buttons": _rows(buttons)}
+        case SendVoice(_, file_id, caption, buttons):
+            return {"kind": "voice", "file_id": file_id, "caption": caption, "buttons": _rows(buttons)}
+        case SendDocument(_, filename, data, caption):
+            return {"kind": "document", "filename": filename, "data_b64": _b64(data), "caption": caption}
+        case SendContact(_, phone, first_name, last_name):
+            return {"kind": "contact", "phone": phone, "first_name": first_name, "last_name": last_name}
+        case DeleteMessages(_, message_ids):
+            return {"kind": "delete", "message_ids": list(message_ids)}
+        case SetCommands(_, commands, language_code, menu_app):
+            menu = {"menu_app": list(menu_app)} if menu_app else {}
+            return {
+                "kind": "commands",
+                "commands": [list(c) for c in commands],
+                "language_code": language_code,
+                **menu,
+            }
+    raise TypeError(f"{type(message).__name__} cannot wait in the outbox")
 
 
-def send_payload(text: str, buttons: ButtonRows = ()) -> dict[str, Any]:
-    return {"kind": "send", "text": text, "buttons": [[list(b) for b in row] for row in buttons]}
+def from_payload(chat_id: int, payload: dict[str, Any]) -> ChatAction:
+    """The message an outbox row keeps (an edit only once it names its message); KeyError,
+    ValueError or TypeError if the payload is not one."""
+    kind = payload.get("kind")
+    buttons = _keyboard(payload.get("buttons"))
+    caption = payload.get("caption")
+    if kind == "send":
+        return Send(chat_id, payload["text"], buttons)
+    if kind == "edit":
+        return Edit(chat_id, int(payload["message_id"]), payload["text"], buttons)
+    if kind == "photo" and payload.get("file_id"):
+        return SendPhoto(chat_id, file_id=str(payload["file_id"]), caption=caption, buttons=buttons)
+    if kind == "photo":
+        return SendPhoto(
+            chat_id, data=base64.b64decode(payload["photo_b64"]), caption=caption, buttons=buttons
+        )
+    if kind == "voice":
+        return SendVoice(chat_id, str(payload["file_id"]), caption, buttons)
+    if kind == "document":
+        return SendDocument(chat_id, payload["filename"], base64.b64decode(payload["data_b64"]), caption)
+    if kind == "contact":
+        return SendContact(chat_id, payload["phone"], payload["first_name"], payload.get("last_name"))
+    if kind == "delete":
+        return DeleteMessages(chat_id, tuple(int(i) for i in payload["message_ids"]))
+    if kind == "commands":
+        commands = tuple((str(name), str(text)) for name, text in payload["commands"])
+        app = payload.get("menu_app")
+        menu_app = (str(app[0]), str(app[1])) if app else None
+        return SetCommands(chat_id, commands, payload.get("language_code"), menu_app)
+    raise ValueError(f"unknown payload kind {kind!r}")
 
 
-def edit_payload(edit_of: str, text: str, buttons: ButtonRows = ()) -> dict[str, Any]:
-    return {
-        "kind": "edit",
-        "edit_of": edit_of,
-        "text": text,
-        "buttons": [[list(b) for b in row] for row in buttons],
-    }
+def _rows(buttons: Keyboard) -> list[list[list[str]]]:
+    return [[[b.text, b.data] for b in row] for row in buttons]
 
 
-def photo_payload(photo: bytes, caption: str | None = None, buttons: ButtonRows = ()) -> dict[str, Any]:
-    return {
-        "kind": "photo",
-        "photo_b64": base64.b64encode(photo).decode(),
-        "caption": caption,
-        "buttons": [[list(b) for b in row] for row in buttons],
-    }
+def _keyboard(rows: Any) -> Keyboard:
+    return keyboard(rows or ())
 
 
-def document_payload(filename: str, data: bytes, caption: str | None = None) -> dict[str, Any]:
-    return {
-        "kind": "document",
-        "filename": filename,
-        "data_b64": base64.b64encode(data).decode(),
-        "caption": caption,
-    }
-
-
-def contact_payload(phone: str, first_name: str, last_name: str | None = None) -> dict[str, Any]:
-    return {"kind": "contact", "phone": phone, "first_name": first_name, "last_name": last_name}
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def outbox_row(
     *,
-    chat_id: int,
+    message: ChatAction,
     purpose: str,
     dedupe_key: str,
-    payload: dict[str, Any],
     now: datetime,
     available_at: datetime | None = None,
     urgent: bool = False,
+    edit_of: str | None = None,
 ) -> dict[str, Any]:
-    """The outbox row of one message to queue (for `enqueue` and `enqueue_many`)."""
+    """The outbox row of one message to queue (for `enqueue` and `enqueue_many`); `edit_of`: see
+    `to_payload`."""
     return {
-        "chat_id": chat_id,
+        "chat_id": message.chat_id,
         "purpose": purpose,
-        "payload": payload,
+        "payload": to_payload(message, edit_of=edit_of),
         "dedupe_key": dedupe_key,
         "urgent": urgent,
         "status": OutboxStatus.pending,
@@ -92,13 +152,13 @@ def outbox_row(
     }
 
 
-def enqueue(session: Session, **message: Any) -> int | None:
+def enqueue(session: Session, **fields: Any) -> int | None:
     """Queue one message (the fields of `outbox_row`) once per `dedupe_key`; returns its id, or
     None if that key was queued before.
 
     Call it in the same unit of work as the change that causes the message: both commit or neither.
     """
-    row = outbox_row(**message)
+    row = outbox_row(**fields)
     return insert_ignore(session, OutboxMessage, row, ["dedupe_key"], OutboxMessage.id)
 
 

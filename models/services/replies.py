@@ -10,14 +10,14 @@ and in a chat they go one at a time in the order queued (models.services.claims)
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outgoing import ChatAction
 from models.services.outbox import enqueue
 
 REPLY = "reply"
@@ -28,13 +28,11 @@ def reply_key(bot_id: int, update_id: int, index: int) -> str:
     return f"{REPLY}:{bot_id}:{update_id}:{index}"
 
 
-def queue_replies(session: Session, replies: list[tuple[int, str, dict[str, Any]]], *, now: datetime) -> int:
-    """Queue (chat id, dedupe key, payload) replies in the order given; how many were new."""
+def queue_replies(session: Session, replies: Sequence[tuple[str, ChatAction]], *, now: datetime) -> int:
+    """Queue (dedupe key, message) replies in the order given; how many were new."""
     queued = 0
-    for chat_id, key, payload in replies:  # one by one: ids ascend in reply order
-        new = enqueue(
-            session, chat_id=chat_id, purpose=REPLY, dedupe_key=key, payload=payload, now=now, urgent=True
-        )
+    for key, message in replies:  # one by one: ids ascend in reply order
+        new = enqueue(session, message=message, purpose=REPLY, dedupe_key=key, now=now, urgent=True)
         queued += new is not None
     return queued
 

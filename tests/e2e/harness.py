@@ -38,7 +38,7 @@ class RunningBot:
             await asyncio.wait_for(self.handled.wait_for(lambda: key in self.done), timeout)
 
     async def stop(self) -> None:
-        await self.bot.transport.stop()
+        await self.bot.transport.stop_polling()
         if self.task is not None:
             await asyncio.wait_for(self.task, timeout=10)
         await self.bot.transport.close()

@@ -119,6 +119,7 @@ async def test_webhook_rejects_a_wrong_secret_and_processes_a_redelivery_once(
     async with local_api() as api:
         running = await start_bot(db_url, api, transport, FrozenClock(now))
         await running.stop()  # no polling: updates come by webhook only
+        await running.bot.transport.start()  # stopping closed it; the webhook's updates need it open
         app = webhook_app(running.bot, secret="s3cret-value")
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

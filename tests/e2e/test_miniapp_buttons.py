@@ -16,13 +16,9 @@ URL = "https://gridcare.example/app/"
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_the_menu_button_and_a_digest_button_open_the_mini_app(db_url, transport):
-    async with local_api() as api:
-        sender = make_transport(settings_for(db_url, api, transport))
-        try:
-            await sender.call(SetCommands(41, (("digest", "每日汇总"),), menu_app=("辖区概览", URL)))
-            await sender.call(Send(41, "汇总", ((Button("📊 打开辖区概览", WEB_APP + URL),),)))
-        finally:
-            await sender.close()
+    async with local_api() as api, make_transport(settings_for(db_url, api, transport)) as sender:
+        await sender.call(SetCommands(41, (("digest", "每日汇总"),), menu_app=("辖区概览", URL)))
+        await sender.call(Send(41, "汇总", ((Button("📊 打开辖区概览", WEB_APP + URL),),)))
     (menu,) = api.calls_to("setChatMenuButton")
     button = menu.params["menu_button"]
     button = button if isinstance(button, dict) else json.loads(button)  # as the client sent it

@@ -16,8 +16,9 @@ from bot.app import make_transport
 from bot.outbox import Sender, SenderSettings
 from bot.telegram_api import Fault, LocalBotApi
 from models.clock import FrozenClock
+from models.outgoing import Send, keyboard
 from models.policy import Policy
-from models.services.outbox import edit_payload, enqueue, send_payload
+from models.services.outbox import enqueue
 from tests.e2e.harness import TOKEN, TRANSPORTS, local_api, settings_for, start_bot
 from tests.support.outbox import FAST, RunningClock, queue, rows, until
 
@@ -53,15 +54,14 @@ async def test_a_burst_of_500_reminders_stays_within_telegram_s_limits(
     keys = queue(db, BURST_CHATS, now=now, per_chat=BURST_PER_CHAT)
     api = LocalBotApi(tokens=[TOKEN])  # Telegram's flood limits: 30/s per bot, 1/s per chat
     await api.start()
-    client = make_transport(settings_for(db_url, api, transport))
-    sends = timed(client)
     try:
-        sender = Sender(db, client, clock=FrozenClock(now), policy=Policy(), settings=SenderSettings())
-        started = time.monotonic()
-        await sender.drain(timeout=60)
-        elapsed = time.monotonic() - started
+        async with make_transport(settings_for(db_url, api, transport)) as client:
+            sends = timed(client)
+            sender = Sender(db, client, clock=FrozenClock(now), policy=Policy(), settings=SenderSettings())
+            started = time.monotonic()
+            await sender.drain(timeout=60)
+            elapsed = time.monotonic() - started
     finally:
-        await client.close()
         await api.stop()
     rate = (len(keys) - 1) / (sends[-1] - sends[0])  # first to last send: the steady rate
     record_property("messages_per_second_steady", round(rate, 2))
@@ -86,15 +86,16 @@ async def test_injected_faults_are_survived_with_every_message_delivered_once_or
         api.inject_fault("sendMessage", Fault(error_code=504, delay=2.0, chat_id=204))  # times out first
         api.inject_fault("sendMessage", Fault.slow(0.3, chat_id=205))  # slow, but within the time-out
         api.block(206, notify=False)
-        client = make_transport(settings_for(db_url, api, transport))
         settings = replace(FAST, send_timeout=1.5, backoff=0.05, poll_interval=0.02)
-        sender = Sender(db, client, clock=RunningClock(now), policy=Policy(), settings=settings)
-        await sender.start()
-        try:
-            await until(lambda: all(r.status in ("sent", "dead") for r in rows(db).values()), what="settled")
-        finally:
-            await sender.stop()
-            await client.close()
+        async with make_transport(settings_for(db_url, api, transport)) as client:
+            sender = Sender(db, client, clock=RunningClock(now), policy=Policy(), settings=settings)
+            await sender.start()
+            try:
+                await until(
+                    lambda: all(r.status in ("sent", "dead") for r in rows(db).values()), what="settled"
+                )
+            finally:
+                await sender.stop()
     final = rows(db)
     dead = {key for key, row in final.items() if row.status == "dead"}
     assert dead == {"m-206-0", "m-206-1"}
@@ -110,34 +111,29 @@ async def test_a_time_out_after_telegram_accepted_repeats_that_message_once_at_m
     queue(db, [301], now=now)
     async with local_api() as api:
         api.inject_fault("sendMessage", Fault.slow(1.0, chat_id=301))
-        client = make_transport(settings_for(db_url, api, transport))
         settings = replace(FAST, send_timeout=0.3, backoff=0.05)
-        sender = Sender(db, client, clock=RunningClock(now), policy=Policy(), settings=settings)
-        await sender.start()
-        try:
-            await api.wait_until(lambda: api.sent_count(301) == 2, timeout=10, what="both copies")
-            await until(lambda: rows(db)["m-301-0"].status == "sent", what="marked")
-        finally:
-            await sender.stop()
-            await client.close()
+        async with make_transport(settings_for(db_url, api, transport)) as client:
+            sender = Sender(db, client, clock=RunningClock(now), policy=Policy(), settings=settings)
+            await sender.start()
+            try:
+                await api.wait_until(lambda: api.sent_count(301) == 2, timeout=10, what="both copies")
+                await until(lambda: rows(db)["m-301-0"].status == "sent", what="marked")
+            finally:
+                await sender.stop()
     assert [m.text for m in api.transcript(301)] == ["m-301-0", "m-301-0"]
     assert rows(db)["m-301-0"].attempts == 2
 
 
 async def test_the_morning_list_is_edited_in_place_through_the_real_client(db, db_url, now, transport):
     with db.unit_of_work() as s:
-        enqueue(s, chat_id=401, purpose="reminder", dedupe_key="am", payload=send_payload("2 due"), now=now)
-    async with local_api() as api:
-        client = make_transport(settings_for(db_url, api, transport))
+        enqueue(s, message=Send(401, "2 due"), purpose="reminder", dedupe_key="am", now=now)
+    async with local_api() as api, make_transport(settings_for(db_url, api, transport)) as client:
         sender = Sender(db, client, clock=FrozenClock(now), policy=Policy(), settings=FAST)
-        try:
-            await sender.drain()
-            with db.unit_of_work() as s:
-                edit = edit_payload("am", "1 due ✓", [[("Visit", "visit:1")]])
-                enqueue(s, chat_id=401, purpose="reminder", dedupe_key="am:1", payload=edit, now=now)
-            await sender.drain()
-        finally:
-            await client.close()
+        await sender.drain()
+        with db.unit_of_work() as s:
+            edit = Send(401, "1 due ✓", keyboard([[("Visit", "visit:1")]]))
+            enqueue(s, message=edit, edit_of="am", purpose="reminder", dedupe_key="am:1", now=now)
+        await sender.drain()
     (message,) = api.transcript(401)
     assert (message.text, message.edit_count, message.buttons) == ("1 due ✓", 1, [("Visit", "visit:1")])
 
@@ -164,8 +160,7 @@ async def test_a_crash_after_telegram_accepted_repeats_that_message_once_and_los
 ):
     keys = queue(db, range(601, 611), now=now)
     clock, crashed = FrozenClock(now), asyncio.Event()
-    async with local_api() as api:
-        client = make_transport(settings_for(db_url, api, transport))
+    async with local_api() as api, make_transport(settings_for(db_url, api, transport)) as client:
         real_call = client.call
 
         async def dies_after_accepting(action):
@@ -186,10 +181,7 @@ async def test_a_crash_after_telegram_accepted_repeats_that_message_once_and_los
         before_crash = set(delivered(api, range(601, 611)))
         client.call = real_call
         clock.advance(timedelta(seconds=60))  # the dead sender's lease runs out
-        try:
-            await Sender(db, client, clock=clock, policy=Policy(), settings=FAST).drain()
-        finally:
-            await client.close()
+        await Sender(db, client, clock=clock, policy=Policy(), settings=FAST).drain()
     copies = delivered(api, range(601, 611))
     assert set(copies) == set(keys), "nothing is lost"
     assert copies["m-603-0"] == 2 and max(copies.values()) == 2

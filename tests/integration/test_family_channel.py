@@ -7,13 +7,13 @@ from itertools import count
 
 from sqlalchemy import select
 
-from bot.send_actions import to_action
 from handlers.events import Incoming, InKind, SendContact, SendPhoto, SendVoice
 from handlers.render import masked
 from models.clock import FrozenClock
 from models.family import Direction, FamilyMessage
 from models.people import FamilyMember, Worker
 from models.policy import Policy
+from models.services.outbox import from_payload
 from tests.integration.family_city import (
     FAMILY,
     OTHER_WORKER,
@@ -130,7 +130,7 @@ async def test_a_family_photo_reaches_the_worker_as_the_photo_itself_with_a_capt
     assert "母亲" in caption and masked(name) in caption and name not in caption and "看看这个" in caption
     assert str(FAMILY) not in str(relay.payload)
     assert any(data.startswith("fr:") for row in relay.payload["buttons"] for _, data in row)
-    action = to_action(WORKER, relay.payload)
+    action = from_payload(WORKER, relay.payload)
     assert isinstance(action, SendPhoto) and (action.file_id, action.data) == ("PHOTO-1", None)
     assert action.caption == caption and action.chat_id == WORKER
 
@@ -143,7 +143,7 @@ async def test_a_family_voice_note_reaches_the_worker_as_a_voice_message(db, key
     assert relay.payload["kind"] == "voice" and relay.payload["file_id"] == "VOICE-1"
     caption = relay.payload["caption"]
     assert "母亲" in caption and masked(person_name(db, city.person_id)) in caption
-    action = to_action(WORKER, relay.payload)
+    action = from_payload(WORKER, relay.payload)
     assert isinstance(action, SendVoice) and action.file_id == "VOICE-1" and action.chat_id == WORKER
     with db.unit_of_work() as s:
         stored = s.scalars(select(FamilyMessage)).one()

@@ -5,16 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models.outbox import OutboxMessage
-from models.services.outbox import enqueue, enqueue_many, outbox_row, send_payload
+from models.outgoing import Send
+from models.services.outbox import enqueue, enqueue_many, outbox_row
 
 
 def test_the_same_key_is_queued_once(db, now):
-    first = db.call(
-        enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now
-    )
-    again = db.call(
-        enqueue, chat_id=5, purpose="reminder", dedupe_key="k1", payload=send_payload("hi"), now=now
-    )
+    first = db.call(enqueue, message=Send(5, "hi"), purpose="reminder", dedupe_key="k1", now=now)
+    again = db.call(enqueue, message=Send(5, "hi"), purpose="reminder", dedupe_key="k1", now=now)
     assert first is not None and again is None
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
@@ -23,11 +20,11 @@ def test_the_same_key_is_queued_once(db, now):
 def test_many_at_once_are_each_queued_once_and_counted(db, now):
     def rows(keys):
         return [
-            outbox_row(chat_id=n, purpose="reminder", dedupe_key=k, payload=send_payload(f"m{n}"), now=now)
+            outbox_row(message=Send(n, f"m{n}"), purpose="reminder", dedupe_key=k, now=now)
             for n, k in enumerate(keys)
         ]
 
-    db.call(enqueue, chat_id=9, purpose="reminder", dedupe_key="b2", payload=send_payload("old"), now=now)
+    db.call(enqueue, message=Send(9, "old"), purpose="reminder", dedupe_key="b2", now=now)
     assert db.call(enqueue_many, rows(["b1", "b2", "b3"])) == 2  # b2 was queued before
     assert db.call(enqueue_many, rows(["b1", "b3", "b4"])) == 1
     assert db.call(enqueue_many, []) == 0
@@ -39,7 +36,7 @@ def test_many_at_once_are_each_queued_once_and_counted(db, now):
 def test_a_rolled_back_change_queues_nothing(db, now):
     try:
         with db.unit_of_work() as s:
-            enqueue(s, chat_id=5, purpose="alert", dedupe_key="k2", payload=send_payload("x"), now=now)
+            enqueue(s, message=Send(5, "x"), purpose="alert", dedupe_key="k2", now=now)
             raise RuntimeError("the change failed")
     except RuntimeError:
         pass

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from bot.outbox import Sender
 from models.clock import FrozenClock
+from models.outgoing import Send
 from models.policy import Policy
 from models.services.claims import CAMPAIGN_DAY
 from models.services.conversations import clear_dialog, new_dialog, save_dialog
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue
 from tests.support.outbox import FAST, FakeTelegram, queue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -113,10 +114,9 @@ async def test_a_reminder_queued_for_a_holiday_waits_too(db):
     with db.unit_of_work() as session:
         enqueue(
             session,
-            chat_id=12,
+            message=Send(12, "for-the-holiday"),
             purpose="morning",
             dedupe_key="for-the-holiday",
-            payload=send_payload("for-the-holiday"),
             now=EVE,
             available_at=HOLIDAY,
         )

@@ -20,9 +20,10 @@ from handlers.events import (
 )
 from models.chat import Chat
 from models.clock import FrozenClock
+from models.outgoing import keyboard
 from models.policy import Policy
 from models.services.identity import chat_settings
-from models.services.outbox import contact_payload, document_payload, enqueue, photo_payload
+from models.services.outbox import enqueue
 from tests.support.outbox import FAST, FakeTelegram, queue, rows, until
 
 
@@ -42,10 +43,9 @@ async def test_a_message_queued_for_later_waits_until_then(db, now):
     with db.unit_of_work() as s:
         enqueue(
             s,
-            chat_id=5,
+            message=Send(5, "x"),
             purpose="r",
             dedupe_key="later",
-            payload={"kind": "send", "text": "x"},
             now=now,
             available_at=now + timedelta(hours=1),
         )
@@ -154,15 +154,15 @@ async def test_a_message_telegram_rejects_is_dead_at_once_with_telegram_s_words(
     assert (row.status, row.attempts, row.last_error) == ("dead", 1, "Bad Request: message is too long")
 
 
-async def test_every_payload_kind_becomes_its_transport_action(db, now):
-    payloads = {
-        "photo": photo_payload(b"\x89PNG", caption="chart", buttons=[[("Open", "o:1")]]),
-        "doc": document_payload("week.xlsx", b"PK", caption="export"),
-        "contact": contact_payload("+86 555 0100", "Wang", "Wei"),
+async def test_every_kind_of_message_comes_out_of_the_outbox_as_it_went_in(db, now):
+    messages = {
+        "photo": SendPhoto(81, data=b"\x89PNG", caption="chart", buttons=keyboard([[("Open", "o:1")]])),
+        "doc": SendDocument(81, "week.xlsx", b"PK", caption="export"),
+        "contact": SendContact(81, "+86 555 0100", "Wang", "Wei"),
     }
     with db.unit_of_work() as s:
-        for key, payload in payloads.items():
-            enqueue(s, chat_id=81, purpose="notice", dedupe_key=key, payload=payload, now=now)
+        for key, message in messages.items():
+            enqueue(s, message=message, purpose="notice", dedupe_key=key, now=now)
     telegram = FakeTelegram()
     await sender(db, telegram, FrozenClock(now)).drain()
     photo, doc, contact = telegram.delivered

@@ -10,11 +10,12 @@ from handlers.jobs_reminders import case_endings, escalate
 from handlers.reminders_views import MAX_LINES
 from handlers.render import masked
 from models.outbox import OutboxMessage
+from models.outgoing import Send
 from models.records import RecordKind
 from models.services.digest import Digest, Period, PeriodKind, build_digest
 from models.services.digest_scope import AreaRef
 from models.services.obligations import ObligationRow
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue
 from models.services.reminders_overdue import overdue_for_digest
 from tests.integration.reminders_city import City, at, build_city
 
@@ -122,10 +123,9 @@ def test_a_case_ending_task_queued_under_the_key_without_its_recipient_counts_as
     with db.unit_of_work() as session:
         enqueue(
             session,
-            chat_id=city.worker.telegram_user_id,
+            message=Send(city.worker.telegram_user_id, "told before the key named its recipient"),
             purpose="case_end",
             dedupe_key=f"case_end:{person.id}:2026-04-03",
-            payload=send_payload("told before the key named its recipient"),
             now=at(date(2026, 3, 3), time(8)),
         )
     assert city.run(case_endings, at(date(2026, 3, 3))) == 0

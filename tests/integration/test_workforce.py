@@ -13,10 +13,11 @@ from models.areas import Area
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
+from models.outgoing import Send
 from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
 from models.services.directory import assign
 from models.services.invites import invite_family, invite_worker
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 
@@ -78,10 +79,9 @@ async def _office(db, keys, now) -> Office:
     with db.unit_of_work() as s:
         enqueue(
             s,
-            chat_id=OLD_USER,
+            message=Send(OLD_USER, "P-1 visit due"),
             purpose="reminder",
             dedupe_key="reminder:test",
-            payload=send_payload("P-1 visit due"),
             now=now,
         )
     return Office(chats[OLD_USER], chats[NEW_USER], successor_name, names)

@@ -76,6 +76,7 @@ async def webhook(request, sqlite_url: str) -> AsyncIterator[tuple[str, Gridcare
         settings = settings_for(sqlite_url, api, request.param)
         runtime = Runtime(settings=settings, db=Database(sqlite_url), keys=KeyRing.parse(TEST_KEYS))
         bot = build_bot(runtime, make_transport(settings), background=False)
+        await bot.start()
         server = TestServer(webhook_app(bot, secret=SECRET), host="127.0.0.1")
         await server.start_server()
         try:
@@ -122,8 +123,8 @@ async def test_a_malformed_update_fetched_by_polling_logs_no_part_of_it(sqlite_u
 async def _get_updates(bot: GridcareBot) -> object:
     """One getUpdates through the transport's framework, as its poller asks."""
     transport = bot.transport
+    await transport.start()
     if transport.name == "ptb":
-        await transport._ensure_started()  # type: ignore[attr-defined]
         return await transport.app.bot.get_updates(timeout=0)  # type: ignore[attr-defined]
     return await transport.bot.get_updates(timeout=0)  # type: ignore[attr-defined]
 

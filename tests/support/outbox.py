@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.outbox import SenderSettings
 from bot.transports.base import Transport
-from handlers.events import Action, Edit, Sent
+from handlers.events import Action, Edit, Send, Sent
 from models.outbox import OutboxMessage
-from models.services.outbox import enqueue, send_payload
+from models.services.outbox import enqueue
 
 # No pacing, instant retries: for tests that are not about Telegram's limits.
 FAST = SenderSettings(
@@ -74,7 +74,7 @@ class FakeTelegram(Transport):
     async def set_webhook(self, url: str, secret: str) -> None:
         raise NotImplementedError
 
-    async def stop(self) -> None:
+    async def start(self) -> None:
         pass
 
     async def close(self) -> None:
@@ -98,13 +98,7 @@ def queue(
             for chat in chats:
                 key = f"{prefix}-{chat}-{n}"
                 enqueue(
-                    session,
-                    chat_id=chat,
-                    purpose=purpose,
-                    dedupe_key=key,
-                    payload=send_payload(key),
-                    now=now,
-                    urgent=urgent,
+                    session, message=Send(chat, key), purpose=purpose, dedupe_key=key, now=now, urgent=urgent
                 )
                 keys.append(key)
     return keys

@@ -64,7 +64,7 @@ async def run(db_url: str, api_url: str, transport: str, now: datetime, hang_suf
 
     async def stop_at_end_of_input() -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await bot.transport.stop()
+        await bot.transport.stop_polling()
 
     bot.core.run_unit = run_unit
     bot.transport.on_incoming(on_incoming)

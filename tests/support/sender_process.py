@@ -27,21 +27,20 @@ async def main(db_url: str, api_url: str, transport: str, lease: float) -> None:
         database_url=db_url, bot_token=TOKEN, api_url=api_url, transport=transport, secret_key=TEST_KEYS
     )
     database = Database(db_url)
-    client = make_transport(settings)
     always = Policy(quiet_from=time(0), quiet_until=time(0))
-    sender = Sender(
-        database,
-        client,
-        clock=SystemClock(),
-        policy=always,
-        settings=SenderSettings(lease=lease, poll_interval=0.05),
-    )
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await sender.start()
-    await stop.wait()
-    await sender.stop()
-    await client.close()
+    async with make_transport(settings) as client:
+        sender = Sender(
+            database,
+            client,
+            clock=SystemClock(),
+            policy=always,
+            settings=SenderSettings(lease=lease, poll_interval=0.05),
+        )
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await sender.start()
+        await stop.wait()
+        await sender.stop()
     database.dispose()
 
 

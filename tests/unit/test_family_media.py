@@ -1,45 +1,46 @@
-"""Relayed media as outbox payloads and transport actions: photos and voice notes go by file_id."""
+"""Relayed media in the outbox and as transport actions: photos and voice notes go by file_id."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.send_actions import to_action
 from handlers.events import Button, SendPhoto, SendVoice
 from handlers.family_forms import ReplyAnswer, reply_answer
 from handlers.media import CAPTION_TEXT_MAX, caption_text
-from models.services.outbox import photo_payload
-from models.services.outbox_media import media_payload
+from models.outgoing import keyboard, relayed_media
+from models.services.outbox import from_payload, to_payload
 
-ROWS = [[("↩️ 回复", "fr:7")]]
+KEYS = keyboard([[("↩️ 回复", "fr:7")]])
 
 
-def test_a_photo_payload_by_file_id_becomes_a_send_photo_without_bytes():
-    action = to_action(42, media_payload("photo", "FILE-1", "caption", ROWS))
+def test_a_relayed_photo_goes_by_file_id_without_bytes():
+    action = relayed_media(42, "photo", "FILE-1", "caption", KEYS)
     assert action == SendPhoto(
         42, file_id="FILE-1", caption="caption", buttons=((Button("↩️ 回复", "fr:7"),),)
     )
+    assert "photo_b64" not in to_payload(action) and from_payload(42, to_payload(action)) == action
 
 
-def test_a_voice_payload_becomes_a_send_voice_with_its_caption_and_buttons():
-    action = to_action(42, media_payload("voice", "VOICE-1", "caption", ROWS))
+def test_a_relayed_voice_note_is_a_send_voice_with_its_caption_and_buttons():
+    action = relayed_media(42, "voice", "VOICE-1", "caption", KEYS)
     assert action == SendVoice(42, "VOICE-1", "caption", ((Button("↩️ 回复", "fr:7"),),))
+    assert from_payload(42, to_payload(action)) == action
 
 
-def test_an_uploaded_photo_payload_still_sends_its_bytes():
-    action = to_action(42, photo_payload(b"\x89PNG...", "chart"))
+def test_an_uploaded_photo_still_sends_its_bytes():
+    action = from_payload(42, to_payload(SendPhoto(42, data=b"\x89PNG...", caption="chart")))
     assert isinstance(action, SendPhoto) and action.data == b"\x89PNG..." and action.file_id is None
 
 
 @pytest.mark.parametrize("kind, file_id", [("document", "F"), ("sticker", "F"), ("photo", "")])
-def test_a_media_payload_takes_only_photos_and_voice_with_a_file_id(kind, file_id):
+def test_relayed_media_takes_only_photos_and_voice_with_a_file_id(kind, file_id):
     with pytest.raises(ValueError):
-        media_payload(kind, file_id)  # type: ignore[arg-type]
+        relayed_media(42, kind, file_id)  # type: ignore[arg-type]
 
 
 def test_a_voice_payload_without_a_file_id_is_refused_by_the_sender():
     with pytest.raises(KeyError):
-        to_action(42, {"kind": "voice", "caption": None})
+        from_payload(42, {"kind": "voice", "caption": None})
 
 
 def test_a_long_caption_text_is_cut_and_a_short_one_kept():

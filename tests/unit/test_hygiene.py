@@ -9,11 +9,8 @@ from pydantic import ValidationError
 
 from bot.app import policy_from
 from bot.config import Settings
-from bot.send_actions import to_action
-from handlers.events import DeleteMessages
 from handlers.hygiene import DELETE_BATCH, FORGET_SPAN, forget_batches
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
-from models.services.hygiene import delete_payload
 
 
 def test_forget_asks_for_every_id_below_the_command_back_to_the_span_in_batches_of_100():
@@ -33,10 +30,6 @@ def test_forget_in_a_young_chat_stops_at_the_first_message():
 
 def test_forget_as_the_very_first_message_asks_for_nothing():
     assert forget_batches(1) == []
-
-
-def test_a_delete_payload_becomes_a_delete_messages_action():
-    assert to_action(7, delete_payload([41])) == DeleteMessages(7, (41,))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
