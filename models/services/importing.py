@@ -180,9 +180,12 @@ def existing_codes(session: Session, column: ColumnElement[str], codes: set[str]
     return found
 
 
+_PARENT = aliased(Area, name="parent")  # built once: an alias is costly to set up
+
+
 def area_index(session: Session, codes: set[str]) -> dict[str, tuple[AreaLevel, str | None]]:
     """code → (level, parent code) of the areas among `codes` that exist."""
-    parent = aliased(Area)
+    parent = _PARENT
     wanted, found = sorted(codes), {}
     for chunk in chunks(wanted):
         query = (
