@@ -63,7 +63,9 @@ class BulkWriter:
             return
         key = (table, tuple(rows[0]))
         plan = self._plans.get(key) or self._plans.setdefault(key, _CopyPlan(table, key[1], self.dialect))
-        cursor = self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = self.session.connection().connection.driver_connection  # psycopg's own connection
+        assert driver is not None, "a connection checked out of the pool has its driver's"
+        cursor = driver.cursor()
         with cursor, cursor.copy(plan.statement) as copy:
             for row in rows:
                 copy.write_row(plan.values(row))

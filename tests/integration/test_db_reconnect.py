@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from models.areas import Area, AreaLevel
@@ -51,8 +52,8 @@ def _end_connections(db: Database) -> int:
         admin.dispose()
 
 
-def _backend(session) -> int:  # type: ignore[no-untyped-def]
-    return int(session.scalar(select(func.pg_backend_pid())))
+def _backend(session: Session) -> int:
+    return int(session.execute(select(func.pg_backend_pid())).scalar_one())
 
 
 def test_the_next_unit_of_work_after_the_server_ended_the_connection_succeeds_once(pg):
@@ -60,7 +61,7 @@ def test_the_next_unit_of_work_after_the_server_ended_the_connection_succeeds_on
     assert _end_connections(pg) >= 1
     attempts: list[int] = []
 
-    def add_area(session) -> int:  # type: ignore[no-untyped-def]
+    def add_area(session: Session) -> int:
         attempts.append(_backend(session))
         session.add(Area(code="R1", name="重连", level=AreaLevel.city, path="/R1/"))
         return attempts[-1]
@@ -76,7 +77,7 @@ def test_a_dead_pooled_connection_is_met_and_the_work_runs_again(pg):
     _end_connections(pg)
     calls = []
 
-    def work(session) -> int:  # type: ignore[no-untyped-def]
+    def work(session: Session) -> int:
         calls.append(1)
         return _backend(session)
 
@@ -87,7 +88,7 @@ def test_a_dead_pooled_connection_is_met_and_the_work_runs_again(pg):
 def test_an_error_that_is_not_a_lost_connection_is_not_retried(pg):
     calls = []
 
-    def duplicate(session) -> None:  # type: ignore[no-untyped-def]
+    def duplicate(session: Session) -> None:
         calls.append(1)
         session.add_all([Area(code="D", name="a", level="city", path="/D/") for _ in range(2)])
 

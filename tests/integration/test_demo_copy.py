@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from bot.db import Database
 from bot.demo import generate_demo_city
+from bot.demo.bulk import table_of
 from bot.demo.city import TABLES
 from models.audit import Actor
 from models.crypto import KeyRing, Slot
@@ -36,7 +37,7 @@ def _every_row(db: Database, keys: KeyRing) -> dict[str, list[tuple[Any, ...]]]:
     rows: dict[str, list[tuple[Any, ...]]] = {}
     with db.unit_of_work() as s:
         for model in TABLES:
-            table = model.__table__
+            table = table_of(model)
             found = []
             for row in s.execute(select(table).order_by(table.c.id)).mappings():
                 found.append(tuple(_opened(keys, table.name, row, name) for name in row))
