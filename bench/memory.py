@@ -56,8 +56,8 @@ def imports() -> dict[str, Any]:
 def generate(url: str, persons: int, workers: int | None, supervisors: int | None) -> dict[str, Any]:
     from bench.common import BENCH_KEYS, NOW, peak_rss_mb, reset_peak, rss_mb
     from bot.db import Database
+    from bot.demo import generate_demo_city
     from models.crypto import KeyRing
-    from models.services.demo import generate_demo_city
 
     db = Database(url)
     gc.collect()

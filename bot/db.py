@@ -4,6 +4,12 @@ Each update or job is one synchronous unit of work (a plain SQLAlchemy session, 
 handed whole to a small dedicated thread pool: one thread for SQLite, whose writers serialise
 anyway, a few for PostgreSQL. Measured on this machine this is several times faster than
 awaiting each statement through SQLAlchemy's asyncio layer (see BENCHMARKS.md).
+
+Dropped PostgreSQL connections are handled optimistically (SQLAlchemy's "Dealing with
+Disconnects"): no ping before each checkout, which cost a round trip per unit of work; the pool
+replaces connections older than `RECYCLE_SECONDS` (before a server, proxy or firewall drops them
+for idling), and a unit of work whose connection turns out dead before it committed is run again
+from the start on a fresh one.
 """
 
 from __future__ import annotations
@@ -15,15 +21,22 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+log = structlog.get_logger("gridcare.db")
+
+RECYCLE_SECONDS = 1800  # a pooled PostgreSQL connection is replaced after half an hour
+RETRIES_ON_DISCONNECT = 1  # one lost connection invalidates the pool's older ones: one retry suffices
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine tuned per backend: WAL and foreign keys on SQLite, pre-ping on PostgreSQL."""
+    """An engine tuned per backend: WAL and foreign keys on SQLite; on PostgreSQL, psycopg 3 and a
+    pool that recycles its connections (no ping per checkout: `Database.call` retries instead)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _create_private(parsed)
@@ -32,7 +45,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS)
 
 
 def _create_private(url: URL) -> None:
@@ -80,9 +93,29 @@ class Database:
             yield session
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run `fn(session, *args)` in one unit of work, synchronously (CLI, tests)."""
-        with self.unit_of_work() as session:
-            return fn(session, *args, **kwargs)
+        """Run `fn(session, *args)` in one unit of work, synchronously (CLI, tests).
+
+        If the connection is found dead before the commit (the server restarted, or ended it), the
+        database rolled the work back and `fn` runs again from the start on a fresh connection
+        (`RETRIES_ON_DISCONNECT` times at most): so `fn` does nothing but database work, as every
+        unit of work here does. A connection lost during the COMMIT itself is not retried (whether it
+        landed is unknown) and raises, as any other error does.
+        """
+        for attempt in range(RETRIES_ON_DISCONNECT + 1):
+            with self.sessions() as session:
+                try:
+                    result = fn(session, *args, **kwargs)
+                    session.flush()
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated or attempt == RETRIES_ON_DISCONNECT:
+                        raise
+                    log.warning(
+                        "db_connection_lost_retrying", attempt=attempt + 1, error=type(exc.orig).__name__
+                    )
+                    continue
+                session.commit()
+                return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `fn(session, *args)` in one unit of work on the database thread pool."""

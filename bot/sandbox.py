@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot import migrate
 from bot.app import GridcareBot, build_bot, build_runtime, clock_from, make_transport, policy_from
 from bot.config import Settings
+from bot.demo import generate_demo_city
 from bot.miniapp.server import MiniApp, miniapp_app
 from bot.telegram_api import ChatMessage, LocalBotApi
 from bot.webhook import WebhookServer
@@ -33,7 +34,7 @@ from models.audit import Actor
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
 from models.policy import Policy
-from models.services import claims, demo
+from models.services import claims
 from models.services.case_places import grids_near
 from models.services.invites import invite_family, invite_worker, redeem
 
@@ -255,7 +256,7 @@ async def _start_bot(
     migrate.upgrade(settings.database_url)
     runtime = build_runtime(settings)
     now = runtime.clock.now()
-    runtime.db.call(demo.generate_demo_city, persons=persons, seed=1, keys=runtime.keys, now=now)
+    runtime.db.call(generate_demo_city, persons=persons, seed=1, keys=runtime.keys, now=now)
     personas = runtime.db.call(_link_personas, now=now)
     bot = build_bot(runtime, make_transport(settings, polling_timeout=1))
     handled, done = asyncio.Condition(), set()

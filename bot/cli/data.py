@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from bot.app import Runtime
 from bot.cli.common import console, errors, fail, runtime
+from bot.demo import generate_demo_city
 from handlers.render import Renderer
 from models.audit import Actor
-from models.services import demo, exporting, importing, record_export, tables
+from models.services import exporting, importing, record_export, tables
 from models.services.directory import NotFound
 from models.services.family_notices import tell_reassignment
 from models.services.notify import Notifier
@@ -208,7 +209,7 @@ def demo_data_cmd(
         task = bar.add_task("generating", total=persons)
         try:
             summary = rt.db.call(
-                demo.generate_demo_city,
+                generate_demo_city,
                 persons=persons,
                 seed=seed,
                 keys=rt.keys,

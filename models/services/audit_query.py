@@ -54,13 +54,16 @@ def parse_actor(session: Session, text: str) -> ActorRef:
     raise NotFound(f"actor id {ident!r}: a number is expected")
 
 
+_ACTOR_WORKER = aliased(Worker, name="actor_worker")  # built once: an alias is costly to set up
+
+
 def _probed_person() -> ColumnElement[int | None]:
     """A refusal keeps the probed person's id as record_id only (it may not exist): show it too."""
     return case((AuditEntry.record_type == "person", AuditEntry.record_id), else_=None)
 
 
 def _query() -> Select:
-    actor_worker = aliased(Worker)
+    actor_worker = _ACTOR_WORKER
     return (
         select(AuditEntry, actor_worker.code, Person.code)
         .outerjoin(

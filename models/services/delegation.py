@@ -91,11 +91,16 @@ def colleagues(session: Session, who: Identity) -> list[Colleague]:
     return [Colleague(wid, code, name, str(role)) for wid, code, name, role in rows]
 
 
+# built once: an alias is costly to set up on every call
+_GIVER = aliased(Worker, name="giver")
+_TAKER = aliased(Worker, name="taker")
+
+
 def delegations_of(session: Session, who: Identity, *, today: date) -> list[DelegationView]:
     """Running and planned delegations from or to the caller."""
     if who.worker_id is None:
         return []
-    giver, taker = aliased(Worker), aliased(Worker)
+    giver, taker = _GIVER, _TAKER
     rows = session.execute(
         select(Delegation, giver.name, taker.name)
         .join(giver, giver.id == Delegation.from_worker_id)

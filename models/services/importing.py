@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, aliased
 
 from models.areas import LEVEL_ORDER, Area, AreaLevel
 from models.audit import Actor, audit
+from models.base import Base
 from models.crypto import KeyRing
-from models.people import Person, Status, Worker
+from models.people import CareAssignment, ColourChange, Person, Status, Worker
 from models.sealing import open_field
 from models.services.directory import (
     SENSITIVE_FIELDS,
@@ -29,7 +30,7 @@ from models.services.directory import (
     upsert_worker,
 )
 from models.services.import_moves import Reassigned, reassigned_since, responsible_before
-from models.services.sql import chunks
+from models.services.sql import analyze, chunks
 from models.services.tables import (
     COLOUR_ZH,
     COLOURS,
@@ -53,6 +54,12 @@ Item = AreaData | WorkerData | PersonData
 
 PROGRAMME_YEARS = 3  # community detox lasts three years from reporting (禁毒法)
 PROGRESS_EVERY = 100
+# the tables an import of each kind writes, whose planner statistics it refreshes afterwards
+_WRITTEN: dict[ImportKind, tuple[type[Base], ...]] = {
+    "areas": (Area,),
+    "workers": (Worker,),
+    "persons": (Person, ColourChange, CareAssignment),
+}
 
 
 @dataclass
@@ -120,6 +127,7 @@ def apply_import(
     reassigned = reassigned_since(session, moving)
     detail = f"created={created},updated={updated},reassigned={len(reassigned)}"
     audit(session, actor, "import", plan.kind, None, at=now, detail=detail)
+    analyze(session, *_WRITTEN[plan.kind])  # a bulk write: the planner must not go on from empty tables
     return ImportResult(created=created, updated=updated, reassigned=reassigned)
 
 
@@ -181,9 +189,12 @@ def existing_codes(session: Session, column: SQLColumnExpression[str], codes: se
     return found
 
 
+_PARENT = aliased(Area, name="parent")  # built once: an alias is costly to set up
+
+
 def area_index(session: Session, codes: set[str]) -> dict[str, tuple[AreaLevel, str | None]]:
     """code → (level, parent code) of the areas among `codes` that exist."""
-    parent = aliased(Area)
+    parent = _PARENT
     wanted = sorted(codes)
     found: dict[str, tuple[AreaLevel, str | None]] = {}
     for chunk in chunks(wanted):

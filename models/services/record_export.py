@@ -215,8 +215,14 @@ def _describe(column: ExportColumn, sheet: str, values: _Values, english: bool) 
     ]
 
 
+# built once: an alias is costly to set up on every call
+_AUTHOR = aliased(Worker, name="author")
+_DELEGATING = aliased(Worker, name="delegating")
+_NEWER = aliased(Record, name="newer")
+
+
 def _read(session: Session, path: str, since: datetime | None, until: datetime | None) -> list[_Row]:
-    author, delegating, newer = aliased(Worker), aliased(Worker), aliased(Record)
+    author, delegating, newer = _AUTHOR, _DELEGATING, _NEWER
     query = (
         select(Record, Person.code, author.code, delegating.code, newer.id)
         .join(Person, Person.id == Record.person_id)

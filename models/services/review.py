@@ -25,6 +25,7 @@ from models.services.identity import Identity
 from models.services.rights import may
 
 REVIEW_WINDOW = timedelta(days=30)
+_LATER_REVIEW = aliased(Review, name="later_review")  # built once: an alias is costly to set up
 COMMENT_MAX = 500
 
 
@@ -35,7 +36,7 @@ def awaiting_clause() -> ColumnElement[bool]:
 
 def errors_open_clause() -> ColumnElement[bool]:
     """SQL: the record's latest review, made after its last change, says it has errors."""
-    later = aliased(Review)
+    later = _LATER_REVIEW
     return exists().where(
         Review.record_id == Record.id,
         Review.verdict == ReviewVerdict.has_errors,

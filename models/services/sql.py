@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy import CursorResult, Executable, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -105,3 +105,17 @@ def upsert(
         _upsert(dialect_of(session), model.__table__, tuple(conflict), update, key), values
     )
     return None if returning is None else result.scalar_one()
+
+
+def analyze(session: Session, *models: type[Any]) -> None:
+    """Refresh PostgreSQL's planner statistics for these tables, within the session's transaction.
+
+    After a bulk write (an import, the demo city) the planner would otherwise keep estimating from
+    the empty or small tables it last saw until autovacuum comes round, and choose nested loops
+    that take minutes. SQLite keeps no statistics unless asked, and its plans here were chosen and
+    measured without them, so it is left as it is.
+    """
+    if dialect_of(session) != "postgresql" or not models:
+        return
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    session.execute(text("ANALYZE " + ", ".join(quote(model.__tablename__) for model in models)))

@@ -11,6 +11,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
 from bot.db import Database
+from bot.demo import DemoSummary, generate_demo_city
+from bot.demo.names import is_valid_id_number
 from models.areas import Area, AreaLevel
 from models.audit import AuditEntry
 from models.crypto import Slot
@@ -28,8 +30,6 @@ from models.people import (
 )
 from models.records import FACE_TO_FACE, Record, RecordKind
 from models.records import TestResult as DrugTestResult  # aliased so pytest does not try to collect it
-from models.services.demo import DemoSummary, generate_demo_city
-from models.services.demo_names import is_valid_id_number
 from tests.factories import make_person, make_tree
 
 PERSONS = 450  # two communities

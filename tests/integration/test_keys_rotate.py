@@ -11,11 +11,11 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.demo import generate_demo_city
 from models.crypto import KeyRing, Slot
 from models.family import Tip
 from models.people import Person
 from models.sealing import seal_fields
-from models.services.demo import generate_demo_city
 from models.services.keys import SEALED, pending, rotate_keys
 from tests.factories import TEST_KEYS, make_person, make_tree
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.db import Database
+from bot.demo import generate_demo_city
 from handlers import jobs_reminders
 from handlers.context import JobCtx
 from handlers.render import Renderer
@@ -20,7 +21,6 @@ from models.policy import Policy
 from models.reminders import OverdueNotice
 from models.services import batches
 from models.services.batches import area_batches
-from models.services.demo import generate_demo_city
 from models.services.sql import chunks
 
 

@@ -12,10 +12,10 @@ from bench.chat import measure_chat
 from bench.common import BENCH_KEYS, NOW, peak_rss_mb, rss_mb, scratch_sqlite
 from bench.uow import measure_uow
 from bot.db import Database
+from bot.demo import generate_demo_city
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.policy import Policy
-from models.services.demo import generate_demo_city
 from models.services.obligations import obligation_rows
 
 

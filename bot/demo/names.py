@@ -16,6 +16,7 @@ from models.people import Colour, Status
 from models.records import TestResult, VisitKind
 from models.services.directory import pinyin_initials
 
+CITY_CODE = "DEMO"  # every code of the demo city starts with it
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林"
 GIVEN_MARKS = "演示测"  # the first given-name character marks every name as demo data
 GIVEN_REST = "明华军芳强丽伟静敏磊洋勇艳杰娟涛超霞平刚"
