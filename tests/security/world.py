@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
 from bot.db import Database
 from handlers.core import Core
-from handlers.render import Renderer
 from handlers.router import Router
 from handlers.setup import build_router
 from models.access import Principal
@@ -33,6 +31,7 @@ from models.services.family_consent import record_consent
 from models.services.identity import resolve
 from models.services.invites import invite_family, redeem
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
+from tests.support.chat import RENDERER
 
 UNLINKED = 600_001
 
@@ -97,7 +96,7 @@ def make_core(db: Database, clock: Clock, router: Router | None = None) -> Core:
     """The neutral core on this database, with a router the test may have wrapped."""
     return Core(
         router=router or build_router(),
-        renderer=Renderer(ZoneInfo("Asia/Shanghai")),
+        renderer=RENDERER,  # shared: it only caches (tests/support/chat.py)
         clock=clock,
         run_unit=db.run,
         keys=KeyRing.parse(TEST_KEYS),

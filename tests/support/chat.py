@@ -17,12 +17,15 @@ from tests.factories import TEST_KEYS
 
 BOT_ID = 4242
 _update_ids = count(1000)
+# One renderer for the whole test process, as the bot has one for its whole life: it only caches
+# (compiled templates, labels), and compiling every template again for each test was a sixth of the
+# integration tests' time.
+RENDERER = Renderer(ZoneInfo("Asia/Shanghai"))
 
 
 def build_core(db: Database, clock: FrozenClock) -> Core:
-    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
     return Core(
-        router=build_router(), renderer=renderer, clock=clock, run_unit=db.run, keys=KeyRing.parse(TEST_KEYS)
+        router=build_router(), renderer=RENDERER, clock=clock, run_unit=db.run, keys=KeyRing.parse(TEST_KEYS)
     )
 
 

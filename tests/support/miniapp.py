@@ -4,19 +4,18 @@ as the bot serves it, on a frozen clock at the city's moment."""
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.miniapp.server import MiniApp
-from handlers.render import Renderer
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.services.invites import invite_worker, redeem
 from tests.factories import TEST_KEYS
 from tests.integration.digest_city import NOW, TEST_POLICY, City, build_city
+from tests.support.chat import RENDERER
 
 
 def city_with_accounts(session: Session, keys: KeyRing, accounts: dict[str, int]) -> City:
@@ -33,7 +32,7 @@ def mini_app(db: Database, token: str) -> MiniApp:
         max_age=timedelta(hours=1),
         run_unit=db.run,
         clock=FrozenClock(NOW),
-        renderer=Renderer(ZoneInfo("Asia/Shanghai")),
+        renderer=RENDERER,  # shared: it only caches (tests/support/chat.py)
         policy=TEST_POLICY,
         keys=KeyRing.parse(TEST_KEYS),
     )
