@@ -2,9 +2,9 @@
 
 On a demo city whose staff all have (fake) Telegram accounts:
 
-- the city-level digest: `models.services.digest.build_digest` for the root area (every figure,
-  over every person) and `handlers.supervisor_digest.digest_messages` (the text and the
-  completion chart of handlers/charts.py), each run in a transaction rolled back afterwards;
+- the city-level digest: `models.services.digest.summary.build_digest` for the root area (every figure,
+  over every person) and `handlers.supervisor.digest.digest_messages` (the text and the
+  completion chart of handlers/supervisor/charts.py), each run in a transaction rolled back afterwards;
 - the `daily_digests` job exactly as the scheduler runs it (bot.scheduler.Scheduler.run_job, at
   the policy's digest time) on consecutive days, since a day's run happens once: the total, and
   each digest's own time (build + queue), taken by wrapping the job module's `build_digest` and
@@ -27,15 +27,15 @@ from sqlalchemy import func, select
 from bench.common import BENCH_KEYS, NOW, analyze, link_staff, median, percentile, run_scheduled
 from bot.db import Database
 from bot.jobs import JOBS, Job
-from handlers import supervisor_digest
 from handlers.context import JobCtx
 from handlers.render import Renderer
+from handlers.supervisor import digest as supervisor_digest
 from models.areas import Area, within
 from models.crypto import KeyRing
 from models.people import Person
 from models.policy import Policy
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef, digest_recipients
+from models.services.digest.scope import AreaRef, digest_recipients
+from models.services.digest.summary import Period, PeriodKind, build_digest
 
 TARGET_CITY_DIGEST_S = 5.0  # issue 9.3: a city-level digest over 1,000,000 persons
 TARGET_ALL_DIGESTS_S = 300.0  # issue 9.3: all 5,000 supervisors' digests

@@ -29,7 +29,7 @@ def measure(mode: str, *args: str, timeout: float = 7200) -> dict[str, Any]:
 
 IMPORT_STEPS = (
     ("SQLAlchemy, structlog, the models", ("bench.common", "models.all", "bot.db")),
-    ("pypinyin (models.services.directory)", ("pypinyin", "models.services.directory")),
+    ("pypinyin (models.services.directory.entries)", ("pypinyin", "models.services.directory.entries")),
     ("handlers (router, dialogs, jinja templates)", ("handlers.setup", "handlers.render")),
     ("bot.app, bot.config", ("bot.app",)),
     ("aiogram transport", ("bot.transports.aiogram",)),
@@ -92,7 +92,7 @@ def obligations(url: str) -> dict[str, Any]:
     from bench.common import NOW, peak_rss_mb, reset_peak, rss_mb
     from bot.db import Database
     from models.policy import Policy
-    from models.services.obligations import obligation_rows
+    from models.services.obligations.due import obligation_rows
 
     db = Database(url)
     policy = Policy(tz=ZoneInfo("Asia/Shanghai"))

@@ -44,7 +44,7 @@ from models.clock import FrozenClock, SystemClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.outgoing import Send
 from models.policy import Policy
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 
 TOKEN = "123456:bench-token"
 LIMIT = 30.0  # Telegram's messages per second for one bot (the local server enforces it)

@@ -23,7 +23,7 @@ from models.audit import Actor
 from models.chat import ProcessedUpdate
 from models.people import CareAssignment, CaseRole, Role, Worker
 from models.records import Record, RecordKind
-from models.services.invites import invite_worker, redeem
+from models.services.directory.invites import invite_worker, redeem
 
 FIRST_USER_ID = 7_100_000_000
 NOTE_TEXT = "本周入户走访，情况稳定，按时参加尿检。"

@@ -25,7 +25,7 @@ from bot.migrate import upgrade
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 

@@ -4,7 +4,7 @@ Measured on a demo city whose staff all have (fake) Telegram accounts, in a fres
 database so the peak resident memory is the sweep's own (`python -m bench.sweep URL` prints one
 JSON line; `measure()` runs it as a child). In order:
 
-- the whole sweep as `gridcare sweep` runs it (handlers.jobs_reminders.sweep in one unit of work:
+- the whole sweep as `gridcare sweep` runs it (handlers.reminders.jobs.sweep in one unit of work:
   every worker's morning list whatever their time, the overdue ladder, campaign days, programme
   endings; `--dry-run` computes the same and rolls back), once on the first day, committed; then
   once more the same day, which must queue nothing new;
@@ -45,13 +45,13 @@ from bench.common import (
 )
 from bot.db import Database
 from bot.jobs import JOBS, Job, every
-from handlers import jobs_reminders
 from handlers.context import JobCtx
+from handlers.reminders import jobs as jobs_reminders
 from handlers.render import Renderer
 from models.crypto import KeyRing
 from models.people import Person
 from models.policy import Policy
-from models.services.obligations import obligation_rows
+from models.services.obligations.due import obligation_rows
 
 TARGET_CITY_SQLITE_S = 1.0  # issue 9.2: a city (10,000 persons) on SQLite
 TARGET_COUNTRY_POSTGRES_S = 30.0  # issue 9.2: the country (1,000,000 persons) on PostgreSQL

@@ -34,7 +34,7 @@ from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status
 from models.records import Record
-from models.services.directory import (
+from models.services.directory.entries import (
     AreaData,
     PersonData,
     WorkerData,

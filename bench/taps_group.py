@@ -20,7 +20,7 @@ from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import FrozenClock
 from models.people import CaseRole, Worker
-from models.services.directory import assign
+from models.services.directory.entries import assign
 
 PEOPLE = 10
 PATH = ("全选", "下一步", "集中法制教育", "禁毒法律法规", "今天", "跳过", "确认")

@@ -26,7 +26,7 @@ from bot.db import Database
 from bot.jobs import JOBS
 from models.sealing import ring_state
 from models.services.health import last_successes
-from models.services.outbox import queue_state
+from models.services.outbox.queue import queue_state
 
 OUTBOX_LATE = timedelta(minutes=15)  # the oldest message still to send: older is a backlog
 JOB_LATE = timedelta(hours=26)  # every job runs at least daily

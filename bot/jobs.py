@@ -10,7 +10,7 @@ bot runs that morning's job at 11:00, and never yesterday's), a periodic one wit
 
 A day's notices are owed per recipient, not per run: a daily job that tells workers something
 says, as `owed`, how to tell only some workers. A worker linked or given people after the job ran
-that day (models.services.joiners) gets it from the "joiners" job, within a minute; the notices'
+that day (models.services.reminders.joiners) gets it from the "joiners" job, within a minute; the notices'
 own keys keep it to once each.
 """
 
@@ -25,18 +25,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers import hygiene
-from handlers import jobs_reminders as rem
 from handlers.appointments.family import remind_families
 from handlers.casework.escalation import escalate_lost_contacts
 from handlers.context import JobCtx
 from handlers.dialogs.drafts import expire_drafts
-from handlers.family_staff import escalate_alerts
-from handlers.supervisor_digest import daily_digests
+from handlers.family.staff import escalate_alerts
+from handlers.reminders import jobs as rem
+from handlers.supervisor.digest import daily_digests
 from models.policy import Policy
 from models.services.batches import BATCH_WORKERS
 from models.services.jobruns import prune_job_runs
-from models.services.joiners import caught_up, pending_joiners
-from models.services.pace import prune_pace
+from models.services.outbox.pace import prune_pace
+from models.services.reminders.joiners import caught_up, pending_joiners
 from models.services.sql import chunks
 from models.services.updates import prune_processed
 

@@ -2,8 +2,8 @@
 
 Of several bot processes on one PostgreSQL, one sends at a time: the holder of an advisory lock
 (bot.leadership); the others stand by and take over within `leader_check` seconds if it dies.
-Rows are claimed by models.services.claims (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL),
-each with a slot in the send pace kept in the database (models.services.pace): `per_second`
+Rows are claimed by models.services.outbox.claims (a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL),
+each with a slot in the send pace kept in the database (models.services.outbox.pace): `per_second`
 sends a second for the bot, one per `chat_interval` per chat, also across a change of leader;
 a SendWindow makes the per-second cap hold at Telegram's end whatever the network jitter.
 A claimed row becomes one transport call; its answer, judged by bot/send_actions.py (as for an
@@ -51,10 +51,10 @@ from bot.send_limits import SenderSettings, SendWindow
 from bot.transports.base import Transport
 from models.clock import Clock
 from models.policy import Policy
-from models.services import claims, delivery
-from models.services.claims import Claimed
-from models.services.outbox import from_payload
-from models.services.pace import Pacing
+from models.services.outbox import claims, delivery
+from models.services.outbox.claims import Claimed
+from models.services.outbox.pace import Pacing
+from models.services.outbox.queue import from_payload
 
 log = structlog.get_logger("gridcare.outbox")
 SEND_LOCK = LockKey(0x47524944, 0x53454E44)  # "GRID", "SEND"

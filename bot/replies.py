@@ -3,7 +3,7 @@
 The core's answer to an update (`✅ 已保存`, the /today list, an edited prompt) is performed right
 after the update's unit of work, in order, each action with a few quick attempts. If Telegram
 still fails (5xx, network, time-out, or a 429 longer than a reply should wait), that reply and
-every one after it are queued in the outbox (models.services.replies) and the sender delivers them
+every one after it are queued in the outbox (models.services.outbox.replies) and the sender delivers them
 once Telegram answers again: in order within the chat, each once. While a chat has replies
 queued, the replies to its later updates queue behind them instead of overtaking them.
 
@@ -29,7 +29,7 @@ from bot.send_actions import Verdict, attempt
 from bot.transports.base import Transport
 from handlers.events import Action, AnswerCallback, ChatAction, Incoming
 from models.clock import Clock
-from models.services.replies import queue_replies, replies_waiting, reply_key
+from models.services.outbox.replies import queue_replies, replies_waiting, reply_key
 
 log = structlog.get_logger("gridcare.replies")
 

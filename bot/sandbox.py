@@ -34,9 +34,9 @@ from models.audit import Actor
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
 from models.policy import Policy
-from models.services import claims
-from models.services.case_places import grids_near
-from models.services.invites import invite_family, invite_worker, redeem
+from models.services.casework.places import grids_near
+from models.services.directory.invites import invite_family, invite_worker, redeem
+from models.services.outbox import claims
 
 SANDBOX_TOKEN = "100000:sandbox"  # noqa: S105 (not a Telegram token: only the local server takes it)
 PERSONAS = ("worker", "family", "supervisor", "stranger", "police", "receiver")

@@ -5,7 +5,7 @@ with the project so that every machine renders them the same, without system fon
 Noto Sans CJK SC (SIL Open Font License 1.1, see OFL.txt), subset to printable ASCII and Latin-1,
 general punctuation, CJK symbols and full-width forms, and the 6,763 hanzi of GB 2312, which cover
 the names of places and people in everyday use. A label with a character outside the subset is
-drawn with a system CJK font if one covers it, else by its code (handlers/charts.py).
+drawn with a system CJK font if one covers it, else by its code (handlers/supervisor/charts.py).
 
     python fonts/subset.py /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 

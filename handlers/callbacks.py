@@ -26,8 +26,8 @@ from models.buttons import (
     TransferDecision,
 )
 from models.callback_data import DATA_LIMIT, CallbackData
-from models.services.appointments import Place
-from models.services.reminders_morning import WhyOpen
+from models.services.appointments.booking import Place
+from models.services.reminders.morning import WhyOpen
 
 __all__ = [
     "DATA_LIMIT",
@@ -74,7 +74,7 @@ class DelegationEnd(CallbackData, prefix="de"):
     delegation_id: int
 
 
-# -- the worker's lists (handlers.worker, handlers.reminders, handlers.reminders_pause) -------------
+# -- the worker's lists (handlers.worker, handlers.reminders.commands, handlers.reminders.pause) -------------
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class FamilyRemindersToggle(CallbackData, prefix="fmr"):
     on: Literal["0", "1"]
 
 
-# -- family (handlers.family*, handlers.family_staff) -----------------------------------------------
+# -- family (handlers.family.relatives*, handlers.family.staff) ---
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class Language(CallbackData, prefix="lang"):
     locale: Annotated[str, r"[A-Za-z_]{2,8}"]  # checked against handlers.render.LOCALES
 
 
-# -- supervisors (handlers.supervisor*) --------------------------------------------------------------
+# -- supervisors (handlers.supervisor.commands*) ---
 
 
 @dataclass(frozen=True)

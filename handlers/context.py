@@ -13,10 +13,10 @@ from models.access import Principal
 from models.crypto import KeyRing
 from models.outgoing import MediaKind, keyboard, relayed_media
 from models.policy import Policy
-from models.services.digest import Digest
+from models.services.digest.summary import Digest
 from models.services.identity import Identity, chat_locale
 from models.services.notify import LabelledButtons
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 
 if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
     from handlers.dialogs.engine import Engine
@@ -70,7 +70,7 @@ class Work:
         It goes through the outbox in this unit of work: sent only if the change commits, once
         per `dedupe_key`. Returns the outbox id, or None if that key was queued before. With
         `media` (kind, Telegram's file_id) a relayed photo or voice note goes as itself, the
-        template its caption (handlers.media.caption_text keeps a sender's words within bounds).
+        template its caption (handlers.family.media.caption_text keeps a sender's words within bounds).
         """
         locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
         text = self.renderer.render(locale, template, **view)
@@ -89,15 +89,15 @@ class Work:
     def tick_off(self, person_id: int) -> int:
         """Bring the morning list naming this person up to date (Notifier.tick_off)."""
         # The reminders feature draws the list and builds on this module: imported when first used.
-        from handlers.jobs_reminders import refresh_person
+        from handlers.reminders.jobs import refresh_person
 
         return refresh_person(self, person_id)
 
     def post_digest(self, chat_id: int, digest: Digest, *, dedupe_key: str) -> None:
         """Queue a supervisor's digest in their language: the chart, then its texts, the buttons under
-        the last (models.services.digest_sending.DigestPoster)."""
+        the last (models.services.digest.sending.DigestPoster)."""
         # The digest is drawn by the supervisor feature, which builds on this module.
-        from handlers.supervisor_digest import digest_messages
+        from handlers.supervisor.digest import digest_messages
 
         locale = self.renderer.locale_of(self.call(chat_locale, chat_id))
         messages = digest_messages(

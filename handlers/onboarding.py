@@ -6,18 +6,19 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from handlers.alerts_rerouted import deliver_rerouted
 from handlers.callbacks import CallbackData, Language
 from handlers.context import Ctx
 from handlers.dialogs.engine import Engine
 from handlers.events import Button
-from handlers.family_consent import ask_consent
+from handlers.family.consent import ask_consent
 from handlers.menus import set_menu
 from handlers.render import LOCALES
+from handlers.reports.alerts_rerouted import deliver_rerouted
 from handlers.router import Router
 from models.access import Action, Principal
 from models.audit import audit
 from models.services.conversations import load_dialog
+from models.services.directory.invites import Offer, Redeemed, inspect_invite, redeem
 from models.services.identity import (
     Identity,
     code_attempt_blocked,
@@ -25,7 +26,6 @@ from models.services.identity import (
     resolve,
     set_locale,
 )
-from models.services.invites import Offer, Redeemed, inspect_invite, redeem
 from models.services.profile import whoami
 
 CODE_MAX = 64

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from handlers import (
-    appointments,
-    casework,
-    family,
-    groups,
-    hygiene,
-    onboarding,
-    reminders,
-    reports,
-    supervisor,
-    worker,
-)
+from handlers import appointments, casework, groups, hygiene, onboarding, reports, worker
 from handlers.dialogs.engine import Engine
+from handlers.family import relatives as family
+from handlers.reminders import commands as reminders
 from handlers.router import Router
+from handlers.supervisor import commands as supervisor
 
 
 def build_router() -> Router:

@@ -76,7 +76,7 @@ class Review(Base):
 
 
 class CaseChangeKind(StrEnum):
-    """A step in a case's life (models.services.case_life says what each one does)."""
+    """A step in a case's life (models.services.casework.life says what each one does)."""
 
     isolation = "isolation"  # 强制隔离戒毒: enters compulsory isolation (expected release date)
     release = "release"  # 出所: released from isolation; the registration deadline starts

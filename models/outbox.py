@@ -20,7 +20,7 @@ class OutboxStatus(StrEnum):
 
 
 class OutboxMessage(Base):
-    """One message to send. `payload` is a neutral action (kind + fields, see models.services.outbox).
+    """One message to send. `payload` is a neutral action (kind + fields, see models.services.outbox.queue).
 
     `dedupe_key` makes enqueueing idempotent: a repeated sweep adds nothing. `message_id` keeps
     Telegram's id once sent, so a later row can edit that message (the morning list, ticked off).

@@ -2,7 +2,7 @@
 outbox, to a transport.
 
 A handler answers an update with these (`ctx.actions`), a service queues them in the outbox
-(models.services.outbox: `enqueue`, stored by `to_payload`, read back by `from_payload`), and
+(models.services.outbox.queue: `enqueue`, stored by `to_payload`, read back by `from_payload`), and
 the transports (bot/transports/) perform them. They live here, at the bottom, because services
 build them too; handlers see them through handlers.events.
 """

@@ -74,7 +74,7 @@ class PayWeights:
 
 
 class Figures(Protocol):
-    """A worker's month as models.services.performance counts it (read-only: it is a frozen record)."""
+    """A worker's month as models.services.performance.table counts it (read-only: it is a frozen record)."""
 
     @property
     def records(self) -> int: ...

@@ -12,7 +12,7 @@ from models.areas import Area, AreaLevel
 from models.audit import Actor
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status, Worker
-from models.services.directory import (
+from models.services.directory.entries import (
     AreaData,
     PersonData,
     WorkerData,

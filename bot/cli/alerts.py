@@ -8,7 +8,7 @@ from rich.table import Table
 from bot.cli.common import console, fail, runtime
 from bot.cli.errors import ExitCode
 from models.audit import Actor
-from models.services.alerts_unrouted import listed_for
+from models.services.alerts.unrouted import listed_for
 
 
 def alerts_cmd(

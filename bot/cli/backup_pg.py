@@ -1,5 +1,5 @@
 """`gridcare backup` / `restore` on PostgreSQL, when pg_dump and pg_restore are installed
-(models/services/backup_pg.py); both audited."""
+(models/services/backup/postgres.py); both audited."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from bot import migrate
 from bot.cli.common import console, errors, fail, runtime
 from bot.config import Settings
 from models.audit import Actor, audit
-from models.services import backup_pg
-from models.services.backup import BackupError
+from models.services.backup import postgres as backup_pg
+from models.services.backup.sqlite import BackupError
 from models.services.keys import unreadable
 
 

@@ -18,10 +18,10 @@ from bot.cli.common import console, errors, fail, runtime
 from bot.demo import generate_demo_city
 from handlers.render import Renderer
 from models.audit import Actor
-from models.services import exporting, importing, record_export, tables
-from models.services.directory import NotFound
-from models.services.family_notices import tell_reassignment
+from models.services.directory.entries import NotFound
+from models.services.family.notices import tell_reassignment
 from models.services.notify import Notifier
+from models.services.spreadsheets import exporting, importing, record_export, tables
 from models.validation import explained
 
 PROBLEMS_SHOWN = 50  # problems printed of a bad file; the rest are counted

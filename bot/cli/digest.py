@@ -12,12 +12,12 @@ from rich.text import Text
 
 from bot.cli.common import console, fail, runtime
 from handlers.render import LOCALES, Renderer
-from handlers.supervisor_digest import digest_messages
+from handlers.supervisor.digest import digest_messages
 from models.audit import Actor
-from models.services.digest import Period, PeriodKind, audited_digest, build_digest
-from models.services.digest_scope import AreaRef, digest_recipients
-from models.services.digest_sending import queue_digest
-from models.services.directory import NotFound, area_by_code
+from models.services.digest.scope import AreaRef, digest_recipients
+from models.services.digest.sending import queue_digest
+from models.services.digest.summary import Period, PeriodKind, audited_digest, build_digest
+from models.services.directory.entries import NotFound, area_by_code
 
 _MARKUP = re.compile(r"(<b>|</b>|<i>|</i>|<[^>]*>)")
 

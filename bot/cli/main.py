@@ -11,8 +11,8 @@ from bot.cli.common import console, fail, runtime
 from bot.cli.errors import ExitCode, GridcareGroup, schema_behind
 from bot.config import ConfigError, load_settings, new_key_text
 from models.audit import Actor
-from models.services.directory import NotFound
-from models.services.invites import invite_family, invite_worker
+from models.services.directory.entries import NotFound
+from models.services.directory.invites import invite_family, invite_worker
 
 app = typer.Typer(no_args_is_help=True, cls=GridcareGroup)  # help: the docstring of main()
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)

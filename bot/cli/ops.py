@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, runtime
-from models.services.outbox import QueueState, queue_state, retry_dead
+from models.services.outbox.queue import QueueState, queue_state, retry_dead
 
 outbox_app = typer.Typer(help="The outgoing message queue (outbox).", no_args_is_help=True)
 

@@ -18,8 +18,8 @@ from rich.table import Table
 from bot.cli.common import console, fail, runtime
 from models.audit import Actor
 from models.schedule import RulesError, RuleSet
-from models.services.directory import NotFound
-from models.services.obligations_override import (
+from models.services.directory.entries import NotFound
+from models.services.obligations.override import (
     INVALID,
     PERSONAL,
     PersonRules,

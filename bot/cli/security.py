@@ -15,7 +15,8 @@ from bot.cli.common import console, errors, fail, runtime
 from models.access_doc import access_matrix_markdown, embed
 from models.audit import Actor
 from models.services.audit_query import DEFAULT_LIMIT, AuditLine, actor_trail, parse_actor, person_trail
-from models.services.directory import NotFound
+from models.services.directory.entries import NotFound
+from models.services.family.tips import reveal_tipster
 from models.services.keys import (
     BatchResult,
     RotationError,
@@ -25,7 +26,6 @@ from models.services.keys import (
     trial_open,
     unreadable,
 )
-from models.services.tips import reveal_tipster
 
 
 def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:

@@ -12,7 +12,7 @@ from bot.cli import backup_pg
 from bot.cli.common import console, errors, fail, runtime
 from bot.config import ConfigError, Settings, load_settings
 from models.audit import Actor, audit
-from models.services.backup import (
+from models.services.backup.sqlite import (
     BackupError,
     NotSQLite,
     backup_sqlite,
@@ -20,10 +20,10 @@ from models.services.backup import (
     restore_sqlite,
     sqlite_path,
 )
-from models.services.directory import NotFound
-from models.services.handover import hand_over
+from models.services.directory.entries import NotFound
+from models.services.directory.handover import hand_over
+from models.services.directory.workforce import RoleMismatch, WorkforceError
 from models.services.keys import unreadable
-from models.services.workforce import RoleMismatch, WorkforceError
 
 NOT_SQLITE_EXIT = 2
 

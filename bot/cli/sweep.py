@@ -1,6 +1,6 @@
 """`gridcare sweep [--dry-run] [--date D] [--area CODE]`: the obligation sweep by hand.
 
-It runs exactly what the scheduled jobs run (handlers.jobs_reminders.sweep: every worker's morning
+It runs exactly what the scheduled jobs run (handlers.reminders.jobs.sweep: every worker's morning
 list whatever their time, the overdue ladder, campaign days, programme endings) in one unit of
 work, prints the messages it queued, and with --dry-run rolls everything back. Queueing is
 idempotent, so a sweep after the scheduled jobs (or a second sweep) queues nothing new.
@@ -18,11 +18,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from bot.cli.common import console, fail, runtime
-from handlers.jobs_reminders import sweep
+from handlers.reminders.jobs import sweep
 from models.audit import Actor, audit
 from models.outbox import OutboxMessage
-from models.services.directory import NotFound, area_by_code
-from models.services.reminders_morning import unlinked_staff
+from models.services.directory.entries import NotFound, area_by_code
+from models.services.reminders.morning import unlinked_staff
 
 _TAGS = re.compile(r"<[^>]+>")
 

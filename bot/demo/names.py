@@ -14,7 +14,7 @@ from functools import cache
 
 from models.people import Colour, Status
 from models.records import TestResult, VisitKind
-from models.services.directory import pinyin_initials
+from models.services.directory.entries import pinyin_initials
 
 CITY_CODE = "DEMO"  # every code of the demo city starts with it
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林"

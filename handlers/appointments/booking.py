@@ -3,7 +3,7 @@
 Buttons: `ap:<person>` shows the slots (the next days × a few times, local time); `as:<person>:
 <YYYYMMDDHHMM>` books that slot (or moves the open appointment there); `apl:<appointment>` offers
 the places and `apl:<appointment>:<place>` sets one; `apc:<appointment>` cancels. Every press is
-checked again by the service (models.services.appointments): a slot that is past or was never
+checked again by the service (models.services.appointments.booking): a slot that is past or was never
 offered is refused, and so is anyone but the booking worker over a person in their caseload.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime
 from handlers.callbacks import AppointmentCancel, CardOpen, PlaceChoice, SlotBook, SlotsShow
 from handlers.context import Ctx
 from handlers.events import Button
-from handlers.jobs_reminders import refresh_worker
+from handlers.reminders.jobs import refresh_worker
 from handlers.router import not_allowed
 from models.access import Action
-from models.services.appointments import (
+from models.services.appointments.booking import (
     STAMP,
     AppointmentView,
     Change,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from handlers.callbacks import FamilyRemindersToggle
 from handlers.context import Ctx, JobCtx
 from handlers.events import Button
-from models.services.appointment_family import family_reminders_on, set_family_reminders
-from models.services.reminder_notices import family_meeting_reminders
+from models.services.appointments.family import family_reminders_on, set_family_reminders
+from models.services.reminders.notices import family_meeting_reminders
 
 
 def _toggle(ctx: Ctx, on: bool) -> tuple[tuple[Button, ...], ...]:
@@ -47,5 +47,5 @@ def on_toggle(ctx: Ctx, data: FamilyRemindersToggle) -> None:
 
 
 def remind_families(jctx: JobCtx) -> int:
-    """This morning's reminders to families who asked (models.services.reminder_notices)."""
+    """This morning's reminders to families who asked (models.services.reminders.notices)."""
     return jctx.call(family_meeting_reminders, jctx, now=jctx.now, tz=jctx.policy.tz)

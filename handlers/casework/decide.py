@@ -2,14 +2,14 @@
 `ct:<change>:y|n` (the receiving grid's worker accepts or returns a transfer). The first decision
 counts; a second press is told it was already decided. The proposer is told either way; on a
 discharge the linked, consented family is told; on a transfer the replaced team members are told
-(models.services.case_notices).
+(models.services.casework.notices).
 """
 
 from __future__ import annotations
 
 from handlers.callbacks import CardOpen, CaseDecision, TransferDecision
 from handlers.context import Ctx
-from models.services.case_notices import settle_change
+from models.services.casework.notices import settle_change
 
 
 def on_decide(ctx: Ctx, data: CaseDecision | TransferDecision) -> None:

@@ -1,10 +1,10 @@
 """Job: a 失联 report nobody confirmed within the urgent-alert deadline goes to the nearest supervisors
-(models.services.case_notices), with the confirm buttons (a supervisor may decide it)."""
+(models.services.casework.notices), with the confirm buttons (a supervisor may decide it)."""
 
 from __future__ import annotations
 
 from handlers.context import JobCtx
-from models.services.case_notices import escalate_lost_contacts as escalate
+from models.services.casework.notices import escalate_lost_contacts as escalate
 
 
 def escalate_lost_contacts(jctx: JobCtx) -> int:

@@ -1,6 +1,6 @@
 """The 状态变更 form, from the person card (`cc:<person>`): kind → date → its own step → reason → confirm.
 
-The kinds offered follow the person's status (models.services.case_life.offered_kinds), plus 签协议
+The kinds offered follow the person's status (models.services.casework.life.offered_kinds), plus 签协议
 and 建档, which are saved at once. Isolation asks the expected release date; a transfer, the
 receiving grid (buttons); an agreement, its term. The confirm screen names who will be asked to
 confirm (the same routing the proposal uses), or says honestly that nobody is linked.
@@ -17,10 +17,10 @@ from handlers.dialogs.common import free_text, parse_day, when_step
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from models.access import Action
 from models.casework import CaseChangeKind
-from models.services.case_life import DIRECT_KINDS, confirmers, offered_kinds, record_direct
-from models.services.case_notices import propose_change
-from models.services.case_places import grids_near
 from models.services.caseload import person_line
+from models.services.casework.life import DIRECT_KINDS, confirmers, offered_kinds, record_direct
+from models.services.casework.notices import propose_change
+from models.services.casework.places import grids_near
 from models.services.rights import may
 
 K = CaseChangeKind

@@ -1,6 +1,6 @@
 """The group session's form (集中教育 / 宣传日活动): kind, topic, day, notes, one summary for all.
 
-Confirming files one education record per person (models.services.group_sessions), in the
+Confirming files one education record per person (models.services.reporting.group_sessions), in the
 confirming update's unit of work, and ticks the items off in this morning's lists.
 """
 
@@ -12,14 +12,14 @@ from typing import Any
 from handlers.context import Ctx
 from handlers.dialogs.common import notes_step, occurred_at, parse_day
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
-from handlers.jobs_reminders import refresh_worker
+from handlers.reminders.jobs import refresh_worker
 from handlers.reports.education import TOPICS, typed_topic
 from models.access import Action
 from models.policy import CampaignDay
 from models.services.caseload import PersonLine, person_line
-from models.services.group_sessions import LEGAL, WINDOW_DAYS, GroupSession, file_group_session
-from models.services.reminders_morning import morning_owner
-from models.services.reporting import NotAllowed
+from models.services.reminders.morning import morning_owner
+from models.services.reporting.group_sessions import LEGAL, WINDOW_DAYS, GroupSession, file_group_session
+from models.services.reporting.records import NotAllowed
 from models.services.rights import may
 
 DIALOG = "group"

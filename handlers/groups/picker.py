@@ -19,7 +19,7 @@ from handlers.groups.form import DIALOG
 from models.audit import audit
 from models.services.caseload import PersonLine, caseload
 from models.services.conversations import drop_draft, find_draft
-from models.services.group_sessions import MAX_PEOPLE, fingerprint, pack_selection, unpack_selection
+from models.services.reporting.group_sessions import MAX_PEOPLE, fingerprint, pack_selection, unpack_selection
 
 PICK_PAGE = 7  # people per page: with « all », « next », two page buttons and cancel, 12 buttons
 

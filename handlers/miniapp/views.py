@@ -15,18 +15,18 @@ from handlers.render import masked
 from models.casework import ReviewVerdict
 from models.records import RecordKind
 from models.services.cards import person_card, person_history
-from models.services.digest import Period, PeriodKind, audited_digest, local_midnight
-from models.services.digest_export import export_report
-from models.services.digest_rows import Tally, tally
-from models.services.digest_scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
+from models.services.casework.person_events import person_events
+from models.services.digest.export import export_report
+from models.services.digest.rows import Tally, tally
+from models.services.digest.scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
+from models.services.digest.summary import Period, PeriodKind, audited_digest, local_midnight
 from models.services.identity import Identity
-from models.services.obligations import obligation_rows
-from models.services.outbox import enqueue
-from models.services.performance import audited_performance
-from models.services.person_events import person_events
-from models.services.review import COMMENT_MAX
-from models.services.review_notices import give_verdict
-from models.services.review_queue import QueueFilter, review_queue
+from models.services.obligations.due import obligation_rows
+from models.services.outbox.queue import enqueue
+from models.services.performance.table import audited_performance
+from models.services.review.marking import COMMENT_MAX
+from models.services.review.notices import give_verdict
+from models.services.review.queue import QueueFilter, review_queue
 
 TREND_WEEKS = 5  # this week and the four before it
 OVERDUE_SHOWN = 30

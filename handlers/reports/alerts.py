@@ -1,7 +1,7 @@
 """Whom a report's alert will reach, as its confirm screen shows it before saving.
 
 The alerts themselves (a positive, refused or missed test, relapse signs seen on a visit) are sent
-by models.services.report_alerts when the record is filed, with the same routing (`route`, the
+by models.services.reporting.alerts when the record is filed, with the same routing (`route`, the
 caller excluded), so the screen's promise and the delivery are one computation.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from handlers.context import Ctx
 from models.people import Role
-from models.services.alert_routing import TEST_ROLES, Routing, route
+from models.services.alerts.routing import TEST_ROLES, Routing, route
 
 
 def alert_routing(ctx: Ctx, person_id: int, roles: Sequence[Role] = TEST_ROLES) -> Routing:

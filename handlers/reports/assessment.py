@@ -2,7 +2,7 @@
 
 A suggested colour different from the current one becomes a ColourProposal that the nearest
 supervisors and the case's police officer confirm or reject by button (prefix `cp`), asked when
-the record is filed (models.services.report_filing); the colour changes only then, with the
+the record is filed (models.services.reporting.filing); the colour changes only then, with the
 history kept.
 """
 
@@ -18,7 +18,7 @@ from handlers.reports.saving import report_dialog
 from models.people import Colour
 from models.records import AssessmentKind, RecordKind
 from models.schedule import Obligation, obligation_of
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 KEEP = "keep"
 FINDINGS_MAX = 1000

@@ -19,10 +19,10 @@ from handlers.context import Ctx
 from handlers.events import Button
 from models.access import Action, may_file, scope_of
 from models.people import CLOSED_STATUSES
-from models.services.appointments import next_appointment
+from models.services.appointments.booking import next_appointment
 from models.services.cards import PersonCard, person_card
-from models.services.case_timeline import timeline
 from models.services.caseload import person_line
+from models.services.casework.timeline import timeline
 from models.services.rights import may
 
 # The report kinds a card offers, in button order: (button key = RecordKind value, dialog name).

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from handlers.callbacks import ColourDecision
 from handlers.context import Ctx
-from models.services.colour import Decision
-from models.services.colour_decision import decision_view, settle_colour
+from models.services.reporting.colour import Decision
+from models.services.reporting.colour_decision import decision_view, settle_colour
 
 
 def on_colour(ctx: Ctx, data: ColourDecision) -> None:
     """Confirm (`y`) or reject (`n`) a colour proposal; the first decision counts (the proposer is
-    told by models.services.colour_decision)."""
+    told by models.services.reporting.colour_decision)."""
     decided = ctx.call(
         settle_colour,
         ctx,

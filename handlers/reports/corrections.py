@@ -1,7 +1,7 @@
 """Correcting or voiding one's own report within 24 hours (buttons `rc:<record id>:c|v`).
 
 A correction re-opens the same form for the same person; saving it files a new record pointing
-at the old one, which is voided as "corrected" (models.services.reporting). Voiding asks why.
+at the old one, which is voided as "corrected" (models.services.reporting.records). Voiding asks why.
 Either way nothing is deleted, both are audited, and staff alerted by the old record are told.
 """
 
@@ -16,8 +16,8 @@ from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
 from handlers.reports.card import DIALOG_OF
 from handlers.reports.saving import person_view
 from models.services.cards import record_view
-from models.services.report_filing import void_report
-from models.services.reporting import (
+from models.services.reporting.filing import void_report
+from models.services.reporting.records import (
     AlreadyVoided,
     Correctable,
     NotAllowed,

@@ -14,7 +14,7 @@ from handlers.dialogs.common import notes_step, occurred_at, options, person_ste
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 MODES = ("individual", "group", "remote")  # label keys rp_cs_mode_*
 FOCUS = ("emotion", "craving", "family", "stress", "other")  # rp_cs_focus_*

@@ -1,6 +1,6 @@
 """/delegate (工作委托): hand my caseload to a colleague of my community for a date range.
 
-The colleague is told at once (models.services.delegation_notices). While the delegation runs
+The colleague is told at once (models.services.directory.delegation_notices). While the delegation runs
 their /my, cards and reports include my people; every record they file names them as author and me
 as the worker it was filed for.
 `/delegate` also lists running and planned delegations, each with a button to end it (`de:<id>`).
@@ -15,8 +15,8 @@ from handlers.callbacks import DelegationEnd
 from handlers.context import Ctx
 from handlers.dialogs.common import parse_day
 from handlers.dialogs.engine import Choice, Dialog, Invalid, Shown, Step, show
-from models.services.delegation import DelegationError, check_range, colleagues, delegations_of
-from models.services.delegation_notices import end_delegation, hand_over
+from models.services.directory.delegation import DelegationError, check_range, colleagues, delegations_of
+from models.services.directory.delegation_notices import end_delegation, hand_over
 
 LENGTHS = (7, 14, 30)
 

@@ -14,7 +14,7 @@ from handlers.dialogs.common import notes_step, occurred_at, options, person_ste
 from handlers.dialogs.engine import Choice, Step
 from handlers.reports.saving import report_dialog
 from models.records import ALERT_RESULTS, RecordKind, Sample, Substance, TestMethod, TestResult
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 ROUTINE = "routine"
 POSITIVE = TestResult.positive.value

@@ -9,7 +9,7 @@ from handlers.dialogs.common import clean, notes_step, occurred_at, options, per
 from handlers.dialogs.engine import Invalid, Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 FORMATS = ("individual", "group")
 TOPICS = ("law", "agreement", "health", "employment")  # label keys rp_topic_*; any typed topic too

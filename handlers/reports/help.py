@@ -9,7 +9,7 @@ from handlers.dialogs.common import NOTES_MAX, free_text, occurred_at, options, 
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import HelpKind, RecordKind
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 OTHER = HelpKind.other.value
 

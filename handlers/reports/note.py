@@ -9,7 +9,7 @@ from handlers.dialogs.common import free_text, occurred_at, person_step, when_st
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 
 def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:

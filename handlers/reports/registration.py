@@ -3,7 +3,7 @@
 The law gives 15 days from release (models.schedule); the form asks the day (never before the
 release), where the person reported and an optional note, and shows the deadline on its confirm
 screen. Saving files the registration record, which meets the obligation, and sets the person's
-registration date (models.services.registration, through models.services.report_filing).
+registration date (models.services.reporting.registration, through models.services.reporting.filing).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from handlers.dialogs.common import notes_step, occurred_at, options, person_ste
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.registration import release_of
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
+from models.services.reporting.registration import release_of
 
 PLACES = ("office", "police", "other")  # label keys rp_reg_place_*: the community office, the police station
 

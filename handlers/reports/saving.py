@@ -20,10 +20,10 @@ from handlers.dialogs.engine import Dialog, Shown, Step, show
 from handlers.events import Button
 from handlers.reports.alerts import alert_routing
 from models.records import RecordKind
-from models.services.alert_routing import Routing
+from models.services.alerts.routing import Routing
 from models.services.caseload import person_line
-from models.services.report_filing import Reported, file_report
-from models.services.reporting import AlreadyVoided, CaseClosed, NewRecord, NotAllowed, TooLate
+from models.services.reporting.filing import Reported, file_report
+from models.services.reporting.records import AlreadyVoided, CaseClosed, NewRecord, NotAllowed, TooLate
 
 Build = Callable[[Ctx, dict[str, Any]], NewRecord]
 After = Callable[[Ctx, dict[str, Any], Reported], dict[str, Any]]  # extra view for the saved message
@@ -95,7 +95,7 @@ def save(
     after: After | None,
     shown: dict[str, Any] | None = None,
 ) -> Shown:
-    """File the record once (per `key`; models.services.report_filing: it alerts, asks and ticks off)
+    """File the record once (per `key`; models.services.reporting.filing: it alerts, asks and ticks off)
     and show it saved, or why it could not be."""
     corrects = data.get("_corrects")
     try:

@@ -9,7 +9,7 @@ from handlers.dialogs.common import notes_step, occurred_at, options, person_ste
 from handlers.dialogs.engine import Step
 from handlers.reports.saving import report_dialog
 from models.records import RecordKind
-from models.services.reporting import NewRecord
+from models.services.reporting.records import NewRecord
 
 FORMS = ("written", "oral")
 

@@ -8,7 +8,7 @@ Signs of use or contact with drug users alert the cadre, police and supervisor a
 
 A visit can end 未见到本人 (the kind step's last choice): the attempt is recorded with its reason
 (result "not_met", an attempt at home), it does not count as the week's meeting, and a second
-one in a row raises a lost-contact alert to cadre and police (models.services.visits).
+one in a row raises a lost-contact alert to cadre and police (models.services.reporting.visits).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from handlers.dialogs.common import (
 from handlers.dialogs.engine import Choice, Step
 from handlers.reports.saving import report_dialog
 from models.records import NOT_MET, NotMetReason, RecordKind, VisitKind
-from models.services.report_filing import Reported
-from models.services.reporting import NewRecord, raises_alert
+from models.services.reporting.filing import Reported
+from models.services.reporting.records import NewRecord, raises_alert
 
 ROUTINE = "routine"
 STATES = ("stable", "worrying", "signs_of_use")
@@ -94,7 +94,7 @@ def build(ctx: Ctx, data: dict[str, Any]) -> NewRecord:
 
 
 def after(ctx: Ctx, data: dict[str, Any], reported: Reported) -> dict[str, Any]:
-    """Signs of relapse (alerted at once, models.services.report_filing) suggest a drug test next."""
+    """Signs of relapse (alerted at once, models.services.reporting.filing) suggest a drug test next."""
     new = build(ctx, data)
     if new.result != NOT_MET and raises_alert(new.kind, new.result, new.details):
         return {"follow_up": "drug_test"}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models.audit import Actor, ActorKind, AuditEntry, audit
 from models.people import Person, Worker
-from models.services.directory import NotFound
+from models.services.directory.entries import NotFound
 
 DEFAULT_LIMIT = 50
 

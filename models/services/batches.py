@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.areas import Area, AreaLevel, within
 from models.people import ACTIVE_STATUSES, CareAssignment, Person
-from models.services.reminders import delegates_on
+from models.services.reminders.due_lists import delegates_on
 from models.services.sql import chunks
 
 # Measured on the 100,000-person province (SQLite): batches of 1,000 workers / 10,000 persons
@@ -59,7 +59,7 @@ def area_batches(session: Session, area_path: str | None, persons: int | None = 
 
 def caseload_areas(session: Session, worker_ids: Collection[int], *, day: date) -> list[int]:
     """The areas of the people these workers care for that day (in any case role, or handed to them):
-    one batch, for the sweep of a few workers who joined late (models.services.joiners)."""
+    one batch, for the sweep of a few workers who joined late (models.services.reminders.joiners)."""
     wanted = set(worker_ids)
     givers = {giver for giver, taker in delegates_on(session, day).items() if taker in wanted}
     found: set[int] = set()

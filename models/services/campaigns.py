@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models.areas import Area, within
 from models.people import Worker
 from models.policy import CampaignDay, Policy
-from models.services.reminders import Recipient
+from models.services.reminders.due_lists import Recipient
 
 CAMPAIGN = "campaign"  # outbox purpose
 
@@ -74,7 +74,7 @@ def audience(
     worker_ids: Collection[int] | None = None,
 ) -> list[Recipient]:
     """The active, linked workers of the campaign's roles (in its area, and in `area_path` if given;
-    of `worker_ids` only, if given: workers who joined late, models.services.joiners)."""
+    of `worker_ids` only, if given: workers who joined late, models.services.reminders.joiners)."""
     own = _path_of(session, campaign.area)
     if campaign.area is not None and own is None:
         return []  # the campaign names an area this deployment does not have

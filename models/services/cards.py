@@ -24,7 +24,7 @@ from models.records import Record, RecordKind
 from models.sealing import open_field
 from models.services.caseload import PersonLine, person_line
 from models.services.identity import Identity
-from models.services.obligations import person_obligations
+from models.services.obligations.due import person_obligations
 from models.services.rights import may
 
 RECENT = 5

@@ -16,7 +16,7 @@ from models.people import CareAssignment, CaseRole, Colour, Person, Role, Status
 from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
-from models.services.obligations import obligation_rows
+from models.services.obligations.due import obligation_rows
 from models.services.rights import caseload_clause, delegators_of, local_day
 
 PAGE_SIZE = 8

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.alerts import AlertLog
 from models.family import UrgentAlert
 from models.outbox import JobRun
-from models.services.outbox import QueueState, queue_state
+from models.services.outbox.queue import QueueState, queue_state
 
 
 @dataclass(frozen=True)

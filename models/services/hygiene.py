@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models.outbox import OutboxMessage, OutboxStatus
 from models.outgoing import DeleteMessages
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 
 # Outbox purposes whose text names a person's relapse, test result, or a family's own words.
 SENSITIVE_PURPOSES = (

@@ -12,7 +12,7 @@ from models.clock import FrozenClock
 from models.people import Person
 from models.policy import Policy
 from models.records import RecordKind
-from models.services.obligations import obligation_rows
+from models.services.obligations.due import obligation_rows
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.integration.test_case_obligations import PSYCHOLOGIST, released_on, with_psychologist
 from tests.integration.test_reports_support import USERS, city, records

@@ -12,7 +12,7 @@ from models.audit import Actor
 from models.clock import FrozenClock
 from models.people import FamilyMember
 from models.records import Record
-from models.services.invites import invite_family, invite_worker
+from models.services.directory.invites import invite_family, invite_worker
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.factories import make_person, make_tree, make_worker
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from bot.outbox import Sender, SenderSettings
 from handlers.context import JobCtx
-from handlers.family_staff import escalate_alerts, qr_png
+from handlers.family.staff import escalate_alerts, qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.people import FamilyMember, Person, Worker
 from models.policy import Policy
-from models.services.directory import set_responsible
-from models.services.family_notices import tell_reassignment
+from models.services.directory.entries import set_responsible
+from models.services.family.notices import tell_reassignment
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.integration.family_city import (
     ACCOUNTS,

@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.sandbox import USER_IDS, start_sandbox
 from models.casework import Review
 from models.people import Worker
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import area_in_scope
+from models.services.digest.scope import area_in_scope
+from models.services.digest.summary import Period, PeriodKind, build_digest
 from models.services.identity import resolve
 
 CHROMIUM = shutil.which("chromium")

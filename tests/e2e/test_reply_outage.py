@@ -15,7 +15,7 @@ from bot.telegram_api import Fault
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.records import Record
-from models.services.replies import REPLY
+from models.services.outbox.replies import REPLY
 from tests.e2e.harness import TRANSPORTS, RunningBot, User, local_api, start_bot
 from tests.integration.test_reports_support import USERS, city
 from tests.support.outbox import until

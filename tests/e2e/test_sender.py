@@ -18,7 +18,7 @@ from bot.telegram_api import Fault, LocalBotApi
 from models.clock import FrozenClock
 from models.outgoing import Send, keyboard
 from models.policy import Policy
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 from tests.e2e.harness import TOKEN, TRANSPORTS, local_api, settings_for, start_bot
 from tests.support.outbox import FAST, RunningClock, queue, rows, until
 

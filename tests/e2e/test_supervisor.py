@@ -9,7 +9,7 @@ import pytest
 
 from models.audit import Actor
 from models.clock import FrozenClock
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot
 from tests.integration.digest_city import NOW, build_city
 

@@ -8,7 +8,7 @@ from datetime import date, time
 import pytest
 
 from bot.db import Database
-from handlers.jobs_reminders import morning, refresh_worker
+from handlers.reminders.jobs import morning, refresh_worker
 from handlers.render import masked
 from models.clock import FrozenClock
 from tests.e2e.harness import TRANSPORTS, User, local_api, start_bot

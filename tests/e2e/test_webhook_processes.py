@@ -41,8 +41,8 @@ from models.family import UrgentAlert
 from models.outbox import JobRun
 from models.people import CaseRole, FamilyMember, Worker
 from models.records import Record
-from models.services.directory import assign
-from models.services.invites import invite_worker
+from models.services.directory.entries import assign
+from models.services.directory.invites import invite_worker
 from tests.e2e.harness import TOKEN, local_api
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.integration.family_city import SUPERVISOR, build_city

@@ -31,7 +31,7 @@ from models.people import Colour, FamilyMember, Person, Role, Status, Worker
 from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import RuleSet
-from models.services.directory import AreaData, change_colour, upsert_area
+from models.services.directory.entries import AreaData, change_colour, upsert_area
 from tests.factories import make_person, make_tree, make_worker
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,8 @@ from models.audit import Actor
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.people import CaseRole, Person, Role, Worker
-from models.services.directory import assign
-from models.services.invites import invite_family, invite_worker
+from models.services.directory.entries import assign
+from models.services.directory.invites import invite_family, invite_worker
 from tests.factories import make_person, make_tree, make_worker
 
 STATION = "测试社区工作站，幸福路1号"

@@ -22,7 +22,7 @@ from models.outbox import OutboxMessage
 from models.people import CaseRole, Colour, Person, Role, Status, Worker
 from models.policy import Policy
 from models.records import Record, RecordKind
-from models.services.directory import assign, change_colour
+from models.services.directory.entries import assign, change_colour
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 
 TZ = ZoneInfo("Asia/Shanghai")

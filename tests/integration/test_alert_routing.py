@@ -8,13 +8,13 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from bot.db import Database
-from handlers.jobs_reminders import escalate
+from handlers.reminders.jobs import escalate
 from models.alerts import AlertLog
 from models.areas import Area
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import CaseRole, Role, Worker
-from models.services.directory import assign
+from models.services.directory.entries import assign
 from tests.factories import make_person, make_tree, make_worker
 from tests.integration.family_city import CADRE, FAMILY, WORKER, build_city, family_code, worker_code
 from tests.integration.family_city import outbox as family_outbox

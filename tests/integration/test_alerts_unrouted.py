@@ -14,7 +14,7 @@ from bot.db import Database
 from bot.migrate import upgrade
 from handlers.context import JobCtx
 from handlers.render import Renderer
-from handlers.supervisor_digest import daily_digests
+from handlers.supervisor.digest import daily_digests
 from models.alerts import AlertLog
 from models.audit import Actor
 from models.clock import FrozenClock
@@ -22,7 +22,7 @@ from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.people import Role
 from models.policy import Policy
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import TEST_KEYS, make_tree, make_worker
 from tests.integration.test_alert_routing import USERS, alert_log, positive_test_up_to_confirm, town
 from tests.integration.test_reports_support import tap

@@ -6,7 +6,7 @@ from datetime import date, time
 
 from bot.db import Database
 from handlers.appointments.family import remind_families
-from handlers.jobs_reminders import morning
+from handlers.reminders.jobs import morning
 from handlers.render import masked
 from models.casework import Appointment
 from models.clock import FrozenClock

@@ -12,8 +12,8 @@ from models.access import Action
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.people import Worker
+from models.services.directory.invites import invite_worker
 from models.services.identity import resolve
-from models.services.invites import invite_worker
 from models.services.rights import may
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core

@@ -12,8 +12,8 @@ from models.clock import FrozenClock
 from models.people import CaseRole, Person, Role, Status
 from models.policy import Policy
 from models.records import RecordKind
-from models.services.directory import assign
-from models.services.obligations import obligation_rows, person_obligations
+from models.services.directory.entries import assign
+from models.services.obligations.due import obligation_rows, person_obligations
 from tests.factories import make_worker
 from tests.integration.test_reports_support import chat_as, city, records, tap
 from tests.support.chat import CoreChat, build_core

@@ -8,7 +8,7 @@ from models.areas import AreaLevel
 from models.casework import CaseChange
 from models.clock import FrozenClock
 from models.people import CareAssignment, CaseRole, Person, Role, Worker
-from models.services.directory import AreaData, upsert_area
+from models.services.directory.entries import AreaData, upsert_area
 from tests.factories import make_worker
 from tests.integration.test_reports_support import USERS, audits, chat_as, city, outbox, tap
 from tests.support.chat import CoreChat, build_core

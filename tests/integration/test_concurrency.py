@@ -12,7 +12,7 @@ from models.audit import Actor
 from models.clock import FrozenClock
 from models.records import Record
 from models.services.conversations import load_dialog
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 

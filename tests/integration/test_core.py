@@ -16,7 +16,7 @@ from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.policy import Policy
 from models.records import Record, RecordKind
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 

@@ -14,8 +14,8 @@ from bot.demo.bulk import table_of
 from bot.demo.city import TABLES
 from models.audit import Actor
 from models.crypto import KeyRing, Slot
-from models.services.importing import apply_import, plan_import
-from models.services.tables import read_table
+from models.services.spreadsheets.importing import apply_import, plan_import
+from models.services.spreadsheets.tables import read_table
 from tests.conftest import _truncate_all
 
 pytestmark = pytest.mark.postgres  # COPY and ANALYZE are PostgreSQL's; SQLite writes by INSERT only

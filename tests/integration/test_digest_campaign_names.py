@@ -10,8 +10,8 @@ import pytest
 
 from handlers.render import Renderer
 from models.policy import CampaignDay
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Period, PeriodKind, build_digest
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from handlers.events import AnswerCallback, Send, SendPhoto
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.integration.digest_city import NOW, build_city
 from tests.support.chat import CoreChat, build_core
 

@@ -11,11 +11,11 @@ from handlers.events import SendDocument
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.policy import Policy
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_export import SUMMARY, export_report
-from models.services.digest_scope import AreaRef
-from models.services.invites import invite_worker
-from models.services.performance import worker_performance
+from models.services.digest.export import SUMMARY, export_report
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Period, PeriodKind, build_digest
+from models.services.directory.invites import invite_worker
+from models.services.performance.table import worker_performance
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, TZ, build_city
 from tests.support.chat import CoreChat, build_core
 

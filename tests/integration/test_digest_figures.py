@@ -9,8 +9,8 @@ import pytest
 
 from models.people import Colour
 from models.policy import CampaignDay
-from models.services.digest import Bar, Digest, Period, PeriodKind, Tally, build_digest
-from models.services.digest_scope import AreaRef
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Bar, Digest, Period, PeriodKind, Tally, build_digest
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
 
 

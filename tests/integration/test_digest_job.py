@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from handlers.context import JobCtx
 from handlers.render import Renderer
-from handlers.supervisor_digest import daily_digests, digest_messages
+from handlers.supervisor.digest import daily_digests, digest_messages
 from models.chat import Chat
 from models.outbox import OutboxMessage
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Period, PeriodKind, build_digest
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, at, build_city
 
 RENDERER = Renderer(ZoneInfo("Asia/Shanghai"))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.audit import Actor
-from models.services.exporting import export_persons
-from models.services.importing import apply_import, plan_import
-from models.services.tables import read_table
+from models.services.spreadsheets.exporting import export_persons
+from models.services.spreadsheets.importing import apply_import, plan_import
+from models.services.spreadsheets.tables import read_table
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

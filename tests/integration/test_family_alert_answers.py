@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from handlers.context import JobCtx
-from handlers.family_staff import escalate_alerts
+from handlers.family.staff import escalate_alerts
 from handlers.render import Renderer
 from models.audit import AuditEntry
 from models.clock import FrozenClock

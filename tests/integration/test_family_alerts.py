@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from handlers.context import JobCtx
-from handlers.family_staff import escalate_alerts
+from handlers.family.staff import escalate_alerts
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.family import UrgentAlert
 from models.people import CareAssignment, CaseRole
 from models.policy import Policy
-from models.services.family_answers import acknowledge
+from models.services.family.answers import acknowledge
 from models.services.identity import resolve
 from tests.integration.family_city import (
     CADRE,

@@ -13,7 +13,7 @@ from models.clock import FrozenClock
 from models.family import Direction, FamilyMessage
 from models.people import FamilyMember, Worker
 from models.policy import Policy
-from models.services.outbox import from_payload
+from models.services.outbox.queue import from_payload
 from tests.integration.family_city import (
     FAMILY,
     OTHER_WORKER,

@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from handlers.context import JobCtx
 from handlers.events import SendPhoto
-from handlers.family_staff import qr_png
+from handlers.family.staff import qr_png
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.people import FamilyMember, Person, Worker
 from models.policy import Policy
-from models.services.directory import set_responsible
-from models.services.family_notices import tell_reassignment
-from models.services.family_threads import unanswered_family_messages
+from models.services.directory.entries import set_responsible
+from models.services.family.notices import tell_reassignment
+from models.services.family.threads import unanswered_family_messages
 from tests.integration.family_city import (
     FAMILY,
     OTHER_WORKER,

@@ -9,7 +9,7 @@ from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.crypto import Slot
 from models.family import Tip
-from models.services.tips import TIPSTER_FIELD, reveal_tipster
+from models.services.family.tips import TIPSTER_FIELD, reveal_tipster
 from tests.integration.family_city import (
     FAMILY,
     OTHER_POLICE,

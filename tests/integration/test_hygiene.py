@@ -17,7 +17,7 @@ from handlers.render import Renderer
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.policy import Policy
-from models.services.invites import invite_family, invite_worker
+from models.services.directory.invites import invite_family, invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 from tests.support.outbox import FAST, FakeTelegram, queue, rows

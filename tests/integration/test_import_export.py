@@ -19,11 +19,17 @@ from models.clock import FrozenClock
 from models.outbox import OutboxMessage
 from models.people import CareAssignment, Colour, ColourChange, FamilyMember, Person, Status, Worker
 from models.records import Record, RecordKind
-from models.services.exporting import export_persons, write_csv, write_xlsx
-from models.services.importing import ImportResult, Reassigned, RowError, apply_import, plan_import
-from models.services.invites import invite_family
-from models.services.record_export import export_records
-from models.services.tables import read_table
+from models.services.directory.invites import invite_family
+from models.services.spreadsheets.exporting import export_persons, write_csv, write_xlsx
+from models.services.spreadsheets.importing import (
+    ImportResult,
+    Reassigned,
+    RowError,
+    apply_import,
+    plan_import,
+)
+from models.services.spreadsheets.record_export import export_records
+from models.services.spreadsheets.tables import read_table
 from models.validation import id_check_character
 from tests.factories import TEST_KEYS
 from tests.support.chat import CoreChat, build_core

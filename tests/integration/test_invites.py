@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from models.audit import Actor, AuditEntry
 from models.people import FamilyMember, Worker
-from models.services.invites import Redeemed, invite_family, invite_worker, redeem
+from models.services.directory.invites import Redeemed, invite_family, invite_worker, redeem
 from tests.factories import make_person, make_tree, make_worker
 
 

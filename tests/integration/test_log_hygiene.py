@@ -15,7 +15,7 @@ from handlers.events import Incoming, InKind
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.sealing import open_field
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import BOT_ID, CoreChat, build_core
 

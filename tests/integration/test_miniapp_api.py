@@ -20,8 +20,8 @@ from models.casework import CaseChange, CaseChangeKind, Review
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.people import Role, Worker
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Period, PeriodKind, build_digest
 from tests.factories import TEST_KEYS
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY
 from tests.support.miniapp import city_with_accounts

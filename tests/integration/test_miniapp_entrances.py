@@ -15,7 +15,7 @@ from handlers.setup import build_router
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.factories import TEST_KEYS
 from tests.integration.digest_city import NOW, TEST_POLICY, build_city
 from tests.support.chat import CoreChat

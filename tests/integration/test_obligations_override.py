@@ -20,13 +20,13 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.db import Database
-from handlers.jobs_reminders import escalate
+from handlers.reminders.jobs import escalate
 from models.access import Principal
 from models.audit import AuditEntry
 from models.people import Person
 from models.services.identity import Identity
-from models.services.obligations import ObligationRow, obligation_rows, person_obligations
-from models.services.reminders_why import explain
+from models.services.obligations.due import ObligationRow, obligation_rows, person_obligations
+from models.services.reminders.why import explain
 from tests.factories import TEST_KEYS
 from tests.integration.reminders_city import City, at, build_city
 

@@ -22,7 +22,7 @@ from models.people import CareAssignment, CaseRole, Colour, ColourChange, Person
 from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import DEFAULT_RULES, RuleSet
-from models.services.obligations import ObligationRow, obligation_rows, person_obligations
+from models.services.obligations.due import ObligationRow, obligation_rows, person_obligations
 from models.services.rights import caseload_clause
 from tests.factories import make_tree, make_worker
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from bot.outbox import Sender
 from models.clock import FrozenClock
 from models.policy import Policy
-from models.services import claims
-from models.services.pace import Pacing
+from models.services.outbox import claims
+from models.services.outbox.pace import Pacing
 from tests.support.outbox import FAST, FakeTelegram, queue, rows, until
 
 LEASE = 60.0

@@ -10,7 +10,7 @@ from models.clock import FrozenClock
 from models.outbox import OutboxMessage
 from models.outgoing import keyboard
 from models.policy import Policy
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 from tests.support.outbox import FAST, FakeTelegram, rows
 
 

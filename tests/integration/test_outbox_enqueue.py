@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from models.outbox import OutboxMessage
 from models.outgoing import Send
-from models.services.outbox import enqueue, enqueue_many, outbox_row
+from models.services.outbox.queue import enqueue, enqueue_many, outbox_row
 
 
 def test_the_same_key_is_queued_once(db, now):

@@ -10,9 +10,9 @@ from bot.outbox import Sender
 from models.clock import FrozenClock
 from models.outgoing import Send
 from models.policy import Policy
-from models.services.claims import CAMPAIGN_DAY
 from models.services.conversations import clear_dialog, new_dialog, save_dialog
-from models.services.outbox import enqueue
+from models.services.outbox.claims import CAMPAIGN_DAY
+from models.services.outbox.queue import enqueue
 from tests.support.outbox import FAST, FakeTelegram, queue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -23,7 +23,7 @@ from models.clock import FrozenClock
 from models.outgoing import keyboard
 from models.policy import Policy
 from models.services.identity import chat_settings
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 from tests.support.outbox import FAST, FakeTelegram, queue, rows, until
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from models.clock import FrozenClock
 from models.records import Record, RecordKind
-from models.services.digest import Period, PeriodKind
-from models.services.performance import WorkerPerformance, period_ends, worker_performance
+from models.services.digest.summary import Period, PeriodKind
+from models.services.performance.table import WorkerPerformance, period_ends, worker_performance
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, at, build_city
 from tests.support.chat import CoreChat, build_core
 
@@ -84,7 +84,7 @@ def test_reviews_family_messages_and_alerts_are_credited_to_their_worker(db, cit
 
 async def test_workers_command_lists_the_figures_weakest_first(db, city):
     from models.audit import Actor
-    from models.services.invites import invite_worker
+    from models.services.directory.invites import invite_worker
 
     invite = db.call(invite_worker, "S-CITY", actor=Actor.cli(), now=NOW)
     chat = CoreChat(build_core(db, FrozenClock(NOW)), 7005)
@@ -127,7 +127,7 @@ async def test_workers_shows_the_pay_score_and_the_export_carries_it(db, city):
 
     from handlers.events import SendDocument
     from models.audit import Actor
-    from models.services.invites import invite_worker
+    from models.services.directory.invites import invite_worker
 
     invite = db.call(invite_worker, "S-CITY", actor=Actor.cli(), now=NOW)
     chat = CoreChat(build_core(db, FrozenClock(NOW)), 7006)

@@ -15,7 +15,7 @@ from bot.cli import app
 from handlers.render import Renderer
 from models.audit import Actor, AuditEntry
 from models.records import Record, RecordKind
-from models.services.record_export import export_records, local_time
+from models.services.spreadsheets.record_export import export_records, local_time
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

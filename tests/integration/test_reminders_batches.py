@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 
 from bot.db import Database
 from bot.demo import generate_demo_city
-from handlers import jobs_reminders
 from handlers.context import JobCtx
+from handlers.reminders import jobs as jobs_reminders
 from handlers.render import Renderer
 from models.areas import Area
 from models.outbox import OutboxMessage

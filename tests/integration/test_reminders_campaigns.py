@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import date, time
 
 from bot.db import Database
-from handlers.jobs_reminders import campaigns
+from handlers.reminders.jobs import campaigns
 from models.people import Role
 from models.policy import CampaignDay
-from models.services.claims import CAMPAIGN_DAY
+from models.services.outbox.claims import CAMPAIGN_DAY
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 
 

@@ -7,7 +7,7 @@ from datetime import date, time
 from sqlalchemy import select
 
 from bot.db import Database
-from handlers.jobs_reminders import morning
+from handlers.reminders.jobs import morning
 from handlers.render import masked
 from models.audit import AuditEntry
 from models.casework import Pause

@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import date, time
 
 from bot.db import Database
-from handlers.jobs_reminders import case_endings, escalate
-from handlers.reminders_views import MAX_LINES
+from handlers.reminders.jobs import case_endings, escalate
+from handlers.reminders.views import MAX_LINES
 from handlers.render import masked
 from models.outbox import OutboxMessage
 from models.outgoing import Send
 from models.records import RecordKind
-from models.services.digest import Digest, Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef
-from models.services.obligations import ObligationRow
-from models.services.outbox import enqueue
-from models.services.reminders_overdue import overdue_for_digest
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Digest, Period, PeriodKind, build_digest
+from models.services.obligations.due import ObligationRow
+from models.services.outbox.queue import enqueue
+from models.services.reminders.overdue import overdue_for_digest
 from tests.integration.reminders_city import City, at, build_city
 
 

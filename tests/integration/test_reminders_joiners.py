@@ -19,12 +19,12 @@ from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
 from models.people import Person, Role, Worker
-from models.services.delegation import delegate
-from models.services.directory import PersonData, set_responsible, upsert_person
+from models.services.directory.delegation import delegate
+from models.services.directory.entries import PersonData, set_responsible, upsert_person
+from models.services.directory.invites import invite_worker, redeem
+from models.services.directory.workforce import deactivate_worker
 from models.services.identity import resolve
-from models.services.invites import invite_worker, redeem
-from models.services.joiners import pending_joiners
-from models.services.workforce import deactivate_worker
+from models.services.reminders.joiners import pending_joiners
 from tests.factories import TEST_KEYS, make_worker
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 

@@ -6,8 +6,8 @@ from datetime import date, time, timedelta
 
 from bot.db import Database
 from bot.outbox import Sender
-from handlers.jobs_reminders import morning, refresh_mornings, refresh_person, refresh_worker
-from handlers.reminders_views import MAX_LINES
+from handlers.reminders.jobs import morning, refresh_mornings, refresh_person, refresh_worker
+from handlers.reminders.views import MAX_LINES
 from handlers.render import masked
 from models.casework import Delegation
 from models.clock import FrozenClock

@@ -10,7 +10,7 @@ from models.access import Principal
 from models.people import Colour, Status
 from models.records import RecordKind
 from models.services.identity import Identity
-from models.services.obligations import ObligationRow, obligation_rows
+from models.services.obligations.due import ObligationRow, obligation_rows
 from models.services.pauses import create_pause
 from tests.integration.reminders_city import City, at, build_city
 

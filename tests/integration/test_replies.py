@@ -17,7 +17,7 @@ from handlers.events import (
 )
 from models.clock import FrozenClock
 from models.policy import Policy
-from models.services.replies import REPLY, reply_key
+from models.services.outbox.replies import REPLY, reply_key
 from tests.support.outbox import FAST, FakeTelegram, rows
 
 CHAT = 5

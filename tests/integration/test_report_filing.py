@@ -1,4 +1,4 @@
-"""The report use case on its own (models.services.report_filing), with a notifier that records what
+"""The report use case on its own (models.services.reporting.filing), with a notifier that records what
 it is asked to send: only the call that creates the record tells anyone, under keys naming the
 record and the recipient, and the morning list is ticked off once. (The outbox would also drop a
 repeated key; this checks the service never asks twice, which the chat tests cannot see.)"""
@@ -11,8 +11,8 @@ from typing import Any
 
 from models.records import RecordKind
 from models.services.identity import resolve
-from models.services.report_filing import file_report, void_report
-from models.services.reporting import NewRecord
+from models.services.reporting.filing import file_report, void_report
+from models.services.reporting.records import NewRecord
 from tests.integration.test_reports_support import USERS, city
 
 

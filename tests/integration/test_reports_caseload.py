@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models.areas import Area
 from models.clock import FrozenClock
 from models.people import Colour, Person, Worker
-from models.services.directory import pinyin_initials
+from models.services.directory.entries import pinyin_initials
 from tests.factories import make_person
 from tests.integration.test_reports_support import chat_as, city, tap
 

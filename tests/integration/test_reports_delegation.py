@@ -11,7 +11,7 @@ from models.audit import AuditEntry
 from models.casework import Delegation
 from models.clock import FrozenClock
 from models.people import Worker
-from models.services.delegation import DelegationError, delegate, delegate_of
+from models.services.directory.delegation import DelegationError, delegate, delegate_of
 from models.services.identity import resolve
 from tests.integration.test_reports_support import USERS, chat_as, city, outbox, records, tap
 

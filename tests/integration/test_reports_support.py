@@ -21,7 +21,7 @@ from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.people import CaseRole, Role
 from models.records import Record
-from models.services.directory import assign
+from models.services.directory.entries import assign
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import BOT_ID, CoreChat, build_core
 

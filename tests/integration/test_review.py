@@ -9,9 +9,9 @@ from models.audit import Actor
 from models.casework import Review, ReviewVerdict
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage
-from models.services.digest import Period, PeriodKind, build_digest
-from models.services.digest_scope import AreaRef
-from models.services.invites import invite_worker
+from models.services.digest.scope import AreaRef
+from models.services.digest.summary import Period, PeriodKind, build_digest
+from models.services.directory.invites import invite_worker
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
 from tests.support.chat import CoreChat, build_core
 

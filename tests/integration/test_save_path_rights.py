@@ -15,9 +15,9 @@ from models.people import CaseRole, Role, Worker
 from models.policy import Policy
 from models.records import RecordKind
 from models.services.caseload import caseload_page
-from models.services.directory import AreaData, assign, upsert_area
+from models.services.directory.entries import AreaData, assign, upsert_area
 from models.services.identity import resolve
-from models.services.reporting import NewRecord, save_record
+from models.services.reporting.records import NewRecord, save_record
 from models.services.rights import may
 from tests.factories import make_person, make_tree, make_worker
 

@@ -16,8 +16,8 @@ from models.areas import AreaLevel
 from models.audit import AuditEntry
 from models.family import Tip
 from models.sealing import seal_fields
-from models.services.directory import AreaData, upsert_area
-from models.services.tips import TIPSTER_FIELD
+from models.services.directory.entries import AreaData, upsert_area
+from models.services.family.tips import TIPSTER_FIELD
 from tests.factories import TEST_KEYS
 
 

@@ -6,7 +6,7 @@ from datetime import date, time
 
 from bot.db import Database
 from handlers.events import Edit
-from handlers.reminders_views import MAX_LINES
+from handlers.reminders.views import MAX_LINES
 from models.clock import FrozenClock
 from tests.integration.reminders_city import City, at, build_city
 from tests.support.chat import CoreChat, build_core

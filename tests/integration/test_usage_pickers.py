@@ -10,7 +10,7 @@ from handlers.events import AnswerCallback, Send, SendDocument
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.people import Person
-from models.services.invites import invite_worker
+from models.services.directory.invites import invite_worker
 from tests.integration import digest_city
 from tests.integration.test_reports_support import chat_as, city, tap
 from tests.support.chat import CoreChat, build_core

@@ -12,7 +12,7 @@ from models.clock import FrozenClock
 from models.people import Role, Worker
 from models.policy import Policy
 from models.schedule import Obligation
-from models.services.obligations import person_obligations
+from models.services.obligations.due import person_obligations
 from tests.integration.test_reports_support import USERS, chat_as, city, outbox, records, tap
 
 

@@ -15,9 +15,9 @@ from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.outgoing import Send
 from models.people import CareAssignment, CaseRole, FamilyMember, Person, Role, Worker
-from models.services.directory import assign
-from models.services.invites import invite_family, invite_worker
-from models.services.outbox import enqueue
+from models.services.directory.entries import assign
+from models.services.directory.invites import invite_family, invite_worker
+from models.services.outbox.queue import enqueue
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from models.services.exporting import write_csv, write_xlsx
+from models.services.spreadsheets.exporting import write_csv, write_xlsx
 
 HEADERS = ["code", "name"]
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.services.import_doc import columns_markdown
+from models.services.spreadsheets.import_doc import columns_markdown
 from tests.e2e.harness import TOKEN, local_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ async def test_the_readme_steps_run_in_order(db_url, tmp_path, monkeypatch):
 def test_the_import_columns_table_is_current():
     documented = (ROOT / "docs" / "import-columns.md").read_text(encoding="utf-8")
     assert documented == columns_markdown(), (
-        "run: python -m models.services.import_doc > docs/import-columns.md"
+        "run: python -m models.services.spreadsheets.import_doc > docs/import-columns.md"
     )
     for chinese in ("编号", "风险等级", "红色", "社区戒毒", "网格员"):
         assert chinese in documented
@@ -80,7 +80,7 @@ def test_the_import_columns_table_is_current():
 
 @pytest.mark.parametrize("kind", ["areas", "workers", "persons"])
 def test_every_column_is_in_the_table(kind):
-    from models.services.tables import COLUMNS
+    from models.services.spreadsheets.tables import COLUMNS
 
     documented = (ROOT / "docs" / "import-columns.md").read_text(encoding="utf-8")
     for column in COLUMNS[kind]:  # type: ignore[index]

@@ -18,7 +18,7 @@ from handlers.events import Incoming, InKind
 from models.audit import Actor
 from models.family import Tip
 from models.outbox import OutboxMessage
-from models.services.invites import invite_family
+from models.services.directory.invites import invite_family
 from tests.security.world import World
 from tests.support.chat import BOT_ID, CoreChat
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.db import Database
-from models.services.backup import backup_sqlite, restore_sqlite
+from models.services.backup.sqlite import backup_sqlite, restore_sqlite
 from tests.factories import TEST_KEYS, make_tree
 
 

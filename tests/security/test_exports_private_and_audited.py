@@ -21,7 +21,7 @@ from bot.cli import app
 from models.audit import Actor, AuditEntry
 from models.people import Person
 from models.services.audit_query import person_trail
-from models.services.exporting import export_persons
+from models.services.spreadsheets.exporting import export_persons
 from tests.factories import TEST_KEYS, make_person, make_tree
 
 runner = CliRunner()

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 from models.audit import Actor
 from models.people import Person
-from models.services.importing import apply_import, plan_import
-from models.services.tables import read_table
+from models.services.spreadsheets.importing import apply_import, plan_import
+from models.services.spreadsheets.tables import read_table
 from tests.factories import TEST_KEYS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from models.services.tables import TooManyRows, read_table
+from models.services.spreadsheets.tables import TooManyRows, read_table
 from tests.factories import TEST_KEYS
 
 HEADER = "编号,姓名,网格编码,状态,风险等级\n"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.people import FamilyMember, Invite, Worker
+from models.services.directory.invites import invite_family, invite_worker
 from models.services.identity import resolve
-from models.services.invites import invite_family, invite_worker
 from tests.factories import make_person, make_tree, make_worker
 from tests.security.world import snapshot
 from tests.support.chat import CoreChat, build_core

@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from models.audit import Actor, AuditEntry
 from models.clock import FrozenClock
 from models.people import Invite, Worker
+from models.services.directory.invites import Redeemed, invite_worker, redeem
+from models.services.directory.workforce import deactivate_worker
 from models.services.identity import resolve
-from models.services.importing import apply_import, plan_import
-from models.services.invites import Redeemed, invite_worker, redeem
-from models.services.workforce import deactivate_worker
+from models.services.spreadsheets.importing import apply_import, plan_import
 from tests.factories import make_person, make_tree, make_worker
 from tests.support.chat import CoreChat, build_core
 

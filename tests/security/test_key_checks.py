@@ -20,7 +20,7 @@ from models.audit import Actor
 from models.crypto import CryptoError, KeyRing
 from models.people import Person
 from models.sealing import KeyCheck, KeyMismatch, check_ring, open_field
-from models.services.directory import PersonData, upsert_person
+from models.services.directory.entries import PersonData, upsert_person
 from tests.factories import TEST_KEYS, make_person, make_tree
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

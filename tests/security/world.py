@@ -26,10 +26,10 @@ from models.audit import Actor
 from models.clock import Clock
 from models.crypto import KeyRing
 from models.people import CaseRole, Role
-from models.services.directory import AreaData, assign, upsert_area
-from models.services.family_consent import record_consent
+from models.services.directory.entries import AreaData, assign, upsert_area
+from models.services.directory.invites import invite_family, redeem
+from models.services.family.consent import record_consent
 from models.services.identity import resolve
-from models.services.invites import invite_family, redeem
 from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
 from tests.support.chat import RENDERER
 

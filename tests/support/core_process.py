@@ -30,9 +30,9 @@ from zoneinfo import ZoneInfo
 from bot.db import Database
 from bot.jobs import FEATURES
 from bot.scheduler import Scheduler
-from handlers import jobs_reminders
 from handlers.core import Core
 from handlers.events import Incoming, InKind
+from handlers.reminders import jobs as jobs_reminders
 from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import FrozenClock

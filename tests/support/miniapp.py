@@ -12,7 +12,7 @@ from bot.miniapp.server import MiniApp
 from models.audit import Actor
 from models.clock import FrozenClock
 from models.crypto import KeyRing
-from models.services.invites import invite_worker, redeem
+from models.services.directory.invites import invite_worker, redeem
 from tests.factories import TEST_KEYS
 from tests.integration.digest_city import NOW, TEST_POLICY, City, build_city
 from tests.support.chat import RENDERER

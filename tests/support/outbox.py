@@ -17,7 +17,7 @@ from bot.outbox import SenderSettings
 from bot.transports.base import Transport
 from handlers.events import Action, Edit, Send, Sent
 from models.outbox import OutboxMessage
-from models.services.outbox import enqueue
+from models.services.outbox.queue import enqueue
 
 # No pacing, instant retries: for tests that are not about Telegram's limits.
 FAST = SenderSettings(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.render import LOCALES, Renderer
-from models.services.alert_routing import ESCALATION_ROLES, TEST_ROLES, URGENT_ROLES
+from models.services.alerts.routing import ESCALATION_ROLES, TEST_ROLES, URGENT_ROLES
 
 KINDS = ("drug_test", "visit", "urgent", "urgent_escalated")
 ROLES = sorted({*TEST_ROLES, *URGENT_ROLES, *ESCALATION_ROLES})

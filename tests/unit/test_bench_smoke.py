@@ -16,7 +16,7 @@ from bot.demo import generate_demo_city
 from models.crypto import KeyRing
 from models.outbox import OutboxMessage
 from models.policy import Policy
-from models.services.obligations import obligation_rows
+from models.services.obligations.due import obligation_rows
 
 
 @pytest.fixture

@@ -27,11 +27,11 @@ from handlers.callbacks import (
     WhyOpen,
     WorkerOverdue,
 )
-from handlers.family_consent import ConsentV1
+from handlers.family.consent import ConsentV1
 from handlers.groups.picker import GroupPickV1
 from handlers.onboarding import SwitchAnswerV1
 from models.callback_data import DATA_LIMIT, CallbackData
-from models.services.appointments import Place
+from models.services.appointments.booking import Place
 
 KINDS = [
     k

@@ -10,8 +10,8 @@ import pytest
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.casework import CaseChangeKind
 from models.people import Role
-from models.services.alert_routing import Reached, Routing
-from models.services.case_life import ChangeView
+from models.services.alerts.routing import Reached, Routing
+from models.services.casework.life import ChangeView
 
 EVIL = "<script>&'\""
 NAMES = sorted(

@@ -11,9 +11,9 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from handlers import charts
-from handlers.charts import COLOURS, FONT, ChartBar, completion_chart, font_for, shown_label
 from handlers.render import Renderer
+from handlers.supervisor import charts
+from handlers.supervisor.charts import COLOURS, FONT, ChartBar, completion_chart, font_for, shown_label
 
 TITLE = "本周应完成事项完成率 · 测试社区"
 BARS = [
@@ -183,7 +183,7 @@ def test_an_empty_chart_says_so_instead_of_drawing_nothing():
 def test_drawing_a_chart_loads_no_plotting_library():
     # matplotlib took most of a second to import and half a second a chart: it must not come back.
     code = (
-        "import sys; from handlers.charts import ChartBar, completion_chart; "
+        "import sys; from handlers.supervisor.charts import ChartBar, completion_chart; "
         "completion_chart([ChartBar('第一网格', 'G1', 1, 2)], title='t', axis='a', empty='e'); "
         "sys.exit('matplotlib' in sys.modules)"
     )

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from models.people import Colour
 from models.schedule import Obligation, State
-from models.services.digest import Shared
-from models.services.obligations import ObligationRow
+from models.services.digest.summary import Shared
+from models.services.obligations.due import ObligationRow
 
 DAY = date(2026, 3, 4)
 AREAS = range(1, 7)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.supervisor import parse_day
-from handlers.supervisor_digest import TELEGRAM_LIMIT, fit_message, visible_length
-from handlers.supervisor_reports import parse_month
-from models.services.digest import Period, PeriodKind
+from handlers.supervisor.commands import parse_day
+from handlers.supervisor.digest import TELEGRAM_LIMIT, fit_message, visible_length
+from handlers.supervisor.reports import parse_month
+from models.services.digest.summary import Period, PeriodKind
 
 WEDNESDAY = date(2026, 3, 4)
 

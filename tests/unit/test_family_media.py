@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from handlers.events import Button, SendPhoto, SendVoice
-from handlers.family_forms import ReplyAnswer, reply_answer
-from handlers.media import CAPTION_TEXT_MAX, caption_text
+from handlers.family.forms import ReplyAnswer, reply_answer
+from handlers.family.media import CAPTION_TEXT_MAX, caption_text
 from models.outgoing import keyboard, relayed_media
-from models.services.outbox import from_payload, to_payload
+from models.services.outbox.queue import from_payload, to_payload
 
 KEYS = keyboard([[("↩️ 回复", "fr:7")]])
 

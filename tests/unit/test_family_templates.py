@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.family_forms import ReplyAnswer
+from handlers.family.forms import ReplyAnswer
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Role
-from models.services.alert_routing import Reached, Routing
-from models.services.family import ContactCard
-from models.services.family_alerts import Responder
-from models.services.family_threads import InboxLine, Thread, ThreadMessage
+from models.services.alerts.routing import Reached, Routing
+from models.services.family.alerts import Responder
+from models.services.family.channel import ContactCard
+from models.services.family.threads import InboxLine, Thread, ThreadMessage
 
 HOSTILE = '<b>"x" & y</b>'
 AT = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.family_forms import FORMS as FAMILY_FORMS
-from handlers.reminders_pause import PAUSE
+from handlers.family.forms import FORMS as FAMILY_FORMS
+from handlers.reminders.pause import PAUSE
 from handlers.render import Renderer
 from handlers.reports.assessment import ASSESSMENT
 from handlers.reports.corrections import VOID

@@ -11,7 +11,7 @@ from handlers.groups.picker import GroupPickV1
 from handlers.render import LOCALES, Renderer
 from models.people import Colour, Status
 from models.services.caseload import PersonLine
-from models.services.group_sessions import (
+from models.services.reporting.group_sessions import (
     MAX_PEOPLE,
     GroupFiled,
     fingerprint,

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from models.services.tables import COLUMNS, HEADER_SEARCH, Row, known_headers, match_headers, read_table
+from models.services.spreadsheets.tables import (
+    COLUMNS,
+    HEADER_SEARCH,
+    Row,
+    known_headers,
+    match_headers,
+    read_table,
+)
 
 
 @pytest.mark.parametrize(

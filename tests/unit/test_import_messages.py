@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from handlers.render import Renderer
-from models.services.tables import COLOUR_ZH, COLOURS
+from models.services.spreadsheets.tables import COLOUR_ZH, COLOURS
 from models.validation import Cells, RowError, explained
 
 RENDERER = Renderer(ZoneInfo("Asia/Shanghai"))

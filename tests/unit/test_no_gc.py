@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from models.services.obligations import no_gc
+from models.services.obligations.due import no_gc
 
 
 def test_collection_is_off_inside_and_on_after() -> None:

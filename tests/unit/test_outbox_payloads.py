@@ -20,7 +20,7 @@ from handlers.events import (
     SetCommands,
 )
 from models.outgoing import keyboard
-from models.services.outbox import from_payload, to_payload
+from models.services.outbox.queue import from_payload, to_payload
 
 KEYS = ((Button("确认", "c:1"), Button("跳过", "c:2")), (Button('<&">', "c:3"),))
 MESSAGES = [
@@ -99,7 +99,7 @@ def test_an_edit_of_an_earlier_row_is_stored_as_before_and_sent_only_once_it_nam
     morning = Send(9, "1 due ✓", keyboard(ROWS))
     stored = to_payload(morning, edit_of="morning:7:2026-12-07")
     assert stored == {"kind": "edit", "edit_of": "morning:7:2026-12-07", "text": "1 due ✓", "buttons": ROWS}
-    with pytest.raises(KeyError):  # models.services.claims adds the message id when it claims the row
+    with pytest.raises(KeyError):  # models.services.outbox.claims adds the message id when it claims the row
         from_payload(9, stored)
     assert from_payload(9, {**stored, "message_id": 41}) == Edit(9, 41, "1 due ✓", keyboard(ROWS))
 

@@ -6,9 +6,9 @@ from datetime import date
 
 from models.people import Colour
 from models.schedule import Obligation, State
-from models.services.obligations import ObligationRow
-from models.services.reminders import due_list
-from models.services.reminders_morning import WhyOpen, why_data
+from models.services.obligations.due import ObligationRow
+from models.services.reminders.due_lists import due_list
+from models.services.reminders.morning import WhyOpen, why_data
 
 WEDNESDAY = date(2026, 3, 4)
 

@@ -8,15 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.jobs_reminders import OverdueItem
-from handlers.reminders_views import MAX_LINES, render_due, render_page
+from handlers.reminders.jobs import OverdueItem
+from handlers.reminders.views import MAX_LINES, render_due, render_page
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Colour
 from models.services.conversations import DraftLine
 from models.services.pauses import PauseView
-from models.services.reminder_notices import CampaignView, EndingView
-from models.services.reminders import DueLine, DueList, with_names
-from models.services.reminders_why import Why
+from models.services.reminders.due_lists import DueLine, DueList, with_names
+from models.services.reminders.notices import CampaignView, EndingView
+from models.services.reminders.why import Why
 
 EVIL = '<script>&"x"'
 DAY = date(2026, 3, 4)

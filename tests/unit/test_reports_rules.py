@@ -7,7 +7,7 @@ import pytest
 from handlers.worker import page_data
 from models.callback_data import parse_id
 from models.services.cards import mask_id_number
-from models.services.reporting import raises_alert
+from models.services.reporting.records import raises_alert
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ import pytest
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from handlers.reports.saving import Saved
 from models.people import Colour, Role, Status
-from models.services.alert_routing import Reached, Routing
+from models.services.alerts.routing import Reached, Routing
 from models.services.cards import DueView, HistoryPage, PersonCard, RecordView, TeamMember
-from models.services.case_timeline import TimelineLine
 from models.services.caseload import CaseLine, CaseloadPage, PersonLine
-from models.services.delegation import DelegationView
-from models.services.registration import Release
+from models.services.casework.timeline import TimelineLine
+from models.services.directory.delegation import DelegationView
+from models.services.reporting.registration import Release
 
 EVIL = '<script>&"x"'
 AT = datetime(2026, 3, 4, 2, tzinfo=UTC)

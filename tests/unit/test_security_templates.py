@@ -8,7 +8,7 @@ import pytest
 
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Role
-from models.services.workforce import NewWorker
+from models.services.directory.workforce import NewWorker
 
 HOSTILE = '<b>"x" & y</b>'
 VIEWS = {

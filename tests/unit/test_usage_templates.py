@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
-from handlers.supervisor_reports import KINDS
+from handlers.supervisor.reports import KINDS
 from models.areas import AreaLevel
-from models.services.digest_scope import AreaRef
+from models.services.digest.scope import AreaRef
 
 AREA = AreaRef(3, "X-COM", "<b>社区</b> & 'one'", AreaLevel.community, "/X-COM/")
 

@@ -1,0 +1,1 @@
+"""Alerts: whom they reach up the grid tree, and those nobody could take yet."""

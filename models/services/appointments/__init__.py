@@ -1,0 +1,1 @@
+"""Appointments (约见) and the families' meeting reminders."""

@@ -1,0 +1,1 @@
+"""Backup and restore (备份与恢复) of SQLite and PostgreSQL databases."""

@@ -1,0 +1,1 @@
+"""每日汇总: a supervisor's jurisdiction, its counts and rows, and its workbook."""

@@ -1,0 +1,167 @@
+"""The digest's queries over a subtree, one each, answered per area id (see digest_counts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.areas import Area, within
+from models.casework import Pause
+from models.chat import Chat
+from models.family import Direction, FamilyMessage, UrgentAlert
+from models.people import Colour, ColourChange, FamilyMember, Person, Status, Worker
+from models.records import Record, RecordKind, TestResult
+from models.services.digest.scope import in_subtree
+
+MANAGED = (Status.community_detox, Status.community_rehab, Status.compulsory_isolation)
+UNANSWERED_AFTER = timedelta(hours=24)
+COLOURS = tuple(Colour)
+Counts = dict[int, tuple[int, ...]]  # area id → figures
+
+
+def sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def grouped(session: Session, query: Select) -> Counts:
+    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(query)}
+
+
+def people_by_area(
+    session: Session, path: str, start: date, end: date, since: datetime, until: datetime
+) -> Counts:
+    by_area: dict[int, list[int]] = {}
+    query = (
+        select(Person.area_id, Person.colour, Person.status, func.count())
+        .join(Area, Area.id == Person.area_id)
+        .where(within(Area.path, path), Person.status.in_(MANAGED))
+        .group_by(Person.area_id, Person.colour, Person.status)
+    )
+    for area_id, colour, status, n in session.execute(query):
+        row = by_area.setdefault(area_id, [0] * 8)
+        row[COLOURS.index(colour)] += n
+        row[4] += n if status is Status.compulsory_isolation else 0
+    registered = or_(
+        Person.registered_on.between(start, end),
+        exists().where(
+            Record.person_id == Person.id,
+            Record.kind == RecordKind.registration,
+            Record.voided.is_(False),
+            Record.occurred_at >= since,
+            Record.occurred_at < until,
+        ),
+    )
+    events = (
+        select(
+            Person.area_id,
+            sum_of(registered),
+            sum_of(Person.release_date.between(start, end)),
+            sum_of(Person.programme_end.between(start, end)),
+        )
+        .join(Area, Area.id == Person.area_id)
+        .where(within(Area.path, path))
+        .group_by(Person.area_id)
+    )
+    for area_id, *counts in session.execute(events):
+        by_area.setdefault(area_id, [0] * 8)[5:] = [int(n) for n in counts]
+    return {area_id: tuple(row) for area_id, row in by_area.items()}
+
+
+def filed_by_area(session: Session, path: str, since: datetime, until: datetime) -> Counts:
+    is_test = Record.kind == RecordKind.drug_test
+    query = in_subtree(
+        select(
+            Person.area_id,
+            func.count(),
+            sum_of(Record.late.is_(True)),
+            sum_of(and_(is_test, Record.result == TestResult.positive)),
+            sum_of(and_(is_test, Record.result == TestResult.refused)),
+            sum_of(and_(is_test, Record.result == TestResult.absent)),
+        ).select_from(Record),
+        Record.person_id,
+        path,
+    ).where(Record.created_at >= since, Record.created_at < until, Record.voided.is_(False))
+    return grouped(session, query.group_by(Person.area_id))
+
+
+def alerts_by_area(
+    session: Session, path: str, since: datetime, until: datetime, asof: datetime
+) -> tuple[tuple[int, datetime, datetime | None], ...]:
+    """Alerts are few: their times are kept, for the median wait."""
+    query = in_subtree(
+        select(Person.area_id, UrgentAlert.created_at, UrgentAlert.acknowledged_at).select_from(UrgentAlert),
+        UrgentAlert.person_id,
+        path,
+    ).where(UrgentAlert.created_at >= since, UrgentAlert.created_at < until)
+    return tuple(
+        (area_id, created, acked if acked is not None and acked <= asof else None)
+        for area_id, created, acked in session.execute(query)
+    )
+
+
+def unanswered_by_area(session: Session, path: str, asof: datetime) -> Counts:
+    """Family messages waiting more than 24 hours for the worker's answer at `asof`."""
+    query = in_subtree(
+        select(Person.area_id, func.count()).select_from(FamilyMessage), FamilyMessage.person_id, path
+    ).where(
+        FamilyMessage.direction == Direction.from_family,
+        FamilyMessage.created_at <= asof - UNANSWERED_AFTER,
+        or_(FamilyMessage.answered_at.is_(None), FamilyMessage.answered_at > asof),
+    )
+    return grouped(session, query.group_by(Person.area_id))
+
+
+def changes_by_area(
+    session: Session, path: str, since: datetime, until: datetime
+) -> tuple[tuple[int, Colour, Colour], ...]:
+    query = in_subtree(
+        select(Person.area_id, ColourChange.from_colour, ColourChange.to_colour).select_from(ColourChange),
+        ColourChange.person_id,
+        path,
+    ).where(
+        ColourChange.changed_at >= since,
+        ColourChange.changed_at < until,
+        ColourChange.from_colour.is_not(None),  # the first colour is a registration, not a change
+    )
+    return tuple((area_id, old, new) for area_id, old, new in session.execute(query))
+
+
+def unreachable_by_area(session: Session, path: str) -> Counts:
+    workers = (
+        select(Worker.area_id, func.count())
+        .join(Chat, Chat.chat_id == Worker.telegram_user_id)
+        .join(Area, Area.id == Worker.area_id)
+        .where(within(Area.path, path), Worker.active.is_(True), Chat.unreachable.is_(True))
+        .group_by(Worker.area_id)
+    )
+    families = in_subtree(
+        select(Person.area_id, func.count())
+        .select_from(FamilyMember)
+        .join(Chat, Chat.chat_id == FamilyMember.telegram_user_id),
+        FamilyMember.person_id,
+        path,
+    ).where(FamilyMember.active.is_(True), Chat.unreachable.is_(True))
+    found: dict[int, tuple[int, int]] = {}
+    for area_id, (n,) in grouped(session, workers).items():
+        found[area_id] = (n, 0)
+    for area_id, (n,) in grouped(session, families.group_by(Person.area_id)).items():
+        found[area_id] = (found.get(area_id, (0, 0))[0], n)
+    return dict(found)
+
+
+def pauses_by_area(session: Session, path: str, start: date, end: date, on: date) -> Counts:
+    query = in_subtree(
+        select(
+            Person.area_id,
+            func.count(
+                func.distinct(case((and_(Pause.starts_on <= on, Pause.ends_on >= on), Pause.person_id)))
+            ),
+            sum_of(Pause.starts_on.between(start, end)),
+        ).select_from(Pause),
+        Pause.person_id,
+        path,
+    )
+    return grouped(session, query.group_by(Person.area_id))

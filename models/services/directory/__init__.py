@@ -1,0 +1,1 @@
+"""The directory: areas, workers, persons, care teams; invites, links, delegation, leaving."""

@@ -1,0 +1,1 @@
+"""The family channel (家属): joining, consent, relayed messages, urgent alerts and tips."""

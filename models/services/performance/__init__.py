@@ -1,0 +1,1 @@
+"""Per-worker performance (网格员考核) over a period."""

@@ -1,0 +1,244 @@
+"""The morning message (早间提醒): who gets it when, what it lists, and its ticked-off revisions.
+
+Each worker once a day, from their own reminder time (/settings) or the policy's, on working days
+and before quiet hours begin. The list is the worker's responsible caseload, or, while a
+colleague on leave has handed theirs over (工作委托), that colleague's as well. A `job_runs` row per
+worker and day (job "morning_worker") records that the morning was dealt with, message or not.
+
+The message is edited in place as work gets done: each revision is an outbox `edit` row keyed
+`<morning key>:r<n>`. The items a revision listed are read back from its "why" buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import Date, bindparam, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.areas import Area, within
+from models.callback_data import CallbackData, yyyymmdd
+from models.casework import Delegation
+from models.outbox import JobRun, OutboxMessage
+from models.people import CareAssignment, CaseRole, Person, Worker
+from models.policy import Policy
+from models.services.obligations.due import ObligationRow, obligation_rows
+from models.services.obligations.plan import local_midnight
+from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
+from models.services.sql import insert_ignore_many
+
+MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
+MARKER_JOB = "morning_worker"
+# Statements on the hot path (a saved record ticks off a morning list) are built once, on the
+# tables (see models.services.sql).
+_assignments, _delegations, _outbox = CareAssignment.__table__, Delegation.__table__, OutboxMessage.__table__
+
+
+def _staff(area_path: str | None) -> Any:
+    query = select(Worker.id, Worker.telegram_user_id, Worker.name).where(
+        Worker.active.is_(True), Worker.telegram_user_id.is_not(None), Worker.role.in_(STAFF_ROLES)
+    )
+    if area_path is not None:
+        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+    return query
+
+
+def morning_due(
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy,
+    area_path: str | None = None,
+    everyone: bool = False,
+    worker_ids: Collection[int] | None = None,
+) -> list[Recipient]:
+    """Workers whose morning message is due now and not yet dealt with today.
+
+    Due from their own reminder time (or the policy's) until quiet hours begin; `everyone` (a
+    sweep run by hand) ignores the times. `worker_ids` (workers given people late, who had no list
+    today) asks about these workers only, dealt with or not: a list that was empty may not be now.
+    """
+    local = now.astimezone(policy.tz)
+    clock, day = local.strftime("%H:%M"), local.date().isoformat()
+    query = _staff(area_path)
+    if not everyone:
+        if local.time() >= policy.quiet_from:
+            return []
+        reached = Worker.reminder_time <= clock
+        if policy.morning_at.strftime("%H:%M") <= clock:
+            reached = or_(reached, Worker.reminder_time.is_(None))
+        query = query.where(reached)
+    if worker_ids is not None:
+        return [Recipient(*row) for row in session.execute(query.where(Worker.id.in_(sorted(worker_ids))))]
+    done = set(
+        session.scalars(
+            select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))
+        )
+    )
+    return [Recipient(*row) for row in session.execute(query) if f"{day}:{row[0]}" not in done]
+
+
+def mark_morning_done(session: Session, worker_ids: Sequence[int], *, day: date, now: datetime) -> None:
+    """Remember that these workers' morning is dealt with today (message or not): once a day."""
+    values = [{"job": MARKER_JOB, "run_key": f"{day.isoformat()}:{w}", "started_at": now} for w in worker_ids]
+    insert_ignore_many(session, JobRun, values, ["job", "run_key"])
+
+
+def morning_scope(worker_ids: Sequence[int], giving: dict[int, int]) -> ColumnElement[bool]:
+    """SQL on Person: responsible worker among these, or among the colleagues who handed to them."""
+    wanted = set(worker_ids) | {giver for giver, taker in giving.items() if taker in set(worker_ids)}
+    # An IN over a subquery is evaluated once (a city's thousand workers at 08:30), not per person.
+    return Person.id.in_(
+        select(CareAssignment.person_id).where(
+            CareAssignment.case_role == CaseRole.responsible, CareAssignment.worker_id.in_(sorted(wanted))
+        )
+    )
+
+
+def morning_rows(
+    session: Session, worker_ids: Sequence[int], *, today: date, policy: Policy, open_only: bool = True
+) -> dict[int, list[ObligationRow]]:
+    """The obligation rows of each worker's morning list (their own people, and those handed to them)."""
+    giving = delegates_on(session, today)
+    rows = obligation_rows(
+        session, today=today, policy=policy, where=morning_scope(worker_ids, giving), open_only=open_only
+    )
+    wanted = set(worker_ids)
+    found: dict[int, list[ObligationRow]] = {w: [] for w in worker_ids}
+    for row in rows:
+        if row.worker_id is None:
+            continue
+        owner = giving.get(row.worker_id, row.worker_id)
+        if owner in wanted:
+            found[owner].append(row)
+    return found
+
+
+# -- the morning message and its revisions -------------------------------------------------------
+
+
+def morning_key(worker_id: int, day: date) -> str:
+    return f"{MORNING}:{worker_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The latest version of a worker's morning message: its key and what it shows."""
+
+    base_key: str
+    key: str
+    number: int  # 0: the message as sent; n: the n-th edit
+    text: str
+    buttons: list[list[list[str]]]
+
+
+# Built once with parameters: asked on every saved record (is there a list to tick off?).
+_REVISIONS = (
+    select(_outbox.c.dedupe_key, _outbox.c.payload)
+    .where(
+        _outbox.c.chat_id == bindparam("chat"),
+        _outbox.c.purpose == MORNING,
+        or_(_outbox.c.dedupe_key == bindparam("key"), _outbox.c.dedupe_key.like(bindparam("edits"))),
+    )
+    .order_by(_outbox.c.id)
+)
+
+
+def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision | None:
+    """The morning message (or its latest edit) of this day, or None if none was queued."""
+    params = {"chat": chat_id, "key": base_key, "edits": f"{base_key}:r%"}
+    rows = session.execute(_REVISIONS, params).all()
+    if not rows:
+        return None
+    key, payload = rows[-1]
+    return Revision(base_key, key, len(rows) - 1, payload.get("text", ""), payload.get("buttons", []))
+
+
+@dataclass(frozen=True)
+class WhyOpen(CallbackData, prefix="why"):
+    """Button data of "why is this due?": `why:<person>:<obligation>[:<YYYYMMDD>]` (≤ 64 bytes)."""
+
+    person_id: int
+    obligation: Annotated[str, r"[a-z0-9_]{1,32}"]
+    period_start: date | None = None
+
+    def pack(self) -> str:
+        """Hot (a morning packs tens of thousands), so by hand: the tests hold it to the generic pack."""
+        if self.period_start is None:
+            return super().pack()
+        return f"why:{self.person_id}:{self.obligation}:{yyyymmdd(self.period_start)}"
+
+
+def why_data(person_id: int, obligation: str, period_start: date) -> str:
+    """The why button of an item (a city's morning has tens of thousands: see WhyOpen)."""
+    return WhyOpen(person_id, obligation, period_start).pack()
+
+
+def listed_keys(revision: Revision) -> list[ItemKey]:
+    """The items a revision listed, read back from its "why" buttons."""
+    keys = []
+    for row in revision.buttons:
+        for _label, data in row:
+            prefix, _, rest = str(data).partition(":")
+            why = WhyOpen.parse(rest) if prefix == WhyOpen.PREFIX else None
+            if why is not None and why.period_start is not None:
+                keys.append((why.person_id, why.obligation, why.period_start))
+    return keys
+
+
+def morning_sent(session: Session, day: date, policy: Policy) -> dict[int, int]:
+    """Workers whose morning message of `day` was queued → their chat (for the refresh pass)."""
+    since = local_midnight(day, policy.tz)
+    rows = session.execute(
+        select(OutboxMessage.chat_id, OutboxMessage.dedupe_key).where(
+            OutboxMessage.purpose == MORNING, OutboxMessage.created_at >= since
+        )
+    )
+    found = {}
+    for chat_id, key in rows:
+        parts = key.split(":")
+        if len(parts) == 3 and parts[2] == day.isoformat() and parts[1].isdigit():
+            found[int(parts[1])] = chat_id
+    return found
+
+
+def unlinked_staff(session: Session, *, area_path: str | None = None) -> int:
+    """Active staff without a linked Telegram account: they get no reminders at all."""
+    query = (
+        select(func.count())
+        .select_from(Worker)
+        .where(Worker.active.is_(True), Worker.telegram_user_id.is_(None), Worker.role.in_(STAFF_ROLES))
+    )
+    if area_path is not None:
+        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+    return session.scalar(query) or 0
+
+
+# Built once with parameters: every saved record asks whose morning list its person is on.
+_RESPONSIBLE = select(func.min(_assignments.c.worker_id)).where(
+    _assignments.c.person_id == bindparam("person"), _assignments.c.case_role == CaseRole.responsible.value
+)
+_DELEGATE = (  # the latest of that day's delegations wins, as in delegates_on
+    select(_delegations.c.to_worker_id)
+    .where(
+        _delegations.c.from_worker_id == bindparam("worker"),
+        _delegations.c.cancelled.is_(False),
+        _delegations.c.starts_on <= bindparam("day", type_=Date),
+        _delegations.c.ends_on >= bindparam("day", type_=Date),
+    )
+    .order_by(_delegations.c.id.desc())
+    .limit(1)
+)
+
+
+def morning_owner(session: Session, person_id: int, day: date) -> int | None:
+    """Whose morning list a person is on that day: the responsible worker, or their delegate."""
+    worker_id = session.execute(_RESPONSIBLE, {"person": person_id}).scalar()
+    if worker_id is None:
+        return None
+    taker = session.execute(_DELEGATE, {"worker": worker_id, "day": day}).scalar()
+    return worker_id if taker is None else taker

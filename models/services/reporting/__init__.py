@@ -1,0 +1,1 @@
+"""Filing records about a person (报到, visits, group sessions, colour proposals), checked and audited."""

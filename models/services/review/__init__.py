@@ -1,0 +1,1 @@
+"""Report review (报表审核): marking reports and the review queue."""

@@ -1,0 +1,1 @@
+"""The directory and records as spreadsheets: columns, import, export."""
