@@ -18,7 +18,7 @@ from bot.db import Database
 from models.areas import Area, AreaLevel
 from models.clock import FrozenClock
 from models.records import Record, RecordKind
-from tests.conftest import _truncate_all
+from tests.conftest import _empty_postgres
 from tests.integration.test_core import _city, _linked_worker
 
 pytestmark = pytest.mark.postgres  # SQLite has no connection to lose
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres  # SQLite has no connection to lose
 @pytest.fixture
 def pg(postgres_url: str) -> Iterator[Database]:
     database = Database(postgres_url)
-    _truncate_all(database)
+    _empty_postgres(database.engine)
     yield database
     database.dispose()
 

@@ -16,7 +16,7 @@ from models.audit import Actor
 from models.crypto import KeyRing, Slot
 from models.services.spreadsheets.importing import apply_import, plan_import
 from models.services.spreadsheets.tables import read_table
-from tests.conftest import _truncate_all
+from tests.conftest import _empty_postgres
 
 pytestmark = pytest.mark.postgres  # COPY and ANALYZE are PostgreSQL's; SQLite writes by INSERT only
 
@@ -27,7 +27,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture
 def pg(postgres_url: str):
     database = Database(postgres_url, threads=1)
-    _truncate_all(database)
+    _empty_postgres(database.engine)
     yield database
     database.dispose()
 
@@ -60,7 +60,7 @@ def _generate(db: Database, keys: KeyRing, now, *, use_copy: bool) -> None:
 def test_the_same_seed_writes_the_same_rows_by_copy_and_by_insert(pg, keys, now):
     _generate(pg, keys, now, use_copy=False)
     inserted = _every_row(pg, keys)
-    _truncate_all(pg)
+    _empty_postgres(pg.engine)
     _generate(pg, keys, now, use_copy=True)
     copied = _every_row(pg, keys)
     assert {name: len(rows) for name, rows in copied.items()} == {
