@@ -18,16 +18,13 @@ from models.access import Action, scope_of
 from models.callback_data import parse_id
 from models.services.caseload import person_line
 from models.services.conversations import (
-    WARN_BEFORE,
     DialogState,
     DraftLine,
-    drafts_to_warn,
     drop_draft,
-    drop_expired,
     list_drafts,
     load_dialog,
-    mark_warned,
 )
+from models.services.conversations import expire_drafts as service_expire_drafts
 
 PREFIX = "d"  # every dialog button: `d:<nonce>:<step>:<answer>`
 RESUME = "r"  # the step of a draft's resume button: `d:<nonce>:r:go`
@@ -82,26 +79,7 @@ def tell_kept(ctx: Ctx) -> None:
         ctx.reply("dialog/drafts_left", draft_buttons(ctx, kept[:MAX_SHOWN]), count=len(kept))
 
 
-EXPIRING = "draft_expiring"
-
-
 def expire_drafts(jctx: JobCtx) -> int:
-    """Tell each user whose draft will expire soon (once per idle spell), with a button to go on;
-    forget the drafts whose announced expiry came. The count of notices queued and drafts gone."""
-    due = jctx.call(drafts_to_warn, now=jctx.now)
-    warned = []
-    for draft in due:
-        # Closed no sooner than WARN_BEFORE after the notice arrives (see drop_expired).
-        closes_at = max(draft.expires_at, jctx.now + WARN_BEFORE)
-        outbox_id = jctx.notify(
-            draft.chat_id,
-            "dialog/draft_expiring",
-            purpose=EXPIRING,
-            dedupe_key=f"{EXPIRING}:{draft.id}:{draft.updated_at.isoformat()}",
-            buttons=[[("dr_btn_resume", resume_data(draft.nonce))]],
-            draft=draft,
-            closes_at=closes_at,
-        )
-        warned.append((draft.id, outbox_id))
-    jctx.call(mark_warned, warned, now=jctx.now)
-    return len(due) + jctx.call(drop_expired, now=jctx.now)
+    """The drafts job: expiry notices with a resume button, expired drafts forgotten
+    (models.services.conversations.expire_drafts)."""
+    return jctx.call(service_expire_drafts, jctx, now=jctx.now, resume=resume_data)

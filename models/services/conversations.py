@@ -10,7 +10,7 @@ holds the draft too.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.chat import Conversation
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import Person
+from models.services.notify import Notifier
 from models.services.sql import upsert
 
 WARN_BEFORE = timedelta(minutes=30)  # how long before it goes a draft is announced
@@ -288,3 +289,31 @@ def drop_expired(session: Session, *, now: datetime) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+EXPIRING = "draft_expiring"  # the outbox purpose of an expiry notice
+
+
+def expire_drafts(
+    session: Session, notifier: Notifier, *, now: datetime, resume: Callable[[int], str]
+) -> int:
+    """Tell each user whose draft will expire soon (once per idle spell), with a button to go on
+    (`resume(nonce)`: the dialog engine's data for it); forget the drafts whose announced expiry
+    came. The count of notices queued and drafts gone."""
+    due = drafts_to_warn(session, now=now)
+    warned = []
+    for draft in due:
+        # Closed no sooner than WARN_BEFORE after the notice arrives (see drop_expired).
+        closes_at = max(draft.expires_at, now + WARN_BEFORE)
+        outbox_id = notifier.notify(
+            draft.chat_id,
+            "dialog/draft_expiring",
+            purpose=EXPIRING,
+            dedupe_key=f"{EXPIRING}:{draft.id}:{draft.updated_at.isoformat()}",
+            buttons=[[("dr_btn_resume", resume(draft.nonce))]],
+            draft=draft,
+            closes_at=closes_at,
+        )
+        warned.append((draft.id, outbox_id))
+    mark_warned(session, warned, now=now)
+    return len(due) + drop_expired(session, now=now)

@@ -29,13 +29,13 @@ from sqlalchemy.engine import make_url
 
 from bot.db import Database
 from bot.migrate import upgrade
-from handlers.dialogs.drafts import EXPIRING, expire_drafts
+from handlers.dialogs.drafts import expire_drafts
 from models.base import UTCDateTime
 from models.chat import Conversation
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage, OutboxStatus
 from models.records import Record, RecordKind
-from models.services.conversations import load_dialog
+from models.services.conversations import EXPIRING, load_dialog
 from tests.conftest import BACKENDS, PG_URL
 from tests.integration.reminders_city import City, at, build_city
 from tests.support.chat import CoreChat, build_core
