@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.db import Database, make_engine
+from bot.db import Database
 from bot.migrate import upgrade
 from models.all import metadata
 from models.audit import AuditEntry
@@ -57,8 +57,13 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_cleaner(postgres_url: str) -> Iterator[Engine]:
-    """One connection per worker to empty its database between tests (a new one costs a login)."""
-    engine = make_engine(postgres_url, pool_size=1)
+    """One connection per worker to empty its database between tests (a new one costs a login).
+
+    It pings before each use: a test may end every connection to the database on purpose
+    (test_db_reconnect), this one included, and the next test must still start empty.
+    """
+    url = make_url(postgres_url).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, pool_size=1, pool_pre_ping=True)
     yield engine
     engine.dispose()
 
