@@ -411,7 +411,7 @@ def _fill_history(url: str) -> None:
                         "sent_at": old,
                         "message_id": i,
                     }
-                    for i in range(start, start + 10_000)
+                    for i in range(start, min(start + 10_000, HISTORY))
                 ],
             )
         for chat in range(1, HISTORY_CHATS + 1):  # one message due in each chat
@@ -505,7 +505,13 @@ def lookup_bench(postgres: str | None) -> str:
             rows.append((name, query, before[query], indexed[query], pruned[query]))
         rows.append((name, f"pruning {gone:,} rows (s)", "", "", prune_s))
     return table(
-        ["database", "lookup (median ms)", "before: 0016, 200k sent", "index, 200k sent", "index + pruned"],
+        [
+            "database",
+            "lookup (median ms)",
+            f"before: 0016, {HISTORY:,} sent",
+            f"index, {HISTORY:,} sent",
+            "index + pruned",
+        ],
         rows,
     )
 
