@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as daytime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bench.common import BENCH_KEYS, NOW, median
+from bench.common import BENCH_KEYS, NOW, median, table
 from bot.app import make_transport
 from bot.config import Settings
 from bot.db import Database
@@ -356,6 +356,166 @@ async def sender_process(url: str, api_url: str, transport: str) -> None:
     database.dispose()
 
 
+# -- issue 15: a long history of sent rows, before and after the index and the pruning ------------
+
+HISTORY = 200_000  # sent rows, 40 days old
+HISTORY_CHATS = 20  # 10,000 each
+LOOKUP_REPEATS = 15
+
+
+def _old_first_of_chat(row: Any, now: datetime, hold: Any) -> Any:
+    """The claim's per-chat check as it was before issue 15: no status term, so the lookup seeks
+    by chat only and reads every row ever queued for the chat."""
+    from sqlalchemy import and_, exists, false, or_, true
+    from sqlalchemy.orm import aliased
+
+    from models.services.outbox import claims
+
+    older, flying = aliased(OutboxMessage), aliased(OutboxMessage)
+    retrying = and_(older.status == OutboxStatus.pending, older.attempts > 0)
+    return and_(
+        ~exists().where(
+            older.chat_id == row.chat_id,
+            older.id < row.id,
+            or_(older.urgent == true(), row.urgent == false()),
+            or_(claims._eligible(older, now, hold), retrying),
+        ),
+        ~exists().where(
+            flying.chat_id == row.chat_id,
+            flying.status == OutboxStatus.sending,
+            flying.locked_until > now,
+        ),
+    )
+
+
+def _fill_history(url: str) -> None:
+    from sqlalchemy import insert
+
+    old = NOW - timedelta(days=40)
+    database = Database(url)
+    with database.unit_of_work() as s:
+        for start in range(0, HISTORY, 10_000):
+            s.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "chat_id": 1 + i % HISTORY_CHATS,
+                        "purpose": "reminder",
+                        "payload": {"kind": "send", "text": "x" * 80, "buttons": []},
+                        "dedupe_key": f"history:{i}",
+                        "urgent": False,
+                        "status": OutboxStatus.sent,
+                        "available_at": old,
+                        "attempts": 1,
+                        "created_at": old,
+                        "sent_at": old,
+                        "message_id": i,
+                    }
+                    for i in range(start, min(start + 10_000, HISTORY))
+                ],
+            )
+        for chat in range(1, HISTORY_CHATS + 1):  # one message due in each chat
+            enqueue(s, message=Send(chat, "due"), purpose=PURPOSE, dedupe_key=f"due:{chat}", now=NOW)
+    database.dispose()
+
+
+def _as_before_issue_15(url: str) -> None:
+    """The indexes of migration 0016: ix_outbox_chat on (chat_id, status), no ix_outbox_sent."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_outbox_chat"))
+        conn.execute(text("DROP INDEX ix_outbox_sent"))
+        conn.execute(text("CREATE INDEX ix_outbox_chat ON outbox (chat_id, status)"))
+    engine.dispose()
+
+
+def _statistics(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def _time_lookups(url: str) -> dict[str, float]:
+    """Median milliseconds of the claim's query (which rows may go now) and hygiene's query."""
+    from models.services.hygiene import queue_deletions
+    from models.services.outbox.claims import _due_query
+
+    database = Database(url)
+    timings: dict[str, list[float]] = {"claim": [], "hygiene": []}
+    for i in range(LOOKUP_REPEATS + 2):
+        with database.unit_of_work() as s:
+            t0 = time.perf_counter()
+            picked = s.execute(
+                _due_query(s, now=NOW, policy=ALWAYS, form_hold=timedelta(minutes=10), wall=None, limit=50)
+            ).all()
+            t1 = time.perf_counter()
+            queue_deletions(s, now=NOW, after=timedelta(hours=1))
+            t2 = time.perf_counter()
+            s.rollback()
+        assert len(picked) == HISTORY_CHATS, len(picked)
+        if i >= 2:  # two warm-ups
+            timings["claim"].append((t1 - t0) * 1000)
+            timings["hygiene"].append((t2 - t1) * 1000)
+    database.dispose()
+    return {name: median(values) for name, values in timings.items()}
+
+
+def lookup_bench(postgres: str | None) -> str:
+    """Before (0016's indexes and claim query, no pruning), the index alone, and index + pruning."""
+    from unittest import mock
+
+    from bench.common import scratch_postgres, scratch_sqlite
+    from models.services.outbox import claims
+    from models.services.outbox.prune import prune_outbox
+
+    scratches = [("SQLite", scratch_sqlite)] + (
+        [("PostgreSQL", lambda: scratch_postgres(postgres))] if postgres else []
+    )
+    rows = []
+    for name, scratch in scratches:
+        with scratch() as url:
+            _fill_history(url)
+            _as_before_issue_15(url)
+            _statistics(url)
+            with mock.patch.object(claims, "_first_of_chat", _old_first_of_chat):
+                before = _time_lookups(url)
+        with scratch() as url:
+            _fill_history(url)
+            _statistics(url)
+            indexed = _time_lookups(url)
+            database = Database(url)
+            t0 = time.perf_counter()
+            gone = 0
+            while True:  # the nightly runs, one after another
+                with database.unit_of_work() as s:
+                    step = prune_outbox(s, now=NOW, retention=timedelta(days=30), policy=ALWAYS)
+                gone += step
+                if step == 0:
+                    break
+            prune_s = time.perf_counter() - t0
+            database.dispose()
+            _statistics(url)
+            pruned = _time_lookups(url)
+        for query in ("claim", "hygiene"):
+            rows.append((name, query, before[query], indexed[query], pruned[query]))
+        rows.append((name, f"pruning {gone:,} rows (s)", "", "", prune_s))
+    return table(
+        [
+            "database",
+            "lookup (median ms)",
+            f"before: 0016, {HISTORY:,} sent",
+            f"index, {HISTORY:,} sent",
+            "index + pruned",
+        ],
+        rows,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.outbox")
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -363,7 +523,12 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("url")
     one.add_argument("api_url")
     one.add_argument("transport", choices=("aiogram", "ptb"))
+    lookup = sub.add_parser("lookup", help="issue 15: the claim's per-chat lookup over 200,000 sent rows")
+    lookup.add_argument("--postgres", default=None, help="also on this PostgreSQL server")
     args = parser.parse_args(argv)
+    if args.mode == "lookup":
+        print(lookup_bench(args.postgres))
+        return
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     asyncio.run(sender_process(args.url, args.api_url, args.transport))
 

@@ -77,6 +77,7 @@ def policy_from(settings: Settings) -> Policy:
         rules=rules,
         pay=pay,
         sensitive_delete_hours=settings.sensitive_delete_hours,
+        outbox_retention_days=settings.outbox_retention_days,
         record_window_days=settings.record_window_days,
         miniapp_url=settings.miniapp_url,
     )

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         lt=48,
         description="delete sensitive alerts and relays from chats this many hours after sending (0: off)",
     )
+    outbox_retention_days: int = Field(
+        default=30, ge=3, description="outbox: sent and dead messages are deleted this many days after"
+    )
     import_max_rows: int = Field(
         default=100_000, ge=1, description="gridcare import: data rows a file may hold (more: refused)"
     )

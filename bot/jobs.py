@@ -32,10 +32,12 @@ from handlers.dialogs.drafts import expire_drafts
 from handlers.family.staff import escalate_alerts
 from handlers.reminders import jobs as rem
 from handlers.supervisor.digest import daily_digests
+from models.audit import Actor, audit
 from models.policy import Policy
 from models.services.batches import BATCH_WORKERS
 from models.services.jobruns import prune_job_runs
 from models.services.outbox.pace import prune_pace
+from models.services.outbox.prune import prune_outbox
 from models.services.reminders.joiners import caught_up, pending_joiners
 from models.services.sql import chunks
 from models.services.updates import prune_processed
@@ -109,6 +111,27 @@ def prune_bookkeeping(jctx: JobCtx) -> int:
     return runs + jctx.call(prune_pace, before=jctx.now.timestamp() - 86400)
 
 
+def prune_sent(jctx: JobCtx) -> int:
+    """Delete delivered and dead outbox rows past the retention (models.services.outbox.prune), a
+    few batches a run; audited as a count, nothing about whom or what."""
+    retention = timedelta(days=jctx.policy.outbox_retention_days)
+    gone = jctx.call(prune_outbox, now=jctx.now, retention=retention, policy=jctx.policy)
+    if gone:
+        jctx.call(audit, Actor.system(), "prune", "outbox", None, at=jctx.now, detail=f"rows: {gone}")
+    return gone
+
+
+def nightly_every(period: timedelta, hours: str) -> Schedule:
+    """Every `period` within the local `hours` (cron syntax, e.g. "3-4"): short runs at a quiet
+    time, each its own unit of work, so a long backlog never holds the database for long."""
+    minutes = f"*/{int(period.total_seconds() // 60)}"
+
+    def trigger(policy: Policy) -> BaseTrigger:
+        return CronTrigger(hour=hours, minute=minutes, timezone=policy.tz)
+
+    return Schedule(trigger, "%Y-%m-%dT%H:%M", period)
+
+
 # -- workers who join late ----------------------------------------------------------------------
 
 
@@ -134,6 +157,7 @@ EACH_MINUTE = every(timedelta(minutes=1))
 HOUSEKEEPING: tuple[Job, ...] = (
     Job("prune_updates", every(timedelta(hours=1)), prune_updates),
     Job("prune_bookkeeping", daily_at(time(3, 0)), prune_bookkeeping),
+    Job("prune_outbox", nightly_every(timedelta(minutes=10), "3-4"), prune_sent),  # 03:00-04:50
 )
 
 FEATURES: tuple[Job, ...] = (

@@ -45,8 +45,12 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(40), doc="the sender holding the claim (lease)")
 
     __table_args__ = (
-        Index("ix_outbox_due", "status", "available_at"),
-        Index("ix_outbox_chat", "chat_id", "status"),
+        Index("ix_outbox_due", "status", "available_at"),  # the claim; dead rows' pruning
+        # A chat's rows still to send, in order: the claim's "older row in this chat?" and "in flight?"
+        # checks and the replies queued behind earlier ones read the chat's pending and sending rows
+        # only, never its history of sent ones.
+        Index("ix_outbox_chat", "chat_id", "status", "id"),
+        Index("ix_outbox_sent", "status", "sent_at"),  # hygiene's recent sensitive rows; pruning
     )
 
 

@@ -171,6 +171,7 @@ class Policy:
     case_ending_notice_months: int = 1  # "case ending" task this long before the programme ends
     reminder_times: tuple[time, ...] = field(default_factory=_reminder_times)  # offered by /settings
     sensitive_delete_hours: int = 0  # delete sensitive alerts/relays this long after sending; 0: never
+    outbox_retention_days: int = 30  # sent and dead outbox rows are deleted this long after (pruning)
     record_window_days: int = DEFAULT_WINDOW_DAYS  # a record may be dated this many days back (today is 1)
     pay: PayWeights = field(default_factory=PayWeights)  # the weights of the monthly score (models.pay)
     miniapp_url: str | None = None  # the supervisors' Mini App, where it is served: menu and digest buttons

@@ -129,3 +129,10 @@ async def test_step_costs_cover_every_step_of_the_cycle():
     costs = await step_costs(rounds=2)
     assert list(costs) == ["/my", "/note", "choose person", "type the note", "save", "/whoami", "/lang"]
     assert all(ms > 0 for ms in costs.values())
+
+
+def test_outbox_lookup_bench_runs_before_and_after_at_a_toy_size(monkeypatch):
+    monkeypatch.setattr(outbox, "HISTORY", 300)
+    monkeypatch.setattr(outbox, "LOOKUP_REPEATS", 1)
+    report = outbox.lookup_bench(None)  # SQLite only; asserts each run picks one row per chat
+    assert "claim" in report and "pruning 300 rows" in report

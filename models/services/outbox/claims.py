@@ -117,6 +117,9 @@ def _first_of_chat(row: Any, now: datetime, hold: _Hold) -> ColumnElement[bool]:
     return and_(
         ~exists().where(
             older.chat_id == row.chat_id,
+            # implied by the conditions below; said outright so the lookup seeks ix_outbox_chat to
+            # the chat's unsent rows instead of reading every message ever sent to the chat
+            older.status.in_((OutboxStatus.pending, OutboxStatus.sending)),
             older.id < row.id,
             or_(older.urgent == true(), row.urgent == false()),
             or_(_eligible(older, now, hold), retrying),
