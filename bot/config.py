@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(
         default=100_000, ge=1, description="gridcare import: data rows a file may hold (more: refused)"
     )
-    scheduler_tick_seconds: float = Field(default=20.0, description="how often scheduled jobs are checked")
+    scheduler_tick_seconds: float = Field(
+        default=20.0, description="how often a process checks it leads the jobs (each fires at its own slot)"
+    )
     webhook_listen: str = Field(default="127.0.0.1:8080", description="host:port the webhook server binds")
     miniapp_url: str | None = Field(
         default=None,
