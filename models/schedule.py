@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import partial
 
 from models.people import Colour, Status
 from models.records import FACE_TO_FACE, NOT_MET, TAKEN_RESULTS, AssessmentKind, RecordKind
@@ -46,6 +47,7 @@ __all__ = [
     "obligations_on",
     "older_periods",
     "period_of",
+    "stable_until",
 ]
 
 REGISTRATION_DAYS = 15  # 戒毒条例: report within 15 days of release
@@ -229,6 +231,58 @@ def obligations_on(
     if registration:
         items.append(registration)
     return sorted(items, key=lambda i: (i.state != State.overdue, i.due_date, _ORDER[i.obligation]))
+
+
+def stable_until(
+    person: PersonFacts,
+    rules: RuleSet,
+    today: date,
+    *,
+    is_working_day: Callable[[date], bool] = every_day_works,
+    overdue_kept_days: int = 0,
+) -> date:
+    """The first day after `today` on which `obligations_on` may list other periods than today.
+
+    Until then its items stay the same but for their state (due or overdue, read off the date): so
+    the state kept for `today` holds. A record, a colour or a pause written later changes the facts
+    and is applied when written; this is about the passing of days alone:
+    - a new period of any rule starts (the current one becomes the previous, a rule is chosen anew);
+    - an older period listed today reaches the end of its `older_periods` listing;
+    - the current period's rule is chosen on today's colour and programme year: a colour change
+      dated later, or the next anniversary of the programme start;
+    - the registration is owed from the day of release, and a done one drops off after its deadline.
+    """
+    roll = partial(_roll_forward, is_working_day=is_working_day)
+    days: list[date] = []
+    for rule in rules.rules:
+        _, end = period_of(rule.unit, rule.every, today)
+        days.append(end + timedelta(days=1))
+        for _, older_end in older_periods(rule, today, overdue_kept_days, is_working_day):
+            days.append(roll(roll(older_end) + timedelta(days=overdue_kept_days)) + timedelta(days=1))
+    days.extend(day for day in person._colour_days if day > today)
+    if person.programme_start is not None:
+        days.append(_next_anniversary(person.programme_start, today))
+    released = person.released_on
+    if released is not None:
+        if released > today:
+            days.append(released)
+        else:
+            deadline = roll(released + timedelta(days=REGISTRATION_DAYS - 1))
+            if deadline >= today:
+                days.append(deadline + timedelta(days=1))
+    return min((day for day in days if day > today), default=today + timedelta(days=366))
+
+
+def _next_anniversary(start: date, today: date) -> date:
+    """The first day after `today` on which `programme_year` goes up (1 March for 29 February)."""
+    for year in range(max(today.year, start.year + 1), max(today.year, start.year + 1) + 2):
+        try:
+            day = date(year, start.month, start.day)
+        except ValueError:
+            day = date(year, 3, 1)
+        if day > today:
+            return day
+    raise AssertionError("unreachable: one of two consecutive years has the day after today")
 
 
 @dataclass(frozen=True)
