@@ -27,6 +27,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.services.obligations.state import keep_current
+
 T = TypeVar("T")
 log = structlog.get_logger("gridcare.db")
 
@@ -84,6 +86,7 @@ class Database:
         threads = threads or (1 if self.is_sqlite else 4)
         self.engine = make_engine(url, pool_size=threads)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        keep_current(self.sessions)  # a unit of work keeps the obligations it changes true
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gridcare-db")
 
     @contextmanager

@@ -16,6 +16,7 @@ from models.policy import Policy
 from models.services.digest.summary import Digest
 from models.services.identity import Identity, chat_locale
 from models.services.notify import LabelledButtons
+from models.services.obligations.state import at_day
 from models.services.outbox.queue import enqueue
 
 if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
@@ -44,7 +45,8 @@ class Work:
     keys: KeyRing | None = field(default=None, kw_only=True)  # to seal/open sensitive fields
 
     def call(self, service: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a service in this unit of work."""
+        """Run a service in this unit of work (whose changes to obligations are kept for `today`)."""
+        at_day(self._session, self.today, self.policy)
         return service(self._session, *args, **kwargs)
 
     @property

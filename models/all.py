@@ -7,6 +7,7 @@ from models import (  # noqa: F401
     casework,
     chat,
     family,
+    obligation_state,
     outbox,
     people,
     records,

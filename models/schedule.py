@@ -42,11 +42,13 @@ __all__ = [
     "RulesError",
     "State",
     "Unit",
+    "counted_since",
     "every_day_works",
     "obligation_of",
     "obligations_on",
     "older_periods",
     "period_of",
+    "record_kind_of",
     "stable_until",
 ]
 
@@ -162,6 +164,16 @@ def obligation_of(kind: str, subkind: str | None, result: str | None) -> Obligat
     return _DIRECT.get(kind)
 
 
+def record_kind_of(obligation: Obligation) -> RecordKind:
+    """The kind of record that may satisfy an obligation (`obligation_of` read backwards)."""
+    for kind, direct in _DIRECT.items():
+        if direct == obligation:
+            return RecordKind(kind)
+    if obligation in _ASSESSMENTS.values():
+        return RecordKind.assessment
+    return RecordKind.visit if obligation == Obligation.meeting else RecordKind.drug_test
+
+
 @dataclass(frozen=True)
 class DueItem:
     """One period of one obligation: what is required, what is done, and by when."""
@@ -271,6 +283,25 @@ def stable_until(
             if deadline >= today:
                 days.append(deadline + timedelta(days=1))
     return min((day for day in days if day > today), default=today + timedelta(days=366))
+
+
+def counted_since(
+    rules: RuleSet,
+    today: date,
+    *,
+    is_working_day: Callable[[date], bool] = every_day_works,
+    overdue_kept_days: int = 0,
+) -> dict[Obligation, date]:
+    """Per obligation with rules, the first day of the earliest period `obligations_on` may list
+    today: a record dated before it counts for nothing then (the registration counts from release)."""
+    since: dict[Obligation, date] = {}
+    for rule in rules.rules:
+        start, _ = _previous(rule, today)
+        older = older_periods(rule, today, overdue_kept_days, is_working_day)
+        if older:
+            start = min(start, older[-1][0])
+        since[rule.obligation] = min(since.get(rule.obligation, start), start)
+    return since
 
 
 def _next_anniversary(start: date, today: date) -> date:

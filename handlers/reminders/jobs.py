@@ -27,7 +27,7 @@ from handlers.reminders.views import (
 )
 from models.services.appointments.booking import AppointmentView, appointments_on
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
-from models.services.obligations.due import ObligationRow, no_gc
+from models.services.obligations.due import ObligationRow
 from models.services.reminders.due_lists import (
     DueLine,
     DueList,
@@ -86,10 +86,7 @@ def send_mornings(
         return 0
     sent = 0
     for batch in chunks(due, BATCH_WORKERS):  # memory follows a batch, not the whole area
-        # A batch's rows are all kept until its messages are made, then all freed: collecting
-        # cycles in between would find nothing (≈ 0.25 s of a city's run).
-        with no_gc():
-            sent += queue_all(jctx, _morning_messages(jctx, batch), purpose=MORNING)
+        sent += queue_all(jctx, _morning_messages(jctx, batch), purpose=MORNING)
         jctx.call(mark_morning_done, [r.worker_id for r in batch], day=jctx.today, now=jctx.now)
     return sent
 
@@ -226,8 +223,7 @@ def escalate(jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collecti
     count = 0
     for areas in batches:
         if areas:
-            with no_gc():  # the batch's rows are kept until its messages are made
-                count += _escalate_in(jctx, areas, None if worker_ids is None else set(worker_ids))
+            count += _escalate_in(jctx, areas, None if worker_ids is None else set(worker_ids))
     return count
 
 

@@ -24,7 +24,7 @@ from models.records import Record, RecordKind
 from models.sealing import open_field
 from models.services.caseload import PersonLine, person_line
 from models.services.identity import Identity
-from models.services.obligations.due import person_obligations
+from models.services.obligations.due import person_rows
 from models.services.rights import may
 
 RECENT = 5
@@ -161,7 +161,7 @@ def person_card(
         team=_team(session, person_id),
         due=tuple(
             DueView(str(i.obligation), str(i.state), i.done, i.required, i.due_date)
-            for i in person_obligations(session, person_id, today, policy)
+            for i in person_rows(session, person_id, today, policy)
         ),
         last_visit=_last(session, person_id, RecordKind.visit),
         last_test=_last(session, person_id, RecordKind.drug_test),

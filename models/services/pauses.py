@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.areas import Area, within
@@ -131,7 +131,7 @@ def end_pause(
     code = session.scalar(select(Person.code).where(Person.id == person_id)) or ""
     if pause.starts_on >= today:
         view = _view(pause, code)
-        session.execute(delete(Pause).where(Pause.id == pause_id))
+        session.delete(pause)
         audit(session, who.actor, "withdraw", "pause", pause_id, at=now, person_id=person_id)
         return view
     pause.ends_on = today - timedelta(days=1)

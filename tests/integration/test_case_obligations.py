@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from models.areas import Area
 from models.clock import FrozenClock
@@ -25,11 +25,8 @@ COUNSELLING_RULE = '[[rule]]\nobligation = "counselling"\nunit = "month"\n'
 
 def released_on(db, person_id: int, day: date) -> None:
     with db.unit_of_work() as s:
-        s.execute(
-            update(Person)
-            .where(Person.id == person_id)
-            .values(status=Status.community_rehab, release_date=day, registered_on=None)
-        )
+        person = s.get(Person, person_id)
+        person.status, person.release_date, person.registered_on = Status.community_rehab, day, None
 
 
 def with_psychologist(db, person_id: int) -> None:

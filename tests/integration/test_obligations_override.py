@@ -9,13 +9,11 @@ id only, and the CLI and "why is this due?" say so.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -117,37 +115,6 @@ def test_own_rules_leave_the_obligations_they_do_not_name_to_the_locality(db: Da
         return [item for item in found if item[0] != "meeting"]
 
     assert others(own) == others(usual) and others(own)  # March's tests, education, ... alike
-
-
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    """The obligation statements (the big UNION ALL) run meanwhile."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if "UNION ALL" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def test_one_statement_for_the_city_and_one_per_distinct_set_of_own_rules(db: Database) -> None:
-    city = build_city(db)
-    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(5)]
-    with _statements(db) as seen, db.unit_of_work() as session:
-        obligation_rows(session, today=TUESDAY, policy=city.policy)
-    assert len(seen) == 1  # nobody has own rules: the whole-city statement alone
-    for person, text in zip(people, (TWICE_A_WEEK, TWICE_A_WEEK, "\n" + TWICE_A_WEEK, INVALID), strict=False):
-        _set_override(city, person, text)
-    with _statements(db) as seen, db.unit_of_work() as session:
-        rows = obligation_rows(session, today=TUESDAY, policy=city.policy)
-    assert len(seen) == 2  # the same rules in three spellings share one; the invalid one is the city's
-    assert [r.person_id for r in rows] == sorted(r.person_id for r in rows)
-    assert {r.person_id for r in rows} == {p.id for p in people}
 
 
 def test_an_invalid_override_falls_back_to_the_local_rules_logged_by_id(

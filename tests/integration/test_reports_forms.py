@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import update
-
 from models.clock import FrozenClock
 from models.people import Person
 from models.records import RecordKind
@@ -80,7 +78,7 @@ async def test_routine_visit_takes_four_taps_from_the_card(db, keys, now):
 async def test_a_date_before_the_programme_start_is_refused_and_not_offered(db, keys, now):
     ids = city(db, keys, now)
     with db.unit_of_work() as s:
-        s.execute(update(Person).where(Person.id == ids["P-MINE"]).values(programme_start=date(2026, 3, 3)))
+        s.get(Person, ids["P-MINE"]).programme_start = date(2026, 3, 3)
     chat = chat_as(db, FrozenClock(now), "W-1")
     await chat.press(f"r:thought_report:{ids['P-MINE']}")
     assert "3月2日" not in str(chat.last) and "昨天" in str(chat.last)

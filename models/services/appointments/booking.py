@@ -24,7 +24,7 @@ from models.audit import audit
 from models.casework import Appointment
 from models.people import Person
 from models.services.identity import Identity
-from models.services.obligations.plan import local_midnight
+from models.services.obligations.evaluate import local_midnight
 from models.services.rights import may
 
 SLOT_TIMES = (time(9, 0), time(10, 30), time(14, 30), time(16, 0))

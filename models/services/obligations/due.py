@@ -1,61 +1,34 @@
 """What each person owes now: due, done and overdue obligations (确保精准管控、不落一人).
 
 One source of truth for the card, /today, the morning reminders and the supervisors' digests.
-`person_obligations` evaluates the pure rules (models.schedule) for one person: the specification.
-`obligation_rows` gives the same for everyone in a subtree or a caseload at once, set-based in SQL
-(models.services.obligations.sql), so a city or a country is one statement, not a loop; the few
-persons with their own rules (models.services.obligations.override) get one more statement per
-distinct rule set.
+The rules are stated once, in Python (models.schedule.obligations_on); each person's items are kept
+(models.services.obligations.state), so `obligation_rows` reads a subtree or a caseload with one
+indexed query and reads each item's state (done, due, overdue) off the date. `person_obligations`
+works one person out from the records: the explanation of "why is this due?".
 """
 
 from __future__ import annotations
 
-import gc
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
-from models.casework import Pause
-from models.people import CareAssignment, Colour, ColourChange, Person, Status
+from models.obligation_state import ObligationItem
+from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, Person
 from models.policy import Policy
-from models.records import Record
-from models.schedule import (
-    REGISTRATION_DAYS,
-    DoneFact,
-    DueItem,
-    Obligation,
-    PersonFacts,
-    RuleSet,
-    State,
-    obligation_of,
-    obligations_on,
-)
-from models.services.obligations.override import override_groups, rules_of
-from models.services.obligations.plan import EPOCH, make_plan
-from models.services.obligations.sql import REGISTRATION_SLOT, fetch
+from models.schedule import DueItem, Obligation, State
+from models.services.obligations.evaluate import evaluate, kept_days
+from models.services.obligations.state import settle
 
-LOOKBACK = timedelta(days=800)  # the previous period of the longest rule (a year) and then some
+__all__ = ["ObligationRow", "kept_days", "obligation_rows", "person_obligations", "person_rows"]
+
 _ORDER = {obligation: n for n, obligation in enumerate(Obligation)}
+_OBLIGATIONS = {o.value: o for o in Obligation}
 _COLOURS = {c.value: c for c in Colour}
-
-
-def kept_days(policy: Policy) -> int:
-    """How long after its deadline an older open period stays listed: the overdue ladder's longest
-    step, so a missed week still reaches the supervisor's digest on day 7 (`obligations_on`)."""
-    return max(
-        policy.escalate_to_worker_after_days,
-        policy.escalate_to_cadre_after_days,
-        policy.escalate_to_digest_after_days,
-    )
 
 
 class ObligationRow(NamedTuple):
@@ -79,65 +52,20 @@ class ObligationRow(NamedTuple):
     days_overdue: int
 
 
-def _facts(person: Person, changes: list[ColourChange], pauses: list[Pause], tz: ZoneInfo) -> PersonFacts:
-    history = tuple(
-        (c.changed_at.astimezone(tz).date(), c.to_colour) for c in sorted(changes, key=lambda c: c.changed_at)
-    )
-    if not history:
-        history = ((person.created_at.astimezone(tz).date(), person.colour),)
-    released = person.release_date if person.status is Status.community_rehab else None
-    return PersonFacts(
-        status=person.status,
-        colour_history=history,
-        programme_start=person.programme_start,
-        programme_end=person.programme_end,
-        released_on=released,
-        pauses=tuple((p.starts_on, p.ends_on) for p in pauses),
-    )
-
-
-def _evaluate(
-    session: Session, persons: list[Person], today: date, policy: Policy
-) -> dict[int, list[DueItem]]:
-    ids = [p.id for p in persons]
-    if not ids:
-        return {}
-    since = datetime.combine(today - LOOKBACK, time(), tzinfo=UTC)
-    changes: dict[int, list[ColourChange]] = defaultdict(list)
-    for change in session.scalars(select(ColourChange).where(ColourChange.person_id.in_(ids))):
-        changes[change.person_id].append(change)
-    pauses: dict[int, list[Pause]] = defaultdict(list)
-    for pause in session.scalars(select(Pause).where(Pause.person_id.in_(ids))):
-        pauses[pause.person_id].append(pause)
-    done: dict[int, list[DoneFact]] = defaultdict(list)
-    records = session.execute(
-        select(Record.person_id, Record.kind, Record.subkind, Record.result, Record.occurred_at).where(
-            Record.person_id.in_(ids), Record.voided.is_(False), Record.occurred_at >= since
-        )
-    )
-    for person_id, kind, subkind, result, occurred_at in records:
-        obligation = obligation_of(kind, subkind, result)
-        if obligation is not None:
-            done[person_id].append(DoneFact(obligation, occurred_at.astimezone(policy.tz).date()))
-    return {
-        p.id: obligations_on(
-            _facts(p, changes[p.id], pauses[p.id], policy.tz),
-            rules_of(p.id, p.schedule_override, policy.rules),
-            today,
-            done[p.id],
-            is_working_day=policy.calendar.is_working_day,
-            overdue_kept_days=kept_days(policy),
-        )
-        for p in persons
-    }
-
-
 def person_obligations(session: Session, person_id: int, today: date, policy: Policy) -> list[DueItem]:
-    """The due items of one person (the card's "this period" block). The caller checks rights."""
+    """The due items of one person worked out from the records, with the rule each follows
+    ("why is this due?"). The caller checks rights."""
     person = session.get(Person, person_id)
     if person is None:
         return []
-    return _evaluate(session, [person], today, policy)[person_id]
+    return evaluate(session, [person], today, policy)[person_id].items
+
+
+_RESPONSIBLE = (
+    select(func.min(CareAssignment.worker_id))
+    .where(CareAssignment.person_id == Person.id, CareAssignment.case_role == CaseRole.responsible)
+    .scalar_subquery()
+)
 
 
 def obligation_rows(
@@ -149,16 +77,16 @@ def obligation_rows(
     worker_id: int | None = None,
     where: ColumnElement[bool] | None = None,
     open_only: bool = False,
+    active_only: bool = True,
 ) -> list[ObligationRow]:
     """Every due item of every managed person in a subtree (area_path) or a caseload (worker_id).
 
-    Set-based: one SQL statement over all the people held to the locality's rules, and one more per
-    distinct set of per-person rules, restricted to its (few) persons (override_groups), giving
-    for each person exactly what `obligations_on` gives (the tests hold it to that). `where`
-    narrows the people further (a condition on Person); `open_only` leaves out the items already
-    done. Rows come by person id, each person's items in `obligations_on` order.
+    Read from the kept items (made to hold for `today` first: models.services.obligations.state).
+    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
+    already done. Rows come by person id, each person's items in `obligations_on` order: overdue
+    first, then by deadline.
     """
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [Person.status.in_(ACTIVE_STATUSES)] if active_only else []
     if area_path is not None:
         conditions.append(Person.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
     if worker_id is not None:
@@ -167,97 +95,106 @@ def obligation_rows(
         )
     if where is not None:
         conditions.append(where)
-    own = override_groups(session, policy.rules, conditions)
-    # Everybody else: the whole-city statement, unchanged when nobody in scope has own rules.
-    common = [*conditions, Person.id.not_in(own.person_ids)] if own.groups else conditions
-    batches = [
-        (policy.rules, common),
-        *((rules, [*conditions, Person.id.in_(ids)]) for rules, ids in own.groups),
-    ]
-    rows: list[ObligationRow] = []
-    with no_gc():
-        for rules, batch in batches:
-            _rows_under(session, rules, batch, rows, today=today, policy=policy, open_only=open_only)
-        rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
+    settled = settle(session, select(Person.id).where(*conditions), today, policy)
+    rows = []
+    query = (
+        select(
+            ObligationItem.person_id,
+            Person.code,
+            Person.area_id,
+            _RESPONSIBLE,
+            ObligationItem.colour,
+            ObligationItem.obligation,
+            ObligationItem.period_start,
+            ObligationItem.period_end,
+            ObligationItem.due_date,
+            ObligationItem.required,
+            ObligationItem.done,
+        )
+        .join(Person, Person.id == ObligationItem.person_id)
+        .where(*conditions)
+    )
+    if settled.in_memory:
+        query = query.where(ObligationItem.person_id.not_in(list(settled.in_memory)))
+    if open_only:
+        query = query.where(ObligationItem.done < ObligationItem.required)
+    raw = session.execute(query).all()
+    for pid, code, area, worker, colour, obligation, start, end, due, required, done in raw:
+        rows.append(_row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today))
+    if settled.in_memory:
+        rows.extend(_in_memory(session, settled.in_memory, today, open_only))
+    rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
     return rows
 
 
-def _rows_under(
-    session: Session,
-    rules: RuleSet,
-    where: list[ColumnElement[bool]],
-    rows: list[ObligationRow],
-    *,
+def person_rows(session: Session, person_id: int, today: date, policy: Policy) -> list[ObligationRow]:
+    """One person's kept items for `today`, whatever their status (the card). The caller checks rights."""
+    return obligation_rows(
+        session, today=today, policy=policy, where=Person.id == person_id, active_only=False
+    )
+
+
+def _row(
+    pid: int,
+    code: str,
+    area: int,
+    worker: int | None,
+    colour: str,
+    obligation: str,
+    start: date,
+    end: date,
+    due: date,
+    required: int,
+    done: int,
     today: date,
-    policy: Policy,
-    open_only: bool,
-) -> None:
-    """Append the rows of the persons matching `where`, all held to `rules`: one SQL statement."""
-    plan = make_plan(rules, today, policy, LOOKBACK, kept_days(policy))
-    # Everything but the counts is the same for every item of a window: worked out once here.
-    periods = [(w.start, w.end, w.due, (today - w.due).days) for w in plan.windows]
-    obligations = [o.obligation for o in plan.obligations]
-    roll = lru_cache(maxsize=None)(policy.calendar.roll_forward)
-    raw = fetch(session, plan, policy.tz, where, open_only=open_only)
-    _build(raw, rows, today, periods, obligations, roll)
+) -> ObligationRow:
+    if done >= required:
+        state, late = State.done, 0
+    elif today > due:
+        state, late = State.overdue, (today - due).days
+    else:
+        state, late = State.due, 0
+    return ObligationRow(
+        pid,
+        code,
+        area,
+        worker,
+        _COLOURS[colour],
+        _OBLIGATIONS[obligation],
+        start,
+        end,
+        due,
+        required,
+        done,
+        state,
+        late,
+    )
 
 
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a city's rows are made and used: they are all kept, so the
-    many collections their allocations would trigger find nothing (measured: a third of the Python
-    time of `obligation_rows`, and ≈ 0.25 s of a city's morning job). Nesting is safe: only the
-    outermost switches it back on, and it always ends switched on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _build(
-    raw: Sequence[Any],
-    rows: list[ObligationRow],
-    today: date,
-    periods: list[tuple[date, date, date, int]],
-    obligations: list[Obligation],
-    roll: Callable[[date], date],
-) -> None:
-    overdue, due, done_ = State.overdue, State.due, State.done
-    for pid, code, area_id, worker, slot, window, colour, required, done, rel in raw:
-        if slot == REGISTRATION_SLOT:
-            start = EPOCH + timedelta(days=rel)
-            end = start + timedelta(days=REGISTRATION_DAYS - 1)
-            deadline = roll(end)
-            late = (today - deadline).days
-            if done >= required and late > 0:
-                continue  # registered, and the deadline has passed: it drops off
-            obligation = Obligation.registration
-        else:
-            start, end, deadline, late = periods[window]
-            obligation = obligations[slot]
-        if done >= required:
-            state, late = done_, 0
-        elif late > 0:
-            state = overdue
-        else:
-            state, late = due, 0
-        rows.append(
-            ObligationRow(
-                pid,
-                code,
-                area_id,
-                worker,
-                _COLOURS[colour],
-                obligation,
-                start,
-                end,
-                deadline,
-                required,
-                done,
-                state,
-                late,
+def _in_memory(session: Session, found: dict[int, Any], today: date, open_only: bool) -> list[ObligationRow]:
+    """Rows of persons worked out in memory (asked about a day before their kept one's)."""
+    who = session.execute(
+        select(Person.id, Person.code, Person.area_id, _RESPONSIBLE).where(Person.id.in_(list(found)))
+    )
+    rows = []
+    for pid, code, area, worker in who:
+        for i in found[pid].items:
+            if open_only and i.done >= i.required:
+                continue
+            rows.append(
+                _row(
+                    pid,
+                    code,
+                    area,
+                    worker,
+                    str(i.colour),
+                    str(i.obligation),
+                    i.period_start,
+                    i.period_end,
+                    i.due_date,
+                    i.required,
+                    i.done,
+                    today,
+                )
             )
-        )
+    return rows

@@ -15,16 +15,14 @@ are set through `set_person_rules`, which validates them first: a typo fails the
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.audit import Actor, audit
-from models.people import ACTIVE_STATUSES, Person
+from models.people import Person
 from models.schedule import RulesError, RuleSet
 from models.services.directory.entries import NotFound
 
@@ -47,49 +45,6 @@ def rules_of(person_id: int, override: str | None, base: RuleSet) -> RuleSet:
     except RulesError:
         log.warning("schedule_override_invalid person_id=%d: held to the locality rules", person_id)
         return base
-
-
-@dataclass(frozen=True)
-class OverrideGroups:
-    """The persons in scope whose own rules differ from the base, grouped by identical rule set."""
-
-    groups: tuple[tuple[RuleSet, tuple[int, ...]], ...]
-
-    @property
-    def person_ids(self) -> tuple[int, ...]:
-        return tuple(pid for _, ids in self.groups for pid in ids)
-
-
-def override_groups(session: Session, base: RuleSet, where: Sequence[ColumnElement[bool]]) -> OverrideGroups:
-    """Group the active persons matching `where` that have an override by the rules it gives them.
-
-    Overrides that are blank, give the base rules anyway, or do not parse (logged by id) leave
-    their person with the base rules: in no group.
-    """
-    rows = session.execute(
-        select(Person.id, Person.schedule_override)
-        .where(Person.status.in_(ACTIVE_STATUSES), Person.schedule_override.is_not(None), *where)
-        .order_by(Person.id)
-    )
-    parsed: dict[str, RuleSet | None] = {}
-    groups: dict[RuleSet, list[int]] = {}
-    invalid: list[int] = []
-    for person_id, text in rows:
-        if text is None:  # never: the query keeps overrides only
-            continue
-        if text not in parsed:
-            try:
-                parsed[text] = person_rules(base, text)
-            except RulesError:
-                parsed[text] = None
-        rules = parsed[text]
-        if rules is None:
-            invalid.append(person_id)
-        elif rules != base:
-            groups.setdefault(rules, []).append(person_id)
-    if invalid:
-        log.warning("schedule_override_invalid person_ids=%s: held to the locality rules", invalid)
-    return OverrideGroups(tuple((rules, tuple(ids)) for rules, ids in groups.items()))
 
 
 def override_state(base: RuleSet, override: str | None) -> tuple[str, str | None]:

@@ -27,7 +27,7 @@ from models.outbox import JobRun, OutboxMessage
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.policy import Policy
 from models.services.obligations.due import ObligationRow, obligation_rows
-from models.services.obligations.plan import local_midnight
+from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
 from models.services.sql import insert_ignore_many
 

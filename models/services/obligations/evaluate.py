@@ -1,0 +1,140 @@
+"""What a person owes on a day, worked out from their records with the one statement of the rules.
+
+`models.schedule.obligations_on` is the rule; this module reads what it needs from the database
+(colour history, pauses, programme span, release, the records that can count) for a batch of
+persons at a time, and gives each person's items and the day they hold until
+(`models.schedule.stable_until`). The kept state (models.services.obligations.state) is written
+from it, and `gridcare obligations verify` compares the kept state with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.casework import Pause
+from models.people import ColourChange, Person, Status
+from models.policy import Policy
+from models.records import Record
+from models.schedule import (
+    DoneFact,
+    DueItem,
+    Obligation,
+    PersonFacts,
+    RuleSet,
+    counted_since,
+    obligation_of,
+    obligations_on,
+    record_kind_of,
+    stable_until,
+)
+from models.services.obligations.override import rules_of
+
+
+class Evaluated(NamedTuple):
+    """One person's items on a day, and the first later day they may differ on."""
+
+    items: list[DueItem]
+    valid_until: date
+
+
+def kept_days(policy: Policy) -> int:
+    """How long after its deadline an older open period stays listed: the overdue ladder's longest
+    step, so a missed week still reaches the supervisor's digest on day 7 (`obligations_on`)."""
+    return max(
+        policy.escalate_to_worker_after_days,
+        policy.escalate_to_cadre_after_days,
+        policy.escalate_to_digest_after_days,
+    )
+
+
+def basis_of(policy: Policy) -> str:
+    """A fingerprint of what everybody's items depend on besides their own facts: the locality's
+    rules, working-day calendar, time zone and overdue ladder. Kept items on another basis are stale."""
+    text = repr((policy.rules, getattr(policy.calendar, "_country", ""), policy.tz.key, kept_days(policy)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC moment a local day begins (records are stored in UTC, periods are local)."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def facts_of(person: Person, changes: list[ColourChange], pauses: list[Pause], tz: ZoneInfo) -> PersonFacts:
+    history = tuple(
+        (c.changed_at.astimezone(tz).date(), c.to_colour) for c in sorted(changes, key=lambda c: c.changed_at)
+    )
+    if not history:
+        history = ((person.created_at.astimezone(tz).date(), person.colour),)
+    released = person.release_date if person.status is Status.community_rehab else None
+    return PersonFacts(
+        status=person.status,
+        colour_history=history,
+        programme_start=person.programme_start,
+        programme_end=person.programme_end,
+        released_on=released,
+        pauses=tuple((p.starts_on, p.ends_on) for p in pauses),
+    )
+
+
+def evaluate(
+    session: Session, persons: Sequence[Person], today: date, policy: Policy
+) -> dict[int, Evaluated]:
+    """Each person's items on `today` from their records (one query per kind of fact for the batch)."""
+    ids = [p.id for p in persons]
+    if not ids:
+        return {}
+    changes: dict[int, list[ColourChange]] = defaultdict(list)
+    for change in session.scalars(select(ColourChange).where(ColourChange.person_id.in_(ids))):
+        changes[change.person_id].append(change)
+    pauses: dict[int, list[Pause]] = defaultdict(list)
+    for pause in session.scalars(select(Pause).where(Pause.person_id.in_(ids))):
+        pauses[pause.person_id].append(pause)
+    rules = {p.id: rules_of(p.id, p.schedule_override, policy.rules) for p in persons}
+    working, kept = policy.calendar.is_working_day, kept_days(policy)
+    done: dict[int, list[DoneFact]] = defaultdict(list)
+    for person_id, kind, subkind, result, occurred_at in session.execute(
+        select(Record.person_id, Record.kind, Record.subkind, Record.result, Record.occurred_at).where(
+            Record.person_id.in_(ids), Record.voided.is_(False), _counted(set(rules.values()), today, policy)
+        )
+    ):
+        obligation = obligation_of(kind, subkind, result)
+        if obligation is not None:
+            done[person_id].append(DoneFact(obligation, occurred_at.astimezone(policy.tz).date()))
+    found = {}
+    for p in persons:
+        facts = facts_of(p, changes[p.id], pauses[p.id], policy.tz)
+        items = obligations_on(
+            facts, rules[p.id], today, done[p.id], is_working_day=working, overdue_kept_days=kept
+        )
+        until = stable_until(facts, rules[p.id], today, is_working_day=working, overdue_kept_days=kept)
+        found[p.id] = Evaluated(items, until)
+    return found
+
+
+def _counted(rule_sets: set[RuleSet], today: date, policy: Policy) -> ColumnElement[bool]:
+    """The records that can count today: per kind, from the earliest period any rule set lists."""
+    since: dict[str, date] = {}
+    for rules in rule_sets:
+        for obligation, start in counted_since(
+            rules, today, is_working_day=policy.calendar.is_working_day, overdue_kept_days=kept_days(policy)
+        ).items():
+            kind = record_kind_of(obligation)
+            since[kind] = min(since.get(kind, start), start)
+    registration = record_kind_of(Obligation.registration)
+    return or_(
+        Record.kind == registration,
+        *(
+            and_(Record.kind == kind, Record.occurred_at >= local_midnight(start, policy.tz))
+            for kind, start in sorted(since.items())
+            if kind != registration
+        ),
+    )

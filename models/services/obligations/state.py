@@ -1,0 +1,296 @@
+"""Each person's obligations kept true: rewritten with whatever changes them, rolled with the days.
+
+The kept items (models.obligation_state) are the items `models.schedule.obligations_on` gives for
+one day, worked out by models.services.obligations.evaluate. They are kept true three ways:
+
+* **In the same unit of work as a change.** `keep_current` hooks a session factory: every flush
+  notes the persons whose records, colour changes, pauses or schedule-relevant fields changed, and
+  before the commit their items are worked out again for the unit of work's day (`at_day`, set by
+  the runtime). Without a day (a script), their stamps are dropped and the next read works them out.
+* **With the passing of days.** Items hold until their stamp's `valid_until`
+  (models.schedule.stable_until: a new week, month or half-year, a period leaving the overdue
+  ladder, a programme anniversary). `roll` works out, batch by batch, the persons whose day has come
+  (claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes share the work); the
+  night job runs it. A change of the locality's rules, calendar or time zone changes the `basis`,
+  which makes everybody's items stale: `gridcare obligations rebuild` (or the night job) redoes them.
+* **On read, as the last resort.** `settle` finds the persons in scope whose items do not hold for
+  the day asked (never worked out, stale) and works them out first; for a day before their stamp's
+  (a report on a past period) it works them out in memory and writes nothing.
+
+`verify` recomputes from the records and lists every difference (`gridcare obligations verify`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, event, insert, inspect, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.casework import Pause
+from models.obligation_state import ObligationItem, ObligationStamp
+from models.people import ColourChange, Person
+from models.policy import Policy
+from models.records import Record
+from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
+from models.services.sql import chunks, dialect_of
+
+BATCH = 1000
+_DIRTY = "obligations_dirty"  # session.info: the persons whose facts changed in this unit of work
+_DAY = "obligations_day"  # session.info: (today, policy) of the unit of work, set by the runtime
+# The fields of a person the schedule reads (models.services.obligations.evaluate.facts_of).
+_PERSON_FIELDS = ("status", "colour", "programme_start", "programme_end", "release_date", "schedule_override")
+
+
+# -- the same unit of work ------------------------------------------------------------------------
+
+
+def at_day(session: Session, today: date, policy: Policy) -> None:
+    """Tell the session the day and policy of its unit of work: changed persons are then worked
+    out again for that day before the commit."""
+    session.info[_DAY] = (today, policy)
+
+
+def changed(session: Session, person_id: int) -> None:
+    """Note a change the session does not see (a Core statement): the person is worked out again."""
+    session.info.setdefault(_DIRTY, set()).add(person_id)
+
+
+def keep_current(sessions: sessionmaker[Session]) -> None:
+    """Hook a session factory so that every unit of work keeps the obligations it changes true."""
+    event.listen(sessions, "after_flush", _note_changes)
+    event.listen(sessions, "before_commit", _apply_changes)
+
+
+def _note_changes(session: Session, _context: Any) -> None:
+    dirty: set[int] = session.info.setdefault(_DIRTY, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, (Record, ColourChange, Pause)):
+            dirty.add(obj.person_id)
+        elif isinstance(obj, Person):
+            state = inspect(obj)
+            if obj in session.new or any(state.attrs[name].history.has_changes() for name in _PERSON_FIELDS):
+                dirty.add(obj.id)
+
+
+def _apply_changes(session: Session) -> None:
+    session.flush()
+    dirty: set[int] = session.info.pop(_DIRTY, set())
+    if not dirty:
+        return
+    day = session.info.get(_DAY)
+    if day is None:
+        session.execute(delete(ObligationStamp).where(ObligationStamp.person_id.in_(sorted(dirty))))
+        return
+    refresh(session, dirty, *day)
+    session.info.pop(_DIRTY, None)  # refreshing flushes nothing the hook should see again
+
+
+# -- working out and keeping ----------------------------------------------------------------------
+
+
+def refresh(session: Session, person_ids: Iterable[int], today: date, policy: Policy) -> int:
+    """Work out these persons' items for `today` from their records and keep them; the count done.
+
+    Each batch first locks the persons' stamps (made if missing), so two processes working out the
+    same person take turns, and the later one reads what the earlier one committed.
+    """
+    count = 0
+    basis = basis_of(policy)
+    for chunk in chunks(sorted(set(person_ids)), BATCH):
+        _lock(session, chunk, today)
+        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        found = evaluate(session, persons, today, policy)
+        _write(session, chunk, found, today, basis)
+        count += len(found)
+    return count
+
+
+def _lock(session: Session, ids: Sequence[int], today: date) -> None:
+    if dialect_of(session) != "postgresql":
+        return  # SQLite: one writer at a time already
+    stamps = [{"person_id": i, "computed_for": today, "valid_until": today, "basis": ""} for i in ids]
+    session.execute(postgresql.insert(ObligationStamp).values(stamps).on_conflict_do_nothing())
+    session.execute(
+        select(ObligationStamp.person_id)
+        .where(ObligationStamp.person_id.in_(ids))
+        .order_by(ObligationStamp.person_id)
+        .with_for_update()
+    ).all()
+
+
+def _write(
+    session: Session, ids: Sequence[int], found: dict[int, Evaluated], today: date, basis: str
+) -> None:
+    session.execute(delete(ObligationItem).where(ObligationItem.person_id.in_(ids)))
+    items = [
+        {
+            "person_id": pid,
+            "obligation": str(i.obligation),
+            "period_start": i.period_start,
+            "period_end": i.period_end,
+            "due_date": i.due_date,
+            "required": i.required,
+            "done": i.done,
+            "colour": str(i.colour),
+        }
+        for pid, ev in found.items()
+        for i in ev.items
+    ]
+    if items:
+        session.execute(insert(ObligationItem), items)
+    stamps = [
+        {"person_id": pid, "computed_for": today, "valid_until": ev.valid_until, "basis": basis}
+        for pid, ev in found.items()
+    ]
+    if not stamps:
+        return
+    dialect = dialect_of(session)
+    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(ObligationStamp).values(stamps)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[ObligationStamp.person_id],
+            set_={name: upsert.excluded[name] for name in ("computed_for", "valid_until", "basis")},
+        )
+    )
+
+
+# -- reading: what holds for a day ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settled:
+    """After `settle`: the persons in scope whose kept items hold for the day, and the others'
+    items worked out in memory (a day before their stamp's)."""
+
+    in_memory: dict[int, Evaluated]
+
+
+def holds(today: date, basis: str) -> ColumnElement[bool]:
+    """SQL: the person's kept items (their stamp joined) hold for `today`."""
+    return (
+        (ObligationStamp.computed_for <= today)
+        & (ObligationStamp.valid_until > today)
+        & (ObligationStamp.basis == basis)
+    )
+
+
+def settle(session: Session, people: Any, today: date, policy: Policy) -> Settled:
+    """Make the kept items of the persons `people` selects (a select of Person.id) hold for `today`:
+    work out and keep those whose do not; those asked about a day before their stamp's are worked
+    out in memory only (a past day's report must not move everybody's state back)."""
+    basis = basis_of(policy)
+    rows = session.execute(
+        select(Person.id, ObligationStamp.computed_for)
+        .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
+        .where(Person.id.in_(people), or_(ObligationStamp.person_id.is_(None), ~holds(today, basis)))
+    ).all()
+    behind = [pid for pid, computed_for in rows if computed_for is None or computed_for <= today]
+    past = [pid for pid, computed_for in rows if computed_for is not None and computed_for > today]
+    if behind:
+        refresh(session, behind, today, policy)
+    in_memory: dict[int, Evaluated] = {}
+    for chunk in chunks(past, BATCH):
+        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        in_memory.update(evaluate(session, persons, today, policy))
+    return Settled(in_memory)
+
+
+# -- rolling with the days ------------------------------------------------------------------------
+
+
+def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -> int:
+    """Work out one batch of the persons whose kept items no longer hold on `today` (a new period,
+    another basis) or were never worked out; the count done (0: nobody is left). Claimed with
+    `FOR UPDATE SKIP LOCKED` on PostgreSQL, so processes running it at once share the persons.
+    Idempotent: a person done today is not due again before their `valid_until`."""
+    basis = basis_of(policy)
+    never = session.scalars(
+        select(Person.id)
+        .where(~Person.id.in_(select(ObligationStamp.person_id)))
+        .order_by(Person.id)
+        .limit(batch)
+    ).all()
+    if never:
+        return refresh(session, never, today, policy)
+    claim = (
+        select(ObligationStamp.person_id)
+        .where(~holds(today, basis), ObligationStamp.computed_for <= today)
+        .order_by(ObligationStamp.person_id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    due = session.scalars(claim).all()
+    return refresh(session, due, today, policy) if due else 0
+
+
+# -- checking -------------------------------------------------------------------------------------
+
+
+Kept = tuple[str, str, str, str, int, int, str]  # obligation, start, end, due, required, done, colour
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One person whose kept items differ from what their records give (ids and periods only)."""
+
+    person_id: int
+    code: str
+    kept: tuple[Kept, ...]
+    recomputed: tuple[Kept, ...]
+
+
+def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[int, list[Difference]]:
+    """Compare the kept items of the persons `people` selects with a recomputation from their
+    records, as of `today`, writing nothing: (persons checked, differences). Persons whose kept items
+    do not hold for the day (never worked out, or stale) are not compared: a reader works them out
+    first."""
+    basis = basis_of(policy)
+    checked, differences = 0, []
+    ids = session.scalars(select(Person.id).where(Person.id.in_(people)).order_by(Person.id)).all()
+    for chunk in chunks(ids, BATCH):
+        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        fresh = evaluate(session, persons, today, policy)
+        holding = set(
+            session.scalars(
+                select(ObligationStamp.person_id).where(
+                    ObligationStamp.person_id.in_(chunk), holds(today, basis)
+                )
+            )
+        )
+        kept: dict[int, list[Kept]] = {pid: [] for pid in chunk}
+        for i in session.scalars(select(ObligationItem).where(ObligationItem.person_id.in_(chunk))):
+            kept[i.person_id].append(
+                (
+                    i.obligation,
+                    str(i.period_start),
+                    str(i.period_end),
+                    str(i.due_date),
+                    i.required,
+                    i.done,
+                    i.colour,
+                )
+            )
+        for person in persons:
+            checked += 1
+            want = sorted(
+                (
+                    str(i.obligation),
+                    str(i.period_start),
+                    str(i.period_end),
+                    str(i.due_date),
+                    i.required,
+                    i.done,
+                    str(i.colour),
+                )
+                for i in fresh[person.id].items
+            )
+            have = sorted(kept[person.id]) if person.id in holding else None
+            if have is not None and have != want:
+                differences.append(Difference(person.id, person.code, tuple(have), tuple(want)))
+    return checked, differences
