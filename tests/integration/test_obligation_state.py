@@ -1,0 +1,254 @@
+"""Each person's obligations kept as data (models.services.obligations.state), on both databases.
+
+The kept items must always be what the records give (`evaluate`, the Python rules): rewritten in
+the unit of work that changes a person's facts, rolled by the night's batches when the days pass,
+worked out on read as the last resort, and never moved back by a report on a past day. A
+property-based test drives random histories through the runtime's units of work and checks, after
+each step, that the state read equals a recomputation and that `verify` finds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from bot.db import Database
+from models.casework import Pause
+from models.obligation_state import ObligationItem, ObligationStamp
+from models.people import Colour, Person
+from models.policy import Policy
+from models.records import Record, RecordKind
+from models.schedule import RuleSet
+from models.services.obligations.due import obligation_rows, person_obligations
+from models.services.obligations.evaluate import basis_of
+from models.services.obligations.state import at_day, roll, verify
+from tests.integration.reminders_city import City, at, build_city
+
+SUNDAY, MONDAY = date(2026, 3, 8), date(2026, 3, 9)
+TWICE_A_WEEK = RuleSet.from_toml('[[rule]]\nobligation = "meeting"\nunit = "week"\ntimes = 2\n')
+
+
+def stamp(db: Database, person: Person) -> tuple[date, date, str] | None:
+    with db.unit_of_work() as s:
+        row = s.get(ObligationStamp, person.id)
+        return None if row is None else (row.computed_for, row.valid_until, row.basis)
+
+
+def kept(db: Database, person: Person) -> dict[tuple[str, date], tuple[int, int]]:
+    """(obligation, period start) -> (required, done), straight from the table (no read settles)."""
+    with db.unit_of_work() as s:
+        items = s.scalars(select(ObligationItem).where(ObligationItem.person_id == person.id))
+        return {(i.obligation, i.period_start): (i.required, i.done) for i in items}
+
+
+def rows_of(city: City, person: Person, today: date) -> list[tuple[object, ...]]:
+    with city.db.unit_of_work() as s:
+        rows = obligation_rows(s, today=today, policy=city.policy, where=Person.id == person.id)
+    return [(r.obligation, r.period_start, r.due_date, r.required, r.done, r.state, r.days_overdue) for r in rows]
+
+
+def spec_of(city: City, person: Person, today: date) -> list[tuple[object, ...]]:
+    with city.db.unit_of_work() as s:
+        items = person_obligations(s, person.id, today, city.policy)
+    return [(i.obligation, i.period_start, i.due_date, i.required, i.done, i.state, i.days_overdue(today)) for i in items]
+
+
+def file_meeting(city: City, person: Person, when: datetime, *, runtime: bool) -> None:
+    """A face-to-face meeting, saved as the runtime saves (the day known) or as a script does."""
+    with city.db.unit_of_work() as s:
+        if runtime:
+            at_day(s, city.policy.local_date(when), city.policy)
+        s.add(
+            Record(
+                person_id=person.id,
+                kind=RecordKind.visit,
+                subkind="home",
+                occurred_at=when,
+                author_id=city.worker.id,
+                created_at=when,
+                updated_at=when,
+            )
+        )
+
+
+def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    assert rows_of(city, person, MONDAY)  # the first read works the person out
+    assert kept(db, person)[("meeting", MONDAY)] == (1, 0)
+    file_meeting(city, person, at(MONDAY), runtime=True)
+    assert kept(db, person)[("meeting", MONDAY)] == (1, 1)  # already there, before any read
+    computed_for, valid_until, basis = stamp(db, person)  # type: ignore[misc]
+    assert (computed_for, basis) == (MONDAY, basis_of(city.policy)) and valid_until > MONDAY
+
+
+def test_a_script_that_changes_a_person_drops_their_stamp_and_the_next_read_works_them_out(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    rows_of(city, person, MONDAY)
+    file_meeting(city, person, at(MONDAY), runtime=False)
+    assert stamp(db, person) is None
+    assert rows_of(city, person, MONDAY) == spec_of(city, person, MONDAY)
+    assert kept(db, person)[("meeting", MONDAY)] == (1, 1)
+
+
+def test_the_passing_of_days_is_rolled_in_batches_and_once(db: Database) -> None:
+    city = build_city(db)
+    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(5)]
+    with db.unit_of_work() as s:
+        assert [roll(s, SUNDAY, city.policy, batch=2) for _ in range(4)] == [2, 2, 1, 0]  # never worked out
+    assert all(stamp(db, p)[:2] == (SUNDAY, MONDAY) for p in people)  # type: ignore[index]
+    done = []
+    for _ in range(4):
+        with db.unit_of_work() as s:
+            done.append(roll(s, MONDAY, city.policy, batch=2))
+    assert done == [2, 2, 1, 0]
+    for person in people:
+        assert stamp(db, person)[0] == MONDAY  # type: ignore[index]
+        assert kept(db, person)[("meeting", MONDAY)] == (1, 0)  # the new week, with no read
+    with db.unit_of_work() as s:
+        assert roll(s, MONDAY, city.policy) == 0  # idempotent: nothing more to do today
+
+
+def test_a_report_on_a_past_day_is_worked_out_in_memory_and_moves_nobody_back(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    city.meet(person, at(date(2026, 3, 3)))
+    rows_of(city, person, MONDAY)
+    before = stamp(db, person), kept(db, person)
+    wednesday = date(2026, 3, 4)
+    assert rows_of(city, person, wednesday) == spec_of(city, person, wednesday)
+    assert (stamp(db, person), kept(db, person)) == before
+
+
+def test_another_rules_file_makes_everybodys_items_stale(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    rows_of(city, person, MONDAY)
+    city.policy = Policy(tz=city.policy.tz, rules=city.policy.rules.replaced_by(TWICE_A_WEEK))
+    assert [r[3] for r in rows_of(city, person, MONDAY) if r[:2] == ("meeting", MONDAY)] == [2]
+    assert stamp(db, person)[2] == basis_of(city.policy)  # type: ignore[index]
+
+
+def test_verify_finds_a_kept_item_that_the_records_do_not_give(db: Database) -> None:
+    city = build_city(db)
+    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(3)]
+    city.meet(people[1], at(MONDAY))
+    for person in people:
+        rows_of(city, person, MONDAY)
+    with db.unit_of_work() as s:
+        assert verify(s, select(Person.id), MONDAY, city.policy) == (3, [])
+        s.execute(
+            update(ObligationItem)
+            .where(
+                ObligationItem.person_id == people[2].id,
+                ObligationItem.obligation == "meeting",
+                ObligationItem.period_start == MONDAY,
+            )
+            .values(done=1)
+        )
+    with db.unit_of_work() as s:
+        checked, differences = verify(s, select(Person.id), MONDAY, city.policy)
+    assert checked == 3 and [d.code for d in differences] == [people[2].code]
+    [difference] = differences
+    assert set(difference.kept) - set(difference.recomputed) == {
+        ("meeting", str(MONDAY), "2026-03-15", "2026-03-16", 1, 1, "blue")
+    }
+
+
+# -- random histories -----------------------------------------------------------------------------
+
+KINDS = [
+    (RecordKind.visit, "home", None),
+    (RecordKind.visit, "phone", None),
+    (RecordKind.drug_test, "urine", "negative"),
+    (RecordKind.drug_test, "urine", "refused"),
+    (RecordKind.education, None, None),
+    (RecordKind.thought_report, None, None),
+    (RecordKind.assessment, "quantitative", None),
+]
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("record"), st.sampled_from(range(len(KINDS))), st.integers(0, 40), st.booleans()),
+        st.tuples(st.just("void"), st.integers(0, 10), st.just(0), st.booleans()),
+        st.tuples(st.just("colour"), st.sampled_from(list(Colour)), st.just(0), st.booleans()),
+        st.tuples(st.just("pause"), st.integers(-10, 10), st.integers(0, 20), st.booleans()),
+        st.tuples(st.just("days"), st.integers(1, 12), st.just(0), st.booleans()),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@pytest.fixture
+def history_city(db: Database) -> City:
+    return build_city(db)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=steps, start=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
+def test_random_histories_keep_the_state_equal_to_a_recomputation(
+    history_city: City, steps: list[tuple[str, object, int, bool]], start: date
+) -> None:
+    city = history_city
+    person = city.person(created=at(start - timedelta(days=60)), programme_start=start - timedelta(days=60))
+    today = start
+    rows_of(city, person, today)
+    for op, a, b, runtime in steps:
+        with city.db.unit_of_work() as s:
+            if runtime:
+                at_day(s, today, city.policy)
+            now = at(today)
+            if op == "record":
+                kind, subkind, result = KINDS[a]  # type: ignore[index]
+                when = at(today - timedelta(days=b))
+                s.add(
+                    Record(
+                        person_id=person.id,
+                        kind=kind,
+                        subkind=subkind,
+                        result=result,
+                        occurred_at=when,
+                        author_id=city.worker.id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            elif op == "void":
+                records = s.scalars(
+                    select(Record).where(Record.person_id == person.id, Record.voided.is_(False)).order_by(Record.id)
+                ).all()
+                if records:
+                    records[int(a) % len(records)].voided = True  # type: ignore[call-overload]
+            elif op == "colour":
+                from models.services.directory.entries import change_colour
+                from models.audit import Actor
+
+                change_colour(s, s.get(Person, person.id), a, reason="test", actor=Actor.cli(), now=now)  # type: ignore[arg-type]
+            elif op == "pause":
+                first = today + timedelta(days=int(a))  # type: ignore[call-overload]
+                s.add(
+                    Pause(
+                        person_id=person.id,
+                        starts_on=first,
+                        ends_on=first + timedelta(days=b),
+                        reason="test",
+                        created_at=now,
+                    )
+                )
+            elif op == "days":
+                today += timedelta(days=int(a))  # type: ignore[call-overload]
+                with city.db.unit_of_work() as night:
+                    while roll(night, today, city.policy):
+                        pass
+        assert rows_of(city, person, today) == spec_of(city, person, today)
+        with city.db.unit_of_work() as s:
+            assert verify(s, select(Person.id).where(Person.id == person.id), today, city.policy) == (1, [])
