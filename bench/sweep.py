@@ -84,6 +84,8 @@ class SweepResult:
     rows_peak_mb: float  # the most resident memory while `obligation_rows` held every person's rows
     peak_mb: float  # the most resident memory during the sweeps and morning jobs (VmHWM reset before)
     peak_reset: bool
+    build_s: float = 0.0  # every person's obligation state worked out after the demo (issue 15)
+    night_s: float = 0.0  # the night's roll before each morning: the new day's periods applied, median
 
     def per_10k(self, seconds: float) -> float:
         return seconds / self.persons * PER if self.persons else float("nan")
@@ -128,6 +130,20 @@ def _sweep(
     return perf_counter() - start, counts
 
 
+def _build(db: Database, policy: Policy, at: datetime) -> float:
+    """Every person's kept obligations worked out, batch by batch, as the night job does (issue 15;
+    0 in trees before it, where nothing is kept)."""
+    try:
+        from models.services.obligations.state import roll
+    except ImportError:
+        return 0.0
+    today = policy.local_date(at)
+    start = perf_counter()
+    while db.call(roll, today, policy):
+        pass
+    return perf_counter() - start
+
+
 def working_days(policy: Policy, start: datetime, n: int) -> list[datetime]:
     """The same local time on `n` working days from `start` (a day's scheduled run happens once)."""
     days, at = [], start
@@ -152,13 +168,18 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         gc.collect()
         before = rss_mb()
         reset = reset_peak()
-        note("the whole sweep, and again")
         days = working_days(policy, NOW, repeats + 1)
+        note("every person's obligation state, worked out")
+        build_s = _build(db, policy, days[0])
+        note("the whole sweep, and again")
         sweep_s, counts = _sweep(db, policy, renderer, keys, days[0])
         again_s, again_counts = _sweep(db, policy, renderer, keys, days[0])
         note(f"the scheduled morning job on {repeats} working days")
         job = _job("morning")
-        mornings = [await run_scheduled(db, job, policy, renderer, keys, at) for at in days[1:]]
+        mornings, nights = [], []
+        for at in days[1:]:
+            nights.append(_build(db, policy, at))
+            mornings.append(await run_scheduled(db, job, policy, renderer, keys, at))
         with db.unit_of_work() as session:
             again = jobs_reminders.morning(_ctx(session, days[-1], policy, renderer, keys))
         peak = peak_rss_mb()  # the sweep's: it works in batches
@@ -189,6 +210,8 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         rows_peak_mb=rows_peak,
         peak_mb=peak,
         peak_reset=reset,
+        build_s=build_s,
+        night_s=median(nights),
     )
 
 
