@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 
 from models.people import Colour, Status
 from models.records import FACE_TO_FACE, NOT_MET, TAKEN_RESULTS, AssessmentKind, RecordKind
@@ -339,6 +339,7 @@ def _matching(
     return found
 
 
+@lru_cache(maxsize=4096)
 def _previous(rule: Rule, today: date) -> tuple[date, date]:
     start, _ = period_of(rule.unit, rule.every, today)
     return period_of(rule.unit, rule.every, start - timedelta(days=1))
@@ -351,8 +352,15 @@ def older_periods(
 
     A period is listed until the first working day on or after its deadline + `kept_days`, so
     the ladder's rungs, which run on working days, all see it (a rung due in a holiday catches up
-    on the next working day). The same for every person: obligations_plan uses it too.
+    on the next working day). The same for every person, so worked out once per day and rule.
     """
+    return list(_older_periods(rule, today, kept_days, is_working_day))
+
+
+@lru_cache(maxsize=4096)
+def _older_periods(
+    rule: Rule, today: date, kept_days: int, is_working_day: Callable[[date], bool]
+) -> tuple[tuple[date, date], ...]:
     found = []
     start, _ = _previous(rule, today)
     for _ in range(60):  # a bound, not a limit: weeks, with kept_days of a few weeks at most
@@ -361,7 +369,7 @@ def older_periods(
         if _roll_forward(due + timedelta(days=kept_days), is_working_day) < today:
             break
         found.append((start, end))
-    return found
+    return tuple(found)
 
 
 def _older(
@@ -438,6 +446,7 @@ def _item(period: _Period, count: int, today: date, is_working_day: Callable[[da
     )
 
 
+@lru_cache(maxsize=8192)  # a few deadlines a day, asked for every person
 def _roll_forward(day: date, is_working_day: Callable[[date], bool]) -> date:
     for offset in range(367):
         candidate = day + timedelta(days=offset)

@@ -8,6 +8,8 @@ loudly when it is loaded, not silently drop an obligation. The built-in defaults
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ class RulesError(ValueError):
 MONTH_MULTIPLES = (1, 2, 3, 6, 12)
 
 
+@lru_cache(maxsize=8192)  # pure, and asked the same for every person of a city on a day
 def period_of(unit: Unit | str, every: int, day: date) -> tuple[date, date]:
     """The calendar period (inclusive start, end) of `every` units that contains `day`.
 

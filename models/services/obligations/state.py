@@ -47,6 +47,20 @@ _DAY = "obligations_day"  # session.info: (today, policy) of the unit of work, s
 _PERSON_FIELDS = ("status", "colour", "programme_start", "programme_end", "release_date", "schedule_override")
 
 
+_STAMPS = ObligationStamp.__table__
+
+
+def _upsert(insert_of: Any) -> Any:
+    stmt = insert_of(_STAMPS)
+    return stmt.on_conflict_do_update(
+        index_elements=[_STAMPS.c.person_id],
+        set_={name: stmt.excluded[name] for name in ("computed_for", "valid_until", "basis")},
+    )
+
+
+_UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
 # -- the same unit of work ------------------------------------------------------------------------
 
 
@@ -115,7 +129,7 @@ def _lock(session: Session, ids: Sequence[int], today: date) -> None:
     if dialect_of(session) != "postgresql":
         return  # SQLite: one writer at a time already
     stamps = [{"person_id": i, "computed_for": today, "valid_until": today, "basis": ""} for i in ids]
-    session.execute(postgresql.insert(ObligationStamp).values(stamps).on_conflict_do_nothing())
+    session.execute(postgresql.insert(_STAMPS).on_conflict_do_nothing(), stamps)
     session.execute(
         select(ObligationStamp.person_id)
         .where(ObligationStamp.person_id.in_(ids))
@@ -143,21 +157,14 @@ def _write(
         for i in ev.items
     ]
     if items:
-        session.execute(insert(ObligationItem), items)
+        session.execute(insert(ObligationItem.__table__), items)  # Core: no ORM bookkeeping per row
     stamps = [
         {"person_id": pid, "computed_for": today, "valid_until": ev.valid_until, "basis": basis}
         for pid, ev in found.items()
     ]
     if not stamps:
         return
-    dialect = dialect_of(session)
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert(ObligationStamp).values(stamps)
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[ObligationStamp.person_id],
-            set_={name: upsert.excluded[name] for name in ("computed_for", "valid_until", "basis")},
-        )
-    )
+    session.execute(_UPSERT[dialect_of(session)], stamps)  # executemany: compiled once per batch
 
 
 # -- reading: what holds for a day ----------------------------------------------------------------
