@@ -80,13 +80,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Database:
     """The engine and session factory, plus `run()` to do a unit of work off the event loop."""
 
-    def __init__(self, url: str, *, threads: int | None = None) -> None:
+    def __init__(self, url: str, *, threads: int | None = None, keep_obligations: bool = True) -> None:
+        """`keep_obligations=False` only for a database at an earlier schema (an upgrade's test
+        writing what the previous version wrote): it has no obligation state to keep."""
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         threads = threads or (1 if self.is_sqlite else 4)
         self.engine = make_engine(url, pool_size=threads)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        keep_current(self.sessions)  # a unit of work keeps the obligations it changes true
+        if keep_obligations:
+            keep_current(self.sessions)  # a unit of work keeps the obligations it changes true
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gridcare-db")
 
     @contextmanager
