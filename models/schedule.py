@@ -226,7 +226,8 @@ def obligations_on(
       day on or after their deadline + `overdue_kept_days` (`older_periods`), so that a missed
       week climbs the whole overdue ladder (day 7 is in the next week's week); each keeps its own
       rule and colour (chosen on its last day) and ends before the previous (or current) period.
-    Sorted overdue first, then by due date, then in `Obligation` order.
+    Sorted overdue first, then by due date, then in `Obligation` order, then by period (two weeks
+    can share a deadline after a long holiday).
     """
     dates: dict[Obligation, list[date]] = defaultdict(list)
     for fact in done:
@@ -242,7 +243,9 @@ def obligations_on(
     registration = _registration_item(person, today, dates[Obligation.registration], is_working_day)
     if registration:
         items.append(registration)
-    return sorted(items, key=lambda i: (i.state != State.overdue, i.due_date, _ORDER[i.obligation]))
+    return sorted(
+        items, key=lambda i: (i.state != State.overdue, i.due_date, _ORDER[i.obligation], i.period_start)
+    )
 
 
 def stable_until(

@@ -8,13 +8,12 @@ loudly when it is loaded, not silently drop an obligation. The built-in defaults
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from importlib.resources import files
 from typing import Any, TypeVar
 

@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from bot.db import Database
+from models.audit import Actor
 from models.casework import Pause
 from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import Colour, Person
 from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import RuleSet
+from models.services.directory.entries import change_colour
 from models.services.obligations.due import obligation_rows, person_obligations
 from models.services.obligations.evaluate import basis_of
 from models.services.obligations.state import at_day, roll, verify
@@ -48,13 +50,18 @@ def kept(db: Database, person: Person) -> dict[tuple[str, date], tuple[int, int]
 def rows_of(city: City, person: Person, today: date) -> list[tuple[object, ...]]:
     with city.db.unit_of_work() as s:
         rows = obligation_rows(s, today=today, policy=city.policy, where=Person.id == person.id)
-    return [(r.obligation, r.period_start, r.due_date, r.required, r.done, r.state, r.days_overdue) for r in rows]
+    return [
+        (r.obligation, r.period_start, r.due_date, r.required, r.done, r.state, r.days_overdue) for r in rows
+    ]
 
 
 def spec_of(city: City, person: Person, today: date) -> list[tuple[object, ...]]:
     with city.db.unit_of_work() as s:
         items = person_obligations(s, person.id, today, city.policy)
-    return [(i.obligation, i.period_start, i.due_date, i.required, i.done, i.state, i.days_overdue(today)) for i in items]
+    return [
+        (i.obligation, i.period_start, i.due_date, i.required, i.done, i.state, i.days_overdue(today))
+        for i in items
+    ]
 
 
 def file_meeting(city: City, person: Person, when: datetime, *, runtime: bool) -> None:
@@ -82,11 +89,11 @@ def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Datab
     assert kept(db, person)[("meeting", MONDAY)] == (1, 0)
     file_meeting(city, person, at(MONDAY), runtime=True)
     assert kept(db, person)[("meeting", MONDAY)] == (1, 1)  # already there, before any read
-    computed_for, valid_until, basis = stamp(db, person)  # type: ignore[misc]
+    computed_for, valid_until, basis = stamp(db, person)
     assert (computed_for, basis) == (MONDAY, basis_of(city.policy)) and valid_until > MONDAY
 
 
-def test_a_script_that_changes_a_person_drops_their_stamp_and_the_next_read_works_them_out(db: Database) -> None:
+def test_a_script_changing_a_person_drops_their_stamp_and_the_next_read_works_them_out(db: Database) -> None:
     city = build_city(db)
     person = city.person(created=at(date(2026, 2, 1)))
     rows_of(city, person, MONDAY)
@@ -101,14 +108,14 @@ def test_the_passing_of_days_is_rolled_in_batches_and_once(db: Database) -> None
     people = [city.person(created=at(date(2026, 2, 1))) for _ in range(5)]
     with db.unit_of_work() as s:
         assert [roll(s, SUNDAY, city.policy, batch=2) for _ in range(4)] == [2, 2, 1, 0]  # never worked out
-    assert all(stamp(db, p)[:2] == (SUNDAY, MONDAY) for p in people)  # type: ignore[index]
+    assert all(stamp(db, p)[:2] == (SUNDAY, MONDAY) for p in people)
     done = []
     for _ in range(4):
         with db.unit_of_work() as s:
             done.append(roll(s, MONDAY, city.policy, batch=2))
     assert done == [2, 2, 1, 0]
     for person in people:
-        assert stamp(db, person)[0] == MONDAY  # type: ignore[index]
+        assert stamp(db, person)[0] == MONDAY
         assert kept(db, person)[("meeting", MONDAY)] == (1, 0)  # the new week, with no read
     with db.unit_of_work() as s:
         assert roll(s, MONDAY, city.policy) == 0  # idempotent: nothing more to do today
@@ -131,7 +138,7 @@ def test_another_rules_file_makes_everybodys_items_stale(db: Database) -> None:
     rows_of(city, person, MONDAY)
     city.policy = Policy(tz=city.policy.tz, rules=city.policy.rules.replaced_by(TWICE_A_WEEK))
     assert [r[3] for r in rows_of(city, person, MONDAY) if r[:2] == ("meeting", MONDAY)] == [2]
-    assert stamp(db, person)[2] == basis_of(city.policy)  # type: ignore[index]
+    assert stamp(db, person)[2] == basis_of(city.policy)
 
 
 def test_verify_finds_a_kept_item_that_the_records_do_not_give(db: Database) -> None:
@@ -208,7 +215,7 @@ def test_random_histories_keep_the_state_equal_to_a_recomputation(
                 at_day(s, today, city.policy)
             now = at(today)
             if op == "record":
-                kind, subkind, result = KINDS[a]  # type: ignore[index]
+                kind, subkind, result = KINDS[a]
                 when = at(today - timedelta(days=b))
                 s.add(
                     Record(
@@ -224,17 +231,16 @@ def test_random_histories_keep_the_state_equal_to_a_recomputation(
                 )
             elif op == "void":
                 records = s.scalars(
-                    select(Record).where(Record.person_id == person.id, Record.voided.is_(False)).order_by(Record.id)
+                    select(Record)
+                    .where(Record.person_id == person.id, Record.voided.is_(False))
+                    .order_by(Record.id)
                 ).all()
                 if records:
-                    records[int(a) % len(records)].voided = True  # type: ignore[call-overload]
+                    records[int(a) % len(records)].voided = True
             elif op == "colour":
-                from models.services.directory.entries import change_colour
-                from models.audit import Actor
-
-                change_colour(s, s.get(Person, person.id), a, reason="test", actor=Actor.cli(), now=now)  # type: ignore[arg-type]
+                change_colour(s, s.get(Person, person.id), a, reason="test", actor=Actor.cli(), now=now)
             elif op == "pause":
-                first = today + timedelta(days=int(a))  # type: ignore[call-overload]
+                first = today + timedelta(days=int(a))
                 s.add(
                     Pause(
                         person_id=person.id,
@@ -245,7 +251,7 @@ def test_random_histories_keep_the_state_equal_to_a_recomputation(
                     )
                 )
             elif op == "days":
-                today += timedelta(days=int(a))  # type: ignore[call-overload]
+                today += timedelta(days=int(a))
                 with city.db.unit_of_work() as night:
                     while roll(night, today, city.policy):
                         pass

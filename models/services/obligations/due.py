@@ -123,8 +123,13 @@ def obligation_rows(
         rows.append(_row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today))
     if settled.in_memory:
         rows.extend(_in_memory(session, settled.in_memory, today, open_only))
-    rows.sort(key=lambda r: (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation]))
+    rows.sort(key=_order)
     return rows
+
+
+def _order(r: ObligationRow) -> tuple[int, bool, date, int, date]:
+    """By person, then as `obligations_on` lists a person's items."""
+    return (r.person_id, r.state is not State.overdue, r.due_date, _ORDER[r.obligation], r.period_start)
 
 
 def person_rows(session: Session, person_id: int, today: date, policy: Policy) -> list[ObligationRow]:

@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models.casework import Pause
 from models.obligation_state import ObligationItem, ObligationStamp
-from models.people import ColourChange, Person
+from models.people import ACTIVE_STATUSES, ColourChange, Person
 from models.policy import Policy
 from models.records import Record
 from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
@@ -116,7 +116,10 @@ def refresh(session: Session, person_ids: Iterable[int], today: date, policy: Po
     """
     count = 0
     basis = basis_of(policy)
-    for chunk in chunks(sorted(set(person_ids)), BATCH):
+    for wanted in chunks(sorted(set(person_ids)), BATCH):
+        chunk = session.scalars(select(Person.id).where(Person.id.in_(wanted)).order_by(Person.id)).all()
+        if not chunk:
+            continue  # deleted in this unit of work: their items went with them
         _lock(session, chunk, today)
         persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
         found = evaluate(session, persons, today, policy)
@@ -212,22 +215,23 @@ def settle(session: Session, people: Any, today: date, policy: Policy) -> Settle
 
 
 def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -> int:
-    """Work out one batch of the persons whose kept items no longer hold on `today` (a new period,
-    another basis) or were never worked out; the count done (0: nobody is left). Claimed with
+    """Work out one batch of the managed persons whose kept items no longer hold on `today` (a new
+    period, another basis) or were never worked out; the count done (0: nobody is left). A closed
+    case is worked out when its card is read. Claimed with
     `FOR UPDATE SKIP LOCKED` on PostgreSQL, so processes running it at once share the persons.
     Idempotent: a person done today is not due again before their `valid_until`."""
     basis = basis_of(policy)
+    active = select(Person.id).where(Person.status.in_(ACTIVE_STATUSES))
     never = session.scalars(
-        select(Person.id)
-        .where(~Person.id.in_(select(ObligationStamp.person_id)))
-        .order_by(Person.id)
-        .limit(batch)
+        active.where(~Person.id.in_(select(ObligationStamp.person_id))).order_by(Person.id).limit(batch)
     ).all()
     if never:
         return refresh(session, never, today, policy)
     claim = (
         select(ObligationStamp.person_id)
-        .where(~holds(today, basis), ObligationStamp.computed_for <= today)
+        .where(
+            ObligationStamp.person_id.in_(active), ~holds(today, basis), ObligationStamp.computed_for <= today
+        )
         .order_by(ObligationStamp.person_id)
         .limit(batch)
         .with_for_update(skip_locked=True)
