@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,6 +107,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def empty_postgres(postgres_cleaner: Engine) -> Callable[[], None]:
+    """Empty the PostgreSQL test database again (a test that writes, checks, and writes anew)."""
+    return lambda: _empty_postgres(postgres_cleaner)
+
+
+@pytest.fixture
+def pg(postgres_url: str, empty_postgres: Callable[[], None]) -> Iterator[Database]:
+    """An empty PostgreSQL database alone, for what only PostgreSQL does (mark the test `postgres`)."""
+    empty_postgres()
+    database = Database(postgres_url)
     yield database
     database.dispose()
 

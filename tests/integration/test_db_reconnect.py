@@ -7,8 +7,6 @@ These tests end the bot's connections on the real server (`pg_terminate_backend`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -18,18 +16,9 @@ from bot.db import Database
 from models.areas import Area, AreaLevel
 from models.clock import FrozenClock
 from models.records import Record, RecordKind
-from tests.conftest import _empty_postgres
 from tests.integration.test_core import _city, _linked_worker
 
 pytestmark = pytest.mark.postgres  # SQLite has no connection to lose
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Database]:
-    database = Database(postgres_url)
-    _empty_postgres(database.engine)
-    yield database
-    database.dispose()
 
 
 def _end_connections(db: Database) -> int:

@@ -16,20 +16,11 @@ from models.audit import Actor
 from models.crypto import KeyRing, Slot
 from models.services.spreadsheets.importing import apply_import, plan_import
 from models.services.spreadsheets.tables import read_table
-from tests.conftest import _empty_postgres
 
 pytestmark = pytest.mark.postgres  # COPY and ANALYZE are PostgreSQL's; SQLite writes by INSERT only
 
 PERSONS = 230  # one community, a few grids
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture
-def pg(postgres_url: str):
-    database = Database(postgres_url, threads=1)
-    _empty_postgres(database.engine)
-    yield database
-    database.dispose()
 
 
 def _every_row(db: Database, keys: KeyRing) -> dict[str, list[tuple[Any, ...]]]:
@@ -57,10 +48,10 @@ def _generate(db: Database, keys: KeyRing, now, *, use_copy: bool) -> None:
         generate_demo_city(s, persons=PERSONS, seed=5, keys=keys, now=now, use_copy=use_copy)
 
 
-def test_the_same_seed_writes_the_same_rows_by_copy_and_by_insert(pg, keys, now):
+def test_the_same_seed_writes_the_same_rows_by_copy_and_by_insert(pg, keys, now, empty_postgres):
     _generate(pg, keys, now, use_copy=False)
     inserted = _every_row(pg, keys)
-    _empty_postgres(pg.engine)
+    empty_postgres()
     _generate(pg, keys, now, use_copy=True)
     copied = _every_row(pg, keys)
     assert {name: len(rows) for name, rows in copied.items()} == {

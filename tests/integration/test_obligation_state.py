@@ -27,7 +27,7 @@ from models.schedule import RuleSet
 from models.services.directory.entries import change_colour
 from models.services.obligations.due import obligation_rows, person_obligations
 from models.services.obligations.evaluate import basis_of
-from models.services.obligations.state import at_day, roll, verify
+from models.services.obligations.state import at_day, prepare_roll, roll, verify
 from tests.integration.reminders_city import City, at, build_city
 
 SUNDAY, MONDAY = date(2026, 3, 8), date(2026, 3, 9)
@@ -107,7 +107,8 @@ def test_the_passing_of_days_is_rolled_in_batches_and_once(db: Database) -> None
     city = build_city(db)
     people = [city.person(created=at(date(2026, 2, 1))) for _ in range(5)]
     with db.unit_of_work() as s:
-        assert [roll(s, SUNDAY, city.policy, batch=2) for _ in range(4)] == [2, 2, 1, 0]  # never worked out
+        assert prepare_roll(s, SUNDAY, city.policy) == 5  # never worked out: marked due
+        assert [roll(s, SUNDAY, city.policy, batch=2) for _ in range(4)] == [2, 2, 1, 0]
     assert all(stamp(db, p)[:2] == (SUNDAY, MONDAY) for p in people)
     done = []
     for _ in range(4):
@@ -119,6 +120,43 @@ def test_the_passing_of_days_is_rolled_in_batches_and_once(db: Database) -> None
         assert kept(db, person)[("meeting", MONDAY)] == (1, 0)  # the new week, with no read
     with db.unit_of_work() as s:
         assert roll(s, MONDAY, city.policy) == 0  # idempotent: nothing more to do today
+
+
+def test_the_night_redoes_everybody_kept_on_other_rules(db: Database) -> None:
+    city = build_city(db)
+    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(3)]
+    rows_of(city, people[0], MONDAY)
+    rows_of(city, people[1], MONDAY)
+    city.policy = Policy(tz=city.policy.tz, rules=city.policy.rules.replaced_by(TWICE_A_WEEK))
+    with db.unit_of_work() as s:
+        assert prepare_roll(s, MONDAY, city.policy) == 3  # two on the old rules, one never seen
+        assert prepare_roll(s, MONDAY, city.policy) == 0  # already marked
+        assert roll(s, MONDAY, city.policy) == 3
+    for person in people:
+        assert stamp(db, person)[2] == basis_of(city.policy)
+        assert kept(db, person)[("meeting", MONDAY)] == (2, 0)
+
+
+@pytest.mark.postgres  # SKIP LOCKED: SQLite has one writer at a time anyway
+def test_two_processes_share_the_night_and_a_crashed_batch_is_taken_over(pg: Database) -> None:
+    db = pg
+    city = build_city(db)
+    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(6)]
+    with db.unit_of_work() as s:
+        prepare_roll(s, MONDAY, city.policy)
+    first, second = db.sessions(), db.sessions()
+    try:
+        assert roll(first, MONDAY, city.policy, batch=4) == 4  # claimed, not committed
+        assert roll(second, MONDAY, city.policy, batch=4) == 2  # skips the four locked ones
+        second.commit()
+        assert roll(second, MONDAY, city.policy, batch=4) == 0  # nothing free
+        first.rollback()  # the first process dies before its commit
+        assert roll(second, MONDAY, city.policy, batch=4) == 4  # its batch is taken over
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert all(stamp(db, p)[0] == MONDAY and stamp(db, p)[1] > MONDAY for p in people)
 
 
 def test_a_report_on_a_past_day_is_worked_out_in_memory_and_moves_nobody_back(db: Database) -> None:
@@ -253,6 +291,7 @@ def test_random_histories_keep_the_state_equal_to_a_recomputation(
             elif op == "days":
                 today += timedelta(days=int(a))
                 with city.db.unit_of_work() as night:
+                    prepare_roll(night, today, city.policy)
                     while roll(night, today, city.policy):
                         pass
         assert rows_of(city, person, today) == spec_of(city, person, today)

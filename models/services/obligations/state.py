@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, or_, select
+from sqlalchemy import delete, event, exists, insert, inspect, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,7 +38,7 @@ from models.people import ACTIVE_STATUSES, ColourChange, Person
 from models.policy import Policy
 from models.records import Record
 from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
-from models.services.sql import chunks, dialect_of
+from models.services.sql import changed_rows, chunks, dialect_of
 
 BATCH = 1000
 _DIRTY = "obligations_dirty"  # session.info: the persons whose facts changed in this unit of work
@@ -214,27 +214,52 @@ def settle(session: Session, people: Any, today: date, policy: Policy) -> Settle
 # -- rolling with the days ------------------------------------------------------------------------
 
 
-def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -> int:
-    """Work out one batch of the managed persons whose kept items no longer hold on `today` (a new
-    period, another basis) or were never worked out; the count done (0: nobody is left). A closed
-    case is worked out when its card is read. Claimed with
-    `FOR UPDATE SKIP LOCKED` on PostgreSQL, so processes running it at once share the persons.
-    Idempotent: a person done today is not due again before their `valid_until`."""
+def prepare_roll(session: Session, today: date, policy: Policy, *, people: Any = None) -> int:
+    """Mark as due for `roll` the managed persons never worked out (a bulk import, demo data) and
+    those kept on other rules (the locality's file, calendar or time zone changed); with `people`
+    (a select of Person.id), everyone it selects (a rebuild). Two statements, once a night; the
+    count marked. Safe to run in several processes at once."""
     basis = basis_of(policy)
     active = select(Person.id).where(Person.status.in_(ACTIVE_STATUSES))
-    never = session.scalars(
-        active.where(~Person.id.in_(select(ObligationStamp.person_id))).order_by(Person.id).limit(batch)
-    ).all()
-    if never:
-        return refresh(session, never, today, policy)
+    if people is not None:
+        active = active.where(Person.id.in_(people))
+    unseen = active.where(~exists().where(ObligationStamp.person_id == Person.id))
+    insert_of = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    new = (
+        insert_of(_STAMPS)
+        .from_select(
+            ["person_id", "computed_for", "valid_until", "basis"],
+            unseen.add_columns(literal(today), literal(today), literal("")),
+        )
+        .on_conflict_do_nothing()
+        .returning(_STAMPS.c.person_id)
+    )
+    marked = len(session.execute(new).all())
+    stale = ObligationStamp.valid_until > today
+    if people is None:
+        stale &= ObligationStamp.basis != basis
+    else:
+        stale &= ObligationStamp.person_id.in_(people)
+    return marked + changed_rows(session, update(ObligationStamp).where(stale).values(valid_until=today))
+
+
+def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -> int:
+    """Work out one batch of the managed persons whose kept items no longer hold on `today` (a new
+    period, or marked by `prepare_roll`); the count done, 0 when nobody is left. A closed case is
+    worked out when its card is read. Claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+    processes running it at once share the persons, and a crashed process's batch (rolled back,
+    its locks gone) is taken by the next claim. Idempotent: a person done today is not due again
+    before their `valid_until`."""
     claim = (
         select(ObligationStamp.person_id)
+        .join(Person, Person.id == ObligationStamp.person_id)
         .where(
-            ObligationStamp.person_id.in_(active), ~holds(today, basis), ObligationStamp.computed_for <= today
+            ObligationStamp.valid_until <= today,
+            ObligationStamp.computed_for <= today,
+            Person.status.in_(ACTIVE_STATUSES),
         )
-        .order_by(ObligationStamp.person_id)
         .limit(batch)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=ObligationStamp, skip_locked=True)
     )
     due = session.scalars(claim).all()
     return refresh(session, due, today, policy) if due else 0
