@@ -49,6 +49,7 @@ from handlers.context import JobCtx
 from handlers.reminders import jobs as jobs_reminders
 from handlers.render import Renderer
 from models.crypto import KeyRing
+from models.outbox import OutboxMessage
 from models.people import Person
 from models.policy import Policy
 from models.services.obligations.due import obligation_rows
@@ -130,15 +131,23 @@ def _sweep(
     return perf_counter() - start, counts
 
 
+def _queued(db: Database, purpose: str) -> int:
+    """Outbox rows queued for this purpose so far."""
+    with db.unit_of_work() as session:
+        query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == purpose)
+        return session.scalar(query) or 0
+
+
 def _build(db: Database, policy: Policy, at: datetime) -> float:
     """Every person's kept obligations worked out, batch by batch, as the night job does (issue 15;
     0 in trees before it, where nothing is kept)."""
     try:
-        from models.services.obligations.state import roll
+        from models.services.obligations.state import prepare_roll, roll
     except ImportError:
         return 0.0
     today = policy.local_date(at)
     start = perf_counter()
+    db.call(prepare_roll, today, policy)
     while db.call(roll, today, policy):
         pass
     return perf_counter() - start
@@ -179,7 +188,9 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         mornings, nights = [], []
         for at in days[1:]:
             nights.append(_build(db, policy, at))
-            mornings.append(await run_scheduled(db, job, policy, renderer, keys, at))
+            before = _queued(db, "morning")
+            seconds, _count = await run_scheduled(db, job, policy, renderer, keys, at)
+            mornings.append((seconds, _queued(db, "morning") - before))  # the job counts workers
         with db.unit_of_work() as session:
             again = jobs_reminders.morning(_ctx(session, days[-1], policy, renderer, keys))
         peak = peak_rss_mb()  # the sweep's: it works in batches

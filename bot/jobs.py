@@ -36,6 +36,7 @@ from models.audit import Actor, audit
 from models.policy import Policy
 from models.services.batches import BATCH_WORKERS
 from models.services.jobruns import prune_job_runs
+from models.services.obligations.state import prepare_roll, roll
 from models.services.outbox.pace import prune_pace
 from models.services.outbox.prune import prune_outbox
 from models.services.reminders.joiners import caught_up, pending_joiners
@@ -89,12 +90,18 @@ def daily_at(at: LocalTime) -> Schedule:
 @dataclass(frozen=True)
 class Job:
     """A scheduled job: its name (≤ 40 characters), when it is due, and what it does; for a daily
-    job that tells workers something, what it owes workers who join after it ran (`owed`)."""
+    job that tells workers something, what it owes workers who join after it ran (`owed`).
+
+    `fn` runs once per slot, by the process that leads, in one unit of work with the slot's run key.
+    A job with `batch` then shares the rest among every running process: each calls `batch`, one
+    claimed batch per unit of work, until it returns 0 (bot/scheduler.py: `drain`).
+    """
 
     name: str
     when: Schedule
     fn: JobFn
     owed: OwedFn | None = None
+    batch: JobFn | None = None
 
 
 # -- housekeeping --------------------------------------------------------------------------------
@@ -132,6 +139,22 @@ def nightly_every(period: timedelta, hours: str) -> Schedule:
     return Schedule(trigger, "%Y-%m-%dT%H:%M", period)
 
 
+def no_setup(_jctx: JobCtx) -> int:
+    """A job whose whole work is in its batches."""
+    return 0
+
+
+def mark_obligations_due(jctx: JobCtx) -> int:
+    """Before the night's roll: persons never worked out, or kept on other rules, are marked due."""
+    return jctx.call(prepare_roll, jctx.today, jctx.policy)
+
+
+def roll_obligations(jctx: JobCtx) -> int:
+    """A batch of the night's roll: persons whose kept obligations no longer hold today (a new week,
+    month or half-year) worked out again, before anyone reads them (issue 15)."""
+    return jctx.call(roll, jctx.today, jctx.policy)
+
+
 # -- workers who join late ----------------------------------------------------------------------
 
 
@@ -158,10 +181,13 @@ HOUSEKEEPING: tuple[Job, ...] = (
     Job("prune_updates", every(timedelta(hours=1)), prune_updates),
     Job("prune_bookkeeping", daily_at(time(3, 0)), prune_bookkeeping),
     Job("prune_outbox", nightly_every(timedelta(minutes=10), "3-4"), prune_sent),  # 03:00-04:50
+    # Just after midnight, so the day's new periods are kept before the first read and the morning.
+    Job("roll_obligations", daily_at(time(0, 5)), mark_obligations_due, batch=roll_obligations),
 )
 
 FEATURES: tuple[Job, ...] = (
-    Job("morning", every(timedelta(minutes=10)), rem.morning, rem.mornings_owed),  # each at their own time
+    # Each worker at their own time; the lists are shared out in batches among the processes.
+    Job("morning", every(timedelta(minutes=10)), no_setup, rem.mornings_owed, batch=rem.morning_batch),
     Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
     Job("escalate", AT_NINE, rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
     Job("campaigns", AT_MORNING, rem.campaigns, lambda j, ids: rem.campaigns(j, worker_ids=ids)),

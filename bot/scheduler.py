@@ -46,6 +46,7 @@ log = structlog.get_logger("gridcare.scheduler")
 
 JOBS_LOCK = LockKey(0x47524944, 0x4A4F4253)  # "GRID", "JOBS"
 FAILED_JOB_PAUSE_MAX = 3600.0
+MAX_BATCHES = 100_000  # a bound, not a limit: a country's night is a thousand batches
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class Scheduler:
         if self._stopping:
             return
         if not self._leading:
+            if job is not None and job.batch is not None:
+                await self.drain(job)  # a shared job's batches: every process takes part
             await self.tick()
             return
         async with self._one_at_a_time:
@@ -163,11 +166,36 @@ class Scheduler:
             self._back_off(job, now)
             return None
         self._failures.pop(job.name, None)
+        if job.batch is not None:  # whoever ran the key, this process helps with the batches
+            batches = await self.drain(job)
+            count = None if count is None and not batches else (count or 0) + batches
         if count is None:  # another process (or an earlier fire) had run this key
             return None
         count_job(job.name, "ok", time.perf_counter() - started)
         log.info("job_done", job=job.name, run_key=key, count=count)
         return JobReport(job.name, key, count)
+
+    async def drain(self, job: Job) -> int:
+        """Run the job's batches, one claimed batch per unit of work, until none is left; the sum of
+        their counts. Any process may run this at the same time: the claims keep the batches apart,
+        and a batch whose process died is free again once its transaction is rolled back."""
+        total = 0
+        for _ in range(MAX_BATCHES):
+            if self._stopping:
+                break
+            try:
+                done = await self.db.run(self._run_batch, job, self.clock.now())
+            except Exception:
+                log.exception("job_batch_failed", job=job.name)
+                break
+            if not done:
+                break
+            total += done
+        return total
+
+    def _run_batch(self, session: Any, job: Job, now: datetime) -> int:
+        assert job.batch is not None
+        return int(job.batch(self.job_context(session, now)) or 0)
 
     def _run_once(self, session: Any, job: Job, key: str, now: datetime) -> int | None:
         if not begin_run(session, job.name, key, now=now):

@@ -115,8 +115,22 @@ def _first_page_people(listings: Iterable[DueList]) -> set[int]:
 
 
 def morning(jctx: JobCtx) -> int:
-    """早间提醒: run every few minutes; each worker's list goes at their own time, once a day."""
+    """早间提醒, all at once in one unit of work (the sweep by hand); each worker's list goes at
+    their own time, once a day."""
     return send_mornings(jctx)
+
+
+def morning_batch(jctx: JobCtx) -> int:
+    """One batch of the scheduled morning: claims up to BATCH_WORKERS workers whose list is due,
+    queues their lists and marks them dealt with, in this unit of work; the workers dealt with (0
+    when none is left). Every process runs batches until 0, so they share the morning."""
+    if not _working(jctx):
+        return 0
+    due = jctx.call(morning_due, now=jctx.now, policy=jctx.policy, claim=BATCH_WORKERS)
+    if due:
+        queue_all(jctx, _morning_messages(jctx, due), purpose=MORNING)
+        jctx.call(mark_morning_done, [r.worker_id for r in due], day=jctx.today, now=jctx.now)
+    return len(due)
 
 
 def mornings_owed(jctx: JobCtx, worker_ids: Sequence[int]) -> int:

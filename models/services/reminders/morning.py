@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import Date, bindparam, func, or_, select
+from sqlalchemy import Date, String, bindparam, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,12 +55,16 @@ def morning_due(
     area_path: str | None = None,
     everyone: bool = False,
     worker_ids: Collection[int] | None = None,
+    claim: int | None = None,
 ) -> list[Recipient]:
     """Workers whose morning message is due now and not yet dealt with today.
 
     Due from their own reminder time (or the policy's) until quiet hours begin; `everyone` (a
     sweep run by hand) ignores the times. `worker_ids` (workers given people late, who had no list
     today) asks about these workers only, dealt with or not: a list that was empty may not be now.
+    With `claim`, at most that many, locked until the unit of work ends and skipped by any other
+    process claiming at the same time (`FOR UPDATE SKIP LOCKED` on PostgreSQL): the processes share
+    one morning, and a crashed process's claim is free again when its transaction is rolled back.
     """
     local = now.astimezone(policy.tz)
     clock, day = local.strftime("%H:%M"), local.date().isoformat()
@@ -74,6 +78,13 @@ def morning_due(
         query = query.where(reached)
     if worker_ids is not None:
         return [Recipient(*row) for row in session.execute(query.where(Worker.id.in_(sorted(worker_ids))))]
+    if claim is not None:
+        marker = literal(f"{day}:") + cast(Worker.id, String)
+        dealt_with = exists().where(JobRun.job == MARKER_JOB, JobRun.run_key == marker)
+        query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
+        return [
+            Recipient(*row) for row in session.execute(query.with_for_update(of=Worker, skip_locked=True))
+        ]
     done = set(
         session.scalars(
             select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))
