@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from models.schedule import (
     DueItem,
     Obligation,
     PersonFacts,
+    Rule,
     RuleSet,
     counted_since,
     obligation_of,
@@ -59,8 +61,19 @@ def kept_days(policy: Policy) -> int:
 def basis_of(policy: Policy) -> str:
     """A fingerprint of what everybody's items depend on besides their own facts: the locality's
     rules, working-day calendar, time zone and overdue ladder. Kept items on another basis are stale."""
-    text = repr((policy.rules, getattr(policy.calendar, "_country", ""), policy.tz.key, kept_days(policy)))
+    rules = (tuple(_canonical(rule) for rule in policy.rules.rules), policy.rules.replace_all)
+    text = repr((rules, getattr(policy.calendar, "_country", ""), policy.tz.key, kept_days(policy)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _canonical(rule: Rule) -> tuple[tuple[str, object], ...]:
+    """A rule as text that is the same in every process: its sets (colours, years, statuses) sorted,
+    not in the order of their hashes, which differs from process to process (PYTHONHASHSEED)."""
+    return tuple(
+        (f.name, sorted(map(str, value)) if isinstance(value, frozenset) else str(value))
+        for f in fields(rule)
+        for value in (getattr(rule, f.name),)
+    )
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
