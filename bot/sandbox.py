@@ -26,6 +26,7 @@ from bot.app import GridcareBot, build_bot, build_runtime, clock_from, make_tran
 from bot.config import Settings
 from bot.demo import generate_demo_city
 from bot.miniapp.server import MiniApp, miniapp_app
+from bot.obligations import catch_up
 from bot.telegram_api import ChatMessage, LocalBotApi
 from bot.webhook import WebhookServer
 from handlers.events import Incoming
@@ -257,6 +258,7 @@ async def _start_bot(
     runtime = build_runtime(settings)
     now = runtime.clock.now()
     runtime.db.call(generate_demo_city, persons=persons, seed=1, keys=runtime.keys, now=now)
+    catch_up(runtime.db, runtime.policy.local_date(now), runtime.policy)  # as `gridcare demo-data` does
     personas = runtime.db.call(_link_personas, now=now)
     bot = build_bot(runtime, make_transport(settings, polling_timeout=1))
     handled, done = asyncio.Condition(), set()

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.app import Runtime, build_runtime
 from bot.config import ConfigError, load_settings
@@ -19,6 +20,17 @@ errors = Console(stderr=True)
 def fail(message: str, code: int = 1) -> typer.Exit:
     errors.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # one line, however long
     return typer.Exit(code)
+
+
+def progress_bar() -> Progress:
+    """A progress bar for a long command: what it does, the bar, done of total, time taken."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 @contextmanager

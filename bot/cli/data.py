@@ -10,15 +10,15 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from bot.app import Runtime
-from bot.cli.common import console, errors, fail, runtime
+from bot.cli.common import console, errors, fail, progress_bar, runtime
+from bot.cli.obligations import catch_up_everybody, rebuild_everybody
 from bot.demo import generate_demo_city
 from handlers.render import Renderer
 from models.audit import Actor
-from models.services.directory.entries import NotFound
+from models.services.directory.entries import NotFound, area_by_code
 from models.services.family.notices import tell_reassignment
 from models.services.notify import Notifier
 from models.services.spreadsheets import exporting, importing, record_export, tables
@@ -43,16 +43,6 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 def import_cmd(
     kind: ImportKind,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
@@ -75,6 +65,10 @@ def import_cmd(
                 print_problems(plan.errors, texts)
                 raise typer.Exit(1)
             _apply(rt, session, kind, plan, dry_run=dry_run)
+        if kind is ImportKind.persons and not dry_run:
+            # the new and changed persons' obligations worked out now, batch by batch, not by the
+            # first morning on the chat's path (the import itself has no day to work them out for)
+            catch_up_everybody(rt)
 
 
 def import_texts(rt: Runtime) -> dict[str, str]:
@@ -106,7 +100,7 @@ def _apply(
         console.print(f"{len(plan.items)} {kind} rows are valid (dry run: nothing written)")
         return
     now = rt.clock.now()
-    with _progress() as bar:
+    with progress_bar() as bar:
         task = bar.add_task(f"importing {kind}", total=len(plan.items))
         result = importing.apply_import(
             session,
@@ -172,7 +166,7 @@ def export_cmd(
         except NotFound:
             raise fail(f"no area with code {area}") from None
     total = len(rows) if fmt is Format.csv else sum(len(table[1]) for table in sheets.values())
-    with private_file(output) as partial, _progress() as bar:
+    with private_file(output) as partial, progress_bar() as bar:
         task = bar.add_task(f"writing {kind}", total=total)
 
         def advance(done: int) -> None:
@@ -205,19 +199,24 @@ def demo_data_cmd(
     seed: int = typer.Option(1, "--seed"),
 ) -> None:
     """Fill the database with a synthetic, obviously fake city (deterministic per seed)."""
-    with runtime() as rt, _progress() as bar:
-        task = bar.add_task("generating", total=persons)
-        try:
-            summary = rt.db.call(
-                generate_demo_city,
-                persons=persons,
-                seed=seed,
-                keys=rt.keys,
-                now=rt.clock.now(),
-                progress=lambda done: bar.update(task, completed=done),
-            )
-        except ValueError as exc:
-            raise fail(str(exc)) from None
+    with runtime() as rt:
+        with progress_bar() as bar:
+            task = bar.add_task("generating", total=persons)
+            try:
+                summary = rt.db.call(
+                    generate_demo_city,
+                    persons=persons,
+                    seed=seed,
+                    keys=rt.keys,
+                    now=rt.clock.now(),
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+        with rt.db.unit_of_work() as session:
+            city = area_by_code(session, summary.city_code)
+        # everybody's obligations worked out now, not by the first morning on the chat's path
+        rebuild_everybody(rt, area_path=city.path)
     console.print(
         f"demo city {summary.city_code}: {summary.areas} areas, {summary.workers} workers, "
         f"{summary.persons} persons, {summary.records} records, {summary.families} family members"

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot import migrate
-from bot.cli import alerts, data, digest, doctor, ops, person_rules, security, serve, sweep
+from bot.cli import alerts, data, digest, doctor, obligations, ops, person_rules, security, serve, sweep
 from bot.cli.common import console, fail, runtime
 from bot.cli.errors import ExitCode, GridcareGroup, schema_behind
 from bot.config import ConfigError, load_settings, new_key_text
@@ -23,7 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
 app.add_typer(invite_app, name="invite")
-for module in (data, serve, sweep, ops, digest, security, person_rules, alerts, doctor):
+for module in (data, serve, sweep, ops, digest, security, person_rules, obligations, alerts, doctor):
     module.register(app)
 
 

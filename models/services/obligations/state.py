@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, event, exists, insert, inspect, literal, or_, select, update
+from sqlalchemy import Select, delete, event, exists, func, insert, inspect, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from models.areas import Area, within
 from models.casework import Pause
 from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, ColourChange, Person
@@ -211,6 +212,32 @@ def settle(session: Session, people: Any, today: date, policy: Policy) -> Settle
     return Settled(in_memory)
 
 
+def people_within(area_path: str | None) -> Select[Any]:
+    """A select of Person.id: everybody, or the persons of an area's subtree (`area_path`)."""
+    people = select(Person.id)
+    if area_path is None:
+        return people
+    return people.join(Area, Person.area_id == Area.id).where(within(Area.path, area_path))
+
+
+def not_holding(session: Session, people: Any, today: date, policy: Policy) -> int:
+    """How many of the persons `people` selects have kept items that do not hold for `today`
+    (never worked out, stale, or worked out for a later day): the ones a reader works out first,
+    and `verify` does not compare."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Person)
+            .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
+            .where(
+                Person.id.in_(people),
+                or_(ObligationStamp.person_id.is_(None), ~holds(today, basis_of(policy))),
+            )
+        )
+        or 0
+    )
+
+
 # -- rolling with the days ------------------------------------------------------------------------
 
 
@@ -243,6 +270,24 @@ def prepare_roll(session: Session, today: date, policy: Policy, *, people: Any =
     return marked + changed_rows(session, update(ObligationStamp).where(stale).values(valid_until=today))
 
 
+def _due(today: date) -> ColumnElement[bool]:
+    """A stamp `roll` takes on `today` (its person being managed)."""
+    return (ObligationStamp.valid_until <= today) & (ObligationStamp.computed_for <= today)
+
+
+def roll_pending(session: Session, today: date) -> int:
+    """How many managed persons `roll` has still to work out on `today` (for a progress bar)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ObligationStamp)
+            .join(Person, Person.id == ObligationStamp.person_id)
+            .where(_due(today), Person.status.in_(ACTIVE_STATUSES))
+        )
+        or 0
+    )
+
+
 def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -> int:
     """Work out one batch of the managed persons whose kept items no longer hold on `today` (a new
     period, or marked by `prepare_roll`); the count done, 0 when nobody is left. A closed case is
@@ -253,11 +298,7 @@ def roll(session: Session, today: date, policy: Policy, *, batch: int = BATCH) -
     claim = (
         select(ObligationStamp.person_id)
         .join(Person, Person.id == ObligationStamp.person_id)
-        .where(
-            ObligationStamp.valid_until <= today,
-            ObligationStamp.computed_for <= today,
-            Person.status.in_(ACTIVE_STATUSES),
-        )
+        .where(_due(today), Person.status.in_(ACTIVE_STATUSES))
         .limit(batch)
         .with_for_update(of=ObligationStamp, skip_locked=True)
     )
