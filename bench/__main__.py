@@ -189,7 +189,7 @@ async def _uow(report: Report, size: Size, repeats: int, postgres: str | None) -
 
 async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str], mix: str) -> None:
     cycle = len(MIXES[mix])
-    per_user = cycle * max(1, round(size.chat_per_user / cycle))  # whole cycles: each step weighs as in the mix
+    per_user = cycle * max(1, round(size.chat_per_user / cycle))  # whole cycles: steps weigh as in the mix
     results = await measure_chat(
         urls,
         users=size.chat_users,
@@ -213,8 +213,7 @@ async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str], 
         )
     report.targets += checks
     report.section(
-        f"Chat throughput, {mix} mix: {size.chat_users} users × {per_user} updates per run, "
-        f"{repeats} runs",
+        f"Chat throughput, {mix} mix: {size.chat_users} users × {per_user} updates per run, {repeats} runs",
         body + f"\n\nload (1/5/15 min) after: {load_average()}\n" + "\n".join(checks),
     )
 
