@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
-from time import perf_counter
+from time import perf_counter, thread_time
 from typing import Any
 
 from bench.chat import Lane, open_lanes
@@ -45,6 +45,7 @@ class Trip:
     started: float = 0.0  # began on a database thread
     unit_end: float = 0.0  # its function returned (the commit still to come)
     committed: float = 0.0  # the unit committed (the database thread is free for the next)
+    cpu: float = 0.0  # the database thread's CPU time over the unit and its commit
     resumed: float = 0.0  # the event loop resumed the update after it
 
 
@@ -122,11 +123,11 @@ def instrument(lane: Lane) -> None:
                 trip.unit_end = perf_counter()
 
         def work() -> Any:  # as Database.run does, with the times around the unit and its commit
-            trip.started = perf_counter()
+            trip.started, cpu = perf_counter(), thread_time()
             try:
                 return db.call(timed)
             finally:
-                trip.committed = perf_counter()
+                trip.committed, trip.cpu = perf_counter(), thread_time() - cpu
 
         try:
             return await asyncio.get_running_loop().run_in_executor(db._executor, work)
@@ -213,12 +214,17 @@ def report(timings: list[Timing], collector: Collector, seconds: float) -> str:
         f"median {median(stalls) * ms:.2f} ms, max {max(stalls, default=0) * ms:.1f} ms, "
         f"{sum(stalls):.2f} s in all"
     )
+    cpu = sum(trip.cpu for trip in trips)
+    lines.append(
+        f"database thread's CPU time in those units: {cpu:.1f} s of {busy:.1f} s busy "
+        "(the rest: waiting for a CPU, the GIL or the disk)"
+    )
     longest = sorted(trips, key=lambda trip: trip.committed - trip.started)[-5:]
     lines.append(
-        "longest units (name, in the unit / commit ms): "
+        "longest units (name, in the unit / commit / CPU ms): "
         + ", ".join(
             f"{trip.name} {(trip.unit_end - trip.started) * ms:.0f}/"
-            f"{(trip.committed - trip.unit_end) * ms:.0f}"
+            f"{(trip.committed - trip.unit_end) * ms:.0f}/{trip.cpu * ms:.0f}"
             for trip in reversed(longest)
         )
     )
@@ -279,6 +285,11 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rate", type=float, help="offer this rate instead of measuring the saturated one")
     parser.add_argument("--serial", type=int, help="only time each step alone, over this many rounds")
+    parser.add_argument(
+        "--one-trip",
+        action="store_true",
+        help="an experiment: skip the replies' outbox check (empty here), one database trip per update",
+    )
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() once the bot is built")
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -305,6 +316,12 @@ async def main(argv: list[str] | None = None) -> None:
             rate = args.fraction * saturated.rate
             print(f"saturated: {saturated.rate:.0f} updates/s; offering {rate:.0f}/s")
         instrument(lane)
+        if args.one_trip:
+
+            async def nothing_waits(_actions: Any) -> bool:
+                return False
+
+            lane.bot.replies._waiting = nothing_waits  # type: ignore[method-assign]
         collector = Collector()
         gc.callbacks.append(collector)
         start = perf_counter()

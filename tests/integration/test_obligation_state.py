@@ -93,6 +93,35 @@ def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Datab
     assert (computed_for, basis) == (MONDAY, basis_of(city.policy)) and valid_until > MONDAY
 
 
+def file_note(city: City, person: Person, when: datetime, *, runtime: bool) -> None:
+    """A case note (工作记录), which meets no obligation, saved as the runtime or a script saves it."""
+    with city.db.unit_of_work() as s:
+        if runtime:
+            at_day(s, city.policy.local_date(when), city.policy)
+        s.add(
+            Record(
+                person_id=person.id,
+                kind=RecordKind.note,
+                notes="电话随访",
+                occurred_at=when,
+                author_id=city.worker.id,
+                created_at=when,
+                updated_at=when,
+            )
+        )
+
+
+def test_a_case_note_is_no_change_to_the_persons_obligations(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    rows_of(city, person, MONDAY)
+    before = stamp(db, person)
+    file_note(city, person, at(MONDAY), runtime=True)
+    file_note(city, person, at(MONDAY), runtime=False)  # a meeting filed so drops the stamp (below)
+    assert stamp(db, person) == before is not None
+    assert rows_of(city, person, MONDAY) == spec_of(city, person, MONDAY)
+
+
 def test_a_script_changing_a_person_drops_their_stamp_and_the_next_read_works_them_out(db: Database) -> None:
     city = build_city(db)
     person = city.person(created=at(date(2026, 2, 1)))

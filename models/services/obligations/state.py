@@ -37,6 +37,7 @@ from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, ColourChange, Person
 from models.policy import Policy
 from models.records import Record
+from models.schedule import Obligation, record_kind_of
 from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
 from models.services.sql import chunks, dialect_of
 
@@ -48,6 +49,9 @@ _PERSON_FIELDS = ("status", "colour", "programme_start", "programme_end", "relea
 
 
 _STAMPS = ObligationStamp.__table__
+# The kinds of record `evaluate` reads (those that can meet an obligation); a change to any other
+# kind leaves everybody's items as they were.
+_COUNTING = frozenset(str(record_kind_of(obligation)) for obligation in Obligation)
 
 
 def _upsert(insert_of: Any) -> Any:
@@ -84,12 +88,22 @@ def keep_current(sessions: sessionmaker[Session]) -> None:
 def _note_changes(session: Session, _context: Any) -> None:
     dirty: set[int] = session.info.setdefault(_DIRTY, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, (Record, ColourChange, Pause)):
+        if isinstance(obj, Record):
+            if _may_count(obj):
+                dirty.add(obj.person_id)
+        elif isinstance(obj, (ColourChange, Pause)):
             dirty.add(obj.person_id)
         elif isinstance(obj, Person):
             state = inspect(obj)
             if obj in session.new or any(state.attrs[name].history.has_changes() for name in _PERSON_FIELDS):
                 dirty.add(obj.id)
+
+
+def _may_count(record: Record) -> bool:
+    """Whether the record is (or was, before this unit of work) of a kind that can meet an
+    obligation: a case note, say, is none, and `evaluate` never reads it."""
+    kinds = {record.kind, *inspect(record).attrs.kind.history.deleted}
+    return any(str(kind) in _COUNTING for kind in kinds)
 
 
 def _apply_changes(session: Session) -> None:
