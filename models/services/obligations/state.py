@@ -4,9 +4,10 @@ The kept items (models.obligation_state) are the items `models.schedule.obligati
 one day, worked out by models.services.obligations.evaluate. They are kept true three ways:
 
 * **In the same unit of work as a change.** `keep_current` hooks a session factory: every flush
-  notes the persons whose records, colour changes, pauses or schedule-relevant fields changed, and
-  before the commit their items are worked out again for the unit of work's day (`at_day`, set by
-  the runtime). Without a day (a script), their stamps are dropped and the next read works them out.
+  notes the persons whose records (of a kind that can meet an obligation: not a case note), colour
+  changes, pauses or schedule-relevant fields changed, and before the commit their items are
+  worked out again for the unit of work's day (`at_day`, set by the runtime). Without a day (a
+  script), their stamps are dropped and the next read works them out.
 * **With the passing of days.** Items hold until their stamp's `valid_until`
   (models.schedule.stable_until: a new week, month or half-year, a period leaving the overdue
   ladder, a programme anniversary). `roll` works out, batch by batch, the persons whose day has come
