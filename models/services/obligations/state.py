@@ -80,6 +80,12 @@ def changed(session: Session, person_id: int) -> None:
     session.info.setdefault(_DIRTY, set()).add(person_id)
 
 
+def may_count(kind: str) -> bool:
+    """Whether a record of this kind can meet an obligation (`evaluate` reads no other kind): a new
+    case note, say, changes nobody's items."""
+    return str(kind) in _COUNTING
+
+
 def keep_current(sessions: sessionmaker[Session]) -> None:
     """Hook a session factory so that every unit of work keeps the obligations it changes true."""
     event.listen(sessions, "after_flush", _note_changes)
@@ -104,7 +110,7 @@ def _may_count(record: Record) -> bool:
     """Whether the record is (or was, before this unit of work) of a kind that can meet an
     obligation: a case note, say, is none, and `evaluate` never reads it."""
     kinds = {record.kind, *inspect(record).attrs.kind.history.deleted}
-    return any(str(kind) in _COUNTING for kind in kinds)
+    return any(may_count(kind) for kind in kinds)
 
 
 def _apply_changes(session: Session) -> None:
