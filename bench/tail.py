@@ -10,8 +10,13 @@ rate, then a paced run at `fraction` of it with, per update, its step and:
   (the commit, and the loop getting round to it);
 - **loop**: the rest (JSON parsing, the framework's dispatch, the reply recorded, and waiting for
   the event loop while other updates run on it);
-and the collector's pauses (`gc.callbacks`) that overlap it. The scheduler is not running (as in
-bench/chat.py), so scheduled jobs are not part of these figures.
+and the collector's pauses (`gc.callbacks`) that overlap it, and the database thread's CPU time
+against its wall time (`time.thread_time`: a unit stretched by waiting for a CPU shows here).
+The scheduler is not running (as in bench/chat.py), so scheduled jobs are not part of these figures.
+
+`--serial N` instead times each step alone (one update at a time, N cycles of every user) with its
+SQL statements; `--freeze` runs `gc.freeze()` once the bot is built; `--one-trip` is an experiment
+that skips the replies' outbox check (empty here). Figures: BENCHMARKS.md section 10.
 """
 
 from __future__ import annotations
