@@ -36,6 +36,7 @@ from bench.common import (
     scratch_sqlite,
     table,
 )
+from bench.script import FILES, MIXES
 from bench.uow import measure_uow
 
 SUITES = ("memory", "uow", "chat", "sweep", "digest", "outbox")
@@ -85,6 +86,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="runs per figure (default: the size's)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL; a scratch database is made")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--mix",
+        choices=list(MIXES),
+        default="bench",
+        help="the chat's cycle: bench (/my, a note, /whoami, /lang) or visit (/my, card, visit, /today)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the chat on SQLite (cProfile)")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     return parser.parse_args(argv)
@@ -180,14 +187,17 @@ async def _uow(report: Report, size: Size, repeats: int, postgres: str | None) -
     )
 
 
-async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str]) -> None:
+async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str], mix: str) -> None:
+    cycle = len(MIXES[mix])
+    per_user = cycle * max(1, round(size.chat_per_user / cycle))  # whole cycles: steps weigh as in the mix
     results = await measure_chat(
         urls,
         users=size.chat_users,
-        per_user=size.chat_per_user,
+        per_user=per_user,
         repeats=repeats,
         storage_seconds=size.uow_seconds,
         paced_seconds=size.paced_seconds,
+        mix=mix,
         progress=report.note,
     )
     report.raw["chat"] = [dataclasses.asdict(r) for r in results]
@@ -198,12 +208,13 @@ async def _chat(report: Report, size: Size, repeats: int, urls: dict[str, str]) 
         checks.append(
             f"{r.backend}/{r.framework}: {'meets' if met else 'MISSES'} the target "
             f"(≥ {TARGET_RATE:,.0f} updates/s, p99 < {TARGET_P99_MS:g} ms at that rate); "
-            f"{r.failures} updates failed; notes saved {r.notes_filed}/{r.notes_expected}"
+            f"{r.failures} updates failed; "
+            f"{FILES[mix].value} records saved {r.records_filed}/{r.saves_expected}"
         )
     report.targets += checks
     report.section(
-        f"Chat throughput: {size.chat_users} users × {size.chat_per_user} updates per run, {repeats} runs",
-        body + "\n\n" + "\n".join(checks),
+        f"Chat throughput, {mix} mix: {size.chat_users} users × {per_user} updates per run, {repeats} runs",
+        body + f"\n\nload (1/5/15 min) after: {load_average()}\n" + "\n".join(checks),
     )
 
 
@@ -401,7 +412,7 @@ async def main(argv: list[str] | None = None) -> int:
         if "uow" in suites:
             await _uow(report, size, repeats, postgres)
         if "chat" in suites:
-            await _chat(report, size, repeats, urls)
+            await _chat(report, size, repeats, urls, args.mix)
         if "memory" in suites:
             _memory_idle(report, size, urls["sqlite"])
         if args.profile:

@@ -24,7 +24,7 @@ from time import perf_counter
 from bench import txn, uow
 from bench.common import BENCH_KEYS, NOW, median, percentile
 from bench.recorder import NOWHERE, TOKEN, Recorder
-from bench.script import CYCLE, BenchUser, first_free_update_id, link_workers, notes_filed
+from bench.script import FILES, MIXES, BenchUser, first_free_update_id, link_workers, records_filed
 from bot.app import GridcareBot, Runtime, build_bot
 from bot.config import Settings
 from bot.db import Database
@@ -148,7 +148,7 @@ class Lane:
         """`rate` updates a second offered for about `seconds`, by as many users as that needs for each
         to send whole cycles (so every step weighs as in the mix); a user never sends before the answer
         to their previous update (a person waits for the bot), so an overloaded bot falls behind."""
-        cycle = len(CYCLE)
+        cycle = len(self.users[0].cycle)
         users = self.users[: max(1, min(len(self.users), round(rate * seconds / cycle)))]
         per_user = cycle * max(1, math.ceil(rate * seconds / (len(users) * cycle)))
         latencies: list[float] = []
@@ -174,10 +174,11 @@ class Lane:
 
 
 async def open_lanes(
-    url: str, backend: str, users: int, frameworks: tuple[str, ...] = FRAMEWORKS
+    url: str, backend: str, users: int, frameworks: tuple[str, ...] = FRAMEWORKS, mix: str = "bench"
 ) -> list[Lane]:
     """Both frameworks on one database, sharing the users and what the bot last showed them (the
-    dialog state is in the database, so a user's cycle carries on whichever framework is measured)."""
+    dialog state is in the database, so a user's cycle carries on whichever framework is measured);
+    the users repeat the cycle `mix` (bench.script.MIXES)."""
     recorder = Recorder()
     lanes = []
     for framework in frameworks:
@@ -185,7 +186,7 @@ async def open_lanes(
         await bot.transport.start()  # only the transport: the benchmark feeds updates, nothing runs behind
         if not lanes:
             user_ids = bot.runtime.db.call(link_workers, users)
-            bench_users = [BenchUser(user_id) for user_id in user_ids]
+            bench_users = [BenchUser(user_id, MIXES[mix]) for user_id in user_ids]
             update_ids = count(bot.runtime.db.call(first_free_update_id))
         floor = quiet_transport(framework, Recorder())
         floor.on_incoming(_nothing)
@@ -198,6 +199,7 @@ async def open_lanes(
 class ChatResult:
     backend: str
     framework: str
+    mix: str  # the users' cycle (bench.script.MIXES)
     rate: float  # saturated, updates/s, median of repeats
     p50_ms: float
     p99_ms: float
@@ -211,8 +213,8 @@ class ChatResult:
     paced_p99_ms: float
     updates: int  # measured in all saturated runs
     failures: int  # updates answered with the core's internal-error apology
-    notes_expected: int  # save presses on this database (both frameworks, warm-up included)
-    notes_filed: int  # notes the database holds now that it did not before
+    saves_expected: int  # save presses on this database (both frameworks, warm-up included)
+    records_filed: int  # records of the mix's kind the database holds now that it did not before
 
 
 async def storage_floor(url: str, seconds: float, ids: txn.UpdateIds) -> float:
@@ -236,24 +238,26 @@ async def measure_chat(
     storage_seconds: float,
     paced_seconds: float,
     frameworks: tuple[str, ...] = FRAMEWORKS,
+    mix: str = "bench",
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> list[ChatResult]:
-    """Run the chat benchmark on each database in `urls` (backend name → URL)."""
+    """Run the chat benchmark on each database in `urls` (backend name → URL), users repeating `mix`."""
     results: list[ChatResult] = []
+    cycle, kind = MIXES[mix], FILES[mix]
     for backend, url in urls.items():
-        lanes = await open_lanes(url, backend, users, frameworks)
+        lanes = await open_lanes(url, backend, users, frameworks, mix)
         try:
             db = lanes[0].bot.runtime.db
-            notes_before = db.call(notes_filed)
+            filed_before = db.call(records_filed, kind)
             for i, lane in enumerate(
                 lanes
             ):  # warm-up: templates, caches, and (once) every chat's first contact
                 await lane.saturated(1, only=1)  # alone first: PTB starts its Application on the first feed
-                await lane.saturated(len(CYCLE), only=None if i == 0 else WARM_USERS)
+                await lane.saturated(len(cycle), only=None if i == 0 else WARM_USERS)
             storage: list[float] = []
             storage_ids = txn.UpdateIds(start=10**12)  # clear of the chat's update ids
             for repeat in range(repeats):
-                progress(f"chat {backend}: repeat {repeat + 1}/{repeats}")
+                progress(f"chat {backend}, {mix} mix: repeat {repeat + 1}/{repeats}")
                 for lane in lanes:
                     lane.ours.append(await lane.saturated(per_user))
                     lane.floors.append(await lane.framework_floor())
@@ -262,19 +266,20 @@ async def measure_chat(
                     if lane.paced_rate is None:
                         lane.paced_rate = min(TARGET_RATE, 0.7 * lane.ours[0].rate)
                     lane.paced.append(await lane.paced_run(lane.paced_rate, paced_seconds))
-            filed = db.call(notes_filed) - notes_before
+            filed = db.call(records_filed, kind) - filed_before
             saves = sum(user.saves for user in lanes[0].users)
-            results += [_summary(lane, storage, saves, filed) for lane in lanes]
+            results += [_summary(lane, mix, storage, saves, filed) for lane in lanes]
         finally:
             for lane in lanes:
                 await lane.close()
     return results
 
 
-def _summary(lane: Lane, storage: list[float], saves: int, filed: int) -> ChatResult:
+def _summary(lane: Lane, mix: str, storage: list[float], saves: int, filed: int) -> ChatResult:
     return ChatResult(
         backend=lane.backend,
         framework=lane.framework,
+        mix=mix,
         rate=median([r.rate for r in lane.ours]),
         p50_ms=median([r.p(50) for r in lane.ours]),
         p99_ms=median([r.p(99) for r in lane.ours]),
@@ -288,6 +293,6 @@ def _summary(lane: Lane, storage: list[float], saves: int, filed: int) -> ChatRe
         paced_p99_ms=median([r.p(99) for r in lane.paced]),
         updates=sum(r.updates for r in lane.ours),
         failures=lane.recorder.failures,
-        notes_expected=saves,
-        notes_filed=filed,
+        saves_expected=saves,
+        records_filed=filed,
     )

@@ -1,8 +1,11 @@
 """The benchmark's grid workers: linked accounts, and what each one types and taps, as Telegram JSON.
 
-Each user repeats one cycle of eight updates, the everyday mix: the caseload view (/my), a case
-note (/note, choose the person by button, type the text, press save), /whoami, and /lang with its
-button. Buttons are taken from the keyboard the bot last showed in that chat (the Recorder), so a
+Each user repeats one cycle (a mix) of updates:
+- `bench`, eight updates, the everyday mix: the caseload view (/my), a case note (/note, choose the
+  person by button, type the text, press save), /whoami, and /lang with its button;
+- `visit`, seven updates, the day's round (issue 15): /my, a person's card (the card buttons of /my
+  taken in turn), the card's routine visit, skip the note, skip the photo, save, and /today.
+Buttons are taken from the keyboard the bot last showed in that chat (the Recorder), so a
 dialog's nonce and step are real and a stale or missing button fails the run loudly.
 """
 
@@ -29,9 +32,17 @@ FIRST_USER_ID = 7_100_000_000
 NOTE_TEXT = "本周入户走访，情况稳定，按时参加尿检。"
 DATE = int(NOW.timestamp())
 CYCLE = ("/my", "/note", "person", "text", "save", "/whoami", "/lang", "lang")
+VISIT_CYCLE = ("/my", "card", "routine", "skip", "skip", "save", "/today")
+MIXES = {"bench": CYCLE, "visit": VISIT_CYCLE}
+FILES = {"bench": RecordKind.note, "visit": RecordKind.visit}  # what a save press of each mix files
 _PERSON = re.compile(r"^d:\d+:0:\d+$")
+_CARD = re.compile(r"^p:\d+$")
+_SKIP = re.compile(r"^d:\d+:\d+:s$")
 _BUTTONS: dict[str, Callable[[str], bool]] = {
     "person": lambda data: bool(_PERSON.match(data)),
+    "card": lambda data: bool(_CARD.match(data)),
+    "routine": lambda data: data.startswith("r:routine:"),
+    "skip": lambda data: bool(_SKIP.match(data)),
     "save": lambda data: data.endswith(":c:ok"),
     "lang": lambda data: data == "lang:zh_CN",
 }
@@ -76,8 +87,9 @@ def first_free_update_id(session: Session) -> int:
     return (done or 0) + 1
 
 
-def notes_filed(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Record).where(Record.kind == RecordKind.note)) or 0
+def records_filed(session: Session, kind: RecordKind = RecordKind.note) -> int:
+    """Records of `kind` the database holds (a run checks that every save press filed one)."""
+    return session.scalar(select(func.count()).select_from(Record).where(Record.kind == kind)) or 0
 
 
 def _from(user_id: int) -> dict[str, object]:
@@ -118,13 +130,14 @@ class BenchUser:
     """One linked grid worker working through the cycle; remembers where they are across runs."""
 
     user_id: int
+    cycle: tuple[str, ...] = CYCLE
     position: int = 0
     saves: int = 0
     sent: list[bytes] = field(default_factory=list)  # this run's updates, for the framework floor
 
     def next_update(self, update_ids: count[int], recorder: Recorder) -> tuple[str, bytes]:
         """The next update of the cycle as Telegram's JSON bytes, and the step's name."""
-        step = CYCLE[self.position % len(CYCLE)]
+        step = self.cycle[self.position % len(self.cycle)]
         self.position += 1
         self.saves += step == "save"
         if step in _BUTTONS:
@@ -140,8 +153,10 @@ class BenchUser:
         shown = recorder.keyboards.get(self.user_id)
         if shown is not None:
             message_id, rows = shown
-            for row in rows:
-                for button in row:
-                    if _BUTTONS[step](button.data):
-                        return message_id, button.data
+            found = [button.data for row in rows for button in row if _BUTTONS[step](button.data)]
+            if found:
+                # The cards of /my are opened in turn (each round visits the next person); of any
+                # other kind, the first.
+                turn = self.position // len(self.cycle) if step == "card" else 0
+                return message_id, found[turn % len(found)]
         raise ScriptError(f"user {self.user_id}: no {step!r} button in the last keyboard {shown!r}")

@@ -25,9 +25,11 @@ from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import RuleSet
 from models.services.directory.entries import change_colour
+from models.services.identity import resolve
 from models.services.obligations.due import obligation_rows, person_obligations
 from models.services.obligations.evaluate import basis_of
 from models.services.obligations.state import at_day, prepare_roll, roll, verify
+from models.services.reporting.records import NewRecord, save_record
 from tests.integration.reminders_city import City, at, build_city
 
 SUNDAY, MONDAY = date(2026, 3, 8), date(2026, 3, 9)
@@ -91,6 +93,39 @@ def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Datab
     assert kept(db, person)[("meeting", MONDAY)] == (1, 1)  # already there, before any read
     computed_for, valid_until, basis = stamp(db, person)
     assert (computed_for, basis) == (MONDAY, basis_of(city.policy)) and valid_until > MONDAY
+
+
+def file_note(city: City, person: Person, when: datetime, key: str, *, runtime: bool) -> None:
+    """A case note (工作记录), which meets no obligation, saved through the save path the forms use."""
+    with city.db.unit_of_work() as s:
+        if runtime:
+            at_day(s, city.policy.local_date(when), city.policy)
+        who = resolve(s, city.worker.telegram_user_id)
+        new = NewRecord(person_id=person.id, kind=RecordKind.note, occurred_at=when, notes="电话随访")
+        assert save_record(s, who, new, now=when, idempotency_key=key).created
+
+
+def test_a_case_note_is_no_change_to_the_persons_obligations(db: Database) -> None:
+    city = build_city(db)
+    person = city.person(created=at(date(2026, 2, 1)))
+    rows_of(city, person, MONDAY)
+    before = stamp(db, person)
+    file_note(city, person, at(MONDAY), "n1", runtime=True)
+    file_note(city, person, at(MONDAY), "n2", runtime=False)  # a meeting filed so drops the stamp (below)
+    with db.unit_of_work() as s:  # and as a script adds one, then voids it
+        note = Record(
+            person_id=person.id,
+            kind=RecordKind.note,
+            occurred_at=at(MONDAY),
+            author_id=city.worker.id,
+            created_at=at(MONDAY),
+            updated_at=at(MONDAY),
+        )
+        s.add(note)
+        s.flush()
+        note.voided = True
+    assert stamp(db, person) == before is not None
+    assert rows_of(city, person, MONDAY) == spec_of(city, person, MONDAY)
 
 
 def test_a_script_changing_a_person_drops_their_stamp_and_the_next_read_works_them_out(db: Database) -> None:

@@ -52,7 +52,24 @@ async def test_chat_bench_drives_the_real_dispatcher_through_the_note_dialog(toy
     assert result.updates == 2 * 8
     assert result.rate > 0 and result.floor_rate > 0 and result.storage_rate > 0
     assert result.failures == 0
-    assert result.notes_filed == result.notes_expected > 0
+    assert result.records_filed == result.saves_expected > 0
+
+
+async def test_chat_bench_visit_mix_files_one_visit_per_save_from_the_card(toy_city):
+    (result,) = await measure_chat(
+        {"sqlite": toy_city},
+        users=2,
+        per_user=14,
+        repeats=1,
+        storage_seconds=0.02,
+        paced_seconds=0.05,
+        frameworks=("ptb",),
+        mix="visit",
+    )
+    assert result.mix == "visit"
+    assert result.updates == 2 * 14
+    assert result.failures == 0
+    assert result.records_filed == result.saves_expected > 0
 
 
 def test_memory_readings_cover_generation_and_obligations():

@@ -4,9 +4,10 @@ The kept items (models.obligation_state) are the items `models.schedule.obligati
 one day, worked out by models.services.obligations.evaluate. They are kept true three ways:
 
 * **In the same unit of work as a change.** `keep_current` hooks a session factory: every flush
-  notes the persons whose records, colour changes, pauses or schedule-relevant fields changed, and
-  before the commit their items are worked out again for the unit of work's day (`at_day`, set by
-  the runtime). Without a day (a script), their stamps are dropped and the next read works them out.
+  notes the persons whose records (of a kind that can meet an obligation: not a case note), colour
+  changes, pauses or schedule-relevant fields changed, and before the commit their items are
+  worked out again for the unit of work's day (`at_day`, set by the runtime). Without a day (a
+  script), their stamps are dropped and the next read works them out.
 * **With the passing of days.** Items hold until their stamp's `valid_until`
   (models.schedule.stable_until: a new week, month or half-year, a period leaving the overdue
   ladder, a programme anniversary). `roll` works out, batch by batch, the persons whose day has come
@@ -38,6 +39,7 @@ from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, ColourChange, Person
 from models.policy import Policy
 from models.records import Record
+from models.schedule import Obligation, record_kind_of
 from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
 from models.services.sql import changed_rows, chunks, dialect_of
 
@@ -49,6 +51,9 @@ _PERSON_FIELDS = ("status", "colour", "programme_start", "programme_end", "relea
 
 
 _STAMPS = ObligationStamp.__table__
+# The kinds of record `evaluate` reads (those that can meet an obligation); a change to any other
+# kind leaves everybody's items as they were.
+_COUNTING = frozenset(str(record_kind_of(obligation)) for obligation in Obligation)
 
 
 def _upsert(insert_of: Any) -> Any:
@@ -76,6 +81,12 @@ def changed(session: Session, person_id: int) -> None:
     session.info.setdefault(_DIRTY, set()).add(person_id)
 
 
+def may_count(kind: str) -> bool:
+    """Whether a record of this kind can meet an obligation (`evaluate` reads no other kind): a new
+    case note, say, changes nobody's items."""
+    return str(kind) in _COUNTING
+
+
 def keep_current(sessions: sessionmaker[Session]) -> None:
     """Hook a session factory so that every unit of work keeps the obligations it changes true."""
     event.listen(sessions, "after_flush", _note_changes)
@@ -85,12 +96,22 @@ def keep_current(sessions: sessionmaker[Session]) -> None:
 def _note_changes(session: Session, _context: Any) -> None:
     dirty: set[int] = session.info.setdefault(_DIRTY, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, (Record, ColourChange, Pause)):
+        if isinstance(obj, Record):
+            if _may_count(obj):
+                dirty.add(obj.person_id)
+        elif isinstance(obj, (ColourChange, Pause)):
             dirty.add(obj.person_id)
         elif isinstance(obj, Person):
             state = inspect(obj)
             if obj in session.new or any(state.attrs[name].history.has_changes() for name in _PERSON_FIELDS):
                 dirty.add(obj.id)
+
+
+def _may_count(record: Record) -> bool:
+    """Whether the record is (or was, before this unit of work) of a kind that can meet an
+    obligation: a case note, say, is none, and `evaluate` never reads it."""
+    kinds = {record.kind, *inspect(record).attrs.kind.history.deleted}
+    return any(may_count(kind) for kind in kinds)
 
 
 def _apply_changes(session: Session) -> None:

@@ -25,7 +25,7 @@ from models.people import CLOSED_STATUSES, Person
 from models.record_dates import is_late
 from models.records import ALERT_RESULTS, Record, RecordKind
 from models.services.identity import Identity
-from models.services.obligations.state import changed
+from models.services.obligations.state import changed, may_count
 from models.services.reporting.visits import NOT_MET_TWICE
 from models.services.rights import local_day, may, on_behalf_of
 
@@ -165,7 +165,8 @@ def save_record(
             "corrects_id": corrects_id,
         },
     ).scalar_one()
-    changed(session, new.person_id)  # a Core insert: the person's obligations are worked out again
+    if may_count(new.kind):  # a Core insert: the person's obligations are worked out again
+        changed(session, new.person_id)
     audit(session, who.actor, "create", str(new.kind), record_id, at=now, person_id=new.person_id)
     if old is not None:
         _void(session, who, old, CORRECTED, now=now, detail=f"corrected_by={record_id}")
