@@ -183,6 +183,8 @@ def _reference(db, now) -> Counter:  # type: ignore[no-untyped-def]
             key = job.when.run_key(now, policy)
             if key is not None:
                 scheduler._run_once(session, job, key, now)
+                while job.batch is not None and scheduler._run_batch(session, job, now):
+                    pass  # a shared job's batches, here in the one session
         return Counter((m.purpose, m.chat_id, m.dedupe_key) for m in session.scalars(select(OutboxMessage)))
     finally:
         session.rollback()
