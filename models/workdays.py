@@ -24,6 +24,11 @@ class WorkCalendar:
         self._country = country
         self._days_off: dict[int, frozenset[date]] = {}
 
+    @property
+    def country(self) -> str:
+        """Whose official calendar this is (ISO code)."""
+        return self._country
+
     def is_working_day(self, day: date) -> bool:
         """True on an ordinary weekday that is no holiday, and on a swapped working weekend day."""
         return day not in self._off_in(day.year)

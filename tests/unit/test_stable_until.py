@@ -26,34 +26,12 @@ from models.schedule import (
     stable_until,
 )
 from models.workdays import WorkCalendar
+from tests.unit.test_schedule import COUNTY
 
 CN = WorkCalendar()
 KEPT = 7
-YEARLY_BY_PROGRAMME = RuleSet.from_toml(
-    """
-    [[rule]]
-    obligation = "drug_test"
-    unit = "month"
-    programme_years = [1]
-
-    [[rule]]
-    obligation = "drug_test"
-    unit = "month"
-    every = 3
-    programme_years = [2, 3]
-
-    [[rule]]
-    obligation = "meeting"
-    unit = "week"
-    colours = ["white", "blue"]
-
-    [[rule]]
-    obligation = "meeting"
-    unit = "week"
-    times = 2
-    colours = ["orange", "red"]
-    """
-)
+# Drug tests by programme year (the county of the schedule's tests) over the default meetings.
+YEARLY_BY_PROGRAMME = DEFAULT_RULES.replaced_by(COUNTY)
 
 days = st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31))
 

@@ -95,7 +95,7 @@ def obligation_rows(
         )
     if where is not None:
         conditions.append(where)
-    settled = settle(session, select(Person.id).where(*conditions), today, policy)
+    in_memory = settle(session, select(Person.id).where(*conditions), today, policy)
     rows = []
     query = (
         select(
@@ -114,15 +114,15 @@ def obligation_rows(
         .join(Person, Person.id == ObligationItem.person_id)
         .where(*conditions)
     )
-    if settled.in_memory:
-        query = query.where(ObligationItem.person_id.not_in(list(settled.in_memory)))
+    if in_memory:
+        query = query.where(ObligationItem.person_id.not_in(list(in_memory)))
     if open_only:
         query = query.where(ObligationItem.done < ObligationItem.required)
     raw = session.execute(query).all()
     for pid, code, area, worker, colour, obligation, start, end, due, required, done in raw:
         rows.append(_row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today))
-    if settled.in_memory:
-        rows.extend(_in_memory(session, settled.in_memory, today, open_only))
+    if in_memory:
+        rows.extend(_in_memory(session, in_memory, today, open_only))
     rows.sort(key=_order)
     return rows
 

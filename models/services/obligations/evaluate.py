@@ -62,7 +62,7 @@ def basis_of(policy: Policy) -> str:
     """A fingerprint of what everybody's items depend on besides their own facts: the locality's
     rules, working-day calendar, time zone and overdue ladder. Kept items on another basis are stale."""
     rules = (tuple(_canonical(rule) for rule in policy.rules.rules), policy.rules.replace_all)
-    text = repr((rules, getattr(policy.calendar, "_country", ""), policy.tz.key, kept_days(policy)))
+    text = repr((rules, policy.calendar.country, policy.tz.key, kept_days(policy)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -195,14 +195,6 @@ def _write(
 # -- reading: what holds for a day ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Settled:
-    """After `settle`: the persons in scope whose kept items hold for the day, and the others'
-    items worked out in memory (a day before their stamp's)."""
-
-    in_memory: dict[int, Evaluated]
-
-
 def holds(today: date, basis: str) -> ColumnElement[bool]:
     """SQL: the person's kept items (their stamp joined) hold for `today`."""
     return (
@@ -212,7 +204,7 @@ def holds(today: date, basis: str) -> ColumnElement[bool]:
     )
 
 
-def settle(session: Session, people: Any, today: date, policy: Policy) -> Settled:
+def settle(session: Session, people: Any, today: date, policy: Policy) -> dict[int, Evaluated]:
     """Make the kept items of the persons `people` selects (a select of Person.id) hold for `today`:
     work out and keep those whose do not; those asked about a day before their stamp's are worked
     out in memory only (a past day's report must not move everybody's state back)."""
@@ -230,7 +222,7 @@ def settle(session: Session, people: Any, today: date, policy: Policy) -> Settle
     for chunk in chunks(past, BATCH):
         persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
         in_memory.update(evaluate(session, persons, today, policy))
-    return Settled(in_memory)
+    return in_memory
 
 
 def people_within(area_path: str | None) -> Select[Any]:
