@@ -82,9 +82,21 @@ def morning_due(
         marker = literal(f"{day}:") + cast(Worker.id, String)
         dealt_with = exists().where(JobRun.job == MARKER_JOB, JobRun.run_key == marker)
         query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
-        return [
-            Recipient(*row) for row in session.execute(query.with_for_update(of=Worker, skip_locked=True))
-        ]
+        claim_query = query.with_for_update(of=Worker, skip_locked=True)
+        while True:
+            claimed = [Recipient(*r) for r in session.execute(claim_query)]
+            # The claim's snapshot is older than its locks: a worker another process marked and let
+            # go meanwhile looks undone to it. A new statement (a new snapshot, the locks held) tells;
+            # if that was all it got, claim again (the new snapshot leaves those out).
+            keys = [f"{day}:{r.worker_id}" for r in claimed]
+            marked = set(
+                session.scalars(
+                    select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.in_(keys))
+                )
+            )
+            fresh = [r for r in claimed if f"{day}:{r.worker_id}" not in marked]
+            if fresh or not claimed:
+                return fresh
     done = set(
         session.scalars(
             select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))
