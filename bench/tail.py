@@ -15,8 +15,8 @@ against its wall time (`time.thread_time`: a unit stretched by waiting for a CPU
 The scheduler is not running (as in bench/chat.py), so scheduled jobs are not part of these figures.
 
 `--serial N` instead times each step alone (one update at a time, N cycles of every user) with its
-SQL statements; `--freeze` runs `gc.freeze()` once the bot is built; `--one-trip` is an experiment
-that skips the replies' outbox check (empty here). Figures: BENCHMARKS.md section 10.
+SQL statements; `--freeze` runs `gc.freeze()` once the bot is built (as `gridcare run` does).
+Figures: BENCHMARKS.md section 10.
 """
 
 from __future__ import annotations
@@ -114,11 +114,6 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rate", type=float, help="offer this rate instead of measuring the saturated one")
     parser.add_argument("--serial", type=int, help="only time each step alone, over this many rounds")
-    parser.add_argument(
-        "--one-trip",
-        action="store_true",
-        help="an experiment: skip the replies' outbox check (empty here), one database trip per update",
-    )
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() once the bot is built")
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -145,12 +140,6 @@ async def main(argv: list[str] | None = None) -> None:
             rate = args.fraction * saturated.rate
             print(f"saturated: {saturated.rate:.0f} updates/s; offering {rate:.0f}/s")
         instrument(lane)
-        if args.one_trip:
-
-            async def nothing_waits(_actions: Any) -> bool:
-                return False
-
-            lane.bot.replies._waiting = nothing_waits  # type: ignore[method-assign,assignment]
         collector = Collector()
         gc.callbacks.append(collector)
         start = perf_counter()

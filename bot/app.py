@@ -144,8 +144,8 @@ class GridcareBot:
         # A chat's updates are handled and answered one at a time, so its replies keep their order.
         async with self._chats.hold(incoming.chat_id):
             with update_timer(incoming.kind.value):  # counted and timed for /metrics
-                actions = await self.core.handle(incoming)
-                await self.replies.deliver(incoming, actions)
+                answer = await self.core.answer(incoming)
+                await self.replies.deliver(incoming, answer.actions, behind=answer.behind)
         self.wake_sender()  # the update may have queued messages to others: send them now
 
     def wake_sender(self) -> None:

@@ -63,12 +63,18 @@ class Replies:
         self.settings = settings or ReplySettings()
         self.on_queued = on_queued
 
-    async def deliver(self, incoming: Incoming, actions: Sequence[Action]) -> None:
-        """Perform the update's replies, or queue them; never raises for Telegram's failures."""
+    async def deliver(
+        self, incoming: Incoming, actions: Sequence[Action], *, behind: bool | None = None
+    ) -> None:
+        """Perform the update's replies, or queue them; never raises for Telegram's failures.
+        `behind`: whether earlier replies to these chats wait in the outbox, if the update's unit of
+        work read it (handlers.core.Answer); None: read it here."""
         if not actions:
             return
         start = 0
-        if not await self._waiting(actions):
+        if behind is None:
+            behind = await self._waiting(actions)
+        if not behind:
             start = await self._perform(actions)
             if start == len(actions):
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
@@ -18,6 +19,7 @@ from models.clock import Clock
 from models.crypto import KeyRing
 from models.policy import Policy
 from models.services.identity import resolve, touch_chat
+from models.services.outbox.replies import replies_waiting
 from models.services.updates import begin_update
 
 T = TypeVar("T")
@@ -47,6 +49,16 @@ class ChatLocks:
                 self._locks[chat_id] = (lock, users - 1)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What to send for an update, and whether earlier replies to its chats still wait in the outbox
+    (bot/replies.py: then these queue behind them), read in the update's own unit of work rather
+    than in a second trip to the database; None where no unit of work told (the apology)."""
+
+    actions: list[Action]
+    behind: bool | None = False
+
+
 class Core:
     """Handles neutral updates. Knows no framework; reaches the database only through `run_unit`."""
 
@@ -72,13 +84,17 @@ class Core:
 
     async def handle(self, incoming: Incoming) -> list[Action]:
         """Process one update (once, in chat order) and return what to send."""
+        return (await self.answer(incoming)).actions
+
+    async def answer(self, incoming: Incoming) -> Answer:
+        """`handle`, and whether the replies must queue behind earlier ones (read in the same trip)."""
         verdict = self.throttle.check(incoming.user_id)
         if verdict is not Verdict.admit:
             log.info("update_throttled", update_id=incoming.update_id, warned=verdict is Verdict.warn)
             if verdict is Verdict.drop:
-                return []
+                return Answer([])
             locale = self.renderer.locale_of(incoming.language_code)
-            return [Send(incoming.chat_id, self.renderer.render(locale, "errors/slow_down"))]
+            return Answer([Send(incoming.chat_id, self.renderer.render(locale, "errors/slow_down"))], None)
         async with self.locks.hold(incoming.chat_id):
             try:
                 return await self.run_unit(self._process, incoming)
@@ -86,13 +102,13 @@ class Core:
                 # The unit of work rolled back, update id included, so a redelivery is tried again.
                 log.exception("update_failed", update_id=incoming.update_id, kind=str(incoming.kind))
                 locale = self.renderer.locale_of(incoming.language_code)
-                return [Send(incoming.chat_id, self.renderer.render(locale, "errors/internal"))]
+                return Answer([Send(incoming.chat_id, self.renderer.render(locale, "errors/internal"))], None)
 
-    def _process(self, session: Any, incoming: Incoming) -> list[Action]:
+    def _process(self, session: Any, incoming: Incoming) -> Answer:
         now = self.clock.now()
         if not begin_update(session, incoming.bot_id, incoming.update_id, incoming.chat_id, now=now):
             log.info("update_duplicate", update_id=incoming.update_id)
-            return []
+            return Answer([])
         identity = resolve(session, incoming.user_id)
         chosen = touch_chat(session, incoming.chat_id, now=now)
         locale = self.renderer.locale_of(chosen, identity.locale, incoming.language_code)
@@ -109,4 +125,5 @@ class Core:
             keys=self.keys,
         )
         self.router.dispatch(ctx)
-        return ctx.actions
+        chats = {chat for action in ctx.actions if (chat := getattr(action, "chat_id", None)) is not None}
+        return Answer(ctx.actions, replies_waiting(session, chats))

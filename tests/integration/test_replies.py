@@ -111,3 +111,46 @@ async def test_with_the_database_down_the_reply_is_still_sent_directly(now):
     replies = Replies(_DatabaseDown(), telegram, clock=FrozenClock(now), settings=QUICK)
     await replies.deliver(_incoming(), [Send(CHAT, "抱歉，出了点问题")])
     assert telegram.texts(CHAT) == ["抱歉，出了点问题"]
+
+
+class _CountingDb:
+    """The database, counting the units of work run through it."""
+
+    def __init__(self, db) -> None:
+        self.db, self.units = db, 0
+
+    async def run(self, fn, *args, **kwargs):
+        self.units += 1
+        return await self.db.run(fn, *args, **kwargs)
+
+
+async def test_the_update_s_own_unit_tells_whether_its_replies_queue_behind_earlier_ones(db, now):
+    """One trip to the database per update: the core reads the outbox in the update's unit of work
+    (handlers.core.Answer), and the replies queue behind a reply still waiting for that chat."""
+    from tests.support.chat import BOT_ID, build_core
+
+    telegram, counting = FakeTelegram(), _CountingDb(db)
+    core = build_core(db, FrozenClock(now))
+    core.run_unit = counting.run
+    replies = Replies(counting, telegram, clock=FrozenClock(now), settings=QUICK)
+
+    def update(update_id: int) -> Incoming:
+        return Incoming(BOT_ID, update_id, InKind.message, CHAT, CHAT, text="/help", message_id=update_id)
+
+    answer = await core.answer(update(80))
+    assert answer.behind is False and answer.actions
+    await replies.deliver(update(80), answer.actions, behind=answer.behind)
+    assert counting.units == 1 and len(telegram.delivered) == len(answer.actions)
+
+    telegram.fail_next(Transient("502"), chat_id=CHAT, times=QUICK.attempts)
+    answer = await core.answer(update(81))
+    await replies.deliver(update(81), answer.actions, behind=answer.behind)  # Telegram is down: queued
+    waiting = len(rows(db))
+    assert waiting == len(answer.actions)
+
+    answer = await core.answer(update(82))  # Telegram is back, but the chat has replies waiting
+    assert answer.behind is True
+    units = counting.units
+    await replies.deliver(update(82), answer.actions, behind=answer.behind)
+    assert len(rows(db)) == waiting + len(answer.actions), "a later reply overtook the queued ones"
+    assert counting.units == units + 1  # queueing them: no second look at the outbox
