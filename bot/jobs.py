@@ -40,6 +40,7 @@ from models.services.obligations.state import prepare_roll, roll
 from models.services.outbox.pace import prune_pace
 from models.services.outbox.prune import prune_outbox
 from models.services.reminders.joiners import caught_up, pending_joiners
+from models.services.reminders.morning import prune_morning_marks
 from models.services.sql import chunks
 from models.services.updates import prune_processed
 
@@ -113,8 +114,8 @@ def prune_updates(jctx: JobCtx) -> int:
 
 
 def prune_bookkeeping(jctx: JobCtx) -> int:
-    """Forget old job runs and chats' send pace long past."""
-    runs = jctx.call(prune_job_runs, now=jctx.now)
+    """Forget old job runs, mornings' marks and chats' send pace long past."""
+    runs = jctx.call(prune_job_runs, now=jctx.now) + jctx.call(prune_morning_marks, today=jctx.today)
     return runs + jctx.call(prune_pace, before=jctx.now.timestamp() - 86400)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Enum, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Enum, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
@@ -64,6 +64,23 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class MorningMark(Base):
+    """A worker's morning dealt with on a day (a message queued, or nothing to list): once a day.
+
+    Its own table, keyed by day then worker, so that claiming the next workers of a morning reads
+    only that day's marks, in worker order, beside the workers' own index (a merge), however many
+    days of marks are kept; as `job_runs` rows (string keys of every day) each claim hashed them all.
+    """
+
+    __tablename__ = "morning_marks"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True
+    )
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SendPace(Base):

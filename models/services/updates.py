@@ -32,6 +32,5 @@ def begin_update(session: Session, bot_id: int, update_id: int, chat_id: int, *,
 def prune_processed(session: Session, *, now: datetime) -> int:
     """Forget update ids older than a few days (Telegram ids may restart after a week of silence)."""
     return changed_rows(
-        session,
-        delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - KEEP_UPDATE_IDS)
+        session, delete(ProcessedUpdate).where(ProcessedUpdate.received_at < now - KEEP_UPDATE_IDS)
     )

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -21,16 +21,16 @@ from sqlalchemy import func, select, update
 from bot.db import Database
 from bot.demo import generate_demo_city
 from models.crypto import KeyRing
-from models.outbox import JobRun, OutboxMessage
+from models.outbox import MorningMark, OutboxMessage
 from models.people import Worker
 from models.policy import Policy
-from models.services.reminders.morning import MARKER_JOB, morning_due
+from models.services.reminders.morning import morning_due
 from tests.factories import TEST_KEYS
 
 pytestmark = pytest.mark.postgres  # SKIP LOCKED: SQLite is one process's database
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai: every reminder time reached
-DAY = "2026-03-05"
+AT_DAY = date(2026, 3, 5)  # its local day
 
 DRAIN = """
 import asyncio, json, sys, time
@@ -101,10 +101,10 @@ def test_two_processes_share_one_morning_each_worker_once(pg: Database, tmp_path
     assert first and second, "both processes took part"
     assert not set(first) & set(second), "no worker was dealt with twice"
     with pg.unit_of_work() as s:
-        marked = s.scalars(select(JobRun.run_key).where(JobRun.job == MARKER_JOB)).all()
+        marked = s.scalars(select(MorningMark.worker_id).where(MorningMark.day == AT_DAY)).all()
         lists = s.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.purpose == "morning")).all()
         owners = {int(key.split(":")[1]) for key in lists}
-    assert sorted(first + second) == sorted(int(k.split(":")[1]) for k in marked) and len(marked) == due
+    assert sorted(first + second) == sorted(marked) and len(marked) == due
     assert len(lists) == len(set(lists)) and owners <= set(first + second)
 
 
@@ -130,7 +130,7 @@ def test_a_worker_dealt_with_today_is_not_claimed_again(pg: Database) -> None:
     policy = Policy()
     with pg.unit_of_work() as s:
         first = morning_due(s, now=AT, policy=policy, claim=5)
-        s.add_all(JobRun(job=MARKER_JOB, run_key=f"{DAY}:{r.worker_id}", started_at=AT) for r in first)
+        s.add_all(MorningMark(day=AT_DAY, worker_id=r.worker_id, marked_at=AT) for r in first)
     with pg.unit_of_work() as s:
         rest = morning_due(s, now=AT, policy=policy, claim=1000)
         total = s.scalar(select(func.count()).select_from(Worker).where(Worker.telegram_user_id.is_not(None)))

@@ -114,8 +114,7 @@ def redeem(session: Session, code: str, telegram_user_id: int, *, now: datetime)
         return Redemption(Redeemed.inactive_worker)
     # Atomic claim: of two concurrent redemptions only one updates the row.
     claimed = changed_rows(
-        session,
-        update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
+        session, update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now)
     )
     if claimed != 1:
         return Redemption(Redeemed.invalid)

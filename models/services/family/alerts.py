@@ -163,7 +163,7 @@ def escalate_alert(session: Session, alert_id: int, *, now: datetime) -> Escalat
             UrgentAlert.escalated_at.is_(None),
         )
         .values(escalated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     alert = session.get(UrgentAlert, alert_id)
     if claimed != 1 or alert is None:

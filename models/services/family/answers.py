@@ -60,7 +60,7 @@ def mark_answered(
         update(UrgentAlert)
         .where(UrgentAlert.id == alert.id, UrgentAlert.acknowledged_at.is_(None))
         .values(acknowledged_at=now, acknowledged_by=who.worker_id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.refresh(alert)
     owner = session.get(Worker, alert.acknowledged_by)

@@ -29,7 +29,7 @@ def record_consent(session: Session, who: Identity, *, now: datetime) -> bool:
             FamilyMember.active.is_(True),
             FamilyMember.consented_at.is_(None),
         )
-        .values(consented_at=now)
+        .values(consented_at=now),
     )
     if agreed == 1:
         audit(

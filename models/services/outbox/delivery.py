@@ -74,7 +74,7 @@ def finish(
             OutboxMessage.status == OutboxStatus.sending,
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     return done == 1
 
@@ -149,7 +149,7 @@ def release(
             OutboxMessage.status == OutboxStatus.sending,
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
 
 
@@ -178,5 +178,5 @@ def reclaim(session: Session, owners: Collection[str]) -> int:
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_by.in_(list(owners)))
         .values(status=OutboxStatus.pending, locked_until=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )

@@ -77,7 +77,4 @@ def set_chat_pace(session: Session, next_at: dict[int, float], *, only_later: bo
 
 def prune_pace(session: Session, *, before: float) -> int:
     """Forget chats' pace long past (the bot's own row stays)."""
-    return changed_rows(
-        session,
-        delete(SendPace).where(SendPace.scope != GLOBAL, SendPace.next_at < before)
-    )
+    return changed_rows(session, delete(SendPace).where(SendPace.scope != GLOBAL, SendPace.next_at < before))

@@ -2,8 +2,8 @@
 
 Each worker once a day, from their own reminder time (/settings) or the policy's, on working days
 and before quiet hours begin. The list is the worker's responsible caseload, or, while a
-colleague on leave has handed theirs over (工作委托), that colleague's as well. A `job_runs` row per
-worker and day (job "morning_worker") records that the morning was dealt with, message or not.
+colleague on leave has handed theirs over (工作委托), that colleague's as well. A `morning_marks`
+row per worker and day records that the morning was dealt with, message or not.
 
 The message is edited in place as work gets done: each revision is an outbox `edit` row keyed
 `<morning key>:r<n>`. The items a revision listed are read back from its "why" buttons.
@@ -13,26 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from sqlalchemy import Date, String, bindparam, cast, exists, func, literal, or_, select
+from sqlalchemy import Date, bindparam, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
 from models.callback_data import CallbackData, yyyymmdd
 from models.casework import Delegation
-from models.outbox import JobRun, OutboxMessage
+from models.outbox import MorningMark, OutboxMessage
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.policy import Policy
 from models.services.obligations.due import ObligationRow, obligation_rows
 from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
-from models.services.sql import insert_ignore_many
+from models.services.sql import changed_rows, insert_ignore_many
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
-MARKER_JOB = "morning_worker"
+KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever looks into a morning
 # Statements on the hot path (a saved record ticks off a morning list) are built once, on the
 # tables (see models.services.sql).
 _assignments, _delegations, _outbox = CareAssignment.__table__, Delegation.__table__, OutboxMessage.__table__
@@ -67,7 +67,7 @@ def morning_due(
     one morning, and a crashed process's claim is free again when its transaction is rolled back.
     """
     local = now.astimezone(policy.tz)
-    clock, day = local.strftime("%H:%M"), local.date().isoformat()
+    clock, day = local.strftime("%H:%M"), local.date()
     query = _staff(area_path)
     if not everyone:
         if local.time() >= policy.quiet_from:
@@ -79,8 +79,7 @@ def morning_due(
     if worker_ids is not None:
         return [Recipient(*row) for row in session.execute(query.where(Worker.id.in_(sorted(worker_ids))))]
     if claim is not None:
-        marker = literal(f"{day}:") + cast(Worker.id, String)
-        dealt_with = exists().where(JobRun.job == MARKER_JOB, JobRun.run_key == marker)
+        dealt_with = exists().where(MorningMark.day == day, MorningMark.worker_id == Worker.id)
         query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
         claim_query = query.with_for_update(of=Worker, skip_locked=True)
         while True:
@@ -88,27 +87,29 @@ def morning_due(
             # The claim's snapshot is older than its locks: a worker another process marked and let
             # go meanwhile looks undone to it. A new statement (a new snapshot, the locks held) tells;
             # if that was all it got, claim again (the new snapshot leaves those out).
-            keys = [f"{day}:{r.worker_id}" for r in claimed]
             marked = set(
                 session.scalars(
-                    select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.in_(keys))
+                    select(MorningMark.worker_id).where(
+                        MorningMark.day == day, MorningMark.worker_id.in_([r.worker_id for r in claimed])
+                    )
                 )
             )
-            fresh = [r for r in claimed if f"{day}:{r.worker_id}" not in marked]
+            fresh = [r for r in claimed if r.worker_id not in marked]
             if fresh or not claimed:
                 return fresh
-    done = set(
-        session.scalars(
-            select(JobRun.run_key).where(JobRun.job == MARKER_JOB, JobRun.run_key.like(f"{day}:%"))
-        )
-    )
-    return [Recipient(*row) for row in session.execute(query) if f"{day}:{row[0]}" not in done]
+    done = set(session.scalars(select(MorningMark.worker_id).where(MorningMark.day == day)))
+    return [Recipient(*row) for row in session.execute(query) if row[0] not in done]
 
 
 def mark_morning_done(session: Session, worker_ids: Sequence[int], *, day: date, now: datetime) -> None:
     """Remember that these workers' morning is dealt with today (message or not): once a day."""
-    values = [{"job": MARKER_JOB, "run_key": f"{day.isoformat()}:{w}", "started_at": now} for w in worker_ids]
-    insert_ignore_many(session, JobRun, values, ["job", "run_key"])
+    values = [{"day": day, "worker_id": w, "marked_at": now} for w in worker_ids]
+    insert_ignore_many(session, MorningMark, values, ["day", "worker_id"])
+
+
+def prune_morning_marks(session: Session, *, today: date) -> int:
+    """Forget the marks of mornings more than KEEP_MARKS ago (only a day's own are read)."""
+    return changed_rows(session, delete(MorningMark).where(MorningMark.day < today - KEEP_MARKS))
 
 
 def morning_scope(worker_ids: Sequence[int], giving: dict[int, int]) -> ColumnElement[bool]:

@@ -1,0 +1,57 @@
+"""A worker's morning is dealt with once a day (models.services.reminders.morning): the day's marks
+alone decide, and marks older than a week are forgotten by the housekeeping job."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from models.outbox import MorningMark
+from models.people import Worker
+from models.policy import Policy
+from models.services.reminders.morning import (
+    KEEP_MARKS,
+    mark_morning_done,
+    morning_due,
+    prune_morning_marks,
+)
+from tests.factories import make_tree, make_worker
+
+AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
+TODAY = date(2026, 3, 5)
+
+
+def _workers(db) -> list[int]:
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        ids = [make_worker(s, tree["G1"]).id for _ in range(3)]
+        s.execute(update(Worker).where(Worker.id.in_(ids)).values(telegram_user_id=Worker.id + 7_000_000))
+    return ids
+
+
+def test_yesterday_s_mark_leaves_today_s_morning_due_and_today_s_is_claimed_once(db) -> None:
+    ids = _workers(db)
+    policy = Policy()
+    with db.unit_of_work() as s:
+        mark_morning_done(s, ids, day=TODAY - timedelta(days=1), now=AT - timedelta(days=1))
+        mark_morning_done(s, ids[:1], day=TODAY, now=AT)
+        mark_morning_done(s, ids[:1], day=TODAY, now=AT)  # twice: still one mark
+    with db.unit_of_work() as s:
+        due = {r.worker_id for r in morning_due(s, now=AT, policy=policy)} & set(ids)
+        claimed = {r.worker_id for r in morning_due(s, now=AT, policy=policy, claim=100)} & set(ids)
+        marks = s.scalars(select(MorningMark.worker_id).where(MorningMark.day == TODAY)).all()
+    assert due == claimed == set(ids[1:])
+    assert marks == ids[:1]
+
+
+def test_marks_older_than_a_week_are_pruned_and_the_week_s_are_kept(db) -> None:
+    ids = _workers(db)
+    old, kept = TODAY - KEEP_MARKS - timedelta(days=1), TODAY - KEEP_MARKS
+    with db.unit_of_work() as s:
+        for day in (old, kept, TODAY):
+            mark_morning_done(s, ids, day=day, now=AT)
+    with db.unit_of_work() as s:
+        assert prune_morning_marks(s, today=TODAY) == len(ids)
+        days = set(s.scalars(select(MorningMark.day).where(MorningMark.worker_id.in_(ids))))
+    assert days == {kept, TODAY}
