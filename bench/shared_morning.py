@@ -19,7 +19,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from time import perf_counter, time
 from typing import Any
 
@@ -86,9 +86,14 @@ def _counts(db: Database, day: str) -> tuple[int, int, int]:
         like = OutboxMessage.dedupe_key.like(f"morning:%:{day}")
         messages = session.scalar(select(func.count()).where(like)) or 0
         keys = session.scalar(select(func.count(func.distinct(OutboxMessage.dedupe_key))).where(like)) or 0
-        marks = session.scalar(
-            select(func.count()).where(JobRun.job == "morning_worker", JobRun.run_key.like(f"{day}:%"))
-        )
+        try:  # since issue 15, a table of their own; before it, job_runs rows
+            from models.outbox import MorningMark
+
+            marks = session.scalar(select(func.count()).where(MorningMark.day == date.fromisoformat(day)))
+        except ImportError:
+            marks = session.scalar(
+                select(func.count()).where(JobRun.job == "morning_worker", JobRun.run_key.like(f"{day}:%"))
+            )
     return messages, keys, marks or 0
 
 
