@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 from sqlalchemy import Date, bindparam, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
 from models.callback_data import CallbackData, yyyymmdd
@@ -112,13 +111,19 @@ def prune_morning_marks(session: Session, *, today: date) -> int:
     return changed_rows(session, delete(MorningMark).where(MorningMark.day < today - KEEP_MARKS))
 
 
-def morning_scope(worker_ids: Sequence[int], giving: dict[int, int]) -> ColumnElement[bool]:
-    """SQL on Person: responsible worker among these, or among the colleagues who handed to them."""
+def morning_people(session: Session, worker_ids: Sequence[int], giving: dict[int, int]) -> list[int]:
+    """The persons these workers' morning lists are about: those whose responsible worker is one of
+    them, or one of the colleagues who handed to them. Read first, by the assignments' worker index,
+    so that the lists' queries go by person id: as a subquery, PostgreSQL read every person and
+    every kept stamp for each batch (85 ms a batch for a province, ten times that for a country)."""
     wanted = set(worker_ids) | {giver for giver, taker in giving.items() if taker in set(worker_ids)}
-    # An IN over a subquery is evaluated once (a city's thousand workers at 08:30), not per person.
-    return Person.id.in_(
-        select(CareAssignment.person_id).where(
-            CareAssignment.case_role == CaseRole.responsible, CareAssignment.worker_id.in_(sorted(wanted))
+    return list(
+        session.scalars(
+            select(CareAssignment.person_id)
+            .where(
+                CareAssignment.case_role == CaseRole.responsible, CareAssignment.worker_id.in_(sorted(wanted))
+            )
+            .distinct()
         )
     )
 
@@ -128,8 +133,9 @@ def morning_rows(
 ) -> dict[int, list[ObligationRow]]:
     """The obligation rows of each worker's morning list (their own people, and those handed to them)."""
     giving = delegates_on(session, today)
+    people = morning_people(session, worker_ids, giving)
     rows = obligation_rows(
-        session, today=today, policy=policy, where=morning_scope(worker_ids, giving), open_only=open_only
+        session, today=today, policy=policy, where=Person.id.in_(people), open_only=open_only
     )
     wanted = set(worker_ids)
     found: dict[int, list[ObligationRow]] = {w: [] for w in worker_ids}
