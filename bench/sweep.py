@@ -4,7 +4,7 @@ Measured on a demo city whose staff all have (fake) Telegram accounts, in a fres
 database so the peak resident memory is the sweep's own (`python -m bench.sweep URL` prints one
 JSON line; `measure()` runs it as a child). In order:
 
-- the whole sweep as `gridcare sweep` runs it (handlers.reminders.jobs.sweep in one unit of work:
+- the whole sweep as `gridcare sweep` runs it (models.services.reminders.sending.sweep, one unit of work:
   every worker's morning list whatever their time, the overdue ladder, campaign days, programme
   endings; `--dry-run` computes the same and rolls back), once on the first day, committed; then
   once more the same day, which must queue nothing new;
@@ -123,11 +123,17 @@ def _time_rows(db: Database, policy: Policy, at: datetime) -> tuple[float, int]:
 
 def _sweep(
     db: Database, policy: Policy, renderer: Renderer, keys: KeyRing, at: datetime
-) -> tuple[float, jobs_reminders.SweepCounts]:
+) -> tuple[float, Any]:
     """`gridcare sweep`: the whole sweep in one unit of work, committed (the commit timed too)."""
     start = perf_counter()
     with db.unit_of_work() as session:
-        counts = jobs_reminders.sweep(_ctx(session, at, policy, renderer, keys))
+        ctx = _ctx(session, at, policy, renderer, keys)
+        if hasattr(jobs_reminders, "sweep"):  # trees before the use cases moved into the services
+            counts = jobs_reminders.sweep(ctx)
+        else:
+            from models.services.reminders import sending
+
+            counts = ctx.call(sending.sweep, ctx, jobs_reminders.day_of(ctx))
     return perf_counter() - start, counts
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -18,6 +18,8 @@ from models.services.identity import Identity, chat_locale
 from models.services.notify import LabelledButtons
 from models.services.obligations.state import at_day
 from models.services.outbox.queue import enqueue
+from models.services.reminders.morning import Revision
+from models.services.reminders.sending import Day, Ladder, Morning, refresh_person
 
 if TYPE_CHECKING:  # the engine runs on a Ctx: it imports this module
     from handlers.dialogs.engine import Engine
@@ -90,10 +92,26 @@ class Work:
 
     def tick_off(self, person_id: int) -> int:
         """Bring the morning list naming this person up to date (Notifier.tick_off)."""
-        # The reminders feature draws the list and builds on this module: imported when first used.
-        from handlers.reminders.jobs import refresh_person
+        day = Day(self.now, self.today, self.policy)
+        return self.call(refresh_person, self, person_id, day)
 
-        return refresh_person(self, person_id)
+    # The reminders' pages (models.services.reminders.sending.ReminderPoster) are drawn by the
+    # reminders feature, which builds on this module: imported when first used.
+
+    def post_mornings(self, mornings: Sequence[Morning]) -> int:
+        from handlers.reminders import views
+
+        return views.post_mornings(self, mornings)
+
+    def revise_morning(self, morning: Morning, revision: Revision) -> int:
+        from handlers.reminders import views
+
+        return views.revise_morning(self, morning, revision)
+
+    def post_ladders(self, ladders: Sequence[Ladder]) -> int:
+        from handlers.reminders import views
+
+        return views.post_ladders(self, ladders)
 
     def post_digest(self, chat_id: int, digest: Digest, *, dedupe_key: str) -> None:
         """Queue a supervisor's digest in their language: the chart, then its texts, the buttons under

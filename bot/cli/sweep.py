@@ -1,8 +1,8 @@
 """`gridcare sweep [--dry-run] [--date D] [--area CODE]`: the obligation sweep by hand.
 
-It runs exactly what the scheduled jobs run (handlers.reminders.jobs.sweep: every worker's morning
-list whatever their time, the overdue ladder, campaign days, programme endings) in one unit of
-work, prints the messages it queued, and with --dry-run rolls everything back. Queueing is
+It runs exactly what the scheduled jobs run (models.services.reminders.sending.sweep: every
+worker's morning list whatever their time, the overdue ladder, campaign days, programme endings) in
+one unit of work, prints the messages it queued, and with --dry-run rolls everything back. Queueing is
 idempotent, so a sweep after the scheduled jobs (or a second sweep) queues nothing new.
 """
 
@@ -18,11 +18,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from bot.cli.common import console, fail, runtime
-from handlers.reminders.jobs import sweep
 from models.audit import Actor, audit
 from models.outbox import OutboxMessage
 from models.services.directory.entries import NotFound, area_by_code
 from models.services.reminders.morning import unlinked_staff
+from models.services.reminders.sending import Day, sweep
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -64,7 +64,7 @@ def sweep_cmd(
             before = session.scalar(select(func.max(OutboxMessage.id))) or 0
             work = rt.job_context(session, moment)
             with console.status(f"sweeping {area or 'every area'} for {the_day}…"):
-                sweep(work, area_path=area_path)
+                work.call(sweep, work, Day(moment, the_day, rt.policy), area_path=area_path)
             queued = session.scalars(
                 select(OutboxMessage).where(OutboxMessage.id > before).order_by(OutboxMessage.id)
             ).all()

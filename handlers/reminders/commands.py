@@ -4,7 +4,8 @@
 with a button per item to the person and a "why" button; the same list the morning message
 brings, a page at a time (the rest one button away, `td:<page>`), and my open drafts to resume.
 `/settings` chooses the time of that message. Every person-level press re-checks rights.
-The scheduled side (morning lists, the overdue ladder, campaign days) is handlers.reminders.jobs.
+The scheduled side (morning lists, the overdue ladder, campaign days) is handlers.reminders.jobs,
+the use cases of models.services.reminders.sending.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ MAX_LISTED_DRAFTS = 10  # drafts named in the text
 
 
 def _today(ctx: Ctx, page: int) -> tuple[str, Keyboard]:
-    """A page of the list (MAX_LINES items, the rest a page button away) and the open drafts."""
+    """A page of the list (PAGE_LINES items, the rest a page button away) and the open drafts."""
     rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
     due = due_list(rows, ctx.today)
     page = min(max(page, 0), page_count(due) - 1)  # the list may have shrunk since the button was shown

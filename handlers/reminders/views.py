@@ -4,7 +4,7 @@
 by masked name and code, and a morning message is later edited in place, so these two go through
 `queue` here: rendered in the recipient's language, then into the outbox in the same unit of work.
 
-A list shows MAX_LINES items a page, one button each (`why:`: why it is due, with buttons to file
+A list shows PAGE_LINES items a page, one button each (`why:`: why it is due, with buttons to file
 it and to open the card), and at most two page buttons (/today: and two drafts): no message
 carries more than 12 buttons.
 """
@@ -21,10 +21,10 @@ from handlers.events import Button, Keyboard, Send
 from handlers.render import Renderer, masked
 from models.services.identity import chat_locale
 from models.services.outbox.queue import enqueue, enqueue_many, outbox_row
-from models.services.reminders.due_lists import DueLine, DueList
-from models.services.reminders.morning import why_data
-
-MAX_LINES = 8  # items a page shows (text and one button each); with two page and two draft buttons, 12
+from models.services.reminders.due_lists import PAGE_LINES, DueLine, DueList, chat_locales
+from models.services.reminders.morning import MORNING, Revision, why_data
+from models.services.reminders.overdue import OVERDUE
+from models.services.reminders.sending import Ladder, Morning
 
 ButtonRows = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, data)
 
@@ -56,39 +56,39 @@ def render_due(
 def render_page(
     renderer: Renderer, locale: str, template: str, due: DueList, page: int = 0, **view: Any
 ) -> Rendered:
-    """A page of a due list (MAX_LINES items, whose people the caller has named: `page_of` and
+    """A page of a due list (PAGE_LINES items, whose people the caller has named: `page_of` and
     models.services.reminders.due_lists.with_names), with its page buttons `td:<page>`."""
     pages = page_count(due)
     page = min(max(page, 0), pages - 1)
-    message = render_due(renderer, locale, template, due, start=page * MAX_LINES, paged=True, **view)
+    message = render_due(renderer, locale, template, due, start=page * PAGE_LINES, paged=True, **view)
     nav = []
     if page > 0:
         nav.append((renderer.label(locale, "rp_btn_prev"), TodayPage(page - 1).pack()))
     if page + 1 < pages:
-        rest = len(due.lines) - (page + 1) * MAX_LINES
+        rest = len(due.lines) - (page + 1) * PAGE_LINES
         nav.append((renderer.label(locale, "rm_btn_more").format(count=rest), TodayPage(page + 1).pack()))
     return Rendered(message.text, message.buttons + ((tuple(nav),) if nav else ()))
 
 
 def page_count(due: DueList) -> int:
-    return max(1, -(-len(due.lines) // MAX_LINES))
+    return max(1, -(-len(due.lines) // PAGE_LINES))
 
 
 def page_of(due: DueList, page: int) -> tuple[int, int]:
     """The first line and the number of lines of a page (clamped to the list as it is now)."""
     page = min(max(page, 0), page_count(due) - 1)
-    return page * MAX_LINES, MAX_LINES
+    return page * PAGE_LINES, PAGE_LINES
 
 
 def render_lines(
     renderer: Renderer, locale: str, template: str, lines: Sequence[DueLine], **view: Any
 ) -> Rendered:
-    """A message about these items: the template's text, and a button per item (up to MAX_LINES)
+    """A message about these items: the template's text, and a button per item (up to PAGE_LINES)
     that says why it is due and offers to file it (`why:`, also how a revision knows its items)."""
-    text = renderer.render(locale, template, cap=MAX_LINES, **view)
+    text = renderer.render(locale, template, cap=PAGE_LINES, **view)
     rows = tuple(
         ((line_label(renderer, locale, line), why_data(line.person_id, line.obligation, line.period_start)),)
-        for line in lines[:MAX_LINES]
+        for line in lines[:PAGE_LINES]
     )
     return Rendered(text, rows)
 
@@ -141,3 +141,45 @@ def queue_all(work: Work, messages: Sequence[tuple[int, Rendered, str]], *, purp
         for chat_id, message, key in messages
     ]
     return work.call(enqueue_many, rows)
+
+
+# -- the reminders' pages, as the runtime's ReminderPoster (models.services.reminders.sending) ------
+
+
+def post_mornings(work: Work, mornings: Sequence[Morning]) -> int:
+    """Each morning list's first page, in its recipient's language, into the outbox: how many were new."""
+    locales = work.call(chat_locales, [m.chat_id for m in mornings])
+    messages = [
+        (m.chat_id, _morning_page(work, work.renderer.locale_of(locales.get(m.chat_id)), m), m.key)
+        for m in mornings
+    ]
+    return queue_all(work, messages, purpose=MORNING)
+
+
+def revise_morning(work: Work, morning: Morning, revision: Revision) -> int:
+    """An edit of the morning message (key `<key>:r<n+1>`), if the page shows something else now."""
+    message = _morning_page(work, locale_for(work, morning.chat_id), morning)
+    if message.same_as(revision.text, revision.buttons):
+        return 0
+    key = f"{morning.key}:r{revision.number + 1}"
+    edit = queue(work, morning.chat_id, message, purpose=MORNING, dedupe_key=key, edit_of=morning.key)
+    return int(edit is not None)
+
+
+def _morning_page(work: Work, locale: str, morning: Morning) -> Rendered:
+    return render_page(
+        work.renderer, locale, "reminders/morning", morning.listing, appointments=morning.appointments
+    )
+
+
+def post_ladders(work: Work, ladders: Sequence[Ladder]) -> int:
+    """The overdue ladder's messages, each in its recipient's language: how many were new."""
+    locales = work.call(chat_locales, [ladder.chat_id for ladder in ladders])
+    after = work.policy.escalate_to_cadre_after_days
+    messages = []
+    for ladder in ladders:
+        locale = work.renderer.locale_of(locales.get(ladder.chat_id))
+        template = f"reminders/overdue_{ladder.step}"
+        message = render_lines(work.renderer, locale, template, ladder.lines, items=ladder.items, after=after)
+        messages.append((ladder.chat_id, message, ladder.key))
+    return queue_all(work, messages, purpose=OVERDUE)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from bot.db import Database
 from bot.demo import generate_demo_city
 from handlers.context import JobCtx
-from handlers.reminders import jobs as jobs_reminders
+from handlers.reminders.jobs import day_of
 from handlers.render import Renderer
 from models.areas import Area
 from models.outbox import OutboxMessage
@@ -21,6 +21,7 @@ from models.policy import Policy
 from models.reminders import OverdueNotice
 from models.services import batches
 from models.services.batches import area_batches
+from models.services.reminders import sending
 from models.services.sql import chunks
 
 
@@ -71,7 +72,7 @@ def _sweep(db: Database, now, keys) -> tuple[Counter, set]:
             jctx = JobCtx(
                 now=now, renderer=Renderer(ZoneInfo("Asia/Shanghai")), _session=s, policy=policy, keys=keys
             )
-            counts = jobs_reminders.sweep(jctx)
+            counts = jctx.call(sending.sweep, jctx, day_of(jctx))
             assert counts.morning > 0 and counts.overdue > 0
             messages = Counter(
                 (m.chat_id, m.purpose, m.payload["text"]) for m in s.scalars(select(OutboxMessage))
@@ -95,7 +96,7 @@ def _sweep(db: Database, now, keys) -> tuple[Counter, set]:
 
 def test_a_sweep_in_small_batches_queues_what_one_batch_does(city: Database, now, keys, monkeypatch) -> None:
     whole = _sweep(city, now, keys)
-    monkeypatch.setattr(jobs_reminders, "BATCH_WORKERS", 3)
+    monkeypatch.setattr(sending, "BATCH_WORKERS", 3)
     monkeypatch.setattr(batches, "BATCH_PERSONS", 1)  # one area per batch
     batched = _sweep(city, now, keys)
     assert batched[1] == whole[1]  # every item reaches the same rungs

@@ -7,7 +7,6 @@ from datetime import date, time
 
 from bot.db import Database
 from handlers.reminders.jobs import case_endings, escalate
-from handlers.reminders.views import MAX_LINES
 from handlers.render import masked
 from models.outbox import OutboxMessage
 from models.outgoing import Send
@@ -16,6 +15,7 @@ from models.services.digest.scope import AreaRef
 from models.services.digest.summary import Digest, Period, PeriodKind, build_digest
 from models.services.obligations.due import ObligationRow
 from models.services.outbox.queue import enqueue
+from models.services.reminders.due_lists import PAGE_LINES
 from models.services.reminders.overdue import overdue_for_digest
 from tests.integration.reminders_city import City, at, build_city
 
@@ -64,7 +64,7 @@ def test_items_reaching_a_rung_together_come_in_one_message(db: Database) -> Non
     assert "14 项工作已逾期" in row.payload["text"]
     assert first.code in row.payload["text"] and second.code in row.payload["text"]
     # one button per item, a page's worth (no message carries more than 12), the rest counted
-    assert len(row.payload["buttons"]) == MAX_LINES and "另有 6 项" in row.payload["text"]
+    assert len(row.payload["buttons"]) == PAGE_LINES and "另有 6 项" in row.payload["text"]
 
 
 def test_after_three_days_the_cadre_of_the_care_team_is_told(db: Database) -> None:

@@ -6,13 +6,13 @@ from datetime import date, time, timedelta
 
 from bot.db import Database
 from bot.outbox import Sender
-from handlers.reminders.jobs import morning, refresh_mornings, refresh_person, refresh_worker
-from handlers.reminders.views import MAX_LINES
+from handlers.reminders.jobs import morning, refresh_mornings, refresh_worker
 from handlers.render import masked
 from models.casework import Delegation
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage
 from models.people import Role
+from models.services.reminders.due_lists import PAGE_LINES
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 from tests.support.outbox import FAST, FakeTelegram
 
@@ -116,7 +116,7 @@ def test_a_saved_record_ticks_off_the_list_the_person_is_on(db: Database) -> Non
     person = city.people[0]
     city.run(morning, MORNING)
     city.meet(person, at(WEDNESDAY, time(10)))
-    assert city.run(refresh_person, at(WEDNESDAY, time(10)), person.id) == 1
+    assert city.run(lambda work, pid: work.tick_off(pid), at(WEDNESDAY, time(10)), person.id) == 1
     assert f"morning:{city.worker.id}:2026-03-04:r1" in city.outbox()
 
 
@@ -161,4 +161,4 @@ def test_a_long_morning_list_carries_a_page_of_items_and_a_button_to_the_rest(db
     [row] = _morning_rows(city).values()
     data = [d for line in row.payload["buttons"] for _, d in line]
     assert len(data) <= 12 and data[-1] == "td:1"
-    assert sum(d.startswith("why:") for d in data) == MAX_LINES
+    assert sum(d.startswith("why:") for d in data) == PAGE_LINES

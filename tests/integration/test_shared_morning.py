@@ -39,7 +39,7 @@ from pathlib import Path
 from bot.db import Database
 from bot.jobs import JOBS
 from bot.scheduler import Scheduler
-from handlers.reminders import jobs
+from models.services.reminders import sending as jobs
 from handlers.render import Renderer
 from models.clock import FrozenClock
 from models.crypto import KeyRing

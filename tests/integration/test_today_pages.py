@@ -6,8 +6,8 @@ from datetime import date, time
 
 from bot.db import Database
 from handlers.events import Edit
-from handlers.reminders.views import MAX_LINES
 from models.clock import FrozenClock
+from models.services.reminders.due_lists import PAGE_LINES
 from tests.integration.reminders_city import City, at, build_city
 from tests.support.chat import CoreChat, build_core
 
@@ -39,7 +39,7 @@ async def test_the_rest_of_a_long_today_list_is_one_button_away(db: Database) ->
     [first] = chat.texts()
     assert "未列出" in first and "/today" not in first.split("未列出")[1]
     shown = _people_data(chat)
-    assert len(shown) == MAX_LINES
+    assert len(shown) == PAGE_LINES
     await chat.press(chat.button("查看其余"), message_id=7)
     [page] = [a for a in chat.last if isinstance(a, Edit)]
     assert page.message_id == 7  # the same message, now showing the rest

@@ -32,7 +32,7 @@ from bot.jobs import FEATURES
 from bot.scheduler import Scheduler
 from handlers.core import Core
 from handlers.events import Incoming, InKind
-from handlers.reminders import jobs as jobs_reminders
+from handlers.reminders import views as reminder_views
 from handlers.render import Renderer
 from handlers.setup import build_router
 from models.clock import FrozenClock
@@ -120,9 +120,9 @@ async def run_jobs(db: Database, now: datetime, hang_job: str | None, out: Any) 
 
             return queue_then_hang
 
-        # the jobs look them up in their module at each call
-        jobs_reminders.queue = then_hang(jobs_reminders.queue)
-        jobs_reminders.queue_all = then_hang(jobs_reminders.queue_all)
+        # the reminders' pages look them up in their module at each call
+        reminder_views.queue = then_hang(reminder_views.queue)
+        reminder_views.queue_all = then_hang(reminder_views.queue_all)
     current = {"job": ""}
     policy = Policy(tz=ZoneInfo("Asia/Shanghai"))
     scheduler = Scheduler(

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.reminders.jobs import OverdueItem
-from handlers.reminders.views import MAX_LINES, render_due, render_page
+from handlers.reminders.views import PAGE_LINES, render_due, render_page
 from handlers.render import DEFAULT_TEMPLATES, LOCALES, Renderer
 from models.people import Colour
 from models.services.conversations import DraftLine
 from models.services.pauses import PauseView
 from models.services.reminders.due_lists import DueLine, DueList, with_names
 from models.services.reminders.notices import CampaignView, EndingView
+from models.services.reminders.sending import OverdueItem
 from models.services.reminders.why import Why
 
 EVIL = '<script>&"x"'
@@ -76,7 +76,7 @@ PAUSES = [
 ]
 VIEW = {
     "due": DUE,
-    "cap": MAX_LINES,
+    "cap": PAGE_LINES,
     "line": LINES[0],
     "worker": "测试员" + EVIL,
     "why": WHY,

@@ -38,6 +38,9 @@ STAFF_ROLES = (
     Role.disability_assistant,
 )
 BUCKETS = ("overdue", "today", "week", "done")
+# Items a page of a list shows (one button each; with two page and two draft buttons, 12 a
+# message): the people named are those of the page shown.
+PAGE_LINES = 8
 ItemKey = tuple[int, str, date]  # person, obligation, period start
 
 

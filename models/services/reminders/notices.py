@@ -1,6 +1,6 @@
 """Reminders that are one templated message each: campaign days, a programme's coming end, and a
 family's meeting of the day. Each goes once per dedupe key, built here (jobs call these; the
-morning list and the overdue ladder are pages drawn by handlers.reminders.jobs).
+morning list and the overdue ladder are pages drawn by models.services.reminders.sending).
 """
 
 from __future__ import annotations
