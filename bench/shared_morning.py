@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("url", help="a database holding a demo city (python -m bench.memory generate)")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--days", type=int, default=1, help="mornings per process count, each a new day")
+    parser.add_argument("--skip", type=int, default=0, help="working days to pass over (run before)")
     options = parser.parse_args(args)
     policy = Policy()
     analyze(options.url)
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     with db.unit_of_work() as session:
         link_staff(session)
     db.dispose()
-    days = iter(_days(policy, len(options.processes) * options.days))
+    days = iter(_days(policy, options.skip + len(options.processes) * options.days)[options.skip :])
     results = []
     for _ in range(options.days):  # the counts take turns, day after day
         for n in options.processes:
