@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, event, exists, func, insert, inspect, literal, or_, select, update
+from sqlalchemy import Select, delete, event, func, insert, inspect, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -263,13 +263,15 @@ def prepare_roll(session: Session, today: date, policy: Policy, *, people: Any =
     active = select(Person.id).where(Person.status.in_(ACTIVE_STATUSES))
     if people is not None:
         active = active.where(Person.id.in_(people))
-    unseen = active.where(~exists().where(ObligationStamp.person_id == Person.id))
+    # Everyone managed, and the stamps' key skips those who have one: no anti-join, which PostgreSQL
+    # plans on an empty stamps table (a first build) as a scan of that table per person, a table the
+    # statement itself is filling: quadratic, 1,556 s for a country (BENCHMARKS.md §10a).
     insert_of = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     new = (
         insert_of(_STAMPS)
         .from_select(
             ["person_id", "computed_for", "valid_until", "basis"],
-            unseen.add_columns(literal(today), literal(today), literal("")),
+            active.add_columns(literal(today), literal(today), literal("")),
         )
         .on_conflict_do_nothing()
         .returning(_STAMPS.c.person_id)
