@@ -20,12 +20,13 @@ import json
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
-from time import perf_counter, time
+from time import time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from bench.common import BENCH_KEYS, NOW, analyze, link_staff, load_average, median, table
+from bench.sweep import night_roll, working_days
 from bot.db import Database
 from bot.jobs import JOBS
 from bot.scheduler import Scheduler
@@ -38,24 +39,7 @@ from models.policy import Policy
 
 def _days(policy: Policy, n: int) -> list[datetime]:
     """10:00 local on the next `n` working days after the bench's NOW (a morning runs once a day)."""
-    days, at = [], NOW.astimezone(policy.tz).replace(hour=10, minute=0) + timedelta(days=1)
-    while len(days) < n:
-        if policy.calendar.is_working_day(at.date()):
-            days.append(at)
-        at += timedelta(days=1)
-    return days
-
-
-def _night(db: Database, policy: Policy, at: datetime) -> float:
-    """The night's roll for that day, batch by batch as the 00:05 job runs it: seconds."""
-    from models.services.obligations.state import prepare_roll, roll
-
-    today = policy.local_date(at)
-    start = perf_counter()
-    db.call(prepare_roll, today, policy)
-    while db.call(roll, today, policy):
-        pass
-    return perf_counter() - start
+    return working_days(policy, NOW.astimezone(policy.tz).replace(hour=10, minute=0) + timedelta(days=1), n)
 
 
 def child(url: str, at: str, start_at: float) -> dict[str, Any]:
@@ -100,7 +84,7 @@ def _counts(db: Database, day: str) -> tuple[int, int, int]:
 def run(url: str, processes: int, at: datetime, policy: Policy) -> dict[str, Any]:
     db = Database(url)
     try:
-        night_s = _night(db, policy, at)
+        night_s = night_roll(db, policy, at)
         start_at = time() + 3.0  # every child imported and connected before the common start
         children = [
             subprocess.Popen(

@@ -144,7 +144,7 @@ def _queued(db: Database, purpose: str) -> int:
         return session.scalar(query) or 0
 
 
-def _build(db: Database, policy: Policy, at: datetime) -> float:
+def night_roll(db: Database, policy: Policy, at: datetime) -> float:
     """Every person's kept obligations worked out, batch by batch, as the night job does (issue 15;
     0 in trees before it, where nothing is kept)."""
     try:
@@ -185,7 +185,7 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         reset = reset_peak()
         days = working_days(policy, NOW, repeats + 1)
         note("every person's obligation state, worked out")
-        build_s = _build(db, policy, days[0])
+        build_s = night_roll(db, policy, days[0])
         note("the whole sweep, and again")
         sweep_s, counts = _sweep(db, policy, renderer, keys, days[0])
         again_s, again_counts = _sweep(db, policy, renderer, keys, days[0])
@@ -193,7 +193,7 @@ async def run(url: str, *, repeats: int, backend: str = "", progress: Progress |
         job = _job("morning")
         mornings, nights = [], []
         for at in days[1:]:
-            nights.append(_build(db, policy, at))
+            nights.append(night_roll(db, policy, at))
             before = _queued(db, "morning")
             seconds, _count = await run_scheduled(db, job, policy, renderer, keys, at)
             mornings.append((seconds, _queued(db, "morning") - before))  # the job counts workers
