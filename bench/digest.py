@@ -144,7 +144,7 @@ def _city_digest(
     finally:
         session.rollback()
         session.close()
-    return built - start, rendered - built, len(messages.chart), len(digest.overdue_people)
+    return built - start, rendered - built, len(messages.chart), digest.people_overdue
 
 
 def _job() -> Job:

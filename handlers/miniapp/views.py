@@ -19,7 +19,7 @@ from models.services.casework.person_events import person_events
 from models.services.digest.export import export_report
 from models.services.digest.rows import Tally, tally
 from models.services.digest.scope import AreaRef, area_in_scope, worker_in_scope, worker_overdue
-from models.services.digest.summary import Period, PeriodKind, audited_digest, local_midnight
+from models.services.digest.summary import Period, PeriodKind, audited_digest, local_midnight, overdue_list
 from models.services.identity import Identity
 from models.services.obligations.due import obligation_rows
 from models.services.outbox.queue import enqueue
@@ -70,6 +70,7 @@ def node(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
     """An area's dashboard: the digest's figures, its children or workers, and the last weeks."""
     area, period = _area(work, who, params, "view_digest"), _period(work, params)
     digest = work.call(audited_digest, who.actor, area, period, policy=work.policy, now=work.now)
+    overdue = work.call(overdue_list, digest, work.policy, limit=OVERDUE_SHOWN)
     workers = work.call(audited_performance, who.actor, area, period, policy=work.policy, now=work.now)
     return {
         "area": jsonable(area),
@@ -90,11 +91,7 @@ def node(work: Work, who: Identity, params: dict[str, Any]) -> dict[str, Any]:
         "people_overdue": digest.people_overdue,
         "bars": [{**jsonable(b), "rate": b.rate} for b in digest.bars],
         "bars_are_workers": digest.bars_are_workers,
-        "overdue": jsonable(
-            [{**jsonable(p), "worker_name": masked(p.worker_name)} for p in digest.overdue_people][
-                :OVERDUE_SHOWN
-            ]
-        ),
+        "overdue": jsonable([{**jsonable(p), "worker_name": masked(p.worker_name)} for p in overdue]),
         "workers": [
             {
                 "id": w.worker_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -158,20 +157,9 @@ def _buttons(label: Label, digest: Digest, *, can_review: bool) -> tuple[tuple[t
     rows += [tuple(area_buttons[i : i + 2]) for i in range(0, len(area_buttons), 2)]
     # A worker's button shows how many of their people in this subtree are overdue; at the lowest
     # level every such worker gets one, above it the workers of the people named.
-    overdue = Counter(
-        (p.worker_id, p.worker_code) for p in digest.overdue_people if p.worker_id and p.worker_code
-    )
-    named = (
-        dict(overdue.most_common())
-        if digest.bars_are_workers
-        else {(p.worker_id, p.worker_code): 0 for p in digest.worst}
-    )
-    workers = [
-        (worker_id, code, overdue[(worker_id, code)]) for worker_id, code in named if worker_id and code
-    ]
     worker_buttons = [
         (label("sv_worker_button", code=code, n=n), WorkerOverdue(worker_id, period.end).pack())
-        for worker_id, code, n in workers[:WORKER_BUTTONS]
+        for worker_id, code, n in digest.overdue_workers[:WORKER_BUTTONS]
     ]
     rows += [tuple(worker_buttons[i : i + 2]) for i in range(0, len(worker_buttons), 2)]
     cards = [

@@ -13,7 +13,7 @@ from models.clock import FrozenClock
 from models.policy import Policy
 from models.services.digest.export import SUMMARY, export_report
 from models.services.digest.scope import AreaRef
-from models.services.digest.summary import Period, PeriodKind, build_digest
+from models.services.digest.summary import Period, PeriodKind, build_digest, overdue_list
 from models.services.directory.invites import invite_worker
 from models.services.performance.table import worker_performance
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, TZ, build_city
@@ -60,7 +60,8 @@ async def test_export_sends_a_workbook_whose_figures_match_the_digest(db, city):
     assert sheets["下级区域完成率"][1:] == [
         (b.code, b.name, b.total, b.done, b.overdue, b.rate) for b in digest.bars
     ]
-    assert [row[0] for row in sheets["逾期人员"][1:]] == [p.person_code for p in digest.overdue_people]
+    overdue = db.call(overdue_list, digest, policy)
+    assert [row[0] for row in sheets["逾期人员"][1:]] == [p.person_code for p in overdue]
     figures = db.call(worker_performance, city.areas["COM"].path, period, policy=policy, now=NOW)
     assert [(r[0], r[3], r[7]) for r in sheets["网格员考核"][1:]] == [
         (w.code, w.records, w.missed) for w in figures

@@ -10,7 +10,7 @@ import pytest
 from models.people import Colour
 from models.policy import CampaignDay
 from models.services.digest.scope import AreaRef
-from models.services.digest.summary import Bar, Digest, Period, PeriodKind, Tally, build_digest
+from models.services.digest.summary import Bar, Digest, Period, PeriodKind, Tally, build_digest, overdue_list
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
 
 
@@ -80,7 +80,10 @@ def test_the_longest_overdue_are_named_by_code_and_the_rest_counted(db, city):
     ]
     assert d.worst[0].obligations == ("thought_report", "drug_test", "education", "meeting")
     assert d.escalated_unnamed == 0
-    assert [p.person_code for p in d.overdue_people] == ["TP03", "TP05", "TP02", "TP04"]
+    overdue = db.call(overdue_list, d, TEST_POLICY)
+    assert [p.person_code for p in overdue] == ["TP03", "TP05", "TP02", "TP04"]
+    assert [p.person_code for p in db.call(overdue_list, d, TEST_POLICY, limit=3)] == ["TP03", "TP05", "TP02"]
+    assert d.overdue_workers == ((city.workers["WB"].id, "WB", 2),)  # the named people's workers
 
 
 def test_tests_that_alert_and_late_entries_count_what_was_filed_today(db, city):

@@ -8,15 +8,16 @@ People appear by code only.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
 from models.policy import Policy
+from models.services.digest.rows import OverduePerson
 from models.services.digest.scope import AreaRef
-from models.services.digest.summary import Digest, Period, build_digest
+from models.services.digest.summary import Digest, Period, build_digest, overdue_list
 from models.services.performance.table import WorkerPerformance, worker_performance
 from models.services.spreadsheets.exporting import Table, write_xlsx
 from models.services.spreadsheets.tables import COLOUR_ZH, ROLE_ZH
@@ -112,7 +113,7 @@ def bars_table(digest: Digest) -> Table:
     return list(BAR_HEADERS), rows
 
 
-def overdue_table(digest: Digest) -> Table:
+def overdue_table(overdue: Sequence[OverduePerson]) -> Table:
     rows: list[list[object]] = [
         [
             p.person_code,
@@ -120,7 +121,7 @@ def overdue_table(digest: Digest) -> Table:
             p.days_overdue,
             "、".join(OBLIGATION_ZH.get(o, o) for o in p.obligations),
         ]
-        for p in digest.overdue_people
+        for p in overdue
     ]
     return list(OVERDUE_HEADERS), rows
 
@@ -151,12 +152,12 @@ def performance_table(figures: list[WorkerPerformance]) -> Table:
     return list(PERFORMANCE_HEADERS), rows
 
 
-def workbook(digest: Digest, figures: list[WorkerPerformance]) -> bytes:
+def workbook(digest: Digest, overdue: Sequence[OverduePerson], figures: list[WorkerPerformance]) -> bytes:
     """The XLSX bytes: 汇总, 完成率, 逾期人员, 网格员考核."""
     sheets = {
         "汇总": summary_table(digest),
         "网格员完成率" if digest.bars_are_workers else "下级区域完成率": bars_table(digest),
-        "逾期人员": overdue_table(digest),
+        "逾期人员": overdue_table(overdue),
         "网格员考核": performance_table(figures),
     }
     buffer = io.BytesIO()
@@ -169,8 +170,9 @@ def export_report(
 ) -> tuple[Digest, bytes]:
     """The period's digest and its workbook for an area the caller may see; the export is audited."""
     digest = build_digest(session, area, period, policy=policy, now=now)
+    overdue = overdue_list(session, digest, policy)
     figures = worker_performance(session, area.path, period, policy=policy, now=now)
     audit(
         session, actor, "export", "digest", area.id, at=now, detail=f"{period.kind}:{period.end.isoformat()}"
     )
-    return digest, workbook(digest, figures)
+    return digest, workbook(digest, overdue, figures)

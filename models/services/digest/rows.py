@@ -18,6 +18,7 @@ from models.people import Worker
 from models.schedule import Obligation, State
 from models.services.digest.scope import AreaRef
 from models.services.obligations.due import ObligationRow
+from models.services.sql import chunks
 
 _ORDER = {obligation: n for n, obligation in enumerate(Obligation)}
 
@@ -85,11 +86,12 @@ def subtree_areas(session: Session, path: str) -> dict[int, tuple[str, str, str,
 
 
 def _worker_codes(session: Session, ids: Iterable[int | None]) -> dict[int | None, tuple[str, str]]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    query = select(Worker.id, Worker.code, Worker.name).where(Worker.id.in_(wanted))
-    return {row[0]: (row[1], row[2]) for row in session.execute(query)}
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[int | None, tuple[str, str]] = {}
+    for chunk in chunks(wanted):
+        query = select(Worker.id, Worker.code, Worker.name).where(Worker.id.in_(chunk))
+        found.update((row[0], (row[1], row[2])) for row in session.execute(query))
+    return found
 
 
 def overdue_people(session: Session, rows: Sequence[ObligationRow]) -> list[OverduePerson]:
@@ -116,34 +118,39 @@ def overdue_people(session: Session, rows: Sequence[ObligationRow]) -> list[Over
     return sorted(people, key=lambda p: (-p.days_overdue, p.person_code))
 
 
-def completion_bars(
-    session: Session,
+def child_areas(area: AreaRef, areas: dict[int, tuple[str, str, str, AreaLevel]]) -> dict[int, str]:
+    """id → path of the areas right below `area` (none: it is the lowest level)."""
+    depth = area.path.count("/") + 1
+    return {i: a[2] for i, a in areas.items() if a[2] != area.path and a[2].count("/") == depth}
+
+
+def area_bars(
     area: AreaRef,
     areas: dict[int, tuple[str, str, str, AreaLevel]],
-    rows: Sequence[ObligationRow],
-) -> tuple[tuple[Bar, ...], bool]:
-    """Completion per child area; at the lowest level (no child areas), per responsible worker."""
-    children = {
-        i: a for i, a in areas.items() if a[2] != area.path and a[2].count("/") == area.path.count("/") + 1
-    }
-    if not children:
-        return _worker_bars(session, rows), True
-    child_of_path = {a[2]: i for i, a in children.items()}
-    groups: dict[int | None, list[ObligationRow]] = defaultdict(list)
-    for row in rows:
-        path = areas[row.area_id][2]
+    tallies: dict[int, Tally],
+) -> tuple[Bar, ...]:
+    """Completion per child area, from each area's own tally (people of the area itself: "own")."""
+    children = child_areas(area, areas)
+    child_of_path = {path: i for i, path in children.items()}
+    summed: dict[int | None, list[int]] = {}
+    for area_id, t in tallies.items():
+        path = areas[area_id][2]
         head = path[: path.find("/", len(area.path)) + 1] if path != area.path else None
-        groups[child_of_path.get(head) if head else None].append(row)
+        total = summed.setdefault(child_of_path.get(head) if head else None, [0, 0, 0])
+        total[0] += t.total
+        total[1] += t.done
+        total[2] += t.overdue
     bars = [
-        _bar("area", child_id, code, name, groups.get(child_id, []))
-        for child_id, (code, name, _path, _level) in sorted(children.items(), key=lambda c: c[1][0])
+        Bar("area", child_id, areas[child_id][0], areas[child_id][1], *summed.get(child_id, (0, 0, 0)))
+        for child_id in sorted(children, key=lambda c: areas[c][0])
     ]
-    if groups.get(None):
-        bars.append(_bar("own", area.id, area.code, area.name, groups[None]))
-    return tuple(bars), False
+    if summed.get(None, [0])[0]:
+        bars.append(Bar("own", area.id, area.code, area.name, *summed[None]))
+    return tuple(bars)
 
 
-def _worker_bars(session: Session, rows: Sequence[ObligationRow]) -> tuple[Bar, ...]:
+def worker_bars(session: Session, rows: Sequence[ObligationRow]) -> tuple[Bar, ...]:
+    """Completion per responsible worker (the lowest level's chart), from the rows of its area."""
     groups: dict[int | None, list[ObligationRow]] = defaultdict(list)
     for row in rows:
         groups[row.worker_id].append(row)

@@ -1,19 +1,17 @@
 """每日汇总: the state of a supervisor's jurisdiction for a day (or a week or month to date).
 
-Obligation figures come from `obligation_rows`, the one computation behind reminders and cards;
-everything else is one set-based query per figure over the subtree (models.services.digest.counts).
+Obligation figures are counted by the database from the kept items, per area (models.services.digest
+.items); everything else is one set-based query per figure over the subtree (.counts).
 People are named by code only, and only the worst few: the rest are counts.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
-from operator import attrgetter
 
 from sqlalchemy.orm import Session
 
@@ -22,17 +20,19 @@ from models.policy import CampaignDay, Policy
 from models.schedule import Obligation
 from models.services.alerts.unrouted import UnroutedAlert, unrouted_alerts
 from models.services.digest import counts
+from models.services.digest.items import KeptCounts, count_items, overdue_in
 from models.services.digest.rows import (
     Bar,
     OverduePerson,
     Tally,
-    completion_bars,
+    area_bars,
+    child_areas,
     overdue_people,
     subtree_areas,
-    tally,
+    worker_bars,
 )
 from models.services.digest.scope import AreaRef
-from models.services.obligations.due import ObligationRow, obligation_rows
+from models.services.obligations.due import obligation_rows
 from models.services.review.marking import ReviewCounts
 
 WORST_NAMED = 5
@@ -101,7 +101,9 @@ class Digest:
     people_overdue: int
     escalated: int  # people overdue at least `escalate_after_days`
     worst: tuple[OverduePerson, ...]
-    overdue_people: tuple[OverduePerson, ...]  # everyone overdue, worst first (exports, not texts)
+    # (worker id, code, people of theirs overdue here) for the buttons: at the lowest level every
+    # worker with someone overdue, most first; above it the workers of the people named
+    overdue_workers: tuple[tuple[int, str, int], ...]
     filed: counts.Filed
     alerts: counts.Alerts
     unanswered_messages: int
@@ -126,36 +128,13 @@ def asof_moment(period: Period, policy: Policy, now: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Shared:
-    """What the digests of one day can share: the obligation rows and the counts of a wide subtree.
-
-    The daily job computes them once for the widest supervised area and every supervisor below
-    gets their part (rows narrowed, counts summed over their areas), with the same figures as
-    if computed alone.
-    """
+    """What the digests of one day can share: the obligation figures and the counts of a wide
+    subtree, per area. The daily job computes them once for the widest supervised area and every
+    supervisor below sums their areas', with the same figures as if computed alone."""
 
     path: str
-    rows: Sequence[ObligationRow]
+    kept: KeptCounts
     counts: counts.SubtreeCounts
-
-    @cached_property
-    def rows_by_area(self) -> dict[int, list[ObligationRow]]:
-        """The rows grouped by area, each group in the rows' order: built once, by the first digest that
-        narrows them, so that no digest scans all the wide subtree's rows (millions, for a country)."""
-        groups: dict[int, list[ObligationRow]] = defaultdict(list)
-        for row in self.rows:
-            groups[row.area_id].append(row)
-        return dict(groups)
-
-    def rows_in(self, areas: Iterable[int]) -> list[ObligationRow]:
-        """The rows of `areas`, in the rows' own order, as if the rows were filtered by area.
-
-        The rows come by person id and a person is in one area, so putting the areas' groups back
-        in person-id order (a stable sort, merging already sorted runs) gives exactly that order.
-        """
-        groups = self.rows_by_area
-        picked = [row for area_id in areas for row in groups.get(area_id, ())]
-        picked.sort(key=attrgetter("person_id"))
-        return picked
 
 
 def share(session: Session, path: str, period: Period, *, policy: Policy, now: datetime) -> Shared:
@@ -165,7 +144,7 @@ def share(session: Session, path: str, period: Period, *, policy: Policy, now: d
     since, until = period.utc_range(policy)
     return Shared(
         path,
-        obligation_rows(session, today=today, policy=policy, area_path=path),
+        count_items(session, path, today, policy),
         counts.count_subtree(session, path, period.start, period.end, since, until, asof, today),
     )
 
@@ -182,34 +161,41 @@ def build_digest(
     """Every figure of the digest of `area`'s subtree; `shared` may carry what was computed for a
     wider subtree containing it, for the same period and moment."""
     asof = asof_moment(period, policy, now)
+    today = policy.local_date(asof)
     if shared is None or not area.path.startswith(shared.path):
         shared = share(session, area.path, period, policy=policy, now=now)
     areas = subtree_areas(session, area.path)
-    # Shared for this very subtree (the widest supervisor's, or computed just above): the rows are
-    # all its own, and grouping them would cost a pass for nothing.
-    rows = shared.rows if shared.path == area.path else shared.rows_in(areas.keys())
+    kept = shared.kept.part(areas.keys())
     figures = shared.counts.figures(areas.keys())
-    by_obligation: dict[Obligation, list[ObligationRow]] = defaultdict(list)
-    for row in rows:
-        by_obligation[row.obligation].append(row)
-    overdue = overdue_people(session, rows)
-    escalated = [p for p in overdue if p.days_overdue >= policy.escalate_to_digest_after_days]
-    in_chart = [r for r in rows if r.period_end <= period.horizon]
-    bars, by_worker = completion_bars(session, area, areas, in_chart)
+    escalate_after = policy.escalate_to_digest_after_days
+    worst = overdue_in(
+        session, area.path, today, policy, at_least_days=escalate_after, limit=WORST_NAMED, past=kept.past
+    )
+    if child_areas(area, areas):
+        bars = area_bars(area, areas, kept.tally_per_area(by=period.horizon))
+        named = list(dict.fromkeys((p.worker_id, p.worker_code) for p in worst if p.worker_id))
+        theirs = overdue_in(session, area.path, today, policy, workers=[w for w, _ in named], past=kept.past)
+        overdue = Counter((p.worker_id, p.worker_code) for p in theirs)
+        workers = [(w, code, overdue[(w, code)]) for w, code in named if w and code]
+    else:  # the lowest level: a few workers' people, read as rows for the per-worker chart
+        rows = obligation_rows(session, today=today, policy=policy, area_path=area.path)
+        bars = worker_bars(session, [r for r in rows if r.period_end <= period.horizon])
+        overdue = Counter((p.worker_id, p.worker_code) for p in overdue_people(session, rows))
+        workers = [(w, code, n) for (w, code), n in overdue.most_common() if w and code]
     return Digest(
         area=area,
         period=period,
         asof=asof,
-        escalate_after_days=policy.escalate_to_digest_after_days,
+        escalate_after_days=escalate_after,
         people=figures.people,
-        meetings=tally(by_obligation[Obligation.meeting]),
-        tests=tally(by_obligation[Obligation.drug_test]),
-        others=tally(r for o, group in by_obligation.items() if o not in _MAIN for r in group),
-        chart=tally(in_chart),
-        people_overdue=len(overdue),
-        escalated=len(escalated),
-        worst=tuple(escalated[:WORST_NAMED]),
-        overdue_people=tuple(overdue),
+        meetings=kept.tally(obligations=(Obligation.meeting,)),
+        tests=kept.tally(obligations=(Obligation.drug_test,)),
+        others=kept.tally(obligations=[o for o in Obligation if o not in _MAIN]),
+        chart=kept.tally(by=period.horizon),
+        people_overdue=kept.people_overdue,
+        escalated=kept.escalated,
+        worst=tuple(worst),
+        overdue_workers=tuple(workers),
         filed=figures.filed,
         alerts=figures.alerts,
         unanswered_messages=figures.unanswered_messages,
@@ -219,9 +205,16 @@ def build_digest(
         pauses=figures.pauses,
         campaigns=_campaigns(session, area.path, period, policy),
         bars=bars,
-        bars_are_workers=by_worker,
+        bars_are_workers=not child_areas(area, areas),
         unrouted=tuple(unrouted_alerts(session, area_path=area.path)),
     )
+
+
+def overdue_list(
+    session: Session, digest: Digest, policy: Policy, *, limit: int | None = None
+) -> list[OverduePerson]:
+    """Everyone overdue in the digest's subtree on its day, longest first (exports, the Mini App)."""
+    return overdue_in(session, digest.area.path, policy.local_date(digest.asof), policy, limit=limit)
 
 
 _MAIN = (Obligation.meeting, Obligation.drug_test)

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
-from models.obligation_state import ObligationItem
+from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, Person
 from models.policy import Policy
 from models.schedule import DueItem, Obligation, State
 from models.services.obligations.evaluate import evaluate, kept_days
 from models.services.obligations.state import settle
+from models.services.sql import chunks
 
 __all__ = ["ObligationRow", "kept_days", "obligation_rows", "person_obligations", "person_rows"]
 
@@ -114,8 +115,9 @@ def obligation_rows(
         .join(Person, Person.id == ObligationItem.person_id)
         .where(*conditions)
     )
-    if in_memory:
-        query = query.where(ObligationItem.person_id.not_in(list(in_memory)))
+    if in_memory:  # kept for a later day (a subquery: they may be more than a statement's parameters)
+        later = select(ObligationStamp.person_id).where(ObligationStamp.computed_for > today)
+        query = query.where(ObligationItem.person_id.not_in(later))
     if open_only:
         query = query.where(ObligationItem.done < ObligationItem.required)
     raw = session.execute(query).all()
@@ -178,9 +180,13 @@ def _row(
 
 def _in_memory(session: Session, found: dict[int, Any], today: date, open_only: bool) -> list[ObligationRow]:
     """Rows of persons worked out in memory (asked about a day before their kept one's)."""
-    who = session.execute(
-        select(Person.id, Person.code, Person.area_id, _RESPONSIBLE).where(Person.id.in_(list(found)))
-    )
+    who = [
+        row
+        for chunk in chunks(list(found))
+        for row in session.execute(
+            select(Person.id, Person.code, Person.area_id, _RESPONSIBLE).where(Person.id.in_(chunk))
+        )
+    ]
     rows = []
     for pid, code, area, worker in who:
         for i in found[pid].items:

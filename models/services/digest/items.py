@@ -1,0 +1,233 @@
+"""The digest's obligation figures, counted by the database from the kept items (issue 15).
+
+Per area of a subtree: for each obligation and each period end, the items owed, done and overdue;
+and how many people have an overdue item, and how many of them are overdue long enough to be named
+to the supervisor. A person lives in one area, so the figures of any area are the sum over its
+subtree's areas: the daily job counts the widest subtree once and every supervisor below sums
+their part. No row per item reaches Python (a country holds millions).
+
+Persons whose kept items were worked out for a later day than the one asked about (a past day's
+digest) are worked out from their records in memory, as `obligation_rows` does, and counted the
+same way in Python (`count_rows`), which is also the reference the tests hold the SQL to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.areas import Area, within
+from models.obligation_state import ObligationItem, ObligationStamp
+from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person
+from models.policy import Policy
+from models.schedule import Obligation, State
+from models.services.digest.queries import sum_of
+from models.services.digest.rows import OverduePerson, Tally, overdue_people
+from models.services.obligations.due import ObligationRow, obligation_rows
+from models.services.obligations.state import settle
+from models.services.sql import dialect_of
+
+_OBLIGATIONS = {o.value: o for o in Obligation}
+
+# One group of one area's items: the obligation, the period's last day; owed, done, overdue.
+Items = tuple[Obligation, date, int, int, int]
+
+
+@dataclass
+class AreaCounts:
+    """One area's obligation figures."""
+
+    items: list[Items] = field(default_factory=list)
+    people_overdue: int = 0  # people with an overdue item
+    escalated: int = 0  # people overdue at least the policy's days
+
+
+@dataclass(frozen=True)
+class KeptCounts:
+    """A subtree's obligation figures per area, for one day."""
+
+    areas: dict[int, AreaCounts]
+    past: bool  # some persons were worked out in memory (their kept items are for a later day)
+
+    def part(self, areas: Iterable[int]) -> KeptCounts:
+        """The figures of these areas only (a subtree of the counted one)."""
+        return KeptCounts({a: self.areas[a] for a in areas if a in self.areas}, self.past)
+
+    def tally(self, *, obligations: Collection[Obligation] | None = None, by: date | None = None) -> Tally:
+        """Items of these obligations (all: None) whose period ends by `by` (any: None), by state."""
+        total = done = overdue = 0
+        for counts in self.areas.values():
+            for obligation, end, n, d, o in counts.items:
+                if (obligations is None or obligation in obligations) and (by is None or end <= by):
+                    total, done, overdue = total + n, done + d, overdue + o
+        return Tally(total, done, total - done - overdue, overdue)
+
+    def tally_per_area(self, *, by: date) -> dict[int, Tally]:
+        """Each area's own items whose period ends by `by` (the chart's bars)."""
+        return {a: KeptCounts({a: c}, self.past).tally(by=by) for a, c in self.areas.items()}
+
+    @property
+    def people_overdue(self) -> int:
+        return sum(c.people_overdue for c in self.areas.values())
+
+    @property
+    def escalated(self) -> int:
+        return sum(c.escalated for c in self.areas.values())
+
+
+def _people(path: str) -> list[ColumnElement[bool]]:
+    """The persons a digest counts: managed, living in the subtree (as `obligation_rows` reads them)."""
+    return [
+        Person.status.in_(ACTIVE_STATUSES),
+        Person.area_id.in_(select(Area.id).where(within(Area.path, path))),
+    ]
+
+
+def _kept(*columns: Any) -> Any:
+    """A select of kept items joined to their person and stamp."""
+    return (
+        select(*columns)
+        .select_from(ObligationItem)
+        .join(Person, Person.id == ObligationItem.person_id)
+        .join(ObligationStamp, ObligationStamp.person_id == Person.id)
+    )
+
+
+def _past(today: date) -> ColumnElement[bool]:
+    """The persons whose kept items are for a day after `today` (worked out in memory instead)."""
+    return Person.id.in_(select(ObligationStamp.person_id).where(ObligationStamp.computed_for > today))
+
+
+def count_items(session: Session, path: str, today: date, policy: Policy) -> KeptCounts:
+    """Every obligation figure of the subtree at `path` on `today`, per area (the kept items made
+    to hold for `today` first)."""
+    people = _people(path)
+    in_memory = settle(session, select(Person.id).where(*people), today, policy)
+    is_overdue = (ObligationItem.done < ObligationItem.required) & (ObligationItem.due_date < today)
+    holding = [*people, ObligationStamp.computed_for <= today]
+    items = (
+        _kept(
+            Person.area_id,
+            ObligationItem.obligation,
+            ObligationItem.period_end,
+            func.count(),
+            sum_of(ObligationItem.done >= ObligationItem.required),
+            sum_of(is_overdue),
+        )
+        .where(*holding)
+        .group_by(Person.area_id, ObligationItem.obligation, ObligationItem.period_end)
+    )
+    escalate_by = today - timedelta(days=policy.escalate_to_digest_after_days)
+    escalated = case((ObligationItem.due_date <= escalate_by, ObligationItem.person_id))
+    late = (
+        _kept(
+            Person.area_id,
+            func.count(func.distinct(ObligationItem.person_id)),
+            func.count(func.distinct(escalated)),
+        )
+        .where(*holding, is_overdue)
+        .group_by(Person.area_id)
+    )
+    counts = KeptCounts({}, bool(in_memory))
+    for area, obligation, end, n, done, overdue in session.execute(items):
+        counts.areas.setdefault(area, AreaCounts()).items.append(
+            (_OBLIGATIONS[obligation], end, int(n), int(done), int(overdue))
+        )
+    for area, people_overdue, escalated in session.execute(late):
+        area_counts = counts.areas.setdefault(area, AreaCounts())
+        area_counts.people_overdue, area_counts.escalated = people_overdue, escalated
+    if in_memory:
+        rows = obligation_rows(session, today=today, policy=policy, area_path=path, where=_past(today))
+        _add(counts, count_rows(rows, policy.escalate_to_digest_after_days))
+    return counts
+
+
+def count_rows(rows: Iterable[ObligationRow], escalate_after_days: int) -> KeptCounts:
+    """The same figures counted from obligation rows, in Python."""
+    groups: dict[tuple[int, Obligation, date], list[int]] = {}
+    worst: dict[int, tuple[int, int]] = {}  # person → (area, most days overdue)
+    for row in rows:
+        counted = groups.setdefault((row.area_id, row.obligation, row.period_end), [0, 0, 0])
+        counted[0] += 1
+        counted[1] += row.state is State.done
+        counted[2] += row.state is State.overdue
+        if row.state is State.overdue:
+            most = max(row.days_overdue, worst.get(row.person_id, (0, 0))[1])
+            worst[row.person_id] = (row.area_id, most)
+    counts = KeptCounts({}, False)
+    for (area, obligation, end), (n, d, o) in groups.items():
+        counts.areas.setdefault(area, AreaCounts()).items.append((obligation, end, n, d, o))
+    for area, days in worst.values():
+        area_counts = counts.areas.setdefault(area, AreaCounts())
+        area_counts.people_overdue += 1
+        area_counts.escalated += days >= escalate_after_days
+    return counts
+
+
+def _add(into: KeptCounts, more: KeptCounts) -> None:
+    """Add the figures of other persons (areas may repeat: an area's groups are summed when read)."""
+    for area, counts in more.areas.items():
+        mine = into.areas.setdefault(area, AreaCounts())
+        mine.items.extend(counts.items)
+        mine.people_overdue += counts.people_overdue
+        mine.escalated += counts.escalated
+
+
+def overdue_in(
+    session: Session,
+    path: str,
+    today: date,
+    policy: Policy,
+    *,
+    at_least_days: int = 1,
+    limit: int | None = None,
+    workers: Sequence[int] | None = None,
+    past: bool = True,
+) -> list[OverduePerson]:
+    """The people of the subtree overdue at least `at_least_days`, longest overdue first, then by
+    code: the first `limit` of them (all: None); only those of these responsible `workers`, if given.
+
+    The database picks them from the kept items; `obligation_rows` then reads those people's rows.
+    `past=False` says that nobody's kept items are for a later day (`KeptCounts.past`), which
+    spares looking for such persons.
+    """
+    narrow: list[ColumnElement[bool]] = []
+    if workers is not None:
+        responsible = select(CareAssignment.person_id).where(
+            CareAssignment.worker_id.in_(list(workers)), CareAssignment.case_role == CaseRole.responsible
+        )
+        narrow.append(Person.id.in_(responsible))
+    # Codes in code-point order, as Python sorts them (PostgreSQL's collation may not be).
+    code = Person.code.collate("C") if dialect_of(session) == "postgresql" else Person.code
+    picked = (
+        _kept(ObligationItem.person_id)
+        .where(
+            *_people(path),
+            *narrow,
+            ObligationStamp.computed_for <= today,
+            ObligationItem.done < ObligationItem.required,
+            ObligationItem.due_date <= today - timedelta(days=max(at_least_days, 1)),
+        )
+        .group_by(ObligationItem.person_id, Person.code)
+    )
+    if limit is not None:
+        picked = picked.order_by(func.min(ObligationItem.due_date), code).limit(limit)
+    chosen = Person.id.in_(picked)
+    rows = obligation_rows(
+        session,
+        today=today,
+        policy=policy,
+        area_path=path,
+        where=and_(*narrow, or_(chosen, _past(today)) if past else chosen),
+        open_only=True,
+    )
+    found = [p for p in overdue_people(session, rows) if p.days_overdue >= at_least_days]
+    if workers is not None:
+        found = [p for p in found if p.worker_id in workers]
+    return found[:limit]
