@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -89,13 +89,14 @@ def _people(path: str) -> list[ColumnElement[bool]]:
     ]
 
 
-def _kept(*columns: Any) -> Any:
-    """A select of kept items joined to their person and stamp."""
-    return (
-        select(*columns)
-        .select_from(ObligationItem)
-        .join(Person, Person.id == ObligationItem.person_id)
-        .join(ObligationStamp, ObligationStamp.person_id == Person.id)
+def _kept(*columns: Any, today: date, past: bool) -> Any:
+    """A select of kept items joined to their person; if some persons' items are kept for a later
+    day (`past`), only the others' (those are worked out in memory)."""
+    query = select(*columns).select_from(ObligationItem).join(Person, Person.id == ObligationItem.person_id)
+    if not past:
+        return query
+    return query.join(ObligationStamp, ObligationStamp.person_id == Person.id).where(
+        ObligationStamp.computed_for <= today
     )
 
 
@@ -110,7 +111,7 @@ def count_items(session: Session, path: str, today: date, policy: Policy) -> Kep
     people = _people(path)
     in_memory = settle(session, select(Person.id).where(*people), today, policy)
     is_overdue = (ObligationItem.done < ObligationItem.required) & (ObligationItem.due_date < today)
-    holding = [*people, ObligationStamp.computed_for <= today]
+    past = bool(in_memory)
     items = (
         _kept(
             Person.area_id,
@@ -119,8 +120,10 @@ def count_items(session: Session, path: str, today: date, policy: Policy) -> Kep
             func.count(),
             sum_of(ObligationItem.done >= ObligationItem.required),
             sum_of(is_overdue),
+            today=today,
+            past=past,
         )
-        .where(*holding)
+        .where(*people)
         .group_by(Person.area_id, ObligationItem.obligation, ObligationItem.period_end)
     )
     escalate_by = today - timedelta(days=policy.escalate_to_digest_after_days)
@@ -130,11 +133,13 @@ def count_items(session: Session, path: str, today: date, policy: Policy) -> Kep
             Person.area_id,
             func.count(func.distinct(ObligationItem.person_id)),
             func.count(func.distinct(escalated)),
+            today=today,
+            past=past,
         )
-        .where(*holding, is_overdue)
+        .where(*people, is_overdue)
         .group_by(Person.area_id)
     )
-    counts = KeptCounts({}, bool(in_memory))
+    counts = KeptCounts({}, past)
     for area, obligation, end, n, done, overdue in session.execute(items):
         counts.areas.setdefault(area, AreaCounts()).items.append(
             (_OBLIGATIONS[obligation], end, int(n), int(done), int(overdue))
@@ -197,6 +202,8 @@ def overdue_in(
     `past=False` says that nobody's kept items are for a later day (`KeptCounts.past`), which
     spares looking for such persons.
     """
+    if limit == 0 or (workers is not None and not workers):
+        return []
     narrow: list[ColumnElement[bool]] = []
     if workers is not None:
         responsible = select(CareAssignment.person_id).where(
@@ -206,11 +213,10 @@ def overdue_in(
     # Codes in code-point order, as Python sorts them (PostgreSQL's collation may not be).
     code = Person.code.collate("C") if dialect_of(session) == "postgresql" else Person.code
     picked = (
-        _kept(ObligationItem.person_id)
+        _kept(ObligationItem.person_id, today=today, past=past)
         .where(
             *_people(path),
             *narrow,
-            ObligationStamp.computed_for <= today,
             ObligationItem.done < ObligationItem.required,
             ObligationItem.due_date <= today - timedelta(days=max(at_least_days, 1)),
         )
@@ -218,15 +224,18 @@ def overdue_in(
     )
     if limit is not None:
         picked = picked.order_by(func.min(ObligationItem.due_date), code).limit(limit)
-    chosen = Person.id.in_(picked)
+    # A few (the first ones, or some workers' people): their ids, and the rows' query goes by the
+    # key; everyone overdue (an export): the query itself.
+    few = limit is not None or workers is not None
+    chosen = Person.id.in_(list(session.scalars(picked)) if few else picked)
     rows = obligation_rows(
-        session,
-        today=today,
-        policy=policy,
-        area_path=path,
-        where=and_(*narrow, or_(chosen, _past(today)) if past else chosen),
-        open_only=True,
+        session, today=today, policy=policy, area_path=path, where=and_(*narrow, chosen), open_only=True
     )
+    if past:  # and those worked out in memory, all of them (picked above from the kept items only)
+        later = and_(*narrow, _past(today))
+        rows += obligation_rows(
+            session, today=today, policy=policy, area_path=path, where=later, open_only=True
+        )
     found = [p for p in overdue_people(session, rows) if p.days_overdue >= at_least_days]
     if workers is not None:
         found = [p for p in found if p.worker_id in workers]

@@ -168,8 +168,9 @@ def build_digest(
     kept = shared.kept.part(areas.keys())
     figures = shared.counts.figures(areas.keys())
     escalate_after = policy.escalate_to_digest_after_days
+    named_at_most = WORST_NAMED if kept.escalated else 0
     worst = overdue_in(
-        session, area.path, today, policy, at_least_days=escalate_after, limit=WORST_NAMED, past=kept.past
+        session, area.path, today, policy, at_least_days=escalate_after, limit=named_at_most, past=kept.past
     )
     if child_areas(area, areas):
         bars = area_bars(area, areas, kept.tally_per_area(by=period.horizon))

@@ -1,0 +1,61 @@
+"""Issue 15: the city-level digest (the root area's, every figure over every person) on a database
+that already holds a demo city with its kept obligations built (python -m bench.shared_morning's
+preparation, or `gridcare obligations rebuild`).
+
+`python -m bench.digest_city URL --repeats 3` prints one line of JSON: the seconds of each
+`build_digest` of the root area (each in a transaction rolled back), their median, the people
+overdue it found, the peak resident memory and the load. Run it with another revision's tree first
+on PYTHONPATH to measure both side by side on the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from time import perf_counter
+
+from bench.common import NOW, load_average, median, peak_rss_mb
+from bench.digest import _root
+from bot.db import Database
+from models.policy import Policy
+from models.services.digest.summary import Period, PeriodKind, build_digest
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.digest_city")
+    parser.add_argument("url", help="a database holding a demo city with its kept obligations built")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    db, policy = Database(args.url), Policy()
+    seconds, overdue = [], 0
+    try:
+        for _ in range(args.repeats):
+            session = db.sessions()
+            try:
+                area = _root(session)
+                start = perf_counter()
+                digest = build_digest(
+                    session, area, Period.of(PeriodKind.day, policy.local_date(NOW)), policy=policy, now=NOW
+                )
+                seconds.append(round(perf_counter() - start, 3))
+                overdue = digest.people_overdue
+            finally:
+                session.rollback()
+                session.close()
+    finally:
+        db.dispose()
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "median_s": median(seconds),
+                "people_overdue": overdue,
+                "peak_mb": round(peak_rss_mb()),
+                "load": load_average(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
