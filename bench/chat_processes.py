@@ -112,7 +112,8 @@ def run(url: str, processes: int, users: int, per_user: int, framework: str, mix
         first = db.call(first_free_update_id)
     finally:
         db.dispose()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_tree(), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [_tree(), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     start_at = time() + 8.0 + 2.0 * processes  # every child imported, connected and warmed up first
     children = [
         subprocess.Popen(
@@ -127,10 +128,7 @@ def run(url: str, processes: int, users: int, per_user: int, framework: str, mix
             ],
             stdout=subprocess.PIPE,
             text=True,
-            env={
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, [_tree(), os.environ.get("PYTHONPATH")])),
-            },
+            env=env,
         )
         for i in range(processes)
     ]
