@@ -59,18 +59,20 @@ class KeptCounts:
         """The figures of these areas only (a subtree of the counted one)."""
         return KeptCounts({a: self.areas[a] for a in areas if a in self.areas}, self.past)
 
-    def tally(self, *, obligations: Collection[Obligation] | None = None, by: date | None = None) -> Tally:
-        """Items of these obligations (all: None) whose period ends by `by` (any: None), by state."""
-        total = done = overdue = 0
-        for counts in self.areas.values():
+    def tallies(self, *, horizon: date) -> Tallies:
+        """In one pass: each obligation's items, and each area's items whose period ends by
+        `horizon` (the chart's)."""
+        by_obligation: dict[Obligation, list[int]] = {}
+        chart: dict[int, Tally] = {}
+        for area, counts in self.areas.items():
+            total = done = overdue = 0
             for obligation, end, n, d, o in counts.items:
-                if (obligations is None or obligation in obligations) and (by is None or end <= by):
+                figures = by_obligation.setdefault(obligation, [0, 0, 0])
+                figures[0], figures[1], figures[2] = figures[0] + n, figures[1] + d, figures[2] + o
+                if end <= horizon:
                     total, done, overdue = total + n, done + d, overdue + o
-        return Tally(total, done, total - done - overdue, overdue)
-
-    def tally_per_area(self, *, by: date) -> dict[int, Tally]:
-        """Each area's own items whose period ends by `by` (the chart's bars)."""
-        return {a: KeptCounts({a: c}, self.past).tally(by=by) for a, c in self.areas.items()}
+            chart[area] = _tally(total, done, overdue)
+        return Tallies({o: _tally(*figures) for o, figures in by_obligation.items()}, chart)
 
     @property
     def people_overdue(self) -> int:
@@ -79,6 +81,32 @@ class KeptCounts:
     @property
     def escalated(self) -> int:
         return sum(c.escalated for c in self.areas.values())
+
+
+def _tally(total: int, done: int, overdue: int) -> Tally:
+    return Tally(total, done, total - done - overdue, overdue)
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """A subtree's items by state: per obligation, and per area those of the chart."""
+
+    by_obligation: dict[Obligation, Tally]
+    chart_by_area: dict[int, Tally]
+
+    def of(self, obligations: Collection[Obligation]) -> Tally:
+        return _sum(self.by_obligation.get(o, Tally()) for o in obligations)
+
+    @property
+    def chart(self) -> Tally:
+        return _sum(self.chart_by_area.values())
+
+
+def _sum(tallies: Iterable[Tally]) -> Tally:
+    total = done = overdue = 0
+    for t in tallies:
+        total, done, overdue = total + t.total, done + t.done, overdue + t.overdue
+    return _tally(total, done, overdue)
 
 
 def _people(path: str) -> list[ColumnElement[bool]]:

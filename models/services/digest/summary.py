@@ -34,6 +34,7 @@ from models.services.digest.rows import (
 from models.services.digest.scope import AreaRef
 from models.services.obligations.due import obligation_rows
 from models.services.review.marking import ReviewCounts
+from models.services.sql import roomy_aggregates
 
 WORST_NAMED = 5
 
@@ -142,6 +143,7 @@ def share(session: Session, path: str, period: Period, *, policy: Policy, now: d
     asof = asof_moment(period, policy, now)
     today = policy.local_date(asof)
     since, until = period.utc_range(policy)
+    roomy_aggregates(session)
     return Shared(
         path,
         count_items(session, path, today, policy),
@@ -166,6 +168,7 @@ def build_digest(
         shared = share(session, area.path, period, policy=policy, now=now)
     areas = subtree_areas(session, area.path)
     kept = shared.kept.part(areas.keys())
+    tallies = kept.tallies(horizon=period.horizon)
     figures = shared.counts.figures(areas.keys())
     escalate_after = policy.escalate_to_digest_after_days
     named_at_most = WORST_NAMED if kept.escalated else 0
@@ -173,7 +176,7 @@ def build_digest(
         session, area.path, today, policy, at_least_days=escalate_after, limit=named_at_most, past=kept.past
     )
     if child_areas(area, areas):
-        bars = area_bars(area, areas, kept.tally_per_area(by=period.horizon))
+        bars = area_bars(area, areas, tallies.chart_by_area)
         named = list(dict.fromkeys((p.worker_id, p.worker_code) for p in worst if p.worker_id))
         theirs = overdue_in(session, area.path, today, policy, workers=[w for w, _ in named], past=kept.past)
         overdue = Counter((p.worker_id, p.worker_code) for p in theirs)
@@ -189,10 +192,10 @@ def build_digest(
         asof=asof,
         escalate_after_days=escalate_after,
         people=figures.people,
-        meetings=kept.tally(obligations=(Obligation.meeting,)),
-        tests=kept.tally(obligations=(Obligation.drug_test,)),
-        others=kept.tally(obligations=[o for o in Obligation if o not in _MAIN]),
-        chart=kept.tally(by=period.horizon),
+        meetings=tallies.of((Obligation.meeting,)),
+        tests=tallies.of((Obligation.drug_test,)),
+        others=tallies.of([o for o in Obligation if o not in _MAIN]),
+        chart=tallies.chart,
         people_overdue=kept.people_overdue,
         escalated=kept.escalated,
         worst=tuple(worst),
