@@ -5,7 +5,8 @@ holds a demo city: the parent links the users (grid workers with a caseload, as 
 and splits them between N fresh processes, each a whole bot (`bench.chat.build_quiet_bot`: the real
 transport, core and unit of work, the network recorded); each warms up (one cycle per user, every
 chat's first contact), waits for the common start, then every user sends `--per-user` updates of
-the mix, each as soon as the previous one was answered. Figures: updates/s of all processes together
+the mix, each as soon as the previous one was answered (each process says when it is ready; the
+parent then starts them all). Figures: updates/s of all processes together
 (all updates over the first start to the last end), each process's own rate, p50 and p99 latency,
 and the failures (answers that are the internal-error apology). One line of JSON per run.
 
@@ -61,7 +62,7 @@ def accounts(session: Session, n: int) -> list[int]:
 
 
 async def child(
-    url: str, framework: str, mix: str, user_ids: list[int], first_id: int, per_user: int, start_at: float
+    url: str, framework: str, mix: str, user_ids: list[int], first_id: int, per_user: int
 ) -> dict[str, Any]:
     from bench.chat import build_quiet_bot
 
@@ -83,8 +84,8 @@ async def child(
         await drive(users[0], 1, [])  # alone first: PTB starts its Application on the first feed
         await asyncio.gather(*(drive(u, len(MIXES[mix]), []) for u in users))  # warm-up
         failures_before = recorder.failures
-        while time() < start_at:
-            await asyncio.sleep(0.005)
+        print("ready", flush=True)  # then wait for the parent's word: every process starts together
+        await asyncio.to_thread(sys.stdin.readline)
         began = time()
         await asyncio.gather(*(drive(u, per_user, latencies) for u in users))
         ended = time()
@@ -114,7 +115,6 @@ def run(url: str, processes: int, users: int, per_user: int, framework: str, mix
         db.dispose()
     path = os.pathsep.join(filter(None, [_tree(), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
-    start_at = time() + 8.0 + 2.0 * processes  # every child imported, connected and warmed up first
     children = [
         subprocess.Popen(
             [
@@ -122,24 +122,29 @@ def run(url: str, processes: int, users: int, per_user: int, framework: str, mix
                 __file__,
                 url,
                 "--child",
-                json.dumps(
-                    [framework, mix, user_ids[i::processes], first + i * IDS_PER_PROCESS, per_user, start_at]
-                ),
+                json.dumps([framework, mix, user_ids[i::processes], first + i * IDS_PER_PROCESS, per_user]),
             ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
         )
         for i in range(processes)
     ]
+    for proc in children:  # each imported, connected and warmed up
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("a chat process failed before the start")
+    for proc in children:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     parts = []
     for proc in children:
         out, _ = proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError(f"a chat process failed ({proc.returncode})")
         parts.append(json.loads(out.strip().splitlines()[-1]))
-    if min(p["began"] for p in parts) < start_at - 0.5:
-        raise RuntimeError("a process was not ready at the common start: give it more time")
     updates = sum(p["updates"] for p in parts)
     seconds = max(p["ended"] for p in parts) - min(p["began"] for p in parts)
     return {

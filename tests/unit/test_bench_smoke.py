@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -153,3 +154,19 @@ def test_outbox_lookup_bench_runs_before_and_after_at_a_toy_size(monkeypatch):
     monkeypatch.setattr(outbox, "LOOKUP_REPEATS", 1)
     report = outbox.lookup_bench(None)  # SQLite only; asserts each run picks one row per chat
     assert "claim" in report and "pruning 300 rows" in report
+
+
+def test_digest_city_bench_times_the_root_digest(toy_city, capsys):
+    from bench import digest_city
+
+    digest_city.main([toy_city, "--repeats", "2"])
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["seconds"]) == 2 and printed["people_overdue"] > 0
+
+
+def test_chat_processes_bench_shares_the_users_between_processes(toy_db, db_url):
+    from bench.chat_processes import run
+
+    result = run(db_url, 2, 4, 7, "aiogram", "visit")
+    assert result["updates"] == 4 * 7 and len(result["each"]) == 2
+    assert result["failures"] == 0
