@@ -68,6 +68,7 @@ def test_at_the_lowest_level_the_chart_is_per_worker(db, city):
         Bar("worker", wa.id, "WA", wa.name, total=5, done=1, overdue=2),
         Bar("unassigned", None, "-", "", total=5, done=0, overdue=4),
     )
+    assert d.overdue_workers == ((wa.id, "WA", 1),)  # TP02; TP05, overdue too, has no worker
 
 
 def test_the_longest_overdue_are_named_by_code_and_the_rest_counted(db, city):

@@ -175,7 +175,8 @@ def build_digest(
     worst = overdue_in(
         session, area.path, today, policy, at_least_days=escalate_after, limit=named_at_most, past=kept.past
     )
-    if child_areas(area, areas):
+    lowest = not child_areas(area, areas)
+    if not lowest:
         bars = area_bars(area, areas, tallies.chart_by_area)
         named = list(dict.fromkeys((p.worker_id, p.worker_code) for p in worst if p.worker_id))
         theirs = overdue_in(session, area.path, today, policy, workers=[w for w, _ in named], past=kept.past)
@@ -209,7 +210,7 @@ def build_digest(
         pauses=figures.pauses,
         campaigns=_campaigns(session, area.path, period, policy),
         bars=bars,
-        bars_are_workers=not child_areas(area, areas),
+        bars_are_workers=lowest,
         unrouted=tuple(unrouted_alerts(session, area_path=area.path)),
     )
 
