@@ -190,7 +190,14 @@ FEATURES: tuple[Job, ...] = (
     # Each worker at their own time; the lists are shared out in batches among the processes.
     Job("morning", every(timedelta(minutes=10)), no_setup, rem.mornings_owed, batch=rem.morning_batch),
     Job("morning_refresh", every(timedelta(minutes=30)), rem.refresh_mornings),  # backstop for ticks
-    Job("escalate", AT_NINE, rem.escalate, lambda j, ids: rem.escalate(j, worker_ids=ids)),
+    # The ladder is planned as batches of whole communities, shared out among the processes.
+    Job(
+        "escalate",
+        AT_NINE,
+        rem.plan_ladder,
+        lambda j, ids: rem.escalate(j, worker_ids=ids),
+        batch=rem.ladder_batch,
+    ),
     Job("campaigns", AT_MORNING, rem.campaigns, lambda j, ids: rem.campaigns(j, worker_ids=ids)),
     Job("case_endings", AT_NINE, rem.case_endings, lambda j, ids: rem.case_endings(j, worker_ids=ids)),
     Job("appointment_family", AT_MORNING, remind_families),  # 面谈提醒, once per member

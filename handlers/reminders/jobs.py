@@ -47,6 +47,16 @@ def escalate(jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collecti
     return jctx.call(sending.escalate, jctx, day_of(jctx), area_path=area_path, worker_ids=worker_ids)
 
 
+def plan_ladder(jctx: JobCtx) -> int:
+    """The scheduled ladder's plan: the day's batches, for every process to claim (sending.plan_ladder)."""
+    return jctx.call(sending.plan_ladder, day_of(jctx))
+
+
+def ladder_batch(jctx: JobCtx) -> int:
+    """One batch of the scheduled ladder (sending.ladder_batch): the areas dealt with."""
+    return jctx.call(sending.ladder_batch, jctx, day_of(jctx))
+
+
 def campaigns(
     jctx: JobCtx, *, area_path: str | None = None, worker_ids: Collection[int] | None = None
 ) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from models.alerts import AlertLog
 from models.family import UrgentAlert
 from models.outbox import JobRun
+from models.services.jobruns import BATCHES
 from models.services.outbox.queue import QueueState, queue_state
 
 
@@ -49,10 +50,10 @@ def alert_state(session: Session, *, now: datetime, ack_timeout: timedelta) -> A
 
 
 def last_successes(session: Session) -> dict[str, datetime]:
-    """Each job's latest finished run (any process's: the runs are shared)."""
+    """Each job's latest finished run (any process's: the runs are shared; not the planned batches)."""
     rows = session.execute(
         select(JobRun.job, func.max(JobRun.finished_at))
-        .where(JobRun.finished_at.is_not(None))
+        .where(JobRun.finished_at.is_not(None), ~JobRun.job.endswith(BATCHES))
         .group_by(JobRun.job)
     )
     return {job: _aware(at) for job, at in rows if at is not None}

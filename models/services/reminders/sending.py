@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.areas import Area
 from models.policy import Policy
 from models.services.appointments.booking import AppointmentView, appointments_on
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
+from models.services.jobruns import claim_batch, plan_batches
 from models.services.notify import Notifier
 from models.services.obligations.due import ObligationRow
 from models.services.reminders.due_lists import (
@@ -274,6 +277,33 @@ def escalate(
             wanted = None if worker_ids is None else set(worker_ids)
             count += poster.post_ladders(_ladders(session, areas, day, wanted))
     return count
+
+
+LADDER = "escalate"
+
+
+def plan_ladder(session: Session, day: Day) -> int:
+    """The day's ladder as batches of whole communities (models.services.batches), each a range of
+    area paths planned once for every process to claim (`ladder_batch`); the batches planned."""
+    if not day.working:
+        return 0
+    firsts = [areas[0] for areas in area_batches(session, None)]
+    paths = {i: p for i, p in session.execute(select(Area.id, Area.path).where(Area.id.in_(firsts)))}
+    return plan_batches(session, LADDER, day.today, [paths[a] for a in firsts], now=day.now)
+
+
+def ladder_batch(session: Session, poster: ReminderPoster, day: Day) -> int:
+    """One planned batch of the day's ladder, claimed by this process: its areas' messages queued
+    and the batch marked done, in this unit of work; the areas dealt with (0 when none is left).
+    The same messages as `escalate` over the same batches."""
+    claimed = claim_batch(session, LADDER, day.today, now=day.now)
+    if claimed is None:
+        return 0
+    low, high = claimed
+    in_range = Area.path >= low if high is None else (Area.path >= low) & (Area.path < high)
+    areas = list(session.scalars(select(Area.id).where(in_range).order_by(Area.path)))
+    poster.post_ladders(_ladders(session, areas, day, None))
+    return max(len(areas), 1)
 
 
 def _ladders(
