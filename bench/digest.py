@@ -32,6 +32,7 @@ from handlers.render import Renderer
 from handlers.supervisor import digest as supervisor_digest
 from models.areas import Area, within
 from models.crypto import KeyRing
+from models.outbox import OutboxMessage
 from models.people import Person
 from models.policy import Policy
 from models.services.digest.scope import AreaRef, digest_recipients
@@ -117,6 +118,13 @@ class _Stopwatch:
             module.build_digest, module.queue_digest, module.share = build, queue, share  # type: ignore[assignment]
 
 
+def _charts(db: Database) -> int:
+    """Digests queued so far: each is a chart (a photo) and its pages."""
+    with db.unit_of_work() as session:
+        query = select(func.count()).where(OutboxMessage.dedupe_key.like("digest:%:chart"))
+        return session.scalar(query) or 0
+
+
 def _root(session: Any) -> AreaRef:
     row = session.execute(
         select(Area.id, Area.code, Area.name, Area.level, Area.path)
@@ -187,7 +195,11 @@ async def run(url: str, *, repeats: int, backend: str, progress: Progress | None
         job, watch = _job(), _Stopwatch()
         moments = digest_moments(policy, NOW, repeats)
         with watch.installed():
-            runs = [await run_scheduled(db, job, policy, renderer, keys, at) for at in moments]
+            runs = []
+            for at in moments:  # the job's count is its batches' (supervisors dealt with): count charts
+                before = _charts(db)
+                seconds, _count = await run_scheduled(db, job, policy, renderer, keys, at)
+                runs.append((seconds, _charts(db) - before))
         with db.unit_of_work() as session:
             again = supervisor_digest.daily_digests(
                 JobCtx(now=moments[-1], renderer=renderer, _session=session, policy=policy, keys=keys)

@@ -31,7 +31,7 @@ from handlers.context import JobCtx
 from handlers.dialogs.drafts import expire_drafts
 from handlers.family.staff import escalate_alerts
 from handlers.reminders import jobs as rem
-from handlers.supervisor.digest import daily_digests
+from handlers.supervisor.digest import daily_digests, digest_batch, plan_digests
 from models.audit import Actor, audit
 from models.policy import Policy
 from models.services.batches import BATCH_WORKERS
@@ -203,7 +203,13 @@ FEATURES: tuple[Job, ...] = (
     Job("appointment_family", AT_MORNING, remind_families),  # 面谈提醒, once per member
     Job("escalate_alerts", EACH_MINUTE, escalate_alerts),
     Job("escalate_lost_contacts", EACH_MINUTE, escalate_lost_contacts),  # 失联 nobody confirmed
-    Job("daily_digests", AT_DIGEST, daily_digests, lambda j, ids: daily_digests(j, worker_ids=ids)),
+    Job(
+        "daily_digests",
+        AT_DIGEST,
+        plan_digests,
+        lambda j, ids: daily_digests(j, worker_ids=ids),
+        batch=digest_batch,
+    ),
     Job("sensitive_delete", every(timedelta(minutes=5)), hygiene.delete_sensitive),  # off unless configured
     Job("drafts", every(timedelta(minutes=5)), expire_drafts),  # warned 30 minutes before they go
     Job("joiners", EACH_MINUTE, joiners),  # after the daily jobs it serves

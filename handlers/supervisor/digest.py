@@ -25,6 +25,7 @@ from handlers.supervisor.charts import MAX_BARS, ChartBar, completion_chart
 from models.services.digest.scope import Recipient, digest_recipients
 from models.services.digest.sending import queue_digest as send_digest
 from models.services.digest.summary import Digest, Period, PeriodKind, Shared, build_digest, share
+from models.services.jobruns import claim_batch, plan_batches
 
 log = structlog.get_logger("gridcare.digest")
 
@@ -191,20 +192,61 @@ def queue_digest(work: Work, recipient: Recipient, digest: Digest) -> bool:
 
 def daily_digests(jctx: JobCtx, *, worker_ids: Collection[int] | None = None) -> int:
     """每日汇总: at Policy.digest_at, each supervisor gets their subtree's digest of the day, once
-    (only those among `worker_ids`, if given: supervisors who joined late).
+    (only those among `worker_ids`, if given: supervisors who joined late), all in this unit of
+    work (the scheduled job plans batches instead: `plan_digests`, `digest_batch`).
 
-    Obligation rows and counts are computed once per widest supervised subtree and narrowed for
+    Obligation figures and counts are computed once per widest supervised subtree and summed for
     the supervisors below it. Returns the number of digests queued by this run.
     """
     if worker_ids is None:  # first, whoever can now take an alert that reached nobody of a role
         deliver_rerouted(jctx)
-    period = Period.of(PeriodKind.day, jctx.today)
-    roots: list[Shared] = []
-    sent = 0
     recipients = jctx.call(digest_recipients)  # widest areas first
     if worker_ids is not None:
         wanted = set(worker_ids)
         recipients = [r for r in recipients if r.worker_id in wanted]
+    return _digests(jctx, recipients)
+
+
+DIGESTS = "daily_digests"
+DIGEST_BATCH = 50  # supervisors per batch: the first (the widest areas) counts a whole subtree
+
+
+def _order(recipient: Recipient) -> str:
+    """A recipient's place in the widest-first order (an area before the areas inside it), as text
+    compared in Python (code points), whatever the database's collation."""
+    return f"{recipient.area.path} {recipient.worker_id:020d}"
+
+
+def plan_digests(jctx: JobCtx) -> int:
+    """The scheduled digests' plan: alerts that reached nobody of a role delivered to whoever can
+    take them now, then the day's supervisors cut into batches in widest-first order, for every
+    process to claim (`digest_batch`); the batches planned."""
+    deliver_rerouted(jctx)
+    ordered = sorted(_order(r) for r in jctx.call(digest_recipients))
+    starts = ["", *ordered[DIGEST_BATCH::DIGEST_BATCH]]  # the first batch from the very start
+    return jctx.call(plan_batches, DIGESTS, jctx.today, starts, now=jctx.now)
+
+
+def digest_batch(jctx: JobCtx) -> int:
+    """One planned batch of the day's digests, claimed by this process and queued in this unit of
+    work, its widest subtrees counted once; the supervisors dealt with (0 when none is left)."""
+    claimed = jctx.call(claim_batch, DIGESTS, jctx.today, now=jctx.now)
+    if claimed is None:
+        return 0
+    low, high = claimed
+    recipients = sorted(
+        (r for r in jctx.call(digest_recipients) if low <= _order(r) and (high is None or _order(r) < high)),
+        key=_order,
+    )
+    _digests(jctx, recipients)
+    return max(len(recipients), 1)
+
+
+def _digests(jctx: JobCtx, recipients: list[Recipient]) -> int:
+    """Queue these supervisors' digests of the day (widest areas first); the number queued."""
+    period = Period.of(PeriodKind.day, jctx.today)
+    roots: list[Shared] = []
+    sent = 0
     for recipient in recipients:
         shared = next((s for s in roots if recipient.area.path.startswith(s.path)), None)
         if shared is None:

@@ -6,10 +6,11 @@ import base64
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from handlers.context import JobCtx
 from handlers.render import Renderer
+from handlers.supervisor import digest as supervisor_digest
 from handlers.supervisor.digest import daily_digests, digest_messages
 from models.chat import Chat
 from models.outbox import OutboxMessage
@@ -86,3 +87,24 @@ def test_unreachable_inactive_and_unlinked_supervisors_get_nothing(db, city):
         s.get(type(city.workers["S-COM"]), city.workers["S-COM"].id).telegram_user_id = None
     assert _run(db) == 1
     assert {r.chat_id for r in _outbox(db)} == {CHATS["S-CTY"]}
+
+
+def test_the_planned_batches_queue_what_the_job_queues_in_one_go(db, city, monkeypatch):
+    """The scheduled job plans batches of supervisors (widest areas first) that any process claims;
+    in batches of one, each counts its own subtree: the same digests, the same texts."""
+
+    def queued() -> list[tuple[int, str, str]]:
+        rows = _outbox(db)
+        return sorted((r.chat_id, r.dedupe_key, str(r.payload.get("text"))) for r in rows)
+
+    assert _run(db) == 4
+    whole = queued()
+    with db.unit_of_work() as s:
+        s.execute(delete(OutboxMessage))
+    monkeypatch.setattr(supervisor_digest, "DIGEST_BATCH", 1)
+    with db.unit_of_work() as s:
+        jctx = JobCtx(now=NOW, renderer=RENDERER, _session=s, policy=TEST_POLICY)
+        assert supervisor_digest.plan_digests(jctx) == 4
+        assert supervisor_digest.plan_digests(jctx) == 0  # planned once a day
+        assert [supervisor_digest.digest_batch(jctx) for _ in range(5)] == [1, 1, 1, 1, 0]
+    assert queued() == whole
