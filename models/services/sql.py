@@ -9,6 +9,7 @@ is then found in the engine's cache, leaving only the parameters to bind.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -131,3 +132,20 @@ def roomy_aggregates(session: Session) -> None:
     spill to temporary files, ≈ 30 % slower. SQLite has no such setting."""
     if dialect_of(session) == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_MEMORY_MB}MB'"))
+
+
+@contextmanager
+def without_nested_loops(session: Session) -> Iterator[None]:
+    """PostgreSQL: plan the statements run inside without nested-loop joins (`SET LOCAL
+    enable_nestloop = off`, reset after). For an anti-join whose inner side the statistics say is
+    empty but is not (today's morning marks, analyzed before the day's first): a nested loop then
+    reads every inner row for each outer one, where a merge or hash join reads each once. SQLite
+    has no such setting."""
+    if dialect_of(session) != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("RESET enable_nestloop"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from models.outbox import MorningMark
 from models.people import Worker
@@ -55,3 +55,35 @@ def test_marks_older_than_a_week_are_pruned_and_the_week_s_are_kept(db) -> None:
         assert prune_morning_marks(s, today=TODAY) == len(ids)
         days = set(s.scalars(select(MorningMark.day).where(MorningMark.worker_id.in_(ids))))
     assert days == {kept, TODAY}
+
+
+def test_the_claim_reads_the_day_s_marks_once_even_when_the_statistics_say_there_are_none(db) -> None:
+    """PostgreSQL plans the claim's `NOT EXISTS` over the day's marks from its statistics: analyzed
+    before the day's first mark, they say none, and a nested loop would read every mark of the day
+    for each worker (1.1 s a claim at a country's 28,000 marks). The claim is planned without one."""
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        ids = [make_worker(s, tree["G1"]).id for _ in range(60)]
+        s.execute(update(Worker).where(Worker.id.in_(ids)).values(telegram_user_id=Worker.id + 7_000_000))
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        with db.engine.connect() as c:
+            c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE morning_marks")
+    with db.unit_of_work() as s:
+        mark_morning_done(s, ids[:40], day=TODAY, now=AT)
+    plans: list[str] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "SKIP LOCKED" in statement and "morning_marks" in statement:
+            found = cursor.connection.execute("EXPLAIN " + statement, parameters).fetchall()
+            plans.append("\n".join(row[0] for row in found))
+
+    event.listen(db.engine, "before_cursor_execute", explain)
+    try:
+        with db.unit_of_work() as s:
+            claimed = {r.worker_id for r in morning_due(s, now=AT, policy=Policy(), claim=100)} & set(ids)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", explain)
+    assert claimed == set(ids[40:])
+    if postgres:
+        assert plans and all("Nested Loop" not in plan for plan in plans), plans

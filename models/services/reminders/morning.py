@@ -28,7 +28,7 @@ from models.policy import Policy
 from models.services.obligations.due import ObligationRow, obligation_rows
 from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
-from models.services.sql import changed_rows, insert_ignore_many
+from models.services.sql import changed_rows, insert_ignore_many, without_nested_loops
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
 KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever looks into a morning
@@ -82,7 +82,8 @@ def morning_due(
         query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
         claim_query = query.with_for_update(of=Worker, skip_locked=True)
         while True:
-            claimed = [Recipient(*r) for r in session.execute(claim_query)]
+            with without_nested_loops(session):  # planned right even before the day's marks are analyzed
+                claimed = [Recipient(*r) for r in session.execute(claim_query)]
             # The claim's snapshot is older than its locks: a worker another process marked and let
             # go meanwhile looks undone to it. A new statement (a new snapshot, the locks held) tells;
             # if that was all it got, claim again (the new snapshot leaves those out).
