@@ -377,12 +377,13 @@ async def _taps(report: Report) -> None:
         report.section("Taps per report kind", str(await asyncio.to_thread(fn)))
 
 
-async def _profile(report: Report, size: Size, url: str) -> None:
+async def _profile(report: Report, size: Size, url: str, mix: str) -> None:
     from bench.profile import profile_chat
 
-    report.note("profiling the chat (aiogram, SQLite)")
-    text = await profile_chat(url, "aiogram", users=min(size.chat_users, 100), per_user=size.chat_per_user)
-    report.section("Profile: chat on SQLite, aiogram (both threads)", "```\n" + text + "\n```")
+    report.note(f"profiling the chat (aiogram, SQLite, {mix} mix)")
+    users = min(size.chat_users, 100)
+    text = await profile_chat(url, "aiogram", users=users, per_user=size.chat_per_user, mix=mix)
+    report.section(f"Profile: chat on SQLite, aiogram, {mix} mix (both threads)", "```\n" + text + "\n```")
 
 
 async def main(argv: list[str] | None = None) -> int:
@@ -416,7 +417,7 @@ async def main(argv: list[str] | None = None) -> int:
         if "memory" in suites:
             _memory_idle(report, size, urls["sqlite"])
         if args.profile:
-            await _profile(report, size, urls["sqlite"])
+            await _profile(report, size, urls["sqlite"], args.mix)
         if suites & {"sweep", "digest"}:  # after the chat: it links workers of its own first
             await _scales(report, sizes, args, urls, postgres)
     if "outbox" in suites:

@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 from bench.chat import Lane, open_lanes
 from bench.common import median, table
-from bench.script import CYCLE, BenchUser
+from bench.script import MIXES, BenchUser
 
 OURS = ("/handlers/", "/models/", "/bot/")
 ROOT = str(Path(__file__).resolve().parent.parent) + "/"
@@ -88,7 +88,7 @@ def report(stats: pstats.Stats, top: int) -> str:
     return out.getvalue()
 
 
-async def step_costs(lane: Lane, users: list[BenchUser], rounds: int) -> str:
+async def step_costs(lane: Lane, users: list[BenchUser], rounds: int, cycle: tuple[str, ...]) -> str:
     """Each step of the cycle alone (one update at a time, no profiler): median latency, and how many
     SQL statements it ran and how long the database took over them, so Python's share shows."""
     engine = lane.bot.runtime.db.engine
@@ -107,7 +107,7 @@ async def step_costs(lane: Lane, users: list[BenchUser], rounds: int) -> str:
     try:
         for _ in range(rounds):
             for user in users:
-                for _ in CYCLE:
+                for _ in cycle:
                     sql["n"], sql["seconds"] = 0, 0.0
                     step, raw = user.next_update(lane.update_ids, lane.recorder)
                     start = perf_counter()
@@ -123,19 +123,22 @@ async def step_costs(lane: Lane, users: list[BenchUser], rounds: int) -> str:
             median([s[1] for s in samples[step]]),
             median([s[2] for s in samples[step]]) * 1000,
         ]
-        for step in CYCLE
+        for step in dict.fromkeys(cycle)
     ]
     return table(["step", "latency ms (median)", "SQL statements", "SQL ms"], rows)
 
 
-async def profile_chat(url: str, framework: str, *, users: int, per_user: int, top: int = 30) -> str:
-    """A profile of the chat benchmark for one framework on one database, as text."""
-    lanes = await open_lanes(url, "profile", users)
+async def profile_chat(
+    url: str, framework: str, *, users: int, per_user: int, top: int = 30, mix: str = "bench"
+) -> str:
+    """A profile of the chat benchmark for one framework on one database, users repeating `mix`."""
+    cycle = MIXES[mix]
+    lanes = await open_lanes(url, "profile", users, mix=mix)
     try:
         lane = next(lane for lane in lanes if lane.framework == framework)
         await lane.saturated(1, only=1)
-        await lane.saturated(len(CYCLE))
-        steps = await step_costs(lane, lane.users[:5], rounds=4)
+        await lane.saturated(len(cycle))
+        steps = await step_costs(lane, lane.users[:5], rounds=4, cycle=cycle)
         stats = await profile_lane(lane, per_user)
         return "Each step alone, one at a time:\n\n" + steps + "\n\n" + report(stats, top)
     finally:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.access import Action
@@ -236,18 +236,22 @@ def cancel(
 # -- what others see ---------------------------------------------------------------------------
 
 
+# Built once: every card reads it.
+_NEXT = (
+    select(Appointment)
+    .where(
+        Appointment.person_id == bindparam("person"),
+        Appointment.cancelled_at.is_(None),
+        Appointment.starts_at > bindparam("now"),
+    )
+    .order_by(Appointment.starts_at, Appointment.id)
+    .limit(1)
+)
+
+
 def next_appointment(session: Session, person_id: int, *, now: datetime) -> AppointmentView | None:
     """The person's next open appointment, with anyone (the card; the caller's rights checked)."""
-    appointment = session.scalar(
-        select(Appointment)
-        .where(
-            Appointment.person_id == person_id,
-            Appointment.cancelled_at.is_(None),
-            Appointment.starts_at > now,
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
-        .limit(1)
-    )
+    appointment = session.scalar(_NEXT, {"person": person_id, "now": now})
     return None if appointment is None else _view(session, appointment)
 
 

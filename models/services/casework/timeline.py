@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.casework import CaseChange, Pause
@@ -35,31 +35,38 @@ def change_state(row: CaseChange) -> str:
     return "done" if row.accepted else "refused"
 
 
+# Built once: every card reads them.
+_PERSON: BindParameter[int] = bindparam("person")
+_LIMIT: BindParameter[int] = bindparam("limit")
+_CHANGES = (
+    select(CaseChange)
+    .where(CaseChange.person_id == _PERSON)
+    .order_by(CaseChange.effective_on.desc(), CaseChange.id.desc())
+    .limit(_LIMIT)
+)
+_COLOURS = (
+    select(ColourChange)
+    .where(ColourChange.person_id == _PERSON, ColourChange.from_colour.is_not(None))
+    .order_by(ColourChange.changed_at.desc())
+    .limit(_LIMIT)
+)
+_PAUSES = select(Pause).where(Pause.person_id == _PERSON).order_by(Pause.starts_on.desc()).limit(_LIMIT)
+
+
 def timeline(session: Session, person_id: int, *, tz: ZoneInfo, limit: int = LINES) -> list[TimelineLine]:
     """The latest `limit` events of the case, newest first (the caller has checked rights)."""
+    params = {"person": person_id, "limit": limit}
     lines = [
         TimelineLine(r.effective_on, "case", str(r.kind), change_state(r), term_months=r.term_months)
-        for r in session.scalars(
-            select(CaseChange)
-            .where(CaseChange.person_id == person_id)
-            .order_by(CaseChange.effective_on.desc(), CaseChange.id.desc())
-            .limit(limit)
-        )
+        for r in session.scalars(_CHANGES, params)
     ]
     lines += [
         TimelineLine(c.changed_at.astimezone(tz).date(), "colour", str(c.to_colour), "done")
-        for c in session.scalars(
-            select(ColourChange)
-            .where(ColourChange.person_id == person_id, ColourChange.from_colour.is_not(None))
-            .order_by(ColourChange.changed_at.desc())
-            .limit(limit)
-        )
+        for c in session.scalars(_COLOURS, params)
     ]
     lines += [
         TimelineLine(p.starts_on, "pause", "pause", "done", until=p.ends_on)
-        for p in session.scalars(
-            select(Pause).where(Pause.person_id == person_id).order_by(Pause.starts_on.desc()).limit(limit)
-        )
+        for p in session.scalars(_PAUSES, params)
     ]
     lines.sort(key=lambda line: line.day, reverse=True)
     return lines[:limit]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from models.outbox import OutboxMessage, OutboxStatus
@@ -37,13 +37,20 @@ def queue_replies(session: Session, replies: Sequence[tuple[str, ChatAction]], *
     return queued
 
 
+# Built once, on the table (see models.services.sql): every update asks it before its replies go out,
+# and built per call it cost a tenth of the chat's database thread (BENCHMARKS.md, section 12).
+_outbox = OutboxMessage.__table__
+_WAITING = select(
+    exists().where(
+        _outbox.c.chat_id.in_(bindparam("chats", expanding=True)),
+        _outbox.c.status.in_((OutboxStatus.pending, OutboxStatus.sending)),
+        _outbox.c.purpose == REPLY,
+    )
+)
+
+
 def replies_waiting(session: Session, chat_ids: Collection[int]) -> bool:
     """Whether any of these chats still has queued replies: a later reply must queue behind them."""
     if not chat_ids:
         return False
-    waiting = exists().where(
-        OutboxMessage.chat_id.in_(list(chat_ids)),
-        OutboxMessage.status.in_((OutboxStatus.pending, OutboxStatus.sending)),
-        OutboxMessage.purpose == REPLY,
-    )
-    return bool(session.scalar(select(waiting)))
+    return bool(session.scalar(_WAITING, {"chats": list(chat_ids)}))
