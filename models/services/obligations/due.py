@@ -10,19 +10,21 @@ works one person out from the records: the explanation of "why is this due?".
 from __future__ import annotations
 
 from datetime import date
+from functools import cache, partial
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.areas import Area, within
+from models.areas import Area, subtree_bounds
 from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, Person
 from models.policy import Policy
 from models.schedule import DueItem, Obligation, State
 from models.services.obligations.evaluate import evaluate, kept_days
-from models.services.obligations.state import settle
+from models.services.obligations.state import settle_rows, stale, stale_params
+from models.services.rights import caseload_clause
 from models.services.sql import chunks
 
 __all__ = ["ObligationRow", "kept_days", "obligation_rows", "person_obligations", "person_rows"]
@@ -69,35 +71,41 @@ _RESPONSIBLE = (
 )
 
 
-def obligation_rows(
-    session: Session,
-    *,
-    today: date,
-    policy: Policy,
-    area_path: str | None = None,
-    worker_id: int | None = None,
-    where: ColumnElement[bool] | None = None,
-    open_only: bool = False,
-    active_only: bool = True,
-) -> list[ObligationRow]:
-    """Every due item of every managed person in a subtree (area_path) or a caseload (worker_id).
+class _Shape(NamedTuple):
+    """Which conditions a statement of `obligation_rows` has, their values bound at run time: the
+    chat's reads (a caseload, a person) then run statements built once."""
 
-    Read from the kept items (made to hold for `today` first: models.services.obligations.state).
-    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
-    already done. Rows come by person id, each person's items in `obligations_on` order: overdue
-    first, then by deadline.
-    """
-    conditions: list[ColumnElement[bool]] = [Person.status.in_(ACTIVE_STATUSES)] if active_only else []
-    if area_path is not None:
-        conditions.append(Person.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
-    if worker_id is not None:
-        conditions.append(
-            Person.id.in_(select(CareAssignment.person_id).where(CareAssignment.worker_id == worker_id))
-        )
+    active_only: bool
+    area: bool
+    worker: bool
+    caseload: bool
+    person: bool
+    open_only: bool
+    later: bool  # some persons' items are kept for a later day: theirs are worked out in memory
+
+
+def _conditions(shape: _Shape, where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Person.status.in_(ACTIVE_STATUSES)] if shape.active_only else []
+    if shape.area:
+        subtree = select(Area.id).where(Area.path >= bindparam("low"), Area.path < bindparam("high"))
+        conditions.append(Person.area_id.in_(subtree))
+    if shape.worker:
+        team = select(CareAssignment.person_id).where(CareAssignment.worker_id == bindparam("worker"))
+        conditions.append(Person.id.in_(team))
+    if shape.caseload:
+        conditions.append(caseload_clause(bindparam("caseload"), bindparam("day", type_=Date)))
+    if shape.person:
+        conditions.append(Person.id == bindparam("person"))
     if where is not None:
         conditions.append(where)
-    in_memory = settle(session, select(Person.id).where(*conditions), today, policy)
-    rows = []
+    return conditions
+
+
+def _statements(
+    shape: _Shape, where: ColumnElement[bool] | None = None
+) -> tuple[Select[int, date], Select[*tuple[Any, ...]]]:
+    """The persons whose items do not hold (`stale`), and the kept items, of one shape."""
+    conditions = _conditions(shape, where)
     query = (
         select(
             ObligationItem.person_id,
@@ -115,14 +123,62 @@ def obligation_rows(
         .join(Person, Person.id == ObligationItem.person_id)
         .where(*conditions)
     )
-    if in_memory:  # kept for a later day (a subquery: they may be more than a statement's parameters)
-        later = select(ObligationStamp.person_id).where(ObligationStamp.computed_for > today)
+    if shape.later:  # a subquery: they may be more than a statement's parameters
+        later = select(ObligationStamp.person_id).where(ObligationStamp.computed_for > bindparam("today"))
         query = query.where(ObligationItem.person_id.not_in(later))
-    if open_only:
+    if shape.open_only:
         query = query.where(ObligationItem.done < ObligationItem.required)
-    raw = session.execute(query).all()
-    for pid, code, area, worker, colour, obligation, start, end, due, required, done in raw:
-        rows.append(_row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today))
+    return stale(select(Person.id).where(*conditions)), query
+
+
+_BUILT = cache(_statements)  # without `where`: a few shapes, each built once
+
+
+def obligation_rows(
+    session: Session,
+    *,
+    today: date,
+    policy: Policy,
+    area_path: str | None = None,
+    worker_id: int | None = None,
+    caseload_of: int | None = None,
+    person_id: int | None = None,
+    where: ColumnElement[bool] | None = None,
+    open_only: bool = False,
+    active_only: bool = True,
+) -> list[ObligationRow]:
+    """Every due item of every managed person in a subtree (area_path), on a care team (worker_id),
+    in a caseload with its delegations that day (caseload_of), or of one person (person_id).
+
+    Read from the kept items (made to hold for `today` first: models.services.obligations.state).
+    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
+    already done. Rows come by person id, each person's items in `obligations_on` order: overdue
+    first, then by deadline.
+    """
+    shape = _Shape(
+        active_only,
+        area_path is not None,
+        worker_id is not None,
+        caseload_of is not None,
+        person_id is not None,
+        open_only,
+        later=False,
+    )
+    params: dict[str, Any] = {"worker": worker_id, "caseload": caseload_of, "day": today, "person": person_id}
+    if area_path is not None:
+        params["low"], params["high"] = subtree_bounds(area_path)
+    statements = _BUILT if where is None else partial(_statements, where=where)
+    check, _ = statements(shape)
+    in_memory = settle_rows(
+        session, session.execute(check, params | stale_params(today, policy)).all(), today, policy
+    )
+    _, query = statements(shape._replace(later=bool(in_memory)))
+    rows = [
+        _row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today)
+        for pid, code, area, worker, colour, obligation, start, end, due, required, done in session.execute(
+            query, params | {"today": today}
+        )
+    ]
     if in_memory:
         rows.extend(_in_memory(session, in_memory, today, open_only))
     rows.sort(key=_order)
@@ -136,9 +192,7 @@ def _order(r: ObligationRow) -> tuple[int, bool, date, int, date]:
 
 def person_rows(session: Session, person_id: int, today: date, policy: Policy) -> list[ObligationRow]:
     """One person's kept items for `today`, whatever their status (the card). The caller checks rights."""
-    return obligation_rows(
-        session, today=today, policy=policy, where=Person.id == person_id, active_only=False
-    )
+    return obligation_rows(session, today=today, policy=policy, person_id=person_id, active_only=False)
 
 
 def _row(

@@ -28,7 +28,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, event, func, insert, inspect, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -195,8 +209,8 @@ def _write(
 # -- reading: what holds for a day ----------------------------------------------------------------
 
 
-def holds(today: date, basis: str) -> ColumnElement[bool]:
-    """SQL: the person's kept items (their stamp joined) hold for `today`."""
+def holds(today: Any, basis: Any) -> ColumnElement[bool]:
+    """SQL: the person's kept items (their stamp joined) hold for `today` (values or bindparams)."""
     return (
         (ObligationStamp.computed_for <= today)
         & (ObligationStamp.valid_until > today)
@@ -204,16 +218,38 @@ def holds(today: date, basis: str) -> ColumnElement[bool]:
     )
 
 
+# Bound at run time (`stale_params`): a kept statement serves every day.
+_TODAY, _BASIS = bindparam("today", type_=Date), bindparam("basis", type_=String)
+
+
+def stale(people: Any) -> Select[int, date]:
+    """SQL: the persons `people` selects (a select of Person.id) whose kept items do not hold for the
+    day and basis bound at run time (`stale_params`), with the day their stamp is for. A statement
+    that can be built once for a shape of `people` and run with parameters."""
+    return (
+        select(Person.id, ObligationStamp.computed_for)
+        .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
+        .where(Person.id.in_(people), or_(ObligationStamp.person_id.is_(None), ~holds(_TODAY, _BASIS)))
+    )
+
+
+def stale_params(today: date, policy: Policy) -> dict[str, Any]:
+    """The parameters `stale` binds."""
+    return {"today": today, "basis": basis_of(policy)}
+
+
 def settle(session: Session, people: Any, today: date, policy: Policy) -> dict[int, Evaluated]:
     """Make the kept items of the persons `people` selects (a select of Person.id) hold for `today`:
     work out and keep those whose do not; those asked about a day before their stamp's are worked
     out in memory only (a past day's report must not move everybody's state back)."""
-    basis = basis_of(policy)
-    rows = session.execute(
-        select(Person.id, ObligationStamp.computed_for)
-        .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
-        .where(Person.id.in_(people), or_(ObligationStamp.person_id.is_(None), ~holds(today, basis)))
-    ).all()
+    rows = session.execute(stale(people), stale_params(today, policy)).all()
+    return settle_rows(session, rows, today, policy)
+
+
+def settle_rows(
+    session: Session, rows: Sequence[tuple[int, date | None]], today: date, policy: Policy
+) -> dict[int, Evaluated]:
+    """`settle` for the rows a `stale` statement gave (a caller that keeps the statement built)."""
     behind = [pid for pid, computed_for in rows if computed_for is None or computed_for <= today]
     past = [pid for pid, computed_for in rows if computed_for is not None and computed_for > today]
     if behind:

@@ -26,7 +26,6 @@ from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
 from models.services.obligations.due import ObligationRow, obligation_rows
-from models.services.rights import caseload_clause
 from models.services.sql import chunks
 
 STAFF_ROLES = (
@@ -299,7 +298,7 @@ def caseload_rows(
     """The obligation rows of the caller's caseload (care teams and delegations to them); audited."""
     if who.worker_id is None:
         return []
-    rows = obligation_rows(session, today=today, policy=policy, where=caseload_clause(who.worker_id, today))
+    rows = obligation_rows(session, today=today, policy=policy, caseload_of=who.worker_id)
     audit(session, who.actor, "list", "today", who.worker_id, at=now, detail=f"n={len(rows)}")
     return rows
 
