@@ -1,0 +1,76 @@
+"""`obligation_rows` keeps one statement per shape and binds its values at run time: every worker,
+person and day must get their own rows from it, never the first caller's. Checked against the whole
+city's rows filtered in Python, on a generated city with a delegation running, for today and for a
+past day (persons kept for a later day, worked out in memory)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.demo import generate_demo_city
+from models.areas import Area
+from models.casework import Delegation
+from models.people import CareAssignment
+from models.policy import Policy
+from models.services.obligations.due import obligation_rows, person_rows
+
+POLICY = Policy()
+
+
+@pytest.fixture
+def city(db: Database, keys, now) -> Database:
+    with db.unit_of_work() as s:
+        generate_demo_city(s, persons=300, seed=3, keys=keys, now=now)
+        workers = select(CareAssignment.worker_id).distinct().order_by(CareAssignment.worker_id).limit(2)
+        first, second = s.scalars(workers)
+        today = POLICY.local_date(now)
+        s.add(
+            Delegation(
+                from_worker_id=first,
+                to_worker_id=second,
+                starts_on=today - timedelta(days=1),
+                ends_on=today + timedelta(days=1),
+                created_at=now,
+            )
+        )
+    return db
+
+
+@pytest.mark.parametrize("days_back", [0, 3])
+def test_each_caller_gets_their_own_rows(city: Database, now, days_back: int) -> None:
+    today = POLICY.local_date(now)
+    day = today - timedelta(days=days_back)
+    with city.unit_of_work() as s:
+        obligation_rows(s, today=today, policy=POLICY)  # everyone kept for today first
+        everyone = obligation_rows(s, today=day, policy=POLICY, active_only=False)
+        by_person = defaultdict(list)
+        for row in everyone:
+            by_person[row.person_id].append(row)
+        teams = defaultdict(set)
+        for worker, person in s.execute(select(CareAssignment.worker_id, CareAssignment.person_id)):
+            teams[worker].add(person)
+        delegation = s.scalars(select(Delegation)).one()
+        managed = {r.person_id for r in obligation_rows(s, today=day, policy=POLICY)}
+        assert len(teams) > 10 and managed
+
+        for worker, people in teams.items():
+            mine = [r for r in everyone if r.person_id in people & managed]
+            assert obligation_rows(s, today=day, policy=POLICY, worker_id=worker) == mine
+            lent = teams[delegation.from_worker_id] if worker == delegation.to_worker_id else set()
+            with_lent = [r for r in everyone if r.person_id in (people | lent) & managed]
+            assert obligation_rows(s, today=day, policy=POLICY, caseload_of=worker) == with_lent
+            assert obligation_rows(s, today=day, policy=POLICY, caseload_of=worker, open_only=True) == [
+                r for r in with_lent if r.done < r.required
+            ]
+        for person, rows in list(by_person.items())[:40]:
+            assert person_rows(s, person, day, POLICY) == rows
+        for area_id, path in s.execute(select(Area.id, Area.path)).all()[:20]:
+            inside = {a for (a,) in s.execute(select(Area.id).where(Area.path.startswith(path)))}
+            assert obligation_rows(s, today=day, policy=POLICY, area_path=path) == [
+                r for r in everyone if r.area_id in inside and r.person_id in managed
+            ], area_id
