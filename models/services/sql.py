@@ -134,6 +134,16 @@ def roomy_aggregates(session: Session) -> None:
         session.execute(text(f"SET LOCAL work_mem = '{AGGREGATE_MEMORY_MB}MB'"))
 
 
+def custom_plans(session: Session) -> None:
+    """PostgreSQL: plan each statement of the rest of this transaction for its own values (`SET
+    LOCAL plan_cache_mode = force_custom_plan`). The driver prepares a statement after its fifth
+    run, and PostgreSQL may then plan it once for any values: for a subtree's statements, whose
+    subtrees range from a community to a country, that one plan fits none (a community's review
+    counts 4 → 18 ms in a province's digests, BENCHMARKS.md section 13). SQLite has no such setting."""
+    if dialect_of(session) == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 @contextmanager
 def without_nested_loops(session: Session) -> Iterator[None]:
     """PostgreSQL: plan the statements run inside without nested-loop joins (`SET LOCAL

@@ -6,11 +6,22 @@ The reasoning behind each expected number is in the comments; the city's docstri
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from models.people import Colour
 from models.policy import CampaignDay
 from models.services.digest.scope import AreaRef
-from models.services.digest.summary import Bar, Digest, Period, PeriodKind, Tally, build_digest, overdue_list
+from models.services.digest.summary import (
+    Bar,
+    Digest,
+    Period,
+    PeriodKind,
+    Tally,
+    build_digest,
+    overdue_list,
+    share,
+)
+from models.services.sql import AGGREGATE_MEMORY_MB
 from tests.integration.digest_city import DAY, NOW, TEST_POLICY, build_city
 
 
@@ -148,3 +159,16 @@ def test_a_week_report_counts_the_events_of_the_whole_week(db, city):
     assert d.filed.records == 10
     assert d.alerts.raised == 4 and d.alerts.median_minutes == 10  # 5, 10, 30 minutes
     assert d.meetings == Tally(total=10, done=1, due=6, overdue=3)  # the state today, as in the digest
+
+
+def test_a_digest_transaction_plans_for_its_own_subtree_and_hashes_in_memory(db, city):
+    """On PostgreSQL a digest's statements are planned for their own subtree (no generic plan
+    after the driver prepares them) with room to hash; the settings end with the transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has neither setting")
+    settings = "SELECT current_setting('plan_cache_mode'), current_setting('work_mem')"
+    with db.unit_of_work() as s:
+        share(s, city.areas["COM"].path, Period.of(PeriodKind.day, DAY), policy=TEST_POLICY, now=NOW)
+        assert s.execute(text(settings)).one() == ("force_custom_plan", f"{AGGREGATE_MEMORY_MB}MB")
+    with db.unit_of_work() as s:
+        assert s.execute(text(settings)).one() != ("force_custom_plan", f"{AGGREGATE_MEMORY_MB}MB")

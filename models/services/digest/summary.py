@@ -34,7 +34,7 @@ from models.services.digest.rows import (
 from models.services.digest.scope import AreaRef
 from models.services.obligations.due import obligation_rows
 from models.services.review.marking import ReviewCounts
-from models.services.sql import roomy_aggregates
+from models.services.sql import custom_plans, roomy_aggregates
 
 WORST_NAMED = 5
 
@@ -144,6 +144,7 @@ def share(session: Session, path: str, period: Period, *, policy: Policy, now: d
     today = policy.local_date(asof)
     since, until = period.utc_range(policy)
     roomy_aggregates(session)
+    custom_plans(session)
     return Shared(
         path,
         count_items(session, path, today, policy),
