@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from itertools import count
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from models.areas import Area, AreaLevel
 from models.audit import Actor
 from models.crypto import KeyRing
 from models.people import CaseRole, Colour, Person, Role, Status, Worker
+from models.records import Record, RecordKind
 from models.services.directory.entries import (
     AreaData,
     PersonData,
@@ -86,3 +88,15 @@ def make_person(
     if worker is not None:
         assign(session, person, worker, CaseRole.responsible)
     return person
+
+
+def make_record(
+    session: Session, person: Person, author: Worker, at: datetime, kind: RecordKind, **fields: Any
+) -> Record:
+    """A record of `at` about `person`, filed and last changed then unless `fields` say otherwise
+    (flushed: its id is set)."""
+    filed = {"occurred_at": at, "created_at": at, "updated_at": at}
+    record = Record(person_id=person.id, kind=kind, author_id=author.id, **(filed | fields))
+    session.add(record)
+    session.flush()
+    return record

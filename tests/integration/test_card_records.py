@@ -9,10 +9,10 @@ import pytest
 
 from models.people import Role
 from models.policy import Policy
-from models.records import Record, RecordKind
+from models.records import RecordKind
 from models.services.cards import RECENT, person_card
 from models.services.identity import resolve
-from tests.factories import make_person, make_tree, make_worker
+from tests.factories import make_person, make_record, make_tree, make_worker
 
 
 def _card_with(db, keys, now, history: list[tuple[RecordKind, bool]]):
@@ -25,18 +25,7 @@ def _card_with(db, keys, now, history: list[tuple[RecordKind, bool]]):
         start = now - timedelta(days=len(history) + 1)
         for n, (kind, voided) in enumerate(history):
             at = start + timedelta(days=n)
-            s.add(
-                Record(
-                    person_id=person.id,
-                    kind=kind,
-                    occurred_at=at,
-                    author_id=worker.id,
-                    created_at=at,
-                    updated_at=at,
-                    voided=voided,
-                    details={"n": n},
-                )
-            )
+            make_record(s, person, worker, at, kind, voided=voided, details={"n": n})
         person_id = person.id
     with db.unit_of_work() as s:
         card = person_card(s, resolve(s, 4242), person_id, now=now, today=now.date(), policy=Policy())

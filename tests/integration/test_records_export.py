@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from bot.cli import app
 from handlers.render import Renderer
 from models.audit import Actor, AuditEntry
-from models.records import Record, RecordKind
+from models.records import RecordKind
 from models.services.spreadsheets.record_export import export_records, local_time
-from tests.factories import TEST_KEYS, make_person, make_tree, make_worker
+from tests.factories import TEST_KEYS, make_person, make_record, make_tree, make_worker
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHEETS = [
@@ -33,21 +33,6 @@ SHEETS = [
 ]
 
 
-def _record(s, person, author, at, kind, **fields) -> Record:
-    record = Record(
-        person_id=person.id,
-        kind=kind,
-        occurred_at=at,
-        author_id=author.id,
-        created_at=at,
-        updated_at=at,
-        **fields,
-    )
-    s.add(record)
-    s.flush()
-    return record
-
-
 def _city(db, keys, now) -> str:
     """One person with a record of every kind (a correction chain among them); the city's code."""
     with db.unit_of_work() as s:
@@ -55,7 +40,7 @@ def _city(db, keys, now) -> str:
         worker = make_worker(s, tree["G1"], code="RX-W1")
         person = make_person(s, tree["G1"], keys=keys, now=now, code="RX-P1", worker=worker)
         at = now - timedelta(days=1)
-        wrong = _record(
+        wrong = make_record(
             s,
             person,
             worker,
@@ -67,7 +52,7 @@ def _city(db, keys, now) -> str:
             voided=True,
             void_reason="corrected",
         )
-        _record(
+        make_record(
             s,
             person,
             worker,
@@ -82,7 +67,7 @@ def _city(db, keys, now) -> str:
             late=True,
             details={"living": "difficult", "work": "seeking", "social": "contact", "routine": False},
         )
-        _record(
+        make_record(
             s,
             person,
             worker,
@@ -93,7 +78,7 @@ def _city(db, keys, now) -> str:
             details={"method": "rapid_kit", "substances": ["methamphetamine", "ketamine"], "routine": False},
             photo_ref="photo:AgAD-kit",
         )
-        _record(
+        make_record(
             s,
             person,
             worker,
@@ -102,8 +87,8 @@ def _city(db, keys, now) -> str:
             subkind="group",
             details={"group": {"kind": "legal", "size": 12}, "topic_key": "law"},
         )
-        _record(s, person, worker, at, RecordKind.thought_report, subkind="written")
-        _record(
+        make_record(s, person, worker, at, RecordKind.thought_report, subkind="written")
+        make_record(
             s,
             person,
             worker,
@@ -114,8 +99,8 @@ def _city(db, keys, now) -> str:
             score=72,
             notes="仍需关注",
         )
-        _record(s, person, worker, at, RecordKind.help, subkind="allowance", notes="申请低保")
-        _record(
+        make_record(s, person, worker, at, RecordKind.help, subkind="allowance", notes="申请低保")
+        make_record(
             s,
             person,
             worker,
@@ -125,8 +110,8 @@ def _city(db, keys, now) -> str:
             result="improved",
             details={"focus": "craving"},
         )
-        _record(s, person, worker, at, RecordKind.registration, subkind="police")
-        _record(s, person, worker, at, RecordKind.note, notes="电话未接通")
+        make_record(s, person, worker, at, RecordKind.registration, subkind="police")
+        make_record(s, person, worker, at, RecordKind.note, notes="电话未接通")
         return tree["CITY"].code
 
 

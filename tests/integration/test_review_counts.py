@@ -19,7 +19,7 @@ from models.services.review.marking import (
     errors_open_clause,
     review_counts_by_area,
 )
-from tests.factories import make_person, make_tree, make_worker
+from tests.factories import make_person, make_record, make_tree, make_worker
 
 
 def _by_definition(s, asof) -> dict[int, tuple[int, int]]:
@@ -46,18 +46,16 @@ def test_the_joined_counts_equal_the_per_record_definitions(db, keys, now, seed:
         for n in range(120):
             created = now - timedelta(days=rng.randint(0, 45), hours=rng.randint(0, 23))
             updated = created + timedelta(hours=rng.choice([0, 0, 5, 30]))
-            record = Record(
-                person_id=rng.choice(people).id,
-                kind=RecordKind.visit,
-                occurred_at=created,
-                author_id=worker.id,
-                created_at=created,
+            record = make_record(
+                s,
+                rng.choice(people),
+                worker,
+                created,
+                RecordKind.visit,
                 updated_at=updated,
                 voided=rng.random() < 0.1,
                 details={"n": n},
             )
-            s.add(record)
-            s.flush()
             for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
                 s.add(
                     Review(
