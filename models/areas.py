@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, SQLColumnExpression, String, and_
+from sqlalchemy import Enum, ForeignKey, Index, SQLColumnExpression, String, and_, bindparam
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -58,3 +58,9 @@ def within(path_column: SQLColumnExpression[str], path: str) -> ColumnElement[bo
     """`path_column` lies in the subtree rooted at `path` (itself included), as an index range scan."""
     low, high = subtree_bounds(path)
     return and_(path_column >= low, path_column < high)
+
+
+def within_bound(path_column: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """`within` for a statement built once: the bounds are the parameters `low` and `high`, given
+    at run time from `subtree_bounds`."""
+    return and_(path_column >= bindparam("low"), path_column < bindparam("high"))

@@ -15,7 +15,7 @@ from sqlalchemy import BindParameter, ColumnElement, Date, Select, bindparam, se
 from sqlalchemy.orm import Session
 
 from models.access import Action, Scope, scope_of
-from models.areas import Area, subtree_bounds
+from models.areas import Area, subtree_bounds, within_bound
 from models.audit import audit
 from models.casework import Delegation
 from models.people import CareAssignment, Person
@@ -66,15 +66,10 @@ _IN_CASELOAD = select(_persons.c.id).where(
     _persons.c.id == bindparam("person"), caseload_clause(_WORKER, _DAY)
 )
 _ON_CARE_TEAM = select(_persons.c.id).where(_persons.c.id == bindparam("person"), caseload_clause(_WORKER))
-# `models.areas.within` with its bounds bound (`subtree_bounds`).
 _IN_SUBTREE = (
     select(_persons.c.id)
     .join(_areas, _areas.c.id == _persons.c.area_id)
-    .where(
-        _persons.c.id == bindparam("person"),
-        _areas.c.path >= bindparam("low"),
-        _areas.c.path < bindparam("high"),
-    )
+    .where(_persons.c.id == bindparam("person"), within_bound(_areas.c.path))
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.areas import Area, subtree_bounds
+from models.areas import Area, subtree_bounds, within_bound
 from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, Person
 from models.policy import Policy
@@ -87,7 +87,7 @@ class _Shape(NamedTuple):
 def _conditions(shape: _Shape, where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Person.status.in_(ACTIVE_STATUSES)] if shape.active_only else []
     if shape.area:
-        subtree = select(Area.id).where(Area.path >= bindparam("low"), Area.path < bindparam("high"))
+        subtree = select(Area.id).where(within_bound(Area.path))
         conditions.append(Person.area_id.in_(subtree))
     if shape.worker:
         team = select(CareAssignment.person_id).where(CareAssignment.worker_id == bindparam("worker"))
