@@ -38,8 +38,8 @@ MAX_LISTED_DRAFTS = 10  # drafts named in the text
 
 def _today(ctx: Ctx, page: int) -> tuple[str, Keyboard]:
     """A page of the list (PAGE_LINES items, the rest a page button away) and the open drafts."""
-    rows = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
-    due = due_list(rows, ctx.today)
+    week = ctx.call(caseload_rows, ctx.identity, today=ctx.today, policy=ctx.policy, now=ctx.now)
+    due = due_list(week.rows, ctx.today, later=week.later_items)
     page = min(max(page, 0), page_count(due) - 1)  # the list may have shrunk since the button was shown
     start, count = page_of(due, page)
     shown = [line.person_id for line in due.lines[start : start + count]]

@@ -1,11 +1,11 @@
-"""`obligation_rows` keeps one statement per shape and binds its values at run time: every worker,
-person and day must get their own rows from it, never the first caller's. Checked against the whole
-city's rows filtered in Python, on a generated city with a delegation running, for today and for a
-past day (persons kept for a later day, worked out in memory)."""
+"""`obligation_rows` and `week_rows` keep one statement per shape and bind its values at run time:
+every worker, person and day must get their own rows from it, never the first caller's. Checked
+against the whole city's rows filtered in Python, on a generated city with a delegation running,
+for today and for a past day (persons kept for a later day, worked out in memory)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 import pytest
@@ -15,9 +15,17 @@ from bot.db import Database
 from bot.demo import generate_demo_city
 from models.areas import Area
 from models.casework import Delegation
-from models.people import CareAssignment
+from models.people import CareAssignment, Person
 from models.policy import Policy
-from models.services.obligations.due import obligation_rows, person_rows
+from models.services.obligations.due import (
+    ObligationRow,
+    WeekRows,
+    in_week,
+    obligation_rows,
+    person_rows,
+    week_rows,
+)
+from models.services.reminders.due_lists import due_list
 
 POLICY = Policy()
 
@@ -74,3 +82,35 @@ def test_each_caller_gets_their_own_rows(city: Database, now, days_back: int) ->
             assert obligation_rows(s, today=day, policy=POLICY, area_path=path) == [
                 r for r in everyone if r.area_id in inside and r.person_id in managed
             ], area_id
+
+
+@pytest.mark.parametrize("days_back", [0, 3, 9])
+def test_a_due_list_reads_the_weeks_items_and_counts_the_rest(city: Database, now, days_back: int) -> None:
+    """`week_rows` (/today, the morning list) reads only what a due list shows, and counts the rest:
+    the same list as from every item, for each caseload and for a set of persons, on any day (a past
+    day's persons worked out in memory)."""
+    today = POLICY.local_date(now)
+    day = today - timedelta(days=days_back)
+    with city.unit_of_work() as s:
+        obligation_rows(s, today=today, policy=POLICY)  # everyone kept for today first
+        open_rows = obligation_rows(s, today=day, policy=POLICY, open_only=True)
+        listed = [r for r in open_rows if in_week(day, r.due_date, r.period_end)]
+        after = Counter((r.person_id, r.worker_id) for r in set(open_rows) - set(listed))
+        assert listed and after  # the city owes both this week and after it
+
+        def expected(people: set[int]) -> tuple[list[ObligationRow], Counter[tuple[int, int | None]]]:
+            return [r for r in listed if r.person_id in people], Counter(
+                {key: n for key, n in after.items() if key[0] in people}
+            )
+
+        def got(week: WeekRows) -> tuple[list[ObligationRow], Counter[tuple[int, int | None]]]:
+            return week.rows, Counter({(n.person_id, n.worker_id): n.items for n in week.later})
+
+        workers = s.scalars(select(CareAssignment.worker_id).distinct()).all()
+        for worker in workers:
+            everything = obligation_rows(s, today=day, policy=POLICY, caseload_of=worker)
+            week = week_rows(s, today=day, policy=POLICY, caseload_of=worker)
+            assert got(week) == expected({r.person_id for r in everything}), worker
+            assert due_list(week.rows, day, later=week.later_items) == due_list(everything, day)
+        some = {r.person_id for r in open_rows[::3]}
+        assert got(week_rows(s, today=day, policy=POLICY, where=Person.id.in_(some))) == expected(some)

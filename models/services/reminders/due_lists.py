@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
@@ -25,7 +25,7 @@ from models.people import Colour, Person, Role, Worker
 from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
-from models.services.obligations.due import ObligationRow, obligation_rows
+from models.services.obligations.due import ObligationRow, WeekRows, week_end, week_rows
 from models.services.sql import chunks
 
 STAFF_ROLES = (
@@ -126,11 +126,6 @@ class DueList:
         return len({line.person_id for line in self.lines if not line.ticked})
 
 
-def week_end(day: date) -> date:
-    """The Sunday of `day`'s week."""
-    return day + timedelta(days=6 - day.weekday())
-
-
 def bucket_of(row: ObligationRow, today: date, sunday: date | None = None) -> str | None:
     """Where an open item belongs: overdue, due today, due this week (ending `sunday`, today's
     week_end); None for later."""
@@ -167,10 +162,13 @@ def due_list(
     rows: Iterable[ObligationRow],
     today: date,
     *,
+    later: int = 0,
     listed: Sequence[ItemKey] = (),
     people: dict[int, tuple[str, Colour]] | None = None,
 ) -> DueList:
-    """The due list of these rows: open items of this week and before, most urgent first.
+    """The due list of these rows: open items of this week and before, most urgent first; the open
+    items after the week are counted, with `later` more not read (models.services.obligations.due.
+    week_rows reads only the week's).
 
     Items of an earlier revision (`listed`) that are no longer open (done, or no longer owed) stay
     at the end as ticked off, so the worker sees the morning's work get done; `people` gives the
@@ -178,7 +176,6 @@ def due_list(
     """
     lines: dict[ItemKey, DueLine] = {}
     known = dict(people or {})
-    later = 0
     sunday = week_end(today)
     done = State.done
     for row in rows:
@@ -292,15 +289,13 @@ def worker_chat(session: Session, worker_id: int) -> int | None:
     return session.execute(_WORKER_CHAT, {"worker": worker_id}).scalar()
 
 
-def caseload_rows(
-    session: Session, who: Identity, *, today: date, policy: Policy, now: datetime
-) -> list[ObligationRow]:
-    """The obligation rows of the caller's caseload (care teams and delegations to them); audited."""
+def caseload_rows(session: Session, who: Identity, *, today: date, policy: Policy, now: datetime) -> WeekRows:
+    """What the due list of the caller's caseload (care teams and delegations to them) shows; audited."""
     if who.worker_id is None:
-        return []
-    rows = obligation_rows(session, today=today, policy=policy, caseload_of=who.worker_id)
-    audit(session, who.actor, "list", "today", who.worker_id, at=now, detail=f"n={len(rows)}")
-    return rows
+        return WeekRows([], [])
+    found = week_rows(session, today=today, policy=policy, caseload_of=who.worker_id)
+    audit(session, who.actor, "list", "today", who.worker_id, at=now, detail=f"n={len(found.rows)}")
+    return found
 
 
 def chat_locales(session: Session, chat_ids: Iterable[int]) -> dict[int, str | None]:

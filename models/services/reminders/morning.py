@@ -25,7 +25,7 @@ from models.casework import Delegation
 from models.outbox import MorningMark, OutboxMessage
 from models.people import CareAssignment, CaseRole, Person, Worker
 from models.policy import Policy
-from models.services.obligations.due import ObligationRow, obligation_rows
+from models.services.obligations.due import WeekRows, week_rows
 from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
 from models.services.sql import changed_rows, insert_ignore_many, without_nested_loops
@@ -130,23 +130,27 @@ def morning_people(session: Session, worker_ids: Sequence[int], giving: dict[int
 
 
 def morning_rows(
-    session: Session, worker_ids: Sequence[int], *, today: date, policy: Policy, open_only: bool = True
-) -> dict[int, list[ObligationRow]]:
-    """The obligation rows of each worker's morning list (their own people, and those handed to them)."""
+    session: Session, worker_ids: Sequence[int], *, today: date, policy: Policy
+) -> dict[int, WeekRows]:
+    """What each worker's morning list shows (their own people, and those handed to them)."""
     giving = delegates_on(session, today)
     people = morning_people(session, worker_ids, giving)
-    rows = obligation_rows(
-        session, today=today, policy=policy, where=Person.id.in_(people), open_only=open_only
-    )
-    wanted = set(worker_ids)
-    found: dict[int, list[ObligationRow]] = {w: [] for w in worker_ids}
-    for row in rows:
-        if row.worker_id is None:
-            continue
-        owner = giving.get(row.worker_id, row.worker_id)
-        if owner in wanted:
-            found[owner].append(row)
+    found: dict[int, WeekRows] = {w: WeekRows([], []) for w in worker_ids}
+    if not people:
+        return found
+    week = week_rows(session, today=today, policy=policy, where=Person.id.in_(people))
+    for row in week.rows:
+        if (owner := _owner(row.worker_id, giving)) in found:
+            found[owner].rows.append(row)
+    for later in week.later:
+        if (owner := _owner(later.worker_id, giving)) in found:
+            found[owner].later.append(later)
     return found
+
+
+def _owner(worker_id: int | None, giving: dict[int, int]) -> int | None:
+    """Whose list a responsible worker's person is on (their colleague's while they are away)."""
+    return None if worker_id is None else giving.get(worker_id, worker_id)
 
 
 # -- the morning message and its revisions -------------------------------------------------------

@@ -29,7 +29,7 @@ from models.services.appointments.booking import AppointmentView, appointments_o
 from models.services.batches import BATCH_WORKERS, area_batches, caseload_areas
 from models.services.jobruns import claim_batch, plan_batches
 from models.services.notify import Notifier
-from models.services.obligations.due import ObligationRow
+from models.services.obligations.due import WeekRows
 from models.services.reminders.due_lists import (
     PAGE_LINES,
     DueLine,
@@ -157,9 +157,9 @@ def morning_batch(session: Session, poster: ReminderPoster, day: Day) -> int:
 def _mornings(session: Session, due: Sequence[Recipient], day: Day) -> list[Morning]:
     """The recipients' morning lists; none for a worker with nothing listed and nothing booked."""
     ids = [r.worker_id for r in due]
-    rows = morning_rows(session, ids, today=day.today, policy=day.policy)
+    weeks = morning_rows(session, ids, today=day.today, policy=day.policy)
     meetings = appointments_on(session, ids, day.today, day.policy.tz)
-    listings = {r.worker_id: due_list(rows[r.worker_id], day.today) for r in due}
+    listings = {w: due_list(week.rows, day.today, later=week.later_items) for w, week in weeks.items()}
     names = names_of(session, _first_page_people(listings.values()))
     return [
         Morning(
@@ -197,16 +197,16 @@ def _revise(
     session: Session,
     poster: ReminderPoster,
     chat_id: int,
-    rows: list[ObligationRow],
+    week: WeekRows,
     revision: Revision,
     booked: list[AppointmentView],
     day: Day,
 ) -> int:
     """The list as it is now, against what the message showed (its items read back from it)."""
     listed = listed_keys(revision)
-    known = {r.person_id for r in rows}
+    known = {r.person_id for r in week.rows}
     people = codes_of(session, [k[0] for k in listed if k[0] not in known])
-    listing = due_list(rows, day.today, listed=listed, people=people)
+    listing = due_list(week.rows, day.today, later=week.later_items, listed=listed, people=people)
     listing = with_names(listing, names_of(session, _first_page_people([listing])), 0, PAGE_LINES)
     return poster.revise_morning(Morning(chat_id, revision.base_key, listing, booked), revision)
 
@@ -220,7 +220,7 @@ def refresh_worker(session: Session, poster: ReminderPoster, worker_id: int, day
     revision = latest_revision(session, chat_id, morning_key(worker_id, day.today))
     if revision is None:  # no morning message today: nothing to tick off, and no list to compute
         return 0
-    rows = morning_rows(session, [worker_id], today=day.today, policy=day.policy, open_only=False)
+    rows = morning_rows(session, [worker_id], today=day.today, policy=day.policy)
     booked = appointments_on(session, [worker_id], day.today, day.policy.tz)[worker_id]
     return _revise(session, poster, chat_id, rows[worker_id], revision, booked, day)
 
@@ -237,7 +237,7 @@ def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
     sent = morning_sent(session, day.today, day.policy)
     refreshed = 0
     for batch in chunks(sorted(sent), BATCH_WORKERS):
-        rows = morning_rows(session, batch, today=day.today, policy=day.policy, open_only=False)
+        rows = morning_rows(session, batch, today=day.today, policy=day.policy)
         meetings = appointments_on(session, batch, day.today, day.policy.tz)
         for worker_id in batch:
             chat_id = sent[worker_id]
