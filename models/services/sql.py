@@ -144,6 +144,16 @@ def custom_plans(session: Session) -> None:
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+def reads_in_memory(session: Session) -> None:
+    """PostgreSQL: cost the rest of this transaction's reads as those of a database held in memory
+    (`SET LOCAL random_page_cost = 1.1`, the usual figure for solid-state disks; the default 4.0 is a
+    spinning disk's). A morning batch reads a few thousand persons by id, their kept items and
+    stamps; at 4.0 PostgreSQL scans and hashes every person and every item for each batch instead
+    (a province's morning 15.6 → 11.8 s, BENCHMARKS.md section 14). SQLite has no such setting."""
+    if dialect_of(session) == "postgresql":
+        session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
 @contextmanager
 def without_nested_loops(session: Session) -> Iterator[None]:
     """PostgreSQL: plan the statements run inside without nested-loop joins (`SET LOCAL

@@ -3,9 +3,11 @@ alone decide, and marks older than a week are forgotten by the housekeeping job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import event, select, update
+import pytest
+from sqlalchemy import event, select, text, update
 
 from models.outbox import MorningMark
 from models.people import Worker
@@ -16,6 +18,7 @@ from models.services.reminders.morning import (
     morning_due,
     prune_morning_marks,
 )
+from models.services.reminders.sending import Day, Morning, morning_batch
 from tests.factories import make_tree, make_worker
 
 AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
@@ -87,3 +90,32 @@ def test_the_claim_reads_the_day_s_marks_once_even_when_the_statistics_say_there
     assert claimed == set(ids[40:])
     if postgres:
         assert plans and all("Nested Loop" not in plan for plan in plans), plans
+
+
+class _Lists:
+    """The morning's poster, keeping what it was given (the runtime renders and queues it)."""
+
+    def __init__(self) -> None:
+        self.mornings: list[Morning] = []
+
+    def post_mornings(self, mornings: Sequence[Morning]) -> int:
+        self.mornings.extend(mornings)
+        return len(mornings)
+
+
+def test_a_morning_batch_reads_its_people_by_index_and_the_setting_ends_with_it(db) -> None:
+    """On PostgreSQL a morning batch's reads are costed as a database in memory: at the default
+    random_page_cost PostgreSQL hashes every person and every kept item for each batch of a few
+    thousand persons (BENCHMARKS.md section 14). The setting ends with the batch's transaction."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no such setting")
+    ids = _workers(db)
+    setting = text("SELECT current_setting('random_page_cost')")
+    with db.unit_of_work() as s:
+        default = s.scalar(setting)
+    lists = _Lists()
+    with db.unit_of_work() as s:
+        assert morning_batch(s, lists, Day(AT, TODAY, Policy())) >= len(ids)  # type: ignore[arg-type]
+        assert s.scalar(setting) == "1.1"
+    with db.unit_of_work() as s:
+        assert s.scalar(setting) == default != "1.1"

@@ -55,7 +55,7 @@ from models.services.reminders.morning import (
 )
 from models.services.reminders.notices import campaign_reminders, case_ending_tasks
 from models.services.reminders.overdue import OVERDUE, Escalation, escalations, record_new
-from models.services.sql import chunks
+from models.services.sql import chunks, reads_in_memory
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def morning_batch(session: Session, poster: ReminderPoster, day: Day) -> int:
 
 def _mornings(session: Session, due: Sequence[Recipient], day: Day) -> list[Morning]:
     """The recipients' morning lists; none for a worker with nothing listed and nothing booked."""
+    reads_in_memory(session)  # the batch's people by id, not every person hashed
     ids = [r.worker_id for r in due]
     weeks = morning_rows(session, ids, today=day.today, policy=day.policy)
     meetings = appointments_on(session, ids, day.today, day.policy.tz)
