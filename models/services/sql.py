@@ -155,17 +155,35 @@ def reads_in_memory(session: Session) -> None:
 
 
 @contextmanager
+def by_index(session: Session) -> Iterator[None]:
+    """PostgreSQL: plan the statements run inside without sequential scans (`SET LOCAL
+    enable_seqscan = off`, reset after). For a read of a few hundred keys by an index whose table's
+    statistics may say it is empty when it is not (the overdue notices while a first day's ladder
+    fills them, before autovacuum analyzes them: a scan of every notice per 500 persons). SQLite
+    has no such setting."""
+    with _setting(session, "enable_seqscan"):
+        yield
+
+
+@contextmanager
 def without_nested_loops(session: Session) -> Iterator[None]:
     """PostgreSQL: plan the statements run inside without nested-loop joins (`SET LOCAL
     enable_nestloop = off`, reset after). For an anti-join whose inner side the statistics say is
     empty but is not (today's morning marks, analyzed before the day's first): a nested loop then
     reads every inner row for each outer one, where a merge or hash join reads each once. SQLite
     has no such setting."""
+    with _setting(session, "enable_nestloop"):
+        yield
+
+
+@contextmanager
+def _setting(session: Session, name: str) -> Iterator[None]:
+    """A planner method switched off for the statements run inside (PostgreSQL only)."""
     if dialect_of(session) != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL enable_nestloop = off"))
+    session.execute(text(f"SET LOCAL {name} = off"))
     try:
         yield
     finally:
-        session.execute(text("RESET enable_nestloop"))
+        session.execute(text(f"RESET {name}"))

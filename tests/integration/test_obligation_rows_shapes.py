@@ -17,6 +17,7 @@ from models.areas import Area
 from models.casework import Delegation
 from models.people import CareAssignment, Person
 from models.policy import Policy
+from models.schedule import State
 from models.services.obligations.due import (
     ObligationRow,
     WeekRows,
@@ -114,3 +115,31 @@ def test_a_due_list_reads_the_weeks_items_and_counts_the_rest(city: Database, no
             assert due_list(week.rows, day, later=week.later_items) == due_list(everything, day)
         some = {r.person_id for r in open_rows[::3]}
         assert got(week_rows(s, today=day, policy=POLICY, where=Person.id.in_(some))) == expected(some)
+
+
+@pytest.mark.parametrize("when", ["today", "three days back", "a deadline"])
+@pytest.mark.parametrize("overdue_by", [0, 1, 4])
+def test_the_ladder_reads_only_the_items_overdue_long_enough(
+    city: Database, now, when: str, overdue_by: int
+) -> None:
+    """`overdue_by` (the overdue ladder) keeps the open items overdue by that many days or more, at
+    least one (an item due that very day is not overdue): the same rows as every item filtered in
+    Python, on any day (a past day's persons worked out in memory)."""
+    today = POLICY.local_date(now)
+    with city.unit_of_work() as s:
+        kept = obligation_rows(s, today=today, policy=POLICY)  # everyone kept for today first
+        day = {
+            "today": today,
+            "three days back": today - timedelta(days=3),
+            "a deadline": max(r.due_date for r in kept if r.due_date <= today),
+        }[when]
+        everything = obligation_rows(s, today=day, policy=POLICY)
+        late = [r for r in everything if r.state is State.overdue and r.days_overdue >= overdue_by]
+        assert late and len(late) < len(everything)
+        if when == "a deadline":
+            assert any(r.due_date == day and r.state is State.due for r in everything)
+        assert obligation_rows(s, today=day, policy=POLICY, overdue_by=overdue_by) == late
+        some = {r.person_id for r in everything[::3]}
+        assert obligation_rows(
+            s, today=day, policy=POLICY, where=Person.id.in_(some), overdue_by=overdue_by
+        ) == [r for r in late if r.person_id in some]

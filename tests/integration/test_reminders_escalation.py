@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
+import pytest
+from sqlalchemy import event
+
 from bot.db import Database
 from handlers.reminders.jobs import case_endings, escalate
 from handlers.render import masked
@@ -49,9 +52,20 @@ def test_on_the_first_day_overdue_the_worker_is_told(db: Database) -> None:
 def test_a_repeated_sweep_queues_nothing_new(db: Database) -> None:
     city = _city(db)
     city.run(escalate, at(date(2026, 3, 10)))
-    assert city.run(escalate, at(date(2026, 3, 10), time(15))) == 0
-    assert city.run(escalate, at(date(2026, 3, 11))) == 0  # day 2: still the first rung
+    inserts: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO overdue_notices"):
+            inserts.append(len(parameters) if executemany else 1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert city.run(escalate, at(date(2026, 3, 10), time(15))) == 0
+        assert city.run(escalate, at(date(2026, 3, 11))) == 0  # day 2: still the first rung
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
     assert len(_overdue(city)) == 1
+    assert inserts == []  # the rungs told before are read, not inserted again to find they exist
 
 
 def test_items_reaching_a_rung_together_come_in_one_message(db: Database) -> None:
@@ -190,3 +204,28 @@ def test_a_week_missed_before_national_day_reaches_the_cadre_on_the_first_workin
 def overdue_for_digest_of(city: City, today: date) -> list[ObligationRow]:
     with city.db.unit_of_work() as session:
         return overdue_for_digest(session, today=today, policy=city.policy)
+
+
+def test_the_rungs_told_before_are_read_by_index_whatever_the_statistics_say(db: Database) -> None:
+    """PostgreSQL: the ladder reads which rungs were told before by the notices' index, even when
+    the statistics say the table is empty (a first day's ladder fills it before autovacuum analyzes
+    it, and a sequential scan per 500 persons would read every notice)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no such setting")
+    city = _city(db)
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE overdue_notices")
+    city.run(escalate, at(date(2026, 3, 10)))  # the first rung told: one notice, statistics of none
+    plans: list[str] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT overdue_notices.person_id"):
+            found = cursor.connection.execute("EXPLAIN " + statement, parameters).fetchall()
+            plans.append("\n".join(row[0] for row in found))
+
+    event.listen(db.engine, "before_cursor_execute", explain)
+    try:
+        assert city.run(escalate, at(date(2026, 3, 11))) == 0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", explain)
+    assert plans and all("Seq Scan" not in plan for plan in plans), plans

@@ -132,6 +132,7 @@ class _Shape(NamedTuple):
     open_only: bool
     later: bool  # some persons' items are kept for a later day: theirs are worked out in memory
     week: bool = False  # only the open items of the week's due list (`week_rows`)
+    overdue: bool = False  # only the open items due on `overdue_on` or before (the overdue ladder)
 
 
 def _conditions(shape: _Shape, where: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
@@ -164,8 +165,10 @@ def _statements(shape: _Shape, where: ColumnElement[bool] | None = None) -> _Sta
     if shape.later:  # a subquery: they may be more than a statement's parameters
         future = select(ObligationStamp.person_id).where(ObligationStamp.computed_for > bindparam("today"))
         kept.append(ObligationItem.person_id.not_in(future))
-    if shape.open_only or shape.week:
+    if shape.open_only or shape.week or shape.overdue:
         kept.append(_OPEN)
+    if shape.overdue:
+        kept.append(ObligationItem.due_date <= bindparam("overdue_on", type_=Date))
     query = select(
         ObligationItem.person_id,
         Person.code,
@@ -208,13 +211,15 @@ def obligation_rows(
     where: ColumnElement[bool] | None = None,
     open_only: bool = False,
     active_only: bool = True,
+    overdue_by: int | None = None,
 ) -> list[ObligationRow]:
     """Every due item of every managed person in a subtree (area_path), on a care team (worker_id),
     in a caseload with its delegations that day (caseload_of), or of one person (person_id).
 
     Read from the kept items (made to hold for `today` first: models.services.obligations.state).
     `where` narrows the people further (a condition on Person); `open_only` leaves out the items
-    already done. Rows come by person id, each person's items in `obligations_on` order: overdue
+    already done; `overdue_by` keeps only the open items overdue by that many days or more (at
+    least one). Rows come by person id, each person's items in `obligations_on` order: overdue
     first, then by deadline.
     """
     shape = _Shape(
@@ -225,8 +230,11 @@ def obligation_rows(
         person_id is not None,
         open_only,
         later=False,
+        overdue=overdue_by is not None,
     )
     params: dict[str, Any] = {"worker": worker_id, "caseload": caseload_of, "day": today, "person": person_id}
+    if overdue_by is not None:
+        params["overdue_on"] = today - timedelta(days=max(overdue_by, 1))
     if area_path is not None:
         params["low"], params["high"] = subtree_bounds(area_path)
     return _read(session, shape, params, where, today, policy).rows
@@ -275,7 +283,9 @@ def _read(
     ]
     later = [] if built.later is None else [Later(*row) for row in session.execute(built.later, params)]
     if in_memory:
-        extra = _in_memory(session, in_memory, today, shape.open_only or shape.week)
+        extra = _in_memory(session, in_memory, today, shape.open_only or shape.week or shape.overdue)
+        if shape.overdue:
+            extra = [r for r in extra if r.due_date <= params["overdue_on"]]
         if shape.week:
             sunday = week_end(today)
             listed: list[ObligationRow] = []
