@@ -25,7 +25,7 @@ from models.people import Colour, Person, Role, Worker
 from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
-from models.services.obligations.due import ObligationRow, WeekRows, week_end, week_rows
+from models.services.obligations.due import ObligationRow, WeekRows, in_week, week_end, week_rows
 from models.services.sql import chunks
 
 STAFF_ROLES = (
@@ -128,14 +128,12 @@ class DueList:
 
 def bucket_of(row: ObligationRow, today: date, sunday: date | None = None) -> str | None:
     """Where an open item belongs: overdue, due today, due this week (ending `sunday`, today's
-    week_end); None for later."""
+    week_end); None for later (not on the list: models.services.obligations.due.in_week)."""
+    if not in_week(today, row.due_date, row.period_end, sunday):
+        return None
     if row.due_date < today:
         return "overdue"
-    if row.due_date == today:
-        return "today"
-    if row.period_end <= (sunday or week_end(today)):
-        return "week"
-    return None
+    return "today" if row.due_date == today else "week"
 
 
 def line_of(row: ObligationRow, bucket: str = "overdue") -> DueLine:
