@@ -1,5 +1,6 @@
 """A worker's morning is dealt with once a day (models.services.reminders.morning): the day's marks
-alone decide, and marks older than a week are forgotten by the housekeeping job."""
+alone decide, and marks older than a week are forgotten by the housekeeping job; the refresh pass
+finds each morning message's latest edit."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ import pytest
 from sqlalchemy import event, select, text, update
 
 from models.outbox import MorningMark
+from models.outgoing import Button, Send
 from models.people import Worker
 from models.policy import Policy
+from models.services.outbox.queue import enqueue
 from models.services.reminders.morning import (
     KEEP_MARKS,
+    latest_revision,
+    latest_revisions,
     mark_morning_done,
     morning_due,
+    morning_key,
+    morning_sent,
     prune_morning_marks,
 )
-from models.services.reminders.sending import Day, Morning, morning_batch
+from models.services.reminders.sending import Day, Morning, morning_batch, refresh_mornings
 from tests.factories import make_tree, make_worker
 
 AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
@@ -103,7 +110,9 @@ class _Lists:
         return len(mornings)
 
 
-def test_a_morning_batch_reads_its_people_by_index_and_the_setting_ends_with_it(db) -> None:
+def test_a_morning_batch_and_the_refresh_read_their_people_by_index_the_setting_ending_with_them(
+    db,
+) -> None:
     """On PostgreSQL a morning batch's reads are costed as a database in memory: at the default
     random_page_cost PostgreSQL hashes every person and every kept item for each batch of a few
     thousand persons (BENCHMARKS.md section 14). The setting ends with the batch's transaction."""
@@ -119,3 +128,42 @@ def test_a_morning_batch_reads_its_people_by_index_and_the_setting_ends_with_it(
         assert s.scalar(setting) == "1.1"
     with db.unit_of_work() as s:
         assert s.scalar(setting) == default != "1.1"
+        refresh_mornings(s, lists, Day(AT, TODAY, Policy()))  # type: ignore[arg-type]
+        assert s.scalar(setting) == "1.1"  # the backstop reads the same lists the same way
+
+
+def test_the_refresh_reads_each_worker_s_latest_revision_at_once_as_one_by_one(db) -> None:
+    """`latest_revisions` (the refresh pass, one read per batch) gives each worker what
+    `latest_revision` gives: the day's message or its last edit, numbered; not yesterday's, not
+    another purpose's, not another worker's in the same chat."""
+    first, second, _ = _workers(db)
+    policy = Policy()
+    chat = {w: w + 7_000_000 for w in (first, second)}
+
+    def queue(s, worker: int, key: str, text: str, purpose: str = "morning", day: date = TODAY) -> None:
+        at = datetime.combine(day, datetime.min.time(), tzinfo=policy.tz).replace(hour=10)
+        send = Send(chat[worker], text, ((Button(text, f"why:1:meeting:{day:%Y%m%d}"),),))
+        enqueue(s, message=send, purpose=purpose, dedupe_key=key, now=at)
+
+    with db.unit_of_work() as s:
+        queue(s, first, morning_key(first, TODAY), "first, as sent")
+        queue(s, first, morning_key(first, TODAY) + ":r1", "first, ticked once")
+        queue(s, first, morning_key(first, TODAY) + ":r2", "first, ticked twice")
+        queue(s, first, f"overdue:worker:{first}:{TODAY}:x", "another purpose, same chat", purpose="overdue")
+        queue(
+            s,
+            second,
+            morning_key(second, TODAY - timedelta(days=1)),
+            "yesterday's",
+            day=TODAY - timedelta(days=1),
+        )
+        queue(s, second, morning_key(second, TODAY), "second, as sent")
+        queue(s, second, morning_key(first, TODAY) + ":r9", "a key of the first worker's in another chat")
+    with db.unit_of_work() as s:
+        sent = morning_sent(s, TODAY, policy)
+        assert sent == {first: chat[first], second: chat[second]}
+        one_by_one = {w: latest_revision(s, c, morning_key(w, TODAY)) for w, c in sent.items()}
+        assert latest_revisions(s, sent, TODAY, policy) == one_by_one
+    assert one_by_one[first] is not None and one_by_one[first].number == 2
+    assert one_by_one[first].text == "first, ticked twice"
+    assert one_by_one[second] is not None and one_by_one[second].number == 0

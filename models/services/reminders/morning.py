@@ -28,7 +28,7 @@ from models.policy import Policy
 from models.services.obligations.due import WeekRows, week_rows
 from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
-from models.services.sql import changed_rows, insert_ignore_many, without_nested_loops
+from models.services.sql import changed_rows, chunks, insert_ignore_many, without_nested_loops
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
 KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever looks into a morning
@@ -191,6 +191,34 @@ def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision |
         return None
     key, payload = rows[-1]
     return Revision(base_key, key, len(rows) - 1, payload.get("text", ""), payload.get("buttons", []))
+
+
+def latest_revisions(
+    session: Session, sent: dict[int, int], day: date, policy: Policy
+) -> dict[int, Revision]:
+    """`latest_revision` of many workers at once (worker → the chat their message of `day` went
+    to, as `morning_sent` gives): one read of their chats' morning messages of the day, not one
+    per worker (the refresh pass over a province's 8,582 lists)."""
+    wanted = {morning_key(worker_id, day): (worker_id, chat_id) for worker_id, chat_id in sent.items()}
+    found: dict[str, list[tuple[str, Any]]] = {}
+    since = local_midnight(day, policy.tz)
+    for chunk in chunks(sorted(set(sent.values()))):
+        rows = session.execute(
+            select(_outbox.c.chat_id, _outbox.c.dedupe_key, _outbox.c.payload)
+            .where(_outbox.c.chat_id.in_(chunk), _outbox.c.purpose == MORNING, _outbox.c.created_at >= since)
+            .order_by(_outbox.c.id)
+        )
+        for chat_id, key, payload in rows:
+            base, _, edit = key.rpartition(":")
+            base = base if edit.startswith("r") and edit[1:].isdigit() else key
+            if base in wanted and wanted[base][1] == chat_id:
+                found.setdefault(base, []).append((key, payload))
+    revisions = {}
+    for base, versions in found.items():
+        key, payload = versions[-1]
+        revision = Revision(base, key, len(versions) - 1, payload.get("text", ""), payload.get("buttons", []))
+        revisions[wanted[base][0]] = revision
+    return revisions
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from models.services.reminders.due_lists import (
 from models.services.reminders.morning import (
     Revision,
     latest_revision,
+    latest_revisions,
     listed_keys,
     mark_morning_done,
     morning_due,
@@ -235,14 +236,16 @@ def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day
 
 def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
     """Bring every morning message of today up to date (a safety net for refresh_worker)."""
+    reads_in_memory(session)  # each batch's people by id, as the morning reads them
     sent = morning_sent(session, day.today, day.policy)
     refreshed = 0
     for batch in chunks(sorted(sent), BATCH_WORKERS):
         rows = morning_rows(session, batch, today=day.today, policy=day.policy)
         meetings = appointments_on(session, batch, day.today, day.policy.tz)
+        revisions = latest_revisions(session, {w: sent[w] for w in batch}, day.today, day.policy)
         for worker_id in batch:
             chat_id = sent[worker_id]
-            revision = latest_revision(session, chat_id, morning_key(worker_id, day.today))
+            revision = revisions.get(worker_id)
             if revision is not None:
                 refreshed += _revise(
                     session, poster, chat_id, rows[worker_id], revision, meetings[worker_id], day
