@@ -25,15 +25,11 @@ from time import perf_counter
 
 from sqlalchemy import delete, text
 
-from bench.common import BENCH_KEYS, link_staff, load_average, median
-from bench.shared_morning import _days
+from bench.common import link_staff, load_average, median
+from bench.shared_morning import _days, scheduler_for
 from bench.sweep import night_roll
 from bot.db import Database
 from bot.jobs import JOBS
-from bot.scheduler import Scheduler
-from handlers.render import Renderer
-from models.clock import FrozenClock
-from models.crypto import KeyRing
 from models.outbox import JobRun, MorningMark, OutboxMessage
 from models.policy import Policy
 from models.reminders import OverdueNotice
@@ -76,14 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     if options.roll:
         print(json.dumps({"night_s": round(night_roll(db, policy, at), 2)}), flush=True)
     job = next(j for j in JOBS if j.name == options.job)
-    scheduler = Scheduler(
-        db,
-        clock=FrozenClock(at),
-        policy=policy,
-        renderer=Renderer(policy.tz),
-        keys=KeyRing.parse(BENCH_KEYS),
-        jobs=[job],
-    )
+    scheduler = scheduler_for(db, job, at, policy)
     runs = []
     for _ in range(options.repeats):
         forget(db, options.job, at.date(), first=options.first)

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from bench.common import BENCH_KEYS, NOW, analyze, link_staff, load_average, median, table
 from bench.sweep import night_roll, working_days
 from bot.db import Database
-from bot.jobs import JOBS
+from bot.jobs import JOBS, Job
 from bot.scheduler import Scheduler
 from handlers.render import Renderer
 from models.clock import FrozenClock
@@ -42,19 +42,24 @@ def _days(policy: Policy, n: int) -> list[datetime]:
     return working_days(policy, NOW.astimezone(policy.tz).replace(hour=10, minute=0) + timedelta(days=1), n)
 
 
-def child(url: str, at: str, start_at: float) -> dict[str, Any]:
-    """One process's part of a morning: wait for the common start, drain the batches."""
-    policy = Policy()
-    db = Database(url)
-    job = next(j for j in JOBS if j.name == "morning")
-    scheduler = Scheduler(
+def scheduler_for(db: Database, job: Job, at: datetime, policy: Policy) -> Scheduler:
+    """A scheduler that runs `job` alone, its clock stopped at `at` (the bench's demo keys)."""
+    return Scheduler(
         db,
-        clock=FrozenClock(datetime.fromisoformat(at)),
+        clock=FrozenClock(at),
         policy=policy,
         renderer=Renderer(policy.tz),
         keys=KeyRing.parse(BENCH_KEYS),
         jobs=[job],
     )
+
+
+def child(url: str, at: str, start_at: float) -> dict[str, Any]:
+    """One process's part of a morning: wait for the common start, drain the batches."""
+    policy = Policy()
+    db = Database(url)
+    job = next(j for j in JOBS if j.name == "morning")
+    scheduler = scheduler_for(db, job, datetime.fromisoformat(at), policy)
     while time() < start_at:
         pass
     began = time()
