@@ -4,12 +4,12 @@
 a database holding a demo city (`python -m bench.memory generate`) with its kept obligations built,
 the N-th working day after the bench's NOW (the morning at 10:00 local, the ladder at 09:05).
 `--roll` runs the night's roll for that day first (once: a Monday's redoes nearly everyone). Each
-run forgets what the job queued that day (the morning's marks and lists; the ladder's messages; the
-job's keys), and then runs the job in this process as a running bot does when it fires (its setup,
-then `Scheduler.drain` of its batches) and prints the seconds. The ladder's rungs told before are
-kept, as on any day after the first (a steady day: every rung already told, nothing new queued);
-`--first` forgets them too (the first day after installing: every rung is new). On PostgreSQL the
-tables a run emptied are vacuumed and analyzed before it.
+run forgets what the job queued (the day's morning marks and every queued morning list; every
+queued ladder message; the job's keys), then runs the job in this process as a running bot does
+when it fires (its setup, then `Scheduler.drain` of its batches) and prints the seconds. The
+ladder's rungs told before are kept, as on any day after the first (a steady day: every rung
+already told, nothing new queued); `--first` forgets them too (the first day after installing:
+every rung is new). On PostgreSQL the tables a run emptied are vacuumed and analyzed before it.
 
 Run it from each revision's checkout in turn (`cd <tree> && PYTHONPATH=<tree> python -m bench.job_day
 …`): every run starts from the same state, so the two can alternate on one database.

@@ -149,7 +149,7 @@ def reads_in_memory(session: Session) -> None:
     (`SET LOCAL random_page_cost = 1.1`, the usual figure for solid-state disks; the default 4.0 is a
     spinning disk's). A morning batch reads a few thousand persons by id, their kept items and
     stamps; at 4.0 PostgreSQL scans and hashes every person and every item for each batch instead
-    (a province's morning 15.6 → 11.8 s, BENCHMARKS.md section 14). SQLite has no such setting."""
+    (a province's morning 16.0 → 12.5 s, BENCHMARKS.md section 14). SQLite has no such setting."""
     if dialect_of(session) == "postgresql":
         session.execute(text("SET LOCAL random_page_cost = 1.1"))
 

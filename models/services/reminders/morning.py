@@ -189,8 +189,13 @@ def latest_revision(session: Session, chat_id: int, base_key: str) -> Revision |
     rows = session.execute(_REVISIONS, params).all()
     if not rows:
         return None
-    key, payload = rows[-1]
-    return Revision(base_key, key, len(rows) - 1, payload.get("text", ""), payload.get("buttons", []))
+    return _latest(base_key, rows)
+
+
+def _latest(base_key: str, versions: Sequence[tuple[str, Any]]) -> Revision:
+    """The last of a message's versions (key, payload), oldest first: the message, then its edits."""
+    key, payload = versions[-1]
+    return Revision(base_key, key, len(versions) - 1, payload.get("text", ""), payload.get("buttons", []))
 
 
 def latest_revisions(
@@ -213,12 +218,7 @@ def latest_revisions(
             base = base if edit.startswith("r") and edit[1:].isdigit() else key
             if base in wanted and wanted[base][1] == chat_id:
                 found.setdefault(base, []).append((key, payload))
-    revisions = {}
-    for base, versions in found.items():
-        key, payload = versions[-1]
-        revision = Revision(base, key, len(versions) - 1, payload.get("text", ""), payload.get("buttons", []))
-        revisions[wanted[base][0]] = revision
-    return revisions
+    return {wanted[base][0]: _latest(base, versions) for base, versions in found.items()}
 
 
 @dataclass(frozen=True)

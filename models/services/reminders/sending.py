@@ -222,9 +222,9 @@ def refresh_worker(session: Session, poster: ReminderPoster, worker_id: int, day
     revision = latest_revision(session, chat_id, morning_key(worker_id, day.today))
     if revision is None:  # no morning message today: nothing to tick off, and no list to compute
         return 0
-    rows = morning_rows(session, [worker_id], today=day.today, policy=day.policy)
+    weeks = morning_rows(session, [worker_id], today=day.today, policy=day.policy)
     booked = appointments_on(session, [worker_id], day.today, day.policy.tz)[worker_id]
-    return _revise(session, poster, chat_id, rows[worker_id], revision, booked, day)
+    return _revise(session, poster, chat_id, weeks[worker_id], revision, booked, day)
 
 
 def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day: Day) -> int:
@@ -240,7 +240,7 @@ def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
     sent = morning_sent(session, day.today, day.policy)
     refreshed = 0
     for batch in chunks(sorted(sent), BATCH_WORKERS):
-        rows = morning_rows(session, batch, today=day.today, policy=day.policy)
+        weeks = morning_rows(session, batch, today=day.today, policy=day.policy)
         meetings = appointments_on(session, batch, day.today, day.policy.tz)
         revisions = latest_revisions(session, {w: sent[w] for w in batch}, day.today, day.policy)
         for worker_id in batch:
@@ -248,7 +248,7 @@ def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
             revision = revisions.get(worker_id)
             if revision is not None:
                 refreshed += _revise(
-                    session, poster, chat_id, rows[worker_id], revision, meetings[worker_id], day
+                    session, poster, chat_id, weeks[worker_id], revision, meetings[worker_id], day
                 )
     return refreshed
 
