@@ -1,6 +1,8 @@
-"""Issue 15: one day's morning or overdue ladder, again and again on the same data, to compare revisions.
+"""Issue 15: one day's morning, its refresh pass or the overdue ladder, again and again on the same
+data, to compare revisions.
 
-`python -m bench.job_day URL --job morning|escalate --day N [--roll] [--repeats 3] [--first]`: on
+`python -m bench.job_day URL --job morning|morning_refresh|escalate --day N [--roll] [--repeats 3]
+[--first]`: on
 a database holding a demo city (`python -m bench.memory generate`) with its kept obligations built,
 the N-th working day after the bench's NOW (the morning at 10:00 local, the ladder at 09:05).
 `--roll` runs the night's roll for that day first (once: a Monday's redoes nearly everyone). Each
@@ -9,7 +11,10 @@ queued ladder message; the job's keys), then runs the job in this process as a r
 when it fires (its setup, then `Scheduler.drain` of its batches) and prints the seconds. The
 ladder's rungs told before are kept, as on any day after the first (a steady day: every rung
 already told, nothing new queued); `--first` forgets them too (the first day after installing:
-every rung is new). On PostgreSQL the tables a run emptied are vacuumed and analyzed before it.
+every rung is new). `morning_refresh` (at 10:30) runs the day's morning once first, untimed, then
+the refresh pass again and again: nothing was done since, so it compares every list and queues no
+edit (what every pass of a quiet half hour costs). On PostgreSQL the tables a run emptied are
+vacuumed and analyzed before it.
 
 Run it from each revision's checkout in turn (`cd <tree> && PYTHONPATH=<tree> python -m bench.job_day
 …`): every run starts from the same state, so the two can alternate on one database.
@@ -36,7 +41,7 @@ from models.reminders import OverdueNotice
 from models.services.reminders.morning import MORNING
 from models.services.reminders.overdue import OVERDUE
 
-HOURS = {"morning": (10, 0), "escalate": (9, 5)}
+HOURS = {"morning": (10, 0), "morning_refresh": (10, 30), "escalate": (9, 5)}
 
 
 def forget(db: Database, job: str, day: date, *, first: bool) -> None:
@@ -73,9 +78,18 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"night_s": round(night_roll(db, policy, at), 2)}), flush=True)
     job = next(j for j in JOBS if j.name == options.job)
     scheduler = scheduler_for(db, job, at, policy)
+    if options.job == "morning_refresh":  # the lists it compares: the day's morning, sent once
+        forget(db, "morning", at.date(), first=False)
+        sending = next(j for j in JOBS if j.name == "morning")
+        at_ten = at.replace(hour=HOURS["morning"][0], minute=HOURS["morning"][1])
+        asyncio.run(scheduler_for(db, sending, at_ten, policy).run_job(sending))
     runs = []
     for _ in range(options.repeats):
-        forget(db, options.job, at.date(), first=options.first)
+        if options.job == "morning_refresh":  # only that it ran: it queued nothing
+            with db.unit_of_work() as session:
+                session.execute(delete(JobRun).where(JobRun.job == options.job))
+        else:
+            forget(db, options.job, at.date(), first=options.first)
         began = perf_counter()
         report = asyncio.run(scheduler.run_job(job))
         seconds = perf_counter() - began

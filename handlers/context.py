@@ -103,10 +103,10 @@ class Work:
 
         return views.post_mornings(self, mornings)
 
-    def revise_morning(self, morning: Morning, revision: Revision) -> int:
+    def revise_mornings(self, revisions: Sequence[tuple[Morning, Revision]]) -> int:
         from handlers.reminders import views
 
-        return views.revise_morning(self, morning, revision)
+        return views.revise_mornings(self, revisions)
 
     def post_ladders(self, ladders: Sequence[Ladder]) -> int:
         from handlers.reminders import views

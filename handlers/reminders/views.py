@@ -19,7 +19,6 @@ from handlers.callbacks import TodayPage
 from handlers.context import Work
 from handlers.events import Button, Keyboard, Send
 from handlers.render import Renderer, masked
-from models.services.identity import chat_locale
 from models.services.outbox.queue import enqueue, enqueue_many, outbox_row
 from models.services.reminders.due_lists import PAGE_LINES, DueLine, DueList, chat_locales
 from models.services.reminders.morning import MORNING, Revision, why_data
@@ -102,11 +101,6 @@ def line_label(renderer: Renderer, locale: str, line: DueLine) -> str:
     )
 
 
-def locale_for(work: Work, chat_id: int) -> str:
-    """The language of a chat (its choice, else its account's, else the default)."""
-    return work.renderer.locale_of(work.call(chat_locale, chat_id))
-
-
 def queue(
     work: Work,
     chat_id: int,
@@ -156,14 +150,18 @@ def post_mornings(work: Work, mornings: Sequence[Morning]) -> int:
     return queue_all(work, messages, purpose=MORNING)
 
 
-def revise_morning(work: Work, morning: Morning, revision: Revision) -> int:
-    """An edit of the morning message (key `<key>:r<n+1>`), if the page shows something else now."""
-    message = _morning_page(work, locale_for(work, morning.chat_id), morning)
-    if message.same_as(revision.text, revision.buttons):
-        return 0
-    key = f"{morning.key}:r{revision.number + 1}"
-    edit = queue(work, morning.chat_id, message, purpose=MORNING, dedupe_key=key, edit_of=morning.key)
-    return int(edit is not None)
+def revise_mornings(work: Work, revisions: Sequence[tuple[Morning, Revision]]) -> int:
+    """An edit of each morning message (key `<key>:r<n+1>`) whose page shows something else now, in
+    its recipient's language (read at once for all: the refresh pass compares thousands): how many."""
+    locales = work.call(chat_locales, [morning.chat_id for morning, _ in revisions])
+    edits = 0
+    for morning, revision in revisions:
+        message = _morning_page(work, work.renderer.locale_of(locales.get(morning.chat_id)), morning)
+        if not message.same_as(revision.text, revision.buttons):
+            key = f"{morning.key}:r{revision.number + 1}"
+            edit = queue(work, morning.chat_id, message, purpose=MORNING, dedupe_key=key, edit_of=morning.key)
+            edits += edit is not None
+    return edits
 
 
 def _morning_page(work: Work, locale: str, morning: Morning) -> Rendered:

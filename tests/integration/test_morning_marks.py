@@ -5,18 +5,20 @@ finds each morning message's latest edit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event, select, text, update
 
+from handlers.reminders.jobs import morning
 from models.outbox import MorningMark
 from models.outgoing import Button, Send
-from models.people import Worker
+from models.people import CareAssignment, CaseRole, Worker
 from models.policy import Policy
 from models.services.outbox.queue import enqueue
 from models.services.reminders.morning import (
     KEEP_MARKS,
+    Revision,
     latest_revision,
     latest_revisions,
     mark_morning_done,
@@ -25,8 +27,9 @@ from models.services.reminders.morning import (
     morning_sent,
     prune_morning_marks,
 )
-from models.services.reminders.sending import Day, Morning, morning_batch, refresh_mornings
+from models.services.reminders.sending import Day, Morning, morning_batch, refresh_mornings, refresh_worker
 from tests.factories import make_tree, make_worker
+from tests.integration.reminders_city import at, build_city
 
 AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai
 TODAY = date(2026, 3, 5)
@@ -167,3 +170,60 @@ def test_the_refresh_reads_each_worker_s_latest_revision_at_once_as_one_by_one(d
     assert one_by_one[first] is not None and one_by_one[first].number == 2
     assert one_by_one[first].text == "first, ticked twice"
     assert one_by_one[second] is not None and one_by_one[second].number == 0
+
+
+class _Edits:
+    """The refresh's poster, keeping every list it was asked to compare (as if each had changed)."""
+
+    def __init__(self) -> None:
+        self.revised: list[tuple[Morning, int]] = []
+
+    def revise_mornings(self, revisions: Sequence[tuple[Morning, Revision]]) -> int:
+        self.revised.extend((morning, revision.number) for morning, revision in revisions)
+        return len(revisions)
+
+
+def test_the_refresh_pass_revises_every_list_as_one_by_one_reading_codes_and_names_once(db) -> None:
+    """The refresh pass over three workers gives each the list `refresh_worker` gives (an item
+    ticked off; a person moved to another worker, kept on the list as ticked off by code), and
+    reads the codes of items gone and the names of the first pages once for all the lists."""
+    cities = [build_city(db, prefix=prefix) for prefix in "ABC"]
+    for city in cities:
+        for _ in range(2):
+            city.person(created=at(date(2026, 2, 1)))
+    first, second, third = cities
+    wednesday = date(2026, 3, 4)
+    first.run(morning, at(wednesday, time(8, 30)))
+    first.meet(first.people[0], at(wednesday, time(10)))
+    moved = second.people[1]
+    with db.unit_of_work() as s:
+        s.execute(
+            update(CareAssignment)
+            .where(CareAssignment.person_id == moved.id, CareAssignment.case_role == CaseRole.responsible)
+            .values(worker_id=third.worker.id)
+        )
+    day = Day(at(wednesday, time(11)), wednesday, first.policy)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    pass_edits = _Edits()
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with db.unit_of_work() as s:
+            assert refresh_mornings(s, pass_edits, day) == 3  # type: ignore[arg-type]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    one_by_one = _Edits()
+    with db.unit_of_work() as s:
+        for city in cities:
+            refresh_worker(s, one_by_one, city.worker.id, day)  # type: ignore[arg-type]
+    assert sorted(pass_edits.revised, key=repr) == sorted(one_by_one.revised, key=repr)
+    lists = {m.key: m.listing for m, _ in pass_edits.revised}
+    gone = lists[morning_key(second.worker.id, wednesday)]
+    assert any(line.person_id == moved.id and line.ticked for line in gone.lines)
+    assert any(line.person_id == moved.id for line in lists[morning_key(third.worker.id, wednesday)].lines)
+    codes = [s for s in statements if s.startswith("SELECT persons.id, persons.code, persons.colour \nFROM")]
+    names = [s for s in statements if s.startswith("SELECT persons.id, persons.name \nFROM")]
+    assert len(codes) == 1 and len(names) == 1, statements

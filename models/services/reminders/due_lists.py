@@ -9,11 +9,11 @@ is named (`with_names`): a city's morning makes tens of thousands of lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -219,23 +219,20 @@ def with_names(due: DueList, names: dict[int, str], start: int = 0, count: int |
 
 def names_of(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
     """The names of these persons (to show masked beside their codes)."""
-    ids = sorted(set(person_ids))
-    found: dict[int, str] = {}
-    for part in chunks(ids, 500):
-        found.update(
-            (pid, name)
-            for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(part)))
-        )
-    return found
+    return {pid: name for pid, name in _persons(session, person_ids, Person.name)}
 
 
 def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, Colour]]:
     """Code and colour of these persons (for items ticked off whose rows are gone)."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return {}
-    rows = session.execute(select(Person.id, Person.code, Person.colour).where(Person.id.in_(ids)))
-    return {pid: (code, colour) for pid, code, colour in rows}
+    return {
+        pid: (code, colour) for pid, code, colour in _persons(session, person_ids, Person.code, Person.colour)
+    }
+
+
+def _persons(session: Session, person_ids: Iterable[int], *columns: Any) -> Iterator[Any]:
+    """Each of these persons' id and columns, read by id 500 at a time (a batch's lists name thousands)."""
+    for part in chunks(sorted(set(person_ids)), 500):
+        yield from session.execute(select(Person.id, *columns).where(Person.id.in_(part)))
 
 
 # -- who gets what ------------------------------------------------------------------------------

@@ -95,8 +95,8 @@ class ReminderPoster(Notifier, Protocol):
         """Queue each morning's first page, once per key: how many were new."""
         ...
 
-    def revise_morning(self, morning: Morning, revision: Revision) -> int:
-        """Queue an edit of the morning message if it shows something else now (1), else 0."""
+    def revise_mornings(self, revisions: Sequence[tuple[Morning, Revision]]) -> int:
+        """Queue an edit of each morning message that shows something else now: how many."""
         ...
 
     def post_ladders(self, ladders: Sequence[Ladder]) -> int:
@@ -195,22 +195,38 @@ def mornings_owed(session: Session, poster: ReminderPoster, worker_ids: Sequence
     return count + (send_mornings(session, poster, day, worker_ids=fresh) if fresh else 0)
 
 
-def _revise(
-    session: Session,
-    poster: ReminderPoster,
-    chat_id: int,
-    week: WeekRows,
-    revision: Revision,
-    booked: list[AppointmentView],
-    day: Day,
-) -> int:
-    """The list as it is now, against what the message showed (its items read back from it)."""
-    listed = listed_keys(revision)
-    known = {r.person_id for r in week.rows}
-    people = codes_of(session, [k[0] for k in listed if k[0] not in known])
-    listing = due_list(week.rows, day.today, later=week.later_items, listed=listed, people=people)
-    listing = with_names(listing, names_of(session, _first_page_people([listing])), 0, PAGE_LINES)
-    return poster.revise_morning(Morning(chat_id, revision.base_key, listing, booked), revision)
+@dataclass(frozen=True)
+class _Stale:
+    """A morning message to bring up to date: where it went, what it showed, what is due now."""
+
+    chat_id: int
+    revision: Revision
+    week: WeekRows
+    booked: list[AppointmentView]
+
+
+def _revise(session: Session, poster: ReminderPoster, stale: Sequence[_Stale], day: Day) -> int:
+    """Each list as it is now, against what its message showed (its items read back from it); the
+    codes of items gone from the lists and the names of their first pages read once for them all."""
+    listed = [listed_keys(s.revision) for s in stale]
+    gone = set()
+    for s, keys in zip(stale, listed, strict=True):
+        gone |= {k[0] for k in keys} - {r.person_id for r in s.week.rows}
+    people = codes_of(session, gone)
+    listings = [
+        due_list(s.week.rows, day.today, later=s.week.later_items, listed=keys, people=people)
+        for s, keys in zip(stale, listed, strict=True)
+    ]
+    names = names_of(session, _first_page_people(listings))
+    return poster.revise_mornings(
+        [
+            (
+                Morning(s.chat_id, s.revision.base_key, with_names(listing, names, 0, PAGE_LINES), s.booked),
+                s.revision,
+            )
+            for s, listing in zip(stale, listings, strict=True)
+        ]
+    )
 
 
 def refresh_worker(session: Session, poster: ReminderPoster, worker_id: int, day: Day) -> int:
@@ -224,7 +240,7 @@ def refresh_worker(session: Session, poster: ReminderPoster, worker_id: int, day
         return 0
     weeks = morning_rows(session, [worker_id], today=day.today, policy=day.policy)
     booked = appointments_on(session, [worker_id], day.today, day.policy.tz)[worker_id]
-    return _revise(session, poster, chat_id, weeks[worker_id], revision, booked, day)
+    return _revise(session, poster, [_Stale(chat_id, revision, weeks[worker_id], booked)], day)
 
 
 def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day: Day) -> int:
@@ -243,13 +259,8 @@ def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
         weeks = morning_rows(session, batch, today=day.today, policy=day.policy)
         meetings = appointments_on(session, batch, day.today, day.policy.tz)
         revisions = latest_revisions(session, {w: sent[w] for w in batch}, day.today, day.policy)
-        for worker_id in batch:
-            chat_id = sent[worker_id]
-            revision = revisions.get(worker_id)
-            if revision is not None:
-                refreshed += _revise(
-                    session, poster, chat_id, weeks[worker_id], revision, meetings[worker_id], day
-                )
+        stale = [_Stale(sent[w], revisions[w], weeks[w], meetings[w]) for w in batch if w in revisions]
+        refreshed += _revise(session, poster, stale, day)
     return refreshed
 
 
