@@ -8,15 +8,15 @@ is then found in the engine's cache, leaving only the parameters to bind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Executable, Table, text
+from sqlalchemy import ARRAY, ColumnElement, CursorResult, Executable, Table, any_, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 T = TypeVar("T")
 
@@ -32,6 +32,17 @@ def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def one_of(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(:array)`, one parameter however many values:
+    a batch's thousands of ids as an IN list are thousands of parameters that SQLAlchemy renders,
+    the driver splits and the server parses on every statement."""
+    if dialect_of(session) == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def changed_rows(session: Session, stmt: Executable) -> int:

@@ -26,6 +26,7 @@ from models.people import Person
 from models.services.identity import Identity
 from models.services.obligations.evaluate import local_midnight
 from models.services.rights import may
+from models.services.sql import one_of
 
 SLOT_TIMES = (time(9, 0), time(10, 30), time(14, 30), time(16, 0))
 SLOT_DAYS = 7  # today and the six days after
@@ -271,7 +272,7 @@ def appointments_on(
         select(Appointment, Person.code, Person.name)
         .join(Person, Person.id == Appointment.person_id)
         .where(
-            Appointment.worker_id.in_(sorted(set(worker_ids))),
+            one_of(session, Appointment.worker_id, sorted(set(worker_ids))),
             Appointment.cancelled_at.is_(None),
             Appointment.starts_at >= start,
             Appointment.starts_at < end,

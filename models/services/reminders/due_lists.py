@@ -26,7 +26,7 @@ from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
 from models.services.obligations.due import ObligationRow, WeekRows, in_week, week_end, week_rows
-from models.services.sql import chunks
+from models.services.sql import chunks, one_of
 
 STAFF_ROLES = (
     Role.grid_worker,
@@ -232,7 +232,7 @@ def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str
 def _persons(session: Session, person_ids: Iterable[int], *columns: Any) -> Iterator[Any]:
     """Each of these persons' id and columns, read by id 500 at a time (a batch's lists name thousands)."""
     for part in chunks(sorted(set(person_ids)), 500):
-        yield from session.execute(select(Person.id, *columns).where(Person.id.in_(part)))
+        yield from session.execute(select(Person.id, *columns).where(one_of(session, Person.id, part)))
 
 
 # -- who gets what ------------------------------------------------------------------------------
@@ -300,12 +300,14 @@ def chat_locales(session: Session, chat_ids: Iterable[int]) -> dict[int, str | N
     found: dict[int, str | None] = dict.fromkeys(ids)
     for chunk in chunks(ids):
         for chat_id, locale in session.execute(
-            select(Worker.telegram_user_id, Worker.locale).where(Worker.telegram_user_id.in_(chunk))
+            select(Worker.telegram_user_id, Worker.locale).where(
+                one_of(session, Worker.telegram_user_id, chunk)
+            )
         ):
             if chat_id is not None:  # always: it is one of the chunk's
                 found[chat_id] = locale or found[chat_id]
         for chat_id, locale in session.execute(
-            select(Chat.chat_id, Chat.locale).where(Chat.chat_id.in_(chunk))
+            select(Chat.chat_id, Chat.locale).where(one_of(session, Chat.chat_id, chunk))
         ):
             found[chat_id] = locale or found[chat_id]
     return found

@@ -28,7 +28,7 @@ from models.policy import Policy
 from models.services.obligations.due import WeekRows, week_rows
 from models.services.obligations.evaluate import local_midnight
 from models.services.reminders.due_lists import STAFF_ROLES, ItemKey, Recipient, delegates_on
-from models.services.sql import changed_rows, chunks, insert_ignore_many, without_nested_loops
+from models.services.sql import changed_rows, chunks, insert_ignore_many, one_of, without_nested_loops
 
 MORNING = "morning"  # outbox purpose; dedupe key morning:<worker id>:<day>, edits add :r<n>
 KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever looks into a morning
@@ -122,7 +122,8 @@ def morning_people(session: Session, worker_ids: Sequence[int], giving: dict[int
         session.scalars(
             select(CareAssignment.person_id)
             .where(
-                CareAssignment.case_role == CaseRole.responsible, CareAssignment.worker_id.in_(sorted(wanted))
+                CareAssignment.case_role == CaseRole.responsible,
+                one_of(session, CareAssignment.worker_id, sorted(wanted)),
             )
             .distinct()
         )
@@ -138,7 +139,7 @@ def morning_rows(
     found: dict[int, WeekRows] = {w: WeekRows([], []) for w in worker_ids}
     if not people:
         return found
-    week = week_rows(session, today=today, policy=policy, where=Person.id.in_(people))
+    week = week_rows(session, today=today, policy=policy, where=one_of(session, Person.id, people))
     for row in week.rows:
         if (owner := _owner(row.worker_id, giving)) in found:
             found[owner].rows.append(row)
@@ -210,7 +211,11 @@ def latest_revisions(
     for chunk in chunks(sorted(set(sent.values()))):
         rows = session.execute(
             select(_outbox.c.chat_id, _outbox.c.dedupe_key, _outbox.c.payload)
-            .where(_outbox.c.chat_id.in_(chunk), _outbox.c.purpose == MORNING, _outbox.c.created_at >= since)
+            .where(
+                one_of(session, _outbox.c.chat_id, chunk),
+                _outbox.c.purpose == MORNING,
+                _outbox.c.created_at >= since,
+            )
             .order_by(_outbox.c.id)
         )
         for chat_id, key, payload in rows:

@@ -29,7 +29,7 @@ from models.reminders import OverdueNotice
 from models.services.alerts.routing import Reached, route
 from models.services.obligations.due import ObligationRow, obligation_rows
 from models.services.reminders.due_lists import Recipient, delegates_on
-from models.services.sql import by_index, chunks
+from models.services.sql import by_index, chunks, one_of
 
 OVERDUE = "overdue"  # outbox purpose
 CASE_END = "case_end"
@@ -75,7 +75,7 @@ def _cadres(session: Session, person_ids: set[int]) -> dict[int, list[int]]:
     for chunk in chunks(ids):
         rows = session.execute(
             select(CareAssignment.person_id, CareAssignment.worker_id).where(
-                CareAssignment.case_role == CaseRole.cadre, CareAssignment.person_id.in_(chunk)
+                CareAssignment.case_role == CaseRole.cadre, one_of(session, CareAssignment.person_id, chunk)
             )
         )
         for person_id, worker_id in rows:
@@ -88,7 +88,7 @@ def escalations(
 ) -> list[Escalation]:
     """Every rung every overdue item has reached today (already sent ones included: the keys decide),
     of the persons in these areas (None: everyone; models.services.batches.area_batches)."""
-    where = None if area_ids is None else Person.area_id.in_(area_ids)
+    where = None if area_ids is None else one_of(session, Person.area_id, area_ids)
     rows = obligation_rows(
         session, today=today, policy=policy, where=where, overdue_by=policy.escalate_to_worker_after_days
     )
@@ -178,7 +178,7 @@ def _told(session: Session, keys: Collection[tuple[int, str, date, str, int]]) -
     with by_index(session):  # whatever the notices' statistics say (a first day fills them)
         for chunk in chunks(sorted({key[0] for key in keys})):
             query = select(*columns).where(
-                OverdueNotice.person_id.in_(chunk), OverdueNotice.period_start >= since
+                one_of(session, OverdueNotice.person_id, chunk), OverdueNotice.period_start >= since
             )
             told.update(tuple(row) for row in session.execute(query))
     return told
@@ -189,7 +189,9 @@ def already_queued(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunks(keys):
         found.update(
-            session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk)))
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(one_of(session, OutboxMessage.dedupe_key, chunk))
+            )
         )
     return found
 

@@ -1,0 +1,45 @@
+"""`one_of` (models.services.sql): the same rows as `IN (…)` on both databases, for ids, Telegram
+chat ids beyond 32 bits and text keys, none or many; on PostgreSQL the values go as one parameter
+(a morning batch's thousands of ids are not rendered, split and parsed as thousands)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select, update
+
+from models.people import Worker
+from models.services.sql import one_of
+from tests.factories import make_tree, make_worker
+
+
+def test_one_of_selects_what_in_selects_with_one_parameter_on_postgresql(db) -> None:
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        ids = [make_worker(s, tree["G1"]).id for _ in range(5)]
+        s.execute(
+            update(Worker).where(Worker.id.in_(ids[:4])).values(telegram_user_id=Worker.id + 9_000_000_000)
+        )
+    chats = [i + 9_000_000_000 for i in ids]  # the fifth has no account: a value that matches nothing
+    parameters: list[int] = []
+
+    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        parameters.append(len(params))
+
+    with db.unit_of_work() as s:
+        codes = list(s.scalars(select(Worker.code).where(Worker.id.in_(ids))))
+        cases = [
+            (Worker.id, ids[1:4]),
+            (Worker.id, []),
+            (Worker.telegram_user_id, chats),
+            (Worker.code, codes[:2]),
+        ]
+        for column, values in cases:
+            wanted = set(s.scalars(select(Worker.id).where(column.in_(values))))
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                found = set(s.scalars(select(Worker.id).where(one_of(s, column, values))))
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+            assert found == wanted, column
+        assert {len(v) for _, v in cases} == {3, 0, 5, 2}
+    if db.engine.dialect.name == "postgresql":
+        assert parameters == [1, 1, 1, 1]  # the values as one array, whatever their number
