@@ -37,9 +37,10 @@ def dialect_of(session: Session) -> str:
 def one_of(
     session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Collection[Any]
 ) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `column = ANY(:array)`, one parameter however many values:
-    a batch's thousands of ids as an IN list are thousands of parameters that SQLAlchemy renders,
-    the driver splits and the server parses on every statement."""
+    """`column IN values`; on PostgreSQL `column = ANY(:array)` (psycopg's advice for a list), one
+    parameter however many values: a batch's thousands of ids as an IN list are thousands of
+    parameters that SQLAlchemy renders, the driver splits and the server parses on every statement
+    (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15)."""
     if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)

@@ -62,7 +62,9 @@ def _linked(session: Session, worker_ids: set[int]) -> dict[int, Recipient]:
         return {}
     rows = session.execute(
         select(Worker.id, Worker.telegram_user_id, Worker.name).where(
-            Worker.id.in_(sorted(worker_ids)), Worker.active.is_(True), Worker.telegram_user_id.is_not(None)
+            one_of(session, Worker.id, sorted(worker_ids)),
+            Worker.active.is_(True),
+            Worker.telegram_user_id.is_not(None),
         )
     )
     # The query keeps linked accounts only.
