@@ -18,7 +18,7 @@ from handlers.router import Router
 from models.clock import Clock
 from models.crypto import KeyRing
 from models.policy import Policy
-from models.services.identity import resolve, touch_chat
+from models.services.identity import arrive
 from models.services.outbox.replies import replies_waiting
 from models.services.updates import begin_update
 
@@ -109,8 +109,7 @@ class Core:
         if not begin_update(session, incoming.bot_id, incoming.update_id, incoming.chat_id, now=now):
             log.info("update_duplicate", update_id=incoming.update_id)
             return Answer([])
-        identity = resolve(session, incoming.user_id)
-        chosen = touch_chat(session, incoming.chat_id, now=now)
+        identity, chosen = arrive(session, incoming.user_id, incoming.chat_id, now=now)
         locale = self.renderer.locale_of(chosen, identity.locale, incoming.language_code)
         ctx = Ctx(
             incoming=incoming,
