@@ -48,14 +48,16 @@ def test_yesterday_s_mark_leaves_today_s_morning_due_and_today_s_is_claimed_once
     policy = Policy()
     with db.unit_of_work() as s:
         mark_morning_done(s, ids, day=TODAY - timedelta(days=1), now=AT - timedelta(days=1))
-        mark_morning_done(s, ids[:1], day=TODAY, now=AT)
-        mark_morning_done(s, ids[:1], day=TODAY, now=AT)  # twice: still one mark
+        assert mark_morning_done(s, ids[:1], day=TODAY, now=AT) == ids[:1]
+        assert mark_morning_done(s, ids[:1], day=TODAY, now=AT) == []  # twice: still one mark
     with db.unit_of_work() as s:
         due = {r.worker_id for r in morning_due(s, now=AT, policy=policy)} & set(ids)
         claimed = {r.worker_id for r in morning_due(s, now=AT, policy=policy, claim=100)} & set(ids)
         marks = s.scalars(select(MorningMark.worker_id).where(MorningMark.day == TODAY)).all()
     assert due == claimed == set(ids[1:])
-    assert marks == ids[:1]
+    assert sorted(marks) == sorted(ids)  # the claim marked what it claimed
+    with db.unit_of_work() as s:
+        assert not {r.worker_id for r in morning_due(s, now=AT, policy=policy, claim=100)} & set(ids)
 
 
 def test_marks_older_than_a_week_are_pruned_and_the_week_s_are_kept(db) -> None:

@@ -48,12 +48,13 @@ from tests.factories import TEST_KEYS
 
 url, at, start, out = sys.argv[1], datetime.fromisoformat(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
 jobs.BATCH_WORKERS = 3  # small batches, so that both processes get some
-mine, marked = [], jobs.mark_morning_done
-def mark(session, worker_ids, **kwargs):
-    mine.extend(worker_ids)
+mine, claim = [], jobs.morning_due
+def claimed(session, **kwargs):
+    due = claim(session, **kwargs)
+    mine.extend(r.worker_id for r in due)
     time.sleep(0.05)  # a batch takes a while, as a city's does: the other process claims meanwhile
-    return marked(session, worker_ids, **kwargs)
-jobs.mark_morning_done = mark
+    return due
+jobs.morning_due = claimed
 policy = Policy()
 job = next(j for j in JOBS if j.name == "morning")
 db = Database(url)
@@ -129,8 +130,7 @@ def test_a_worker_dealt_with_today_is_not_claimed_again(pg: Database) -> None:
     city(pg)
     policy = Policy()
     with pg.unit_of_work() as s:
-        first = morning_due(s, now=AT, policy=policy, claim=5)
-        s.add_all(MorningMark(day=AT_DAY, worker_id=r.worker_id, marked_at=AT) for r in first)
+        first = morning_due(s, now=AT, policy=policy, claim=5)  # marked by the claim
     with pg.unit_of_work() as s:
         rest = morning_due(s, now=AT, policy=policy, claim=1000)
         total = s.scalar(select(func.count()).select_from(Worker).where(Worker.telegram_user_id.is_not(None)))

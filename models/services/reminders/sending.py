@@ -148,10 +148,9 @@ def morning_batch(session: Session, poster: ReminderPoster, day: Day) -> int:
     when none is left). Every process runs batches until 0, so they share the morning."""
     if not day.working:
         return 0
-    due = morning_due(session, now=day.now, policy=day.policy, claim=BATCH_WORKERS)
+    due = morning_due(session, now=day.now, policy=day.policy, claim=BATCH_WORKERS)  # marked, too
     if due:
         poster.post_mornings(_mornings(session, due, day))
-        mark_morning_done(session, [r.worker_id for r in due], day=day.today, now=day.now)
     return len(due)
 
 
