@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import delete, event, select, text, update
 
 from handlers.reminders.jobs import morning
 from models.outbox import MorningMark
@@ -58,6 +58,34 @@ def test_yesterday_s_mark_leaves_today_s_morning_due_and_today_s_is_claimed_once
     assert sorted(marks) == sorted(ids)  # the claim marked what it claimed
     with db.unit_of_work() as s:
         assert not {r.worker_id for r in morning_due(s, now=AT, policy=policy, claim=100)} & set(ids)
+
+
+def test_a_claim_starts_above_the_day_s_highest_mark_then_finds_those_below(db) -> None:
+    """Claims go up the workers' ids: the next starts above the highest worker marked today (not
+    walking past every mark of the day again); a worker below it, left by a process that died or
+    whose time came later, is found by a claim from the start once none is left above."""
+    ids = _workers(db)
+    claims: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FOR UPDATE" in statement or "SKIP LOCKED" in statement or "morning_marks" in statement:
+            claims.append(statement)
+
+    with db.unit_of_work() as s:
+        mark_morning_done(s, ids[:1], day=TODAY, now=AT)
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with db.unit_of_work() as s:
+            above = [r.worker_id for r in morning_due(s, now=AT, policy=Policy(), claim=100)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert above == ids[1:]
+    first_claim = next(c for c in claims if "ORDER BY workers.id" in c)
+    assert "workers.id >" in first_claim  # it started above the highest mark
+    with db.unit_of_work() as s:
+        s.execute(delete(MorningMark).where(MorningMark.worker_id == ids[1]))  # as if its claim died
+        below = [r.worker_id for r in morning_due(s, now=AT, policy=Policy(), claim=100)]
+    assert below == [ids[1]]
 
 
 def test_marks_older_than_a_week_are_pruned_and_the_week_s_are_kept(db) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from sqlalchemy import Date, bindparam, delete, exists, func, or_, select
+from sqlalchemy import Date, bindparam, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from models.areas import Area, within
@@ -87,20 +87,29 @@ def morning_due(
     if claim is not None:
         dealt_with = exists().where(MorningMark.day == day, MorningMark.worker_id == Worker.id)
         query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
-        claim_query = query.with_for_update(of=Worker, skip_locked=True)
-        while True:
-            with without_nested_loops(session):  # planned right even before the day's marks are analyzed
-                claimed = [Recipient(*r) for r in session.execute(claim_query)]
-            # The claim's snapshot is older than its locks: a worker another process marked and let
-            # go meanwhile looks undone to it. Marking them tells, by the marks' key (one a worker
-            # and day: a mark already there is not inserted again); if that was all it got, claim
-            # again (a new snapshot leaves those out). A read of the day's marks by worker instead
-            # was planned as a scan of all of them (their statistics taken before the day's first):
-            # a country's morning grew with its marks, 16 of its 111 s.
-            ours = set(mark_morning_done(session, [r.worker_id for r in claimed], day=day, now=now))
-            fresh = [r for r in claimed if r.worker_id in ours]
-            if fresh or not claimed:
-                return fresh
+        # Claims go up the workers' ids, so the next starts above the highest marked today instead
+        # of walking past every worker marked before (a country's claims grew with the day's
+        # marks); when none is left above, a claim from the start finds those below (a crashed
+        # process's, or those whose time came later).
+        highest = session.scalar(select(func.max(MorningMark.worker_id)).where(MorningMark.day == day))
+        for above in ([] if highest is None else [Worker.id > highest]) + [true()]:
+            claim_query = query.where(above).with_for_update(of=Worker, skip_locked=True)
+            while True:
+                with without_nested_loops(session):  # planned right before the day's marks are analyzed
+                    claimed = [Recipient(*r) for r in session.execute(claim_query)]
+                # The claim's snapshot is older than its locks: a worker another process marked and
+                # let go meanwhile looks undone to it. Marking them tells, by the marks' key (one a
+                # worker and day: a mark already there is not inserted again); if that was all it
+                # got, claim again (a new snapshot leaves those out). A read of the day's marks by
+                # worker instead was planned as a scan of all of them (their statistics taken
+                # before the day's first): 16 of a country's 111 s.
+                ours = set(mark_morning_done(session, [r.worker_id for r in claimed], day=day, now=now))
+                fresh = [r for r in claimed if r.worker_id in ours]
+                if fresh:
+                    return fresh
+                if not claimed:
+                    break
+        return []
     done = set(session.scalars(select(MorningMark.worker_id).where(MorningMark.day == day)))
     return [Recipient(*row) for row in session.execute(query) if row[0] not in done]
 
