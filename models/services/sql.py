@@ -40,7 +40,8 @@ def one_of(
     """`column IN values`; on PostgreSQL `column = ANY(:array)` (psycopg's advice for a list), one
     parameter however many values: a batch's thousands of ids as an IN list are thousands of
     parameters that SQLAlchemy renders, the driver splits and the server parses on every statement
-    (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15)."""
+    (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15). A job
+    that reads by it plans each statement for its values (`custom_plans`)."""
     if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
@@ -151,7 +152,10 @@ def custom_plans(session: Session) -> None:
     LOCAL plan_cache_mode = force_custom_plan`). The driver prepares a statement after its fifth
     run, and PostgreSQL may then plan it once for any values: for a subtree's statements, whose
     subtrees range from a community to a country, that one plan fits none (a community's review
-    counts 4 → 18 ms in a province's digests, BENCHMARKS.md section 13). SQLite has no such setting."""
+    counts 4 → 18 ms in a province's digests, BENCHMARKS.md section 13). The same for a batch's
+    ids as one array (`one_of`): planned once for any array, `= ANY($1)` is searched element by
+    element for each row it filters (a province's morning with its kept state a day behind, 34 s
+    → 110 s; section 15). SQLite has no such setting."""
     if dialect_of(session) == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 

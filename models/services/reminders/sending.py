@@ -56,7 +56,7 @@ from models.services.reminders.morning import (
 )
 from models.services.reminders.notices import campaign_reminders, case_ending_tasks
 from models.services.reminders.overdue import OVERDUE, Escalation, escalations, record_new
-from models.services.sql import chunks, reads_in_memory
+from models.services.sql import chunks, custom_plans, reads_in_memory
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,7 @@ def morning_batch(session: Session, poster: ReminderPoster, day: Day) -> int:
 def _mornings(session: Session, due: Sequence[Recipient], day: Day) -> list[Morning]:
     """The recipients' morning lists; none for a worker with nothing listed and nothing booked."""
     reads_in_memory(session)  # the batch's people by id, not every person hashed
+    custom_plans(session)  # each statement planned for its batch's ids (sql.one_of)
     ids = [r.worker_id for r in due]
     weeks = morning_rows(session, ids, today=day.today, policy=day.policy)
     meetings = appointments_on(session, ids, day.today, day.policy.tz)
@@ -252,6 +253,7 @@ def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day
 def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:
     """Bring every morning message of today up to date (a safety net for refresh_worker)."""
     reads_in_memory(session)  # each batch's people by id, as the morning reads them
+    custom_plans(session)
     sent = morning_sent(session, day.today, day.policy)
     refreshed = 0
     for batch in chunks(sorted(sent), BATCH_WORKERS):
