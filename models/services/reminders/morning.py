@@ -85,33 +85,38 @@ def morning_due(
     if worker_ids is not None:
         return [Recipient(*row) for row in session.execute(query.where(Worker.id.in_(sorted(worker_ids))))]
     if claim is not None:
-        dealt_with = exists().where(MorningMark.day == day, MorningMark.worker_id == Worker.id)
-        query = query.where(~dealt_with).order_by(Worker.id).limit(claim)
-        # Claims go up the workers' ids, so the next starts above the highest marked today instead
-        # of walking past every worker marked before (a country's claims grew with the day's
-        # marks); when none is left above, a claim from the start finds those below (a crashed
-        # process's, or those whose time came later).
-        highest = session.scalar(select(func.max(MorningMark.worker_id)).where(MorningMark.day == day))
-        for above in ([] if highest is None else [Worker.id > highest]) + [true()]:
-            claim_query = query.where(above).with_for_update(of=Worker, skip_locked=True)
-            while True:
-                with without_nested_loops(session):  # planned right before the day's marks are analyzed
-                    claimed = [Recipient(*r) for r in session.execute(claim_query)]
-                # The claim's snapshot is older than its locks: a worker another process marked and
-                # let go meanwhile looks undone to it. Marking them tells, by the marks' key (one a
-                # worker and day: a mark already there is not inserted again); if that was all it
-                # got, claim again (a new snapshot leaves those out). A read of the day's marks by
-                # worker instead was planned as a scan of all of them (their statistics taken
-                # before the day's first): 16 of a country's 111 s.
-                ours = set(mark_morning_done(session, [r.worker_id for r in claimed], day=day, now=now))
-                fresh = [r for r in claimed if r.worker_id in ours]
-                if fresh:
-                    return fresh
-                if not claimed:
-                    break
-        return []
+        return _claim(session, query, claim, day=day, now=now)
     done = set(session.scalars(select(MorningMark.worker_id).where(MorningMark.day == day)))
     return [Recipient(*row) for row in session.execute(query) if row[0] not in done]
+
+
+def _claim(session: Session, query: Any, size: int, *, day: date, now: datetime) -> list[Recipient]:
+    """Up to `size` of the staff `query` selects not yet marked today, locked (`SKIP LOCKED`) and
+    marked in this unit of work.
+
+    Claims go up the workers' ids, so a claim starts above the highest worker marked today instead
+    of walking past every one marked before (a country's claims grew with the day's marks); when
+    none is left above, a claim from the start finds those below (a crashed process's, or those
+    whose time came later). The claim's snapshot is older than its locks: a worker another process
+    marked and let go meanwhile looks undone to it. Marking them tells, by the marks' key (one a
+    worker and day: a mark already there is not inserted again); if that was all it got, it claims
+    again (a new snapshot leaves those out). A read of the day's marks by worker instead was planned
+    as a scan of all of them (their statistics taken before the day's first): 16 of a country's 111 s.
+    """
+    dealt_with = exists().where(MorningMark.day == day, MorningMark.worker_id == Worker.id)
+    query = query.where(~dealt_with).order_by(Worker.id).limit(size)
+    highest = session.scalar(select(func.max(MorningMark.worker_id)).where(MorningMark.day == day))
+    for above in ([] if highest is None else [Worker.id > highest]) + [true()]:
+        claim_query = query.where(above).with_for_update(of=Worker, skip_locked=True)
+        while True:
+            with without_nested_loops(session):  # planned right before the day's marks are analyzed
+                claimed = [Recipient(*r) for r in session.execute(claim_query)]
+            ours = set(mark_morning_done(session, [r.worker_id for r in claimed], day=day, now=now))
+            if fresh := [r for r in claimed if r.worker_id in ours]:
+                return fresh
+            if not claimed:
+                break
+    return []
 
 
 def mark_morning_done(session: Session, worker_ids: Sequence[int], *, day: date, now: datetime) -> list[int]:
