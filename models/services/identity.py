@@ -98,7 +98,8 @@ def _identity(session: Session, telegram_user_id: int, worker: Any) -> Identity:
 
 
 # What every update reads first, in one statement: the chat's row and the account's worker, if any
-# (a family member or a stranger costs one more read). Two statements were ≈ 5 % of an update.
+# (a family member or a stranger costs one more read). Two statements were 4–6 % of an update
+# (BENCHMARKS.md section 15).
 _ONE_ROW = select(literal(1).label("one")).subquery("one")
 _ARRIVAL = select(
     _chats.c.chat_id.label("known"),

@@ -40,8 +40,9 @@ def one_of(
     """`column IN values`; on PostgreSQL `column = ANY(:array)` (psycopg's advice for a list), one
     parameter however many values: a batch's thousands of ids as an IN list are thousands of
     parameters that SQLAlchemy renders, the driver splits and the server parses on every statement
-    (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15). A job
-    that reads by it plans each statement for its values (`custom_plans`)."""
+    (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15). Planned
+    once for any array, it is searched element by element for each row it filters: the morning and
+    its refresh plan each statement for their batch (`custom_plans`); the ladder measured no need."""
     if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
