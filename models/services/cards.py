@@ -31,6 +31,9 @@ RECENT = 5
 HISTORY_PAGE = 5
 # Built once: a fresh aliased(Worker) per call cost ≈ 2.7 ms of Python each time a record list was
 # built (the alias's attributes are set up anew), three times per card (BENCHMARKS.md, issue 15).
+# Built once with parameters (see models.services.sql): every card runs them.
+_PERSON = select(Person).where(Person.id == bindparam("person"))
+_AREA_NAME = select(Area.name).where(Area.id == bindparam("area"))
 _AUTHOR = aliased(Worker, name="author")
 _BEHALF = aliased(Worker, name="behalf")
 
@@ -133,8 +136,7 @@ def person_card(
     """The card, or None if the caller may not see this person (refusal audited). Audited read."""
     if not may(session, who, Action.view_card, person_id, now=now, today=today):
         return None
-    person = session.get(Person, person_id)
-    assert person is not None  # may() found it
+    person = session.scalars(_PERSON, {"person": person_id}).one()  # may() found it
     # The answer depends on the scope alone: where the two actions share one, the card's check holds.
     sensitive_scope = scope_of(who.principal, Action.view_sensitive)
     sensitive = sensitive_scope is not None and (
@@ -147,7 +149,7 @@ def person_card(
             opened = {f: open_field(keys, person, f) for f in ("id_number", "phone", "address")}
         except CryptoError:
             opened = {}  # under a key this process lacks, or one that does not open it: unavailable
-    area = session.scalar(select(Area.name).where(Area.id == person.area_id)) or ""
+    area = session.execute(_AREA_NAME, {"area": person.area_id}).scalar() or ""
     recent = _records(session, _RECENT, {"person": person_id})
     card = PersonCard(
         id=person.id,
@@ -287,12 +289,15 @@ def _records(session: Session, query: Select, params: dict[str, Any] | None = No
     ]
 
 
+_TEAM = (
+    select(Worker.name, CareAssignment.case_role, Worker.work_phone)
+    .join(CareAssignment, CareAssignment.worker_id == Worker.id)
+    .where(CareAssignment.person_id == bindparam("person"), Worker.active.is_(True))
+)
+
+
 def _team(session: Session, person_id: int) -> tuple[TeamMember, ...]:
-    rows = session.execute(
-        select(Worker.name, CareAssignment.case_role, Worker.work_phone)
-        .join(CareAssignment, CareAssignment.worker_id == Worker.id)
-        .where(CareAssignment.person_id == person_id, Worker.active.is_(True))
-    )
+    rows = session.execute(_TEAM, {"person": person_id})
     order = {role: n for n, role in enumerate(CaseRole)}  # the responsible worker first
     members = sorted(rows, key=lambda row: (order[row[1]], row[0]))
     return tuple(TeamMember(name, str(role), phone) for name, role, phone in members)

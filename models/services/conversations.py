@@ -102,6 +102,13 @@ _BY_SUBJECT = select(*_COLUMNS).where(
 _DROP = delete(Conversation.__table__).where(_c.id == bindparam("draft"))
 _UPDATE = update(Conversation.__table__).where(_c.id == bindparam("draft"))
 _CLEAR = delete(Conversation.__table__).where(_c.chat_id == bindparam("chat"))
+_SET_ASIDE = (  # the chat's other active draft, when a form becomes the active one
+    update(Conversation.__table__)
+    .where(_c.chat_id == bindparam("chat"), _c.id != bindparam("draft"), _c.active.is_(True))
+    .values(active=False)
+)
+# Every saved or cancelled form lists the drafts left.
+_ALL = select(*_COLUMNS).where(_c.chat_id == bindparam("chat")).order_by(_c.updated_at.desc(), _c.id.desc())
 
 
 def _state(row: Any) -> DialogState:
@@ -174,17 +181,12 @@ def save_dialog(
         "updated_at": now,
         "expires_at": now + ttl,
     }
-    table = Conversation.__table__
     if state.id is None:  # two updates racing to start the same form keep one draft
         state.id = upsert(session, Conversation, values, ["chat_id", "dialog", "subject"], returning=_c.id)
     else:
         session.execute(_UPDATE, {"draft": state.id, **values})
     if not state.active:
-        session.execute(
-            update(table)
-            .where(_c.chat_id == state.chat_id, _c.id != state.id, _c.active.is_(True))
-            .values(active=False)
-        )
+        session.execute(_SET_ASIDE, {"chat": state.chat_id, "draft": state.id})
     state.active, state.updated_at, state.expires_at = True, now, now + ttl
 
 
@@ -237,10 +239,7 @@ def _lines(session: Session, rows: Sequence[Any]) -> list[DraftLine]:
 
 def list_drafts(session: Session, chat_id: int) -> list[DraftLine]:
     """The chat's drafts, the most recently touched first."""
-    rows = session.execute(
-        select(*_COLUMNS).where(_c.chat_id == chat_id).order_by(_c.updated_at.desc(), _c.id.desc())
-    )
-    return _lines(session, rows.all())
+    return _lines(session, session.execute(_ALL, {"chat": chat_id}).all())
 
 
 def drafts_to_warn(session: Session, *, now: datetime, limit: int = 500) -> list[DraftLine]:

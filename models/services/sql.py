@@ -43,9 +43,22 @@ def one_of(
     (a province's morning 10.3 → 8.3 s, its ladder 8.2 → 5.9 s; BENCHMARKS.md section 15). Planned
     once for any array, it is searched element by element for each row it filters: the morning and
     its refresh plan each statement for their batch (`custom_plans`); the ladder measured no need."""
-    if dialect_of(session) == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    return _one_of(dialect_of(session), column, None, list(values))
+
+
+def bound_one_of(
+    dialect: str, column: ColumnElement[Any] | QueryableAttribute[Any], name: str
+) -> ColumnElement[bool]:
+    """`one_of` for a statement built once: the values are bound at run time as `name` (a list)."""
+    return _one_of(dialect, column, name)
+
+
+def _one_of(
+    dialect: str, column: ColumnElement[Any] | QueryableAttribute[Any], name: str | None, values: Any = None
+) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, values, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, values, expanding=True))
 
 
 def changed_rows(session: Session, stmt: Executable) -> int:

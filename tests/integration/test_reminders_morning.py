@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+from sqlalchemy import delete
+
 from bot.db import Database
 from bot.outbox import Sender
 from handlers.reminders.jobs import morning, refresh_mornings, refresh_worker
@@ -11,7 +13,7 @@ from handlers.render import masked
 from models.casework import Delegation
 from models.clock import FrozenClock
 from models.outbox import OutboxMessage
-from models.people import Role
+from models.people import CareAssignment, Role, Worker
 from models.services.reminders.due_lists import PAGE_LINES
 from tests.integration.reminders_city import City, at, build_city, linked_worker
 from tests.support.outbox import FAST, FakeTelegram
@@ -118,6 +120,50 @@ def test_a_saved_record_ticks_off_the_list_the_person_is_on(db: Database) -> Non
     city.meet(person, at(WEDNESDAY, time(10)))
     assert city.run(lambda work, pid: work.tick_off(pid), at(WEDNESDAY, time(10)), person.id) == 1
     assert f"morning:{city.worker.id}:2026-03-04:r1" in city.outbox()
+
+
+def _delegate(db: Database, city: City, to: int, *, minutes: int = 0, cancelled: bool = False) -> None:
+    with db.unit_of_work() as session:
+        session.add(
+            Delegation(
+                from_worker_id=city.worker.id,
+                to_worker_id=to,
+                starts_on=WEDNESDAY,
+                ends_on=WEDNESDAY + timedelta(days=5),
+                created_at=MORNING + timedelta(minutes=minutes),
+                cancelled=cancelled,
+            )
+        )
+
+
+def test_a_saved_record_ticks_off_the_delegate_s_list_the_latest_delegation_winning(db: Database) -> None:
+    city = _city(db)
+    first = linked_worker(db, city.grid, Role.grid_worker)
+    second = linked_worker(db, city.grid, Role.grid_worker)
+    _delegate(db, city, first.id)
+    _delegate(db, city, second.id, minutes=1)  # the later one takes the list
+    _delegate(db, city, first.id, minutes=2, cancelled=True)  # a cancelled one does not
+    city.run(morning, MORNING)
+    assert {r.chat_id for r in _morning_rows(city).values()} == {second.telegram_user_id}
+    person = city.people[0]
+    city.meet(person, at(WEDNESDAY, time(10)))
+    assert city.run(lambda work, pid: work.tick_off(pid), at(WEDNESDAY, time(10)), person.id) == 1
+    assert f"morning:{second.id}:2026-03-04:r1" in city.outbox()
+
+
+def test_no_tick_off_when_the_list_s_owner_is_gone_or_the_person_has_none(db: Database) -> None:
+    city = _city(db)
+    person = city.people[0]
+    city.run(morning, MORNING)
+    city.meet(person, at(WEDNESDAY, time(10)))
+    with db.unit_of_work() as session:
+        session.get(Worker, city.worker.id).active = False
+    assert city.run(lambda work, pid: work.tick_off(pid), at(WEDNESDAY, time(10)), person.id) == 0
+    with db.unit_of_work() as session:
+        session.get(Worker, city.worker.id).active = True
+        session.execute(delete(CareAssignment).where(CareAssignment.person_id == person.id))
+    assert city.run(lambda work, pid: work.tick_off(pid), at(WEDNESDAY, time(10)), person.id) == 0
+    assert not any(":r" in key for key in _morning_rows(city))
 
 
 def test_no_edit_for_a_worker_who_got_no_morning_message(db: Database) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import event, select, update
 
 from models.people import Worker
-from models.services.sql import one_of
+from models.services.sql import bound_one_of, one_of
 from tests.factories import make_tree, make_worker
 
 
@@ -43,3 +43,13 @@ def test_one_of_selects_what_in_selects_with_one_parameter_on_postgresql(db) -> 
         assert {len(v) for _, v in cases} == {3, 0, 5, 2}
     if db.engine.dialect.name == "postgresql":
         assert parameters == [1, 1, 1, 1]  # the values as one array, whatever their number
+
+
+def test_a_statement_built_once_with_bound_one_of_selects_each_run_s_values(db) -> None:
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        ids = [make_worker(s, tree["G1"]).id for _ in range(4)]
+    kept = select(Worker.id).where(bound_one_of(db.engine.dialect.name, Worker.id, "ids"))
+    with db.unit_of_work() as s:
+        for values in (ids[:2], ids[2:], [], ids):  # one statement object, different values each run
+            assert set(s.scalars(kept, {"ids": values})) == set(values)

@@ -14,17 +14,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime, time
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from models.casework import Pause
 from models.people import ColourChange, Person, Status
 from models.policy import Policy
-from models.records import Record
+from models.records import Record, RecordKind
 from models.schedule import (
     DoneFact,
     DueItem,
@@ -106,18 +107,17 @@ def evaluate(
     if not ids:
         return {}
     changes: dict[int, list[ColourChange]] = defaultdict(list)
-    for change in session.scalars(select(ColourChange).where(ColourChange.person_id.in_(ids))):
+    for change in session.scalars(_CHANGES, {"ids": ids}):
         changes[change.person_id].append(change)
     pauses: dict[int, list[Pause]] = defaultdict(list)
-    for pause in session.scalars(select(Pause).where(Pause.person_id.in_(ids))):
+    for pause in session.scalars(_PAUSES, {"ids": ids}):
         pauses[pause.person_id].append(pause)
     rules = {p.id: rules_of(p.id, p.schedule_override, policy.rules) for p in persons}
     working, kept = policy.calendar.is_working_day, kept_days(policy)
     done: dict[int, list[DoneFact]] = defaultdict(list)
+    since = _counted_since(set(rules.values()), today, policy)
     for person_id, kind, subkind, result, occurred_at in session.execute(
-        select(Record.person_id, Record.kind, Record.subkind, Record.result, Record.occurred_at).where(
-            Record.person_id.in_(ids), Record.voided.is_(False), _counted(set(rules.values()), today, policy)
-        )
+        _records_since(tuple(since)), {"ids": ids, **{f"since_{kind}": at for kind, at in since.items()}}
     ):
         obligation = obligation_of(kind, subkind, result)
         if obligation is not None:
@@ -133,8 +133,9 @@ def evaluate(
     return found
 
 
-def _counted(rule_sets: set[RuleSet], today: date, policy: Policy) -> ColumnElement[bool]:
-    """The records that can count today: per kind, from the earliest period any rule set lists."""
+def _counted_since(rule_sets: set[RuleSet], today: date, policy: Policy) -> dict[str, datetime]:
+    """The records that can count today: per kind, from the earliest period any rule set lists
+    (the moment, in UTC); registrations count whenever they were filed."""
     since: dict[str, date] = {}
     for rules in rule_sets:
         for obligation, start in counted_since(
@@ -143,11 +144,28 @@ def _counted(rule_sets: set[RuleSet], today: date, policy: Policy) -> ColumnElem
             kind = record_kind_of(obligation)
             since[kind] = min(since.get(kind, start), start)
     registration = record_kind_of(Obligation.registration)
-    return or_(
-        Record.kind == registration,
-        *(
-            and_(Record.kind == kind, Record.occurred_at >= local_midnight(start, policy.tz))
-            for kind, start in sorted(since.items())
-            if kind != registration
+    return {
+        kind: local_midnight(start, policy.tz)
+        for kind, start in sorted(since.items())
+        if kind != registration
+    }
+
+
+# Built once (see models.services.sql): every saved record works its person out again.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_CHANGES = select(ColourChange).where(ColourChange.person_id.in_(_IDS))
+_PAUSES = select(Pause).where(Pause.person_id.in_(_IDS))
+
+
+@cache
+def _records_since(kinds: tuple[str, ...]) -> Select[int, RecordKind, str | None, str | None, datetime]:
+    """The persons' records that can count, each kind from its bound `since_<kind>`: one statement
+    per set of kinds (the rules' kinds: a few), built once."""
+    return select(Record.person_id, Record.kind, Record.subkind, Record.result, Record.occurred_at).where(
+        Record.person_id.in_(_IDS),
+        Record.voided.is_(False),
+        or_(
+            Record.kind == record_kind_of(Obligation.registration),
+            *(and_(Record.kind == kind, Record.occurred_at >= bindparam(f"since_{kind}")) for kind in kinds),
         ),
     )

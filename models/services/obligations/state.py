@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from models.areas import Area, within
 from models.casework import Pause
@@ -79,6 +79,22 @@ def _upsert(insert_of: Any) -> Any:
 
 
 _UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+# Built once (see models.services.sql): every saved record works its person out again, in the
+# chat's unit of work; the ids go as an expanding IN, as a list would.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_EXISTING = select(Person.id).where(Person.id.in_(_IDS)).order_by(Person.id)
+_PERSONS = select(Person).where(Person.id.in_(_IDS))
+_MAKE_STAMPS = postgresql.insert(_STAMPS).on_conflict_do_nothing()
+_LOCK_STAMPS = (
+    select(_STAMPS.c.person_id)
+    .where(_STAMPS.c.person_id.in_(_IDS))
+    .order_by(_STAMPS.c.person_id)
+    .with_for_update()
+)
+_ITEMS = ObligationItem.__table__
+_DROP_ITEMS = delete(_ITEMS).where(_ITEMS.c.person_id.in_(_IDS))
+_ADD_ITEMS = insert(_ITEMS)
 
 
 # -- the same unit of work ------------------------------------------------------------------------
@@ -153,11 +169,11 @@ def refresh(session: Session, person_ids: Iterable[int], today: date, policy: Po
     count = 0
     basis = basis_of(policy)
     for wanted in chunks(sorted(set(person_ids)), BATCH):
-        chunk = session.scalars(select(Person.id).where(Person.id.in_(wanted)).order_by(Person.id)).all()
+        chunk = session.scalars(_EXISTING, {"ids": wanted}).all()
         if not chunk:
             continue  # deleted in this unit of work: their items went with them
         _lock(session, chunk, today)
-        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        persons = session.scalars(_PERSONS, {"ids": chunk}).all()
         found = evaluate(session, persons, today, policy)
         _write(session, chunk, found, today, basis)
         count += len(found)
@@ -168,19 +184,14 @@ def _lock(session: Session, ids: Sequence[int], today: date) -> None:
     if dialect_of(session) != "postgresql":
         return  # SQLite: one writer at a time already
     stamps = [{"person_id": i, "computed_for": today, "valid_until": today, "basis": ""} for i in ids]
-    session.execute(postgresql.insert(_STAMPS).on_conflict_do_nothing(), stamps)
-    session.execute(
-        select(ObligationStamp.person_id)
-        .where(ObligationStamp.person_id.in_(ids))
-        .order_by(ObligationStamp.person_id)
-        .with_for_update()
-    ).all()
+    session.execute(_MAKE_STAMPS, stamps)
+    session.execute(_LOCK_STAMPS, {"ids": ids}).all()
 
 
 def _write(
     session: Session, ids: Sequence[int], found: dict[int, Evaluated], today: date, basis: str
 ) -> None:
-    session.execute(delete(ObligationItem).where(ObligationItem.person_id.in_(ids)))
+    session.execute(_DROP_ITEMS, {"ids": ids})
     items = [
         {
             "person_id": pid,
@@ -196,7 +207,7 @@ def _write(
         for i in ev.items
     ]
     if items:
-        session.execute(insert(ObligationItem.__table__), items)  # Core: no ORM bookkeeping per row
+        session.execute(_ADD_ITEMS, items)  # Core: no ORM bookkeeping per row
     stamps = [
         {"person_id": pid, "computed_for": today, "valid_until": ev.valid_until, "basis": basis}
         for pid, ev in found.items()
@@ -256,7 +267,7 @@ def settle_rows(
         refresh(session, behind, today, policy)
     in_memory: dict[int, Evaluated] = {}
     for chunk in chunks(past, BATCH):
-        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        persons = session.scalars(_PERSONS, {"ids": chunk}).all()
         in_memory.update(evaluate(session, persons, today, policy))
     return in_memory
 
@@ -382,7 +393,7 @@ def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[
     checked, differences = 0, []
     ids = session.scalars(select(Person.id).where(Person.id.in_(people)).order_by(Person.id)).all()
     for chunk in chunks(ids, BATCH):
-        persons = session.scalars(select(Person).where(Person.id.in_(chunk))).all()
+        persons = session.scalars(_PERSONS, {"ids": chunk}).all()
         fresh = evaluate(session, persons, today, policy)
         holding = set(
             session.scalars(

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.audit import Actor, audit
@@ -26,7 +26,7 @@ from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
 from models.services.obligations.due import ObligationRow, WeekRows, in_week, week_end, week_rows
-from models.services.sql import chunks, one_of
+from models.services.sql import bound_one_of, chunks, dialect_of, one_of
 
 STAFF_ROLES = (
     Role.grid_worker,
@@ -231,8 +231,15 @@ def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str
 
 def _persons(session: Session, person_ids: Iterable[int], *columns: Any) -> Iterator[Any]:
     """Each of these persons' id and columns, read by id 500 at a time (a batch's lists name thousands)."""
+    statement = _persons_by_id(dialect_of(session), columns)
     for part in chunks(sorted(set(person_ids)), 500):
-        yield from session.execute(select(Person.id, *columns).where(one_of(session, Person.id, part)))
+        yield from session.execute(statement, {"ids": list(part)})
+
+
+@cache
+def _persons_by_id(dialect: str, columns: tuple[Any, ...]) -> Select[Any]:
+    """Built once per dialect and columns (a tick-off's list names its people on every save)."""
+    return select(Person.id, *columns).where(bound_one_of(dialect, Person.id, "ids"))
 
 
 # -- who gets what ------------------------------------------------------------------------------

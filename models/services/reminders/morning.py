@@ -41,6 +41,7 @@ KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever loo
 # Statements on the hot path (a saved record ticks off a morning list) are built once, on the
 # tables (see models.services.sql).
 _assignments, _delegations, _outbox = CareAssignment.__table__, Delegation.__table__, OutboxMessage.__table__
+_workers = Worker.__table__
 
 
 def _staff(area_path: str | None) -> Any:
@@ -305,27 +306,43 @@ def unlinked_staff(session: Session, *, area_path: str | None = None) -> int:
     return session.scalar(query) or 0
 
 
-# Built once with parameters: every saved record asks whose morning list its person is on.
-_RESPONSIBLE = select(func.min(_assignments.c.worker_id)).where(
-    _assignments.c.person_id == bindparam("person"), _assignments.c.case_role == CaseRole.responsible.value
+# Built once with parameters: every saved record asks whose morning list its person is on. The
+# responsible worker (the lowest id if several), or the latest of that day's delegations from them
+# (as in delegates_on), in one statement.
+_RESPONSIBLE = (
+    select(func.min(_assignments.c.worker_id))
+    .where(
+        _assignments.c.person_id == bindparam("person"),
+        _assignments.c.case_role == CaseRole.responsible.value,
+    )
+    .scalar_subquery()
 )
-_DELEGATE = (  # the latest of that day's delegations wins, as in delegates_on
+_DELEGATE = (
     select(_delegations.c.to_worker_id)
     .where(
-        _delegations.c.from_worker_id == bindparam("worker"),
+        _delegations.c.from_worker_id == _RESPONSIBLE,
         _delegations.c.cancelled.is_(False),
         _delegations.c.starts_on <= bindparam("day", type_=Date),
         _delegations.c.ends_on >= bindparam("day", type_=Date),
     )
     .order_by(_delegations.c.id.desc())
     .limit(1)
+    .scalar_subquery()
+)
+_OWNER_ID = func.coalesce(_DELEGATE, _RESPONSIBLE)
+_OWNER = select(_OWNER_ID)
+_OWNER_CHAT = select(_workers.c.id, _workers.c.telegram_user_id).where(
+    _workers.c.id == _OWNER_ID, _workers.c.active.is_(True), _workers.c.telegram_user_id.is_not(None)
 )
 
 
 def morning_owner(session: Session, person_id: int, day: date) -> int | None:
     """Whose morning list a person is on that day: the responsible worker, or their delegate."""
-    worker_id = session.execute(_RESPONSIBLE, {"person": person_id}).scalar()
-    if worker_id is None:
-        return None
-    taker = session.execute(_DELEGATE, {"worker": worker_id, "day": day}).scalar()
-    return worker_id if taker is None else taker
+    return session.execute(_OWNER, {"person": person_id, "day": day}).scalar()
+
+
+def morning_owner_chat(session: Session, person_id: int, day: date) -> tuple[int, int] | None:
+    """`morning_owner` and the Telegram chat their morning list went to, in one read; None if the
+    person has no owner that day or the owner is gone or not linked (no list to tick off)."""
+    found = session.execute(_OWNER_CHAT, {"person": person_id, "day": day}).first()
+    return None if found is None else (found.id, found.telegram_user_id)

@@ -50,7 +50,7 @@ from models.services.reminders.morning import (
     mark_morning_done,
     morning_due,
     morning_key,
-    morning_owner,
+    morning_owner_chat,
     morning_rows,
     morning_sent,
 )
@@ -233,21 +233,23 @@ def refresh_worker(session: Session, poster: ReminderPoster, worker_id: int, day
     """Tick off today's morning message of a worker (1 if an edit was queued, 0 if nothing changed
     or the worker got no morning message today). Works in a chat update's unit of work too."""
     chat_id = worker_chat(session, worker_id)
-    if chat_id is None:
-        return 0
+    return 0 if chat_id is None else _refresh(session, poster, worker_id, chat_id, day)
+
+
+def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day: Day) -> int:
+    """After a record about this person was saved (same unit of work): tick it off in the morning
+    message of the worker whose list the person is on today."""
+    owner = morning_owner_chat(session, person_id, day.today)
+    return 0 if owner is None else _refresh(session, poster, *owner, day)
+
+
+def _refresh(session: Session, poster: ReminderPoster, worker_id: int, chat_id: int, day: Day) -> int:
     revision = latest_revision(session, chat_id, morning_key(worker_id, day.today))
     if revision is None:  # no morning message today: nothing to tick off, and no list to compute
         return 0
     weeks = morning_rows(session, [worker_id], today=day.today, policy=day.policy)
     booked = appointments_on(session, [worker_id], day.today, day.policy.tz)[worker_id]
     return _revise(session, poster, [_Stale(chat_id, revision, weeks[worker_id], booked)], day)
-
-
-def refresh_person(session: Session, poster: ReminderPoster, person_id: int, day: Day) -> int:
-    """After a record about this person was saved (same unit of work): tick it off in the morning
-    message of the worker whose list the person is on today."""
-    owner = morning_owner(session, person_id, day.today)
-    return 0 if owner is None else refresh_worker(session, poster, owner, day)
 
 
 def refresh_mornings(session: Session, poster: ReminderPoster, day: Day) -> int:

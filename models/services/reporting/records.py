@@ -95,12 +95,14 @@ class Filed:
 
 
 _records = Record.__table__
-# Built once, on the table (see models.services.sql): every save runs both, and through the ORM
+# Built once, on the table (see models.services.sql): every save runs them, and through the ORM
 # (a Record object, its flush) they cost several times the Core statements.
 _BY_KEY = select(_records.c.id, _records.c.late, _records.c.on_behalf_of).where(
     _records.c.idempotency_key == bindparam("key")
 )
 _INSERT = insert(_records).returning(_records.c.id)
+_persons = Person.__table__
+_STATUS = select(_persons.c.status).where(_persons.c.id == bindparam("person"))
 
 
 def save_record(
@@ -128,7 +130,7 @@ def save_record(
     if not may_file(who.principal, new.kind):  # the person is in their care, but not this form
         audit(session, who.actor, "refused", "person", new.person_id, at=now, detail=f"file {new.kind}")
         raise NotAllowed(new.kind)
-    status = session.scalar(select(Person.status).where(Person.id == new.person_id))
+    status = session.execute(_STATUS, {"person": new.person_id}).scalar()
     if status in CLOSED_STATUSES:
         audit(session, who.actor, "refused", "person", new.person_id, at=now, detail="case closed")
         raise CaseClosed(str(status))
