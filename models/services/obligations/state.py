@@ -222,11 +222,7 @@ def _write(
 
 def holds(today: Any, basis: Any) -> ColumnElement[bool]:
     """SQL: the person's kept items (their stamp joined) hold for `today` (values or bindparams)."""
-    return (
-        (ObligationStamp.computed_for <= today)
-        & (ObligationStamp.valid_until > today)
-        & (ObligationStamp.basis == basis)
-    )
+    return (_STAMPS.c.computed_for <= today) & (_STAMPS.c.valid_until > today) & (_STAMPS.c.basis == basis)
 
 
 # Bound at run time (`stale_params`): a kept statement serves every day.
@@ -237,10 +233,11 @@ def stale(people: Any) -> Select[int, date]:
     """SQL: the persons `people` selects (a select of Person.id) whose kept items do not hold for the
     day and basis bound at run time (`stale_params`), with the day their stamp is for. A statement
     that can be built once for a shape of `people` and run with parameters."""
+    persons = Person.__table__  # on the tables: run as Core, its rows are not processed by the ORM
     return (
-        select(Person.id, ObligationStamp.computed_for)
-        .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
-        .where(Person.id.in_(people), or_(ObligationStamp.person_id.is_(None), ~holds(_TODAY, _BASIS)))
+        select(persons.c.id, _STAMPS.c.computed_for)
+        .outerjoin(_STAMPS, _STAMPS.c.person_id == persons.c.id)
+        .where(persons.c.id.in_(people), or_(_STAMPS.c.person_id.is_(None), ~holds(_TODAY, _BASIS)))
     )
 
 
