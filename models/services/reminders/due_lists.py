@@ -219,17 +219,15 @@ def with_names(due: DueList, names: dict[int, str], start: int = 0, count: int |
 
 def names_of(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
     """The names of these persons (to show masked beside their codes)."""
-    return {pid: name for pid, name in _persons(session, person_ids, Person.name)}
+    return {pid: name for pid, name in _persons(session, person_ids, "name")}
 
 
 def codes_of(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, Colour]]:
     """Code and colour of these persons (for items ticked off whose rows are gone)."""
-    return {
-        pid: (code, colour) for pid, code, colour in _persons(session, person_ids, Person.code, Person.colour)
-    }
+    return {pid: (code, colour) for pid, code, colour in _persons(session, person_ids, "code", "colour")}
 
 
-def _persons(session: Session, person_ids: Iterable[int], *columns: Any) -> Iterator[Any]:
+def _persons(session: Session, person_ids: Iterable[int], *columns: str) -> Iterator[Any]:
     """Each of these persons' id and columns, read by id 500 at a time (a batch's lists name thousands)."""
     statement = _persons_by_id(dialect_of(session), columns)
     for part in chunks(sorted(set(person_ids)), 500):
@@ -237,9 +235,12 @@ def _persons(session: Session, person_ids: Iterable[int], *columns: Any) -> Iter
 
 
 @cache
-def _persons_by_id(dialect: str, columns: tuple[Any, ...]) -> Select[Any]:
+def _persons_by_id(dialect: str, columns: tuple[str, ...]) -> Select[Any]:
     """Built once per dialect and columns (a tick-off's list names its people on every save)."""
-    return select(Person.id, *columns).where(bound_one_of(dialect, Person.id, "ids"))
+    persons = Person.__table__
+    return select(persons.c.id, *(persons.c[name] for name in columns)).where(
+        bound_one_of(dialect, persons.c.id, "ids")
+    )
 
 
 # -- who gets what ------------------------------------------------------------------------------
