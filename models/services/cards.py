@@ -29,11 +29,11 @@ from models.services.rights import may
 
 RECENT = 5
 HISTORY_PAGE = 5
-# Built once: a fresh aliased(Worker) per call cost ≈ 2.7 ms of Python each time a record list was
-# built (the alias's attributes are set up anew), three times per card (BENCHMARKS.md, issue 15).
 # Built once with parameters (see models.services.sql): every card runs them.
 _PERSON = select(Person).where(Person.id == bindparam("person"))
 _AREA_NAME = select(Area.name).where(Area.id == bindparam("area"))
+# Built once: a fresh aliased(Worker) per call cost ≈ 2.7 ms of Python each time a record list was
+# built (the alias's attributes are set up anew), three times per card (BENCHMARKS.md, issue 15).
 _AUTHOR = aliased(Worker, name="author")
 _BEHALF = aliased(Worker, name="behalf")
 

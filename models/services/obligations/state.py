@@ -93,6 +93,8 @@ _LOCK_STAMPS = (
     .with_for_update()
 )
 _ITEMS = ObligationItem.__table__
+# Items are written only through these Core statements (no ObligationItem object is kept in a
+# session that writes them: `verify`, which loads them, writes nothing).
 _DROP_ITEMS = delete(_ITEMS).where(_ITEMS.c.person_id.in_(_IDS))
 _ADD_ITEMS = insert(_ITEMS)
 
