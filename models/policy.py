@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.pay import PayWeights
 from models.people import Role
 from models.record_dates import DEFAULT_WINDOW_DAYS
-from models.schedule import DEFAULT_RULES, RuleSet
+from models.schedule import DEFAULT_RULES, Rule, RuleSet
 from models.workdays import WorkCalendar
 
 DEFAULT_AUDIENCE = ("grid_worker", "cadre", "police", "supervisor")
@@ -179,3 +181,32 @@ class Policy:
     def local_date(self, moment: datetime) -> date:
         """The date in the configured time zone of a UTC-aware moment."""
         return moment.astimezone(self.tz).date()
+
+    @property
+    def kept_days(self) -> int:
+        """How long after its deadline an older open period stays listed: the overdue ladder's longest
+        step, so a missed week still reaches the supervisor's digest on day 7 (`obligations_on`)."""
+        return max(
+            self.escalate_to_worker_after_days,
+            self.escalate_to_cadre_after_days,
+            self.escalate_to_digest_after_days,
+        )
+
+    @cached_property
+    def basis(self) -> str:
+        """A fingerprint of what everybody's kept obligation items depend on besides their own facts:
+        the locality's rules, working-day calendar, time zone and overdue ladder. Kept items on another
+        basis are stale. Worked out once per policy (which is frozen): every due list checks it."""
+        rules = (tuple(_canonical(rule) for rule in self.rules.rules), self.rules.replace_all)
+        text = repr((rules, self.calendar.country, self.tz.key, self.kept_days))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _canonical(rule: Rule) -> tuple[tuple[str, object], ...]:
+    """A rule as text that is the same in every process: its sets (colours, years, statuses) sorted,
+    not in the order of their hashes, which differs from process to process (PYTHONHASHSEED)."""
+    return tuple(
+        (f.name, sorted(map(str, value)) if isinstance(value, frozenset) else str(value))
+        for f in fields(rule)
+        for value in (getattr(rule, f.name),)
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,7 +15,7 @@ from models.people import CareAssignment, CaseRole, Colour, Person, Role, Status
 from models.policy import Policy
 from models.schedule import State
 from models.services.identity import Identity
-from models.services.obligations.due import obligation_rows
+from models.services.obligations.due import open_counts
 from models.services.rights import caseload_clause, delegators_of, local_day
 
 PAGE_SIZE = 8
@@ -134,7 +133,7 @@ def caseload_page(
         return _jurisdiction_page(session, who, now=now, search=search, page=page)
     people = caseload(session, who, now=now, search=search, today=today)
     delegators = list(session.scalars(_DELEGATORS, {"worker": who.worker_id, "day": today}))
-    counts = _open_work(session, [who.worker_id, *delegators], today, policy)
+    counts = open_counts(session, today=today, policy=policy, caseload_of=who.worker_id)
     lent = _delegated_by(session, who.worker_id, delegators, [p.id for p in people])
     lines = sorted(
         (
@@ -179,21 +178,6 @@ _LENT = (
         ),
     )
 )
-
-
-def _open_work(
-    session: Session, workers: list[int], today: date, policy: Policy
-) -> Counter[tuple[int, State]]:
-    """(person id, state) → number of obligations, over these workers' people (mine, my delegators')."""
-    counts: Counter[tuple[int, State]] = Counter()
-    seen: set[tuple[int, str, date]] = set()
-    for worker in workers:
-        for row in obligation_rows(session, today=today, policy=policy, worker_id=worker):
-            key = (row.person_id, str(row.obligation), row.period_start)
-            if key not in seen:  # a person on two of these caseloads counts once
-                seen.add(key)
-                counts[(row.person_id, row.state)] += 1
-    return counts
 
 
 def _delegated_by(

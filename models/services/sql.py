@@ -13,7 +13,18 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ARRAY, ColumnElement, CursorResult, Executable, Table, any_, bindparam, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    Executable,
+    Table,
+    any_,
+    bindparam,
+    case,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -59,6 +70,11 @@ def _one_of(
     if dialect == "postgresql":
         return column == any_(bindparam(name, values, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, values, expanding=True))
+
+
+def sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows of a group meet the condition (0 for none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def changed_rows(session: Session, stmt: Executable) -> int:

@@ -27,7 +27,6 @@ from models.schedule import RuleSet
 from models.services.directory.entries import change_colour
 from models.services.identity import resolve
 from models.services.obligations.due import obligation_rows, person_obligations
-from models.services.obligations.evaluate import basis_of
 from models.services.obligations.state import at_day, prepare_roll, roll, verify
 from models.services.reporting.records import NewRecord, save_record
 from tests.integration.reminders_city import City, at, build_city
@@ -92,7 +91,7 @@ def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Datab
     file_meeting(city, person, at(MONDAY), runtime=True)
     assert kept(db, person)[("meeting", MONDAY)] == (1, 1)  # already there, before any read
     computed_for, valid_until, basis = stamp(db, person)
-    assert (computed_for, basis) == (MONDAY, basis_of(city.policy)) and valid_until > MONDAY
+    assert (computed_for, basis) == (MONDAY, city.policy.basis) and valid_until > MONDAY
 
 
 def file_note(city: City, person: Person, when: datetime, key: str, *, runtime: bool) -> None:
@@ -168,7 +167,7 @@ def test_the_night_redoes_everybody_kept_on_other_rules(db: Database) -> None:
         assert prepare_roll(s, MONDAY, city.policy) == 0  # already marked
         assert roll(s, MONDAY, city.policy) == 3
     for person in people:
-        assert stamp(db, person)[2] == basis_of(city.policy)
+        assert stamp(db, person)[2] == city.policy.basis
         assert kept(db, person)[("meeting", MONDAY)] == (2, 0)
 
 
@@ -211,7 +210,7 @@ def test_another_rules_file_makes_everybodys_items_stale(db: Database) -> None:
     rows_of(city, person, MONDAY)
     city.policy = Policy(tz=city.policy.tz, rules=city.policy.rules.replaced_by(TWICE_A_WEEK))
     assert [r[3] for r in rows_of(city, person, MONDAY) if r[:2] == ("meeting", MONDAY)] == [2]
-    assert stamp(db, person)[2] == basis_of(city.policy)
+    assert stamp(db, person)[2] == city.policy.basis
 
 
 def test_verify_finds_a_kept_item_that_the_records_do_not_give(db: Database) -> None:

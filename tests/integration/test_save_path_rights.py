@@ -13,10 +13,12 @@ from models.audit import AuditEntry
 from models.casework import Delegation
 from models.people import CaseRole, Role, Worker
 from models.policy import Policy
-from models.records import RecordKind
+from models.records import RecordKind, VisitKind
+from models.schedule import State
 from models.services.caseload import caseload_page
 from models.services.directory.entries import AreaData, assign, upsert_area
 from models.services.identity import resolve
+from models.services.obligations.due import person_rows
 from models.services.reporting.records import NewRecord, save_record
 from models.services.rights import may
 from tests.factories import make_person, make_tree, make_worker
@@ -109,3 +111,32 @@ def test_my_list_names_the_colleague_only_for_people_i_have_through_them(db, key
         assert marks == {"P-SHARED": None, "P-LENT": away.name, "P-MINE": None}
         after = caseload_page(s, who, now=now, today=TODAY + timedelta(days=1), policy=policy)
         assert sorted(line.code for line in after.lines) == ["P-MINE", "P-SHARED"]
+
+
+def test_my_list_counts_each_persons_open_items_once_whoever_brings_them(db, keys, now):
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        me, away = _linked(make_worker(s, tree["G1"]), 605), make_worker(s, tree["G1"])
+        shared = make_person(s, tree["G1"], keys=keys, now=now, worker=me, code="P-SHARED")
+        assign(s, shared, away, CaseRole.member)  # on both care teams, and delegated to me too
+        make_person(s, tree["G1"], keys=keys, now=now, worker=away, code="P-LENT")
+        mine = make_person(s, tree["G1"], keys=keys, now=now, worker=me, code="P-MINE")
+        later = TODAY + timedelta(days=20)
+        s.add(_delegation(away, me, TODAY, later, now=now))
+        s.flush()
+        who, policy = resolve(s, 605), Policy()
+        met = NewRecord(mine.id, RecordKind.visit, now, subkind=VisitKind.home, notes="ok")
+        save_record(s, who, met, now=now, idempotency_key="k-met", today=TODAY)
+        seen = {}
+        for day in (TODAY, later, TODAY):  # the last one worked out in memory (kept for `later`)
+            page = caseload_page(s, who, now=now, today=day, policy=policy)
+            shown = {line.code: (line.overdue, line.due) for line in page.lines}
+            expected = {}
+            for line in page.lines:
+                states = [row.state for row in person_rows(s, line.id, day, policy)]
+                expected[line.code] = (states.count(State.overdue), states.count(State.due))
+            assert shown == expected and set(shown) == {"P-SHARED", "P-LENT", "P-MINE"}
+            assert page.overdue == sum(1 for overdue, _ in shown.values() if overdue)
+            assert seen.setdefault(day, shown) == shown
+        assert seen[TODAY]["P-MINE"][1] < seen[TODAY]["P-LENT"][1]  # the visit done is not counted
+        assert any(overdue for overdue, _ in seen[later].values())  # twenty days on, something is late

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from models.people import Colour, Role
 from models.records import Record, RecordKind
 from models.services.digest import queries as q
-from models.services.digest.queries import COLOURS, Counts, sum_of
+from models.services.digest.queries import COLOURS, Counts
 from models.services.digest.scope import in_subtree
 from models.services.review.marking import ReviewCounts, review_counts_by_area
+from models.services.sql import sum_of
 
 _RISK = {colour: rank for rank, colour in enumerate(Colour)}  # red 0 (highest) … blue 3
 

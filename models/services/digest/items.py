@@ -27,11 +27,10 @@ from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person
 from models.policy import Policy
 from models.schedule import Obligation, State
-from models.services.digest.queries import sum_of
 from models.services.digest.rows import OverduePerson, Tally, overdue_people
 from models.services.obligations.due import ObligationRow, obligation_rows
 from models.services.obligations.state import settle
-from models.services.sql import dialect_of
+from models.services.sql import dialect_of, sum_of
 
 _OBLIGATIONS = {o.value: o for o in Obligation}
 

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.areas import Area, within
 from models.casework import Pause
@@ -15,15 +14,12 @@ from models.family import Direction, FamilyMessage, UrgentAlert
 from models.people import Colour, ColourChange, FamilyMember, Person, Status, Worker
 from models.records import Record, RecordKind, TestResult
 from models.services.digest.scope import in_subtree
+from models.services.sql import sum_of
 
 MANAGED = (Status.community_detox, Status.community_rehab, Status.compulsory_isolation)
 UNANSWERED_AFTER = timedelta(hours=24)
 COLOURS = tuple(Colour)
 Counts = dict[int, tuple[int, ...]]  # area id → figures
-
-
-def sum_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def grouped(session: Session, query: Select) -> Counts:

@@ -9,6 +9,8 @@ works one person out from the records: the explanation of "why is this due?".
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache, partial
 from typing import Any, NamedTuple
@@ -22,17 +24,17 @@ from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Colour, Person
 from models.policy import Policy
 from models.schedule import DueItem, Obligation, State
-from models.services.obligations.evaluate import evaluate, kept_days
+from models.services.obligations.evaluate import Evaluated, evaluate
 from models.services.obligations.state import settle_rows, stale, stale_params
 from models.services.rights import caseload_clause
-from models.services.sql import chunks
+from models.services.sql import chunks, sum_of
 
 __all__ = [
     "Later",
     "ObligationRow",
     "WeekRows",
-    "kept_days",
     "obligation_rows",
+    "open_counts",
     "person_obligations",
     "person_rows",
     "week_end",
@@ -163,6 +165,7 @@ class _Statements(NamedTuple):
     stale: Select[int, date]  # the persons whose items do not hold (`stale`)
     rows: Select[*tuple[Any, ...]]  # the kept items
     later: Select[int, int | None, int] | None  # with `week`: per person, the open items after it
+    counted: Select[int, int, int]  # per person: the items overdue, and all of them
 
 
 def _statements(shape: _Shape, where: ColumnElement[bool] | None = None) -> _Statements:
@@ -200,7 +203,13 @@ def _statements(shape: _Shape, where: ColumnElement[bool] | None = None) -> _Sta
             .where(*kept, ~_IN_WEEK)
             .group_by(_persons.c.id)
         )
-    return _Statements(stale(select(_persons.c.id).where(*conditions)), query, later)
+    counted = (
+        select(_items.c.person_id, sum_of(_items.c.due_date < bindparam("today", type_=Date)), func.count())
+        .join(_persons, _persons.c.id == _items.c.person_id)
+        .where(*kept)
+        .group_by(_items.c.person_id)
+    )
+    return _Statements(stale(select(_persons.c.id).where(*conditions)), query, later, counted)
 
 
 _BUILT = cache(_statements)  # without `where`: a few shapes, each built once
@@ -265,6 +274,39 @@ def week_rows(
     return _read(session, shape, params, where, today, policy)
 
 
+def open_counts(
+    session: Session, *, today: date, policy: Policy, caseload_of: int
+) -> Counter[tuple[int, State]]:
+    """(person id, overdue or due) → how many open items, over a caseload with its delegations that
+    day (/my): counted by the database, the rows of those worked out in memory in Python."""
+    shape = _Shape(True, False, False, True, False, True, later=False)
+    params = {"caseload": caseload_of, "day": today, "today": today}
+    built, in_memory = _settled(session, _BUILT, shape, params, today, policy)
+    counts: Counter[tuple[int, State]] = Counter()
+    for pid, overdue, items in session.execute(built.counted, params):
+        counts[pid, State.overdue], counts[pid, State.due] = overdue, items - overdue
+    if in_memory:
+        counts.update((r.person_id, r.state) for r in _in_memory(session, in_memory, today, True))
+    return counts
+
+
+def _settled(
+    session: Session,
+    statements: Callable[[_Shape], _Statements],
+    shape: _Shape,
+    params: dict[str, Any],
+    today: date,
+    policy: Policy,
+) -> tuple[_Statements, dict[int, Evaluated]]:
+    """A shape's kept items made to hold for `today`: its statements (leaving out those worked out
+    in memory, if any) and those persons' items worked out in memory."""
+    check = statements(shape).stale
+    in_memory = settle_rows(
+        session, session.execute(check, params | stale_params(today, policy)).all(), today, policy
+    )
+    return statements(shape._replace(later=bool(in_memory))), in_memory
+
+
 def _read(
     session: Session,
     shape: _Shape,
@@ -276,11 +318,7 @@ def _read(
     """The rows of a shape (with `week`, the count of the items after the week): the kept items,
     made to hold for `today` first."""
     statements = _BUILT if where is None else partial(_statements, where=where)
-    check = statements(shape).stale
-    in_memory = settle_rows(
-        session, session.execute(check, params | stale_params(today, policy)).all(), today, policy
-    )
-    built = statements(shape._replace(later=bool(in_memory)))
+    built, in_memory = _settled(session, statements, shape, params, today, policy)
     params = params | {"today": today}
     rows = [
         _row(pid, code, area, worker, colour, obligation, start, end, due, required, done, today)

@@ -9,10 +9,8 @@ from it, and `gridcare obligations verify` compares the kept state with it.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import NamedTuple
@@ -31,7 +29,6 @@ from models.schedule import (
     DueItem,
     Obligation,
     PersonFacts,
-    Rule,
     RuleSet,
     counted_since,
     obligation_of,
@@ -47,34 +44,6 @@ class Evaluated(NamedTuple):
 
     items: list[DueItem]
     valid_until: date
-
-
-def kept_days(policy: Policy) -> int:
-    """How long after its deadline an older open period stays listed: the overdue ladder's longest
-    step, so a missed week still reaches the supervisor's digest on day 7 (`obligations_on`)."""
-    return max(
-        policy.escalate_to_worker_after_days,
-        policy.escalate_to_cadre_after_days,
-        policy.escalate_to_digest_after_days,
-    )
-
-
-def basis_of(policy: Policy) -> str:
-    """A fingerprint of what everybody's items depend on besides their own facts: the locality's
-    rules, working-day calendar, time zone and overdue ladder. Kept items on another basis are stale."""
-    rules = (tuple(_canonical(rule) for rule in policy.rules.rules), policy.rules.replace_all)
-    text = repr((rules, policy.calendar.country, policy.tz.key, kept_days(policy)))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _canonical(rule: Rule) -> tuple[tuple[str, object], ...]:
-    """A rule as text that is the same in every process: its sets (colours, years, statuses) sorted,
-    not in the order of their hashes, which differs from process to process (PYTHONHASHSEED)."""
-    return tuple(
-        (f.name, sorted(map(str, value)) if isinstance(value, frozenset) else str(value))
-        for f in fields(rule)
-        for value in (getattr(rule, f.name),)
-    )
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -113,7 +82,7 @@ def evaluate(
     for pause in session.scalars(_PAUSES, {"ids": ids}):
         pauses[pause.person_id].append(pause)
     rules = {p.id: rules_of(p.id, p.schedule_override, policy.rules) for p in persons}
-    working, kept = policy.calendar.is_working_day, kept_days(policy)
+    working, kept = policy.calendar.is_working_day, policy.kept_days
     done: dict[int, list[DoneFact]] = defaultdict(list)
     since = _counted_since(set(rules.values()), today, policy)
     for person_id, kind, subkind, result, occurred_at in session.execute(
@@ -139,7 +108,7 @@ def _counted_since(rule_sets: set[RuleSet], today: date, policy: Policy) -> dict
     since: dict[str, date] = {}
     for rules in rule_sets:
         for obligation, start in counted_since(
-            rules, today, is_working_day=policy.calendar.is_working_day, overdue_kept_days=kept_days(policy)
+            rules, today, is_working_day=policy.calendar.is_working_day, overdue_kept_days=policy.kept_days
         ).items():
             kind = record_kind_of(obligation)
             since[kind] = min(since.get(kind, start), start)

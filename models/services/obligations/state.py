@@ -54,7 +54,7 @@ from models.people import ACTIVE_STATUSES, ColourChange, Person
 from models.policy import Policy
 from models.records import Record
 from models.schedule import Obligation, record_kind_of
-from models.services.obligations.evaluate import Evaluated, basis_of, evaluate
+from models.services.obligations.evaluate import Evaluated, evaluate
 from models.services.sql import changed_rows, chunks, dialect_of
 
 BATCH = 1000
@@ -169,7 +169,7 @@ def refresh(session: Session, person_ids: Iterable[int], today: date, policy: Po
     same person take turns, and the later one reads what the earlier one committed.
     """
     count = 0
-    basis = basis_of(policy)
+    basis = policy.basis
     for wanted in chunks(sorted(set(person_ids)), BATCH):
         chunk = session.scalars(_EXISTING, {"ids": wanted}).all()
         if not chunk:
@@ -245,7 +245,7 @@ def stale(people: Any) -> Select[int, date]:
 
 def stale_params(today: date, policy: Policy) -> dict[str, Any]:
     """The parameters `stale` binds."""
-    return {"today": today, "basis": basis_of(policy)}
+    return {"today": today, "basis": policy.basis}
 
 
 def settle(session: Session, people: Any, today: date, policy: Policy) -> dict[int, Evaluated]:
@@ -290,7 +290,7 @@ def not_holding(session: Session, people: Any, today: date, policy: Policy) -> i
             .outerjoin(ObligationStamp, ObligationStamp.person_id == Person.id)
             .where(
                 Person.id.in_(people),
-                or_(ObligationStamp.person_id.is_(None), ~holds(today, basis_of(policy))),
+                or_(ObligationStamp.person_id.is_(None), ~holds(today, policy.basis)),
             )
         )
         or 0
@@ -305,7 +305,7 @@ def prepare_roll(session: Session, today: date, policy: Policy, *, people: Any =
     those kept on other rules (the locality's file, calendar or time zone changed); with `people`
     (a select of Person.id), everyone it selects (a rebuild). Two statements, once a night; the
     count marked. Safe to run in several processes at once."""
-    basis = basis_of(policy)
+    basis = policy.basis
     active = select(Person.id).where(Person.status.in_(ACTIVE_STATUSES))
     if people is not None:
         active = active.where(Person.id.in_(people))
@@ -388,7 +388,7 @@ def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[
     records, as of `today`, writing nothing: (persons checked, differences). Persons whose kept items
     do not hold for the day (never worked out, or stale) are not compared: a reader works them out
     first."""
-    basis = basis_of(policy)
+    basis = policy.basis
     checked, differences = 0, []
     ids = session.scalars(select(Person.id).where(Person.id.in_(people)).order_by(Person.id)).all()
     for chunk in chunks(ids, BATCH):
