@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState
 
 from bot.db import Database
 from bot.demo import generate_demo_city
@@ -18,6 +19,7 @@ from models.casework import Delegation
 from models.people import CareAssignment, Person
 from models.policy import Policy
 from models.schedule import State
+from models.services.digest.items import count_items, overdue_in
 from models.services.obligations.due import (
     ObligationRow,
     WeekRows,
@@ -27,6 +29,8 @@ from models.services.obligations.due import (
     week_rows,
 )
 from models.services.reminders.due_lists import due_list
+from models.services.reminders.morning import morning_rows
+from models.services.reminders.overdue import escalations
 
 POLICY = Policy()
 
@@ -143,3 +147,26 @@ def test_the_ladder_reads_only_the_items_overdue_long_enough(
         assert obligation_rows(
             s, today=day, policy=POLICY, where=Person.id.in_(some), overdue_by=overdue_by
         ) == [r for r in late if r.person_id in some]
+
+
+def test_the_jobs_read_the_kept_items_as_core_statements(city: Database, now) -> None:
+    """The morning's, the ladder's and the digest's reads of the kept items narrow them on the tables'
+    columns: a mapped attribute in `where` would make the ORM process each of a city's rows."""
+    today = POLICY.local_date(now)
+    read: list[bool] = []
+
+    def note(state: ORMExecuteState) -> None:
+        if state.is_select and "obligation_items" in str(state.statement):
+            read.append(state.is_orm_statement)
+
+    with city.unit_of_work() as s:
+        obligation_rows(s, today=today, policy=POLICY)  # everyone kept for today first
+        event.listen(s, "do_orm_execute", note)
+        workers = list(s.scalars(select(CareAssignment.worker_id).distinct()))
+        assert any(week.rows for week in morning_rows(s, workers, today=today, policy=POLICY).values())
+        escalations(s, today=today, policy=POLICY, area_ids=list(s.scalars(select(Area.id))))  # nobody linked
+        earlier = today - timedelta(days=3)  # everyone kept for a later day: worked out in memory
+        root = s.scalars(select(Area.path).order_by(func.length(Area.path))).first()
+        assert count_items(s, root, earlier, POLICY).past
+        assert overdue_in(s, root, today, POLICY, limit=5)
+    assert read and not any(read)

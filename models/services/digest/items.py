@@ -34,6 +34,11 @@ from models.services.sql import dialect_of, sum_of
 
 _OBLIGATIONS = {o.value: o for o in Obligation}
 
+# On the tables, not the mapped classes: run as Core, a country's 700,000 grouped rows are not
+# processed by the ORM, nor are the rows of `obligation_rows` given a condition from here.
+_items, _persons, _stamps = ObligationItem.__table__, Person.__table__, ObligationStamp.__table__
+_assignments, _areas = CareAssignment.__table__, Area.__table__
+
 # One group of one area's items: the obligation, the period's last day; owed, done, overdue.
 Items = tuple[Obligation, date, int, int, int]
 
@@ -111,60 +116,58 @@ def _sum(tallies: Iterable[Tally]) -> Tally:
 def _people(path: str) -> list[ColumnElement[bool]]:
     """The persons a digest counts: managed, living in the subtree (as `obligation_rows` reads them)."""
     return [
-        Person.status.in_(ACTIVE_STATUSES),
-        Person.area_id.in_(select(Area.id).where(within(Area.path, path))),
+        _persons.c.status.in_(ACTIVE_STATUSES),
+        _persons.c.area_id.in_(select(_areas.c.id).where(within(_areas.c.path, path))),
     ]
 
 
 def _kept(*columns: Any, today: date, past: bool) -> Any:
     """A select of kept items joined to their person; if some persons' items are kept for a later
     day (`past`), only the others' (those are worked out in memory)."""
-    query = select(*columns).select_from(ObligationItem).join(Person, Person.id == ObligationItem.person_id)
+    query = select(*columns).select_from(_items).join(_persons, _persons.c.id == _items.c.person_id)
     if not past:
         return query
-    return query.join(ObligationStamp, ObligationStamp.person_id == Person.id).where(
-        ObligationStamp.computed_for <= today
-    )
+    return query.join(_stamps, _stamps.c.person_id == _persons.c.id).where(_stamps.c.computed_for <= today)
 
 
 def _past(today: date) -> ColumnElement[bool]:
     """The persons whose kept items are for a day after `today` (worked out in memory instead)."""
-    return Person.id.in_(select(ObligationStamp.person_id).where(ObligationStamp.computed_for > today))
+    return _persons.c.id.in_(select(_stamps.c.person_id).where(_stamps.c.computed_for > today))
 
 
 def count_items(session: Session, path: str, today: date, policy: Policy) -> KeptCounts:
     """Every obligation figure of the subtree at `path` on `today`, per area (the kept items made
     to hold for `today` first)."""
     people = _people(path)
-    in_memory = settle(session, select(Person.id).where(*people), today, policy)
-    is_overdue = (ObligationItem.done < ObligationItem.required) & (ObligationItem.due_date < today)
+    in_memory = settle(session, select(_persons.c.id).where(*people), today, policy)
+    is_overdue = (_items.c.done < _items.c.required) & (_items.c.due_date < today)
     past = bool(in_memory)
     items = (
         _kept(
-            Person.area_id,
-            ObligationItem.obligation,
-            ObligationItem.period_end,
+            _persons.c.area_id,
+            _items.c.obligation,
+            _items.c.period_end,
             func.count(),
-            sum_of(ObligationItem.done >= ObligationItem.required),
+            sum_of(_items.c.done >= _items.c.required),
             sum_of(is_overdue),
             today=today,
             past=past,
         )
         .where(*people)
-        .group_by(Person.area_id, ObligationItem.obligation, ObligationItem.period_end)
+        .group_by(_persons.c.area_id, _items.c.obligation, _items.c.period_end)
     )
     escalate_by = today - timedelta(days=policy.escalate_to_digest_after_days)
-    escalated = case((ObligationItem.due_date <= escalate_by, ObligationItem.person_id))
+    escalated = case((_items.c.due_date <= escalate_by, _items.c.person_id))
     late = (
         _kept(
-            Person.area_id,
-            func.count(func.distinct(ObligationItem.person_id)),
+            _persons.c.area_id,
+            func.count(func.distinct(_items.c.person_id)),
             func.count(func.distinct(escalated)),
             today=today,
             past=past,
         )
         .where(*people, is_overdue)
-        .group_by(Person.area_id)
+        .group_by(_persons.c.area_id)
     )
     counts = KeptCounts({}, past)
     for area, obligation, end, n, done, overdue in session.execute(items):
@@ -233,28 +236,28 @@ def overdue_in(
         return []
     narrow: list[ColumnElement[bool]] = []
     if workers is not None:
-        responsible = select(CareAssignment.person_id).where(
-            CareAssignment.worker_id.in_(list(workers)), CareAssignment.case_role == CaseRole.responsible
+        responsible = select(_assignments.c.person_id).where(
+            _assignments.c.worker_id.in_(list(workers)), _assignments.c.case_role == CaseRole.responsible
         )
-        narrow.append(Person.id.in_(responsible))
+        narrow.append(_persons.c.id.in_(responsible))
     # Codes in code-point order, as Python sorts them (PostgreSQL's collation may not be).
-    code = Person.code.collate("C") if dialect_of(session) == "postgresql" else Person.code
+    code = _persons.c.code.collate("C") if dialect_of(session) == "postgresql" else _persons.c.code
     picked = (
-        _kept(ObligationItem.person_id, today=today, past=past)
+        _kept(_items.c.person_id, today=today, past=past)
         .where(
             *_people(path),
             *narrow,
-            ObligationItem.done < ObligationItem.required,
-            ObligationItem.due_date <= today - timedelta(days=max(at_least_days, 1)),
+            _items.c.done < _items.c.required,
+            _items.c.due_date <= today - timedelta(days=max(at_least_days, 1)),
         )
-        .group_by(ObligationItem.person_id, Person.code)
+        .group_by(_items.c.person_id, _persons.c.code)
     )
     if limit is not None:
-        picked = picked.order_by(func.min(ObligationItem.due_date), code).limit(limit)
+        picked = picked.order_by(func.min(_items.c.due_date), code).limit(limit)
     # A few (the first ones, or some workers' people): their ids, and the rows' query goes by the
     # key; everyone overdue (an export): the query itself.
     few = limit is not None or workers is not None
-    chosen = Person.id.in_(list(session.scalars(picked)) if few else picked)
+    chosen = _persons.c.id.in_(list(session.scalars(picked)) if few else picked)
     rows = obligation_rows(
         session, today=today, policy=policy, area_path=path, where=and_(*narrow, chosen), open_only=True
     )

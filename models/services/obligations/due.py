@@ -233,7 +233,8 @@ def obligation_rows(
     in a caseload with its delegations that day (caseload_of), or of one person (person_id).
 
     Read from the kept items (made to hold for `today` first: models.services.obligations.state).
-    `where` narrows the people further (a condition on Person); `open_only` leaves out the items
+    `where` narrows the people further (a condition on the persons table's columns, `Person.__table__.c`:
+    with a mapped attribute, `Person.id`, the ORM would process every row); `open_only` leaves out the items
     already done; `overdue_by` keeps only the open items overdue by that many days or more (at
     least one). Rows come by person id, each person's items in `obligations_on` order: overdue
     first, then by deadline.

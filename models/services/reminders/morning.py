@@ -41,7 +41,7 @@ KEEP_MARKS = timedelta(days=7)  # only today's are read: a week, for whoever loo
 # Statements on the hot path (a saved record ticks off a morning list) are built once, on the
 # tables (see models.services.sql).
 _assignments, _delegations, _outbox = CareAssignment.__table__, Delegation.__table__, OutboxMessage.__table__
-_workers = Worker.__table__
+_workers, _persons = Worker.__table__, Person.__table__
 
 
 def _staff(area_path: str | None) -> Any:
@@ -159,7 +159,7 @@ def morning_rows(
     found: dict[int, WeekRows] = {w: WeekRows([], []) for w in worker_ids}
     if not people:
         return found
-    week = week_rows(session, today=today, policy=policy, where=one_of(session, Person.id, people))
+    week = week_rows(session, today=today, policy=policy, where=one_of(session, _persons.c.id, people))
     for row in week.rows:
         if (owner := _owner(row.worker_id, giving)) in found:
             found[owner].rows.append(row)

@@ -90,7 +90,7 @@ def escalations(
 ) -> list[Escalation]:
     """Every rung every overdue item has reached today (already sent ones included: the keys decide),
     of the persons in these areas (None: everyone; models.services.batches.area_batches)."""
-    where = None if area_ids is None else one_of(session, Person.area_id, area_ids)
+    where = None if area_ids is None else one_of(session, Person.__table__.c.area_id, area_ids)
     rows = obligation_rows(
         session, today=today, policy=policy, where=where, overdue_by=policy.escalate_to_worker_after_days
     )
