@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from models.access import Action, scope_of
 from models.areas import Area
@@ -32,10 +32,12 @@ HISTORY_PAGE = 5
 # Built once with parameters (see models.services.sql): every card runs them.
 _PERSON = select(Person).where(Person.id == bindparam("person"))
 _AREA_NAME = select(Area.name).where(Area.id == bindparam("area"))
-# Built once: a fresh aliased(Worker) per call cost ≈ 2.7 ms of Python each time a record list was
-# built (the alias's attributes are set up anew), three times per card (BENCHMARKS.md, issue 15).
-_AUTHOR = aliased(Worker, name="author")
-_BEHALF = aliased(Worker, name="behalf")
+# Record lists are read on the tables (Core rows: no Record objects made and tracked for a view),
+# their authors' names through two aliases of the workers' table built once (a fresh
+# aliased(Worker) per call cost ≈ 2.7 ms each time a list was built; BENCHMARKS.md, issue 15).
+_RECORDS = Record.__table__
+_AUTHOR = Worker.__table__.alias("author")
+_BEHALF = Worker.__table__.alias("behalf")
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -216,7 +218,7 @@ def person_history(
     total = session.scalar(select(func.count()).select_from(Record).where(Record.person_id == person_id)) or 0
     pages = max(1, -(-total // HISTORY_PAGE))
     page = min(max(page, 0), pages - 1)
-    query = select(Record).where(Record.person_id == person_id).offset(page * HISTORY_PAGE)
+    query = select(_RECORDS).where(_RECORDS.c.person_id == person_id).offset(page * HISTORY_PAGE)
     records = _records(session, _listed(query, HISTORY_PAGE))
     audit(
         session, who.actor, "read", "history", person_id, at=now, person_id=person_id, detail=f"page={page}"
@@ -226,7 +228,7 @@ def person_history(
 
 def record_view(session: Session, record_id: int) -> RecordView | None:
     """One record as a view (the caller has checked rights)."""
-    found = _records(session, _listed(select(Record).where(Record.id == record_id), 1))
+    found = _records(session, _listed(select(_RECORDS).where(_RECORDS.c.id == record_id), 1))
     return found[0] if found else None
 
 
@@ -242,29 +244,30 @@ def _last(session: Session, person_id: int, kind: RecordKind, recent: list[Recor
 
 
 def _listed(query: Select, limit: int) -> Select:
-    """Records newest first, with their author's and delegator's names."""
+    """Records (a select of the records table) newest first, with their author's and delegator's names."""
     author, behalf = _AUTHOR, _BEHALF
     return (
-        query.add_columns(author.name, behalf.name)
-        .join(author, author.id == Record.author_id)
-        .outerjoin(behalf, behalf.id == Record.on_behalf_of)
-        .order_by(Record.occurred_at.desc(), Record.id.desc())
+        query.add_columns(author.c.name.label("author_name"), behalf.c.name.label("behalf_name"))
+        .join(author, author.c.id == _RECORDS.c.author_id)
+        .outerjoin(behalf, behalf.c.id == _RECORDS.c.on_behalf_of)
+        .order_by(_RECORDS.c.occurred_at.desc(), _RECORDS.c.id.desc())
         .limit(limit)
     )
 
 
 # Built once: every card reads them.
-_RECENT = _listed(select(Record).where(Record.person_id == bindparam("person")), RECENT)
+_RECENT = _listed(select(_RECORDS).where(_RECORDS.c.person_id == bindparam("person")), RECENT)
 _LAST = _listed(
-    select(Record).where(
-        Record.person_id == bindparam("person"), Record.kind == bindparam("kind"), Record.voided.is_(False)
+    select(_RECORDS).where(
+        _RECORDS.c.person_id == bindparam("person"),
+        _RECORDS.c.kind == bindparam("kind"),
+        _RECORDS.c.voided.is_(False),
     ),
     1,
 )
 
 
 def _records(session: Session, query: Select, params: dict[str, Any] | None = None) -> list[RecordView]:
-    rows = session.execute(query, params).all()
     return [
         RecordView(
             r.id,
@@ -278,14 +281,14 @@ def _records(session: Session, query: Select, params: dict[str, Any] | None = No
             r.voided,
             r.void_reason,
             r.corrects_id,
-            author_name,
-            behalf_name,
+            r.author_name,
+            r.behalf_name,
             r.place,
             r.notes,
             dict(r.details or {}),
             r.photo_ref is not None,
         )
-        for r, author_name, behalf_name in rows
+        for r in session.execute(query, params)
     ]
 
 

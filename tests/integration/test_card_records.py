@@ -10,7 +10,7 @@ import pytest
 from models.people import Role
 from models.policy import Policy
 from models.records import RecordKind
-from models.services.cards import RECENT, person_card
+from models.services.cards import RECENT, person_card, person_history, record_view
 from models.services.identity import resolve
 from tests.factories import make_person, make_record, make_tree, make_worker
 
@@ -54,3 +54,28 @@ def test_the_last_visit_and_test_are_the_latest_not_voided(db, keys, now, histor
     assert (card.last_visit and card.last_visit.details["n"]) == visit_n
     assert (card.last_test and card.last_test.details["n"]) == test_n
     assert [r.details["n"] for r in card.recent] == list(range(len(history)))[::-1][:RECENT]
+
+
+def test_the_card_the_history_and_a_record_name_the_author_and_whom_they_covered(db, keys, now):
+    with db.unit_of_work() as s:
+        tree = make_tree(s)
+        away = make_worker(s, tree["G1"], role=Role.grid_worker)
+        cover = make_worker(s, tree["G1"], role=Role.grid_worker)
+        cover.telegram_user_id = 4343
+        person = make_person(s, tree["G1"], keys=keys, now=now, worker=cover)
+        own = make_record(s, person, cover, now - timedelta(days=2), NOTE, notes="own")
+        lent = make_record(
+            s, person, cover, now - timedelta(days=1), VISIT, on_behalf_of=away.id, place="家中"
+        )
+        person_id, ids, names = person.id, (lent.id, own.id), (cover.name, away.name)
+    with db.unit_of_work() as s:
+        who = resolve(s, 4343)
+        card = person_card(s, who, person_id, now=now, today=now.date(), policy=Policy())
+        history = person_history(s, who, person_id, now=now)
+        one = record_view(s, ids[0])
+    assert card is not None and history is not None and one is not None
+    expected = [(ids[0], "visit", *names, "家中"), (ids[1], "note", names[0], None, None)]
+    for views in (card.recent, history.records):
+        assert [(r.id, r.kind, r.author, r.on_behalf_of, r.place) for r in views] == expected
+    assert (one.author, one.on_behalf_of, one.notes) == (*names, None)
+    assert card.last_visit == one
