@@ -20,6 +20,7 @@ MANAGED = (Status.community_detox, Status.community_rehab, Status.compulsory_iso
 UNANSWERED_AFTER = timedelta(hours=24)
 COLOURS = tuple(Colour)
 Counts = dict[int, tuple[int, ...]]  # area id → figures
+_persons, _areas, _records = Person.__table__, Area.__table__, Record.__table__
 
 
 def grouped(session: Session, query: Select) -> Counts:
@@ -29,37 +30,40 @@ def grouped(session: Session, query: Select) -> Counts:
 def people_by_area(
     session: Session, path: str, start: date, end: date, since: datetime, until: datetime
 ) -> Counts:
+    """Per area: managed people by colour, those in compulsory isolation, and the period's arrivals,
+    releases and programme ends. On the tables (Core rows): a country's areas × colours × statuses
+    are hundreds of thousands of rows the ORM would otherwise process one by one."""
     by_area: dict[int, list[int]] = {}
     query = (
-        select(Person.area_id, Person.colour, Person.status, func.count())
-        .join(Area, Area.id == Person.area_id)
-        .where(within(Area.path, path), Person.status.in_(MANAGED))
-        .group_by(Person.area_id, Person.colour, Person.status)
+        select(_persons.c.area_id, _persons.c.colour, _persons.c.status, func.count())
+        .join(_areas, _areas.c.id == _persons.c.area_id)
+        .where(within(_areas.c.path, path), _persons.c.status.in_(MANAGED))
+        .group_by(_persons.c.area_id, _persons.c.colour, _persons.c.status)
     )
     for area_id, colour, status, n in session.execute(query):
         row = by_area.setdefault(area_id, [0] * 8)
         row[COLOURS.index(colour)] += n
         row[4] += n if status is Status.compulsory_isolation else 0
     registered = or_(
-        Person.registered_on.between(start, end),
+        _persons.c.registered_on.between(start, end),
         exists().where(
-            Record.person_id == Person.id,
-            Record.kind == RecordKind.registration,
-            Record.voided.is_(False),
-            Record.occurred_at >= since,
-            Record.occurred_at < until,
+            _records.c.person_id == _persons.c.id,
+            _records.c.kind == RecordKind.registration,
+            _records.c.voided.is_(False),
+            _records.c.occurred_at >= since,
+            _records.c.occurred_at < until,
         ),
     )
     events = (
         select(
-            Person.area_id,
+            _persons.c.area_id,
             sum_of(registered),
-            sum_of(Person.release_date.between(start, end)),
-            sum_of(Person.programme_end.between(start, end)),
+            sum_of(_persons.c.release_date.between(start, end)),
+            sum_of(_persons.c.programme_end.between(start, end)),
         )
-        .join(Area, Area.id == Person.area_id)
-        .where(within(Area.path, path))
-        .group_by(Person.area_id)
+        .join(_areas, _areas.c.id == _persons.c.area_id)
+        .where(within(_areas.c.path, path))
+        .group_by(_persons.c.area_id)
     )
     for area_id, *counts in session.execute(events):
         by_area.setdefault(area_id, [0] * 8)[5:] = [int(n) for n in counts]
