@@ -54,7 +54,7 @@ def one_of(
     (psycopg's advice for a list), on SQLite `column IN (SELECT value FROM json_each(:json))`. A
     batch's thousands of ids as an IN list are thousands of parameters that SQLAlchemy renders, the
     driver splits and the server parses on every statement (a province's morning 10.3 → 8.3 s, its
-    ladder 8.2 → 5.9 s; BENCHMARKS.md section 15; a city's morning rows on SQLite 0.37 → 0.31 s,
+    ladder 8.2 → 5.9 s; BENCHMARKS.md section 15; a city's morning rows on SQLite 0.34 → 0.31 s,
     section 17). Planned once for any array, PostgreSQL searches it element by element for each row
     it filters: the morning and its refresh plan each statement for their batch (`custom_plans`);
     the ladder measured no need. SQLite reads the list once and looks each value up by index."""
