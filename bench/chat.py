@@ -174,16 +174,25 @@ class Lane:
 
 
 async def open_lanes(
-    url: str, backend: str, users: int, frameworks: tuple[str, ...] = FRAMEWORKS, mix: str = "bench"
+    url: str,
+    backend: str,
+    users: int,
+    frameworks: tuple[str, ...] = FRAMEWORKS,
+    mix: str = "bench",
+    *,
+    checkpoints: bool = True,
 ) -> list[Lane]:
     """Both frameworks on one database, sharing the users and what the bot last showed them (the
     dialog state is in the database, so a user's cycle carries on whichever framework is measured);
-    the users repeat the cycle `mix` (bench.script.MIXES)."""
+    the users repeat the cycle `mix` (bench.script.MIXES). `checkpoints=False`: SQLite's log is
+    checkpointed by the commits, as before the running bot did it in a thread (bot.db.Checkpoints)."""
     recorder = Recorder()
     lanes = []
     for framework in frameworks:
         bot = build_quiet_bot(url, framework, recorder)
         await bot.transport.start()  # only the transport: the benchmark feeds updates, nothing runs behind
+        if checkpoints:
+            bot.runtime.db.start_checkpoints()  # as GridcareBot.start does
         if not lanes:
             user_ids = bot.runtime.db.call(link_workers, users)
             bench_users = [BenchUser(user_id, MIXES[mix]) for user_id in user_ids]

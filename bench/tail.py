@@ -115,6 +115,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, help="offer this rate instead of measuring the saturated one")
     parser.add_argument("--serial", type=int, help="only time each step alone, over this many rounds")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() once the bot is built")
+    parser.add_argument(
+        "--no-checkpoints", action="store_true", help="SQLite: let the commits checkpoint the log"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     [lane] = await open_lanes(
@@ -123,6 +126,7 @@ async def main(argv: list[str] | None = None) -> None:
         args.users,
         (args.framework,),
         args.mix,
+        checkpoints=not args.no_checkpoints,
     )
     if args.freeze:  # as `gridcare run` does once the bot is built
         gc.collect()

@@ -156,6 +156,7 @@ class GridcareBot:
         """Start the transport (once: before it polls, takes a webhook's update, or sends), then the
         sender and the scheduler, which send through it."""
         await self.transport.start()
+        self.runtime.db.start_checkpoints()
         await self.start_background()
 
     async def start_background(self) -> None:

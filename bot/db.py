@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ log = structlog.get_logger("gridcare.db")
 
 RECYCLE_SECONDS = 1800  # a pooled PostgreSQL connection is replaced after half an hour
 RETRIES_ON_DISCONNECT = 1  # one lost connection invalidates the pool's older ones: one retry suffices
+CHECKPOINT_SECONDS = 0.25  # SQLite: how often the running bot copies the WAL back (`Checkpoints`)
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -77,6 +80,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class Checkpoints:
+    """SQLite: the write-ahead log copied back into the database file by a thread of its own, every
+    `interval` seconds, in PASSIVE mode (it neither waits for nor blocks the writer; sqlite3 lets go
+    of the GIL meanwhile). Otherwise the commit that takes the log past SQLite's 1,000 pages does it,
+    and that update waits 5–12 ms, with every update queued behind it (BENCHMARKS.md section 17).
+    Kept small this way, the log is restarted by the next writer and never reaches the mark, which
+    stays as the safety net if this thread falls behind."""
+
+    def __init__(self, path: str, interval: float = CHECKPOINT_SECONDS) -> None:
+        self.path, self.interval = path, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gridcare-checkpoints", daemon=True)
+        self.done = 0  # checkpoints run (for the tests and the benchmarks)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.done += 1
+                except sqlite3.Error as exc:  # busy, or the file gone: the commits' own mark remains
+                    log.warning("sqlite_checkpoint_failed", error=type(exc).__name__)
+        finally:
+            connection.close()
+
+
 class Database:
     """The engine and session factory, plus `run()` to do a unit of work off the event loop."""
 
@@ -91,6 +129,16 @@ class Database:
         if keep_obligations:
             keep_current(self.sessions)  # a unit of work keeps the obligations it changes true
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gridcare-db")
+        self.checkpoints: Checkpoints | None = None
+
+    def start_checkpoints(self, interval: float = CHECKPOINT_SECONDS) -> None:
+        """SQLite in a file: checkpoint the log off the database thread (`Checkpoints`), until
+        `dispose`. The running bot does; a command-line run leaves it to SQLite's commits."""
+        path = make_url(self.url).database
+        if not self.is_sqlite or self.checkpoints is not None or not path or path == ":memory:":
+            return
+        self.checkpoints = Checkpoints(path, interval)
+        self.checkpoints.start()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -133,5 +181,7 @@ class Database:
         return self._executor._work_queue.qsize()
 
     def dispose(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self._executor.shutdown(wait=True)
         self.engine.dispose()

@@ -1,0 +1,62 @@
+"""SQLite's write-ahead log is copied back into the database file by the running bot's own thread
+(bot.db.Checkpoints), not by whichever update's commit takes the log past SQLite's mark."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+
+
+def _write(db: Database, rows: int) -> None:
+    """`rows` commits of 4 KB each on one connection whose commits never checkpoint themselves."""
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, v TEXT)")
+        connection.commit()
+        for _ in range(rows):
+            connection.exec_driver_sql("INSERT INTO filler (v) VALUES (?)", ("x" * 4000,))
+            connection.commit()
+
+
+def _main_file_grows_past(path: Path, size: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.stat().st_size > size:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_the_log_is_copied_back_by_the_checkpoint_thread_alone(tmp_path: Path, running: bool) -> None:
+    path = tmp_path / "gridcare.db"
+    db = Database(f"sqlite:///{path}", keep_obligations=False)
+    try:
+        if running:
+            db.start_checkpoints(interval=0.02)
+        _write(db, 100)  # 400 KB, in the log only until something checkpoints it
+        assert _main_file_grows_past(path, 300_000, seconds=5.0 if running else 0.5) is running
+        assert (db.checkpoints is not None and db.checkpoints.done > 0) is running
+    finally:
+        db.dispose()
+    if running:
+        assert db.checkpoints is not None and not db.checkpoints._thread.is_alive()  # stopped with it
+
+
+def test_no_checkpoint_thread_in_memory_or_twice(tmp_path: Path) -> None:
+    memory = Database("sqlite://", keep_obligations=False)
+    memory.start_checkpoints()
+    assert memory.checkpoints is None
+    memory.dispose()
+    db = Database(f"sqlite:///{tmp_path / 'g.db'}", keep_obligations=False)
+    db.start_checkpoints(interval=0.05)
+    first = db.checkpoints
+    db.start_checkpoints(interval=0.05)
+    assert db.checkpoints is first
+    db.dispose()
+    assert os.path.exists(tmp_path / "g.db")
