@@ -102,6 +102,10 @@ class Checkpoints:
         if self._thread.is_alive():
             self._thread.join()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
         try:

@@ -45,7 +45,7 @@ def test_the_log_is_copied_back_by_the_checkpoint_thread_alone(tmp_path: Path, r
     finally:
         db.dispose()
     if running:
-        assert db.checkpoints is not None and not db.checkpoints._thread.is_alive()  # stopped with it
+        assert db.checkpoints is not None and not db.checkpoints.running  # stopped with it
 
 
 def test_no_checkpoint_thread_in_memory_or_twice(tmp_path: Path) -> None:
