@@ -184,8 +184,8 @@ async def open_lanes(
 ) -> list[Lane]:
     """Both frameworks on one database, sharing the users and what the bot last showed them (the
     dialog state is in the database, so a user's cycle carries on whichever framework is measured);
-    the users repeat the cycle `mix` (bench.script.MIXES). `checkpoints=False`: SQLite's log is
-    checkpointed by the commits, as before the running bot did it in a thread (bot.db.Checkpoints)."""
+    the users repeat the cycle `mix` (bench.script.MIXES). SQLite's log is checkpointed by a thread
+    of its own, as in the running bot (bot.db.Checkpoints); `checkpoints=False`: by the commits."""
     recorder = Recorder()
     lanes = []
     for framework in frameworks:

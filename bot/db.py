@@ -53,15 +53,24 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_SECONDS)
 
 
+def _file_path(url: URL) -> str | None:
+    """A SQLite URL's plain file path; None in memory, or for a URI whose options (mode=, vfs=) are
+    the caller's to choose."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query.get("uri"):
+        return None
+    return path
+
+
 def _create_private(url: URL) -> None:
     """Create a SQLite database file that does not exist yet with mode 0600 (owner only).
 
     sqlite3 would create it 0644 under the usual umask: names and sealed fields readable by every
     local account. SQLite gives the `-wal` and `-shm` files it makes later the main file's mode.
     """
-    path = url.database
-    if not path or path == ":memory:" or path.startswith("file:") or url.query.get("uri"):
-        return  # in memory, or a URI whose options (mode=, vfs=) are the caller's to choose
+    path = _file_path(url)
+    if path is None:
+        return
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -108,13 +117,17 @@ class Checkpoints:
 
     def _run(self) -> None:
         connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+        failing = False
         try:
             while not self._stop.wait(self.interval):
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.done += 1
-                except sqlite3.Error as exc:  # busy, or the file gone: the commits' own mark remains
-                    log.warning("sqlite_checkpoint_failed", error=type(exc).__name__)
+                    failing = False
+                except sqlite3.Error as exc:  # busy, say: the commits' own mark remains
+                    if not failing:  # once when it starts failing, not four times a second
+                        log.warning("sqlite_checkpoint_failed", error=type(exc).__name__)
+                    failing = True
         finally:
             connection.close()
 
@@ -138,8 +151,8 @@ class Database:
     def start_checkpoints(self, interval: float = CHECKPOINT_SECONDS) -> None:
         """SQLite in a file: checkpoint the log off the database thread (`Checkpoints`), until
         `dispose`. The running bot does; a command-line run leaves it to SQLite's commits."""
-        path = make_url(self.url).database
-        if not self.is_sqlite or self.checkpoints is not None or not path or path == ":memory:":
+        path = _file_path(make_url(self.url)) if self.is_sqlite else None
+        if path is None or self.checkpoints is not None:
             return
         self.checkpoints = Checkpoints(path, interval)
         self.checkpoints.start()

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
+import bot.db as db_module
 from bot.db import Database
 
 
@@ -48,11 +51,12 @@ def test_the_log_is_copied_back_by_the_checkpoint_thread_alone(tmp_path: Path, r
         assert db.checkpoints is not None and not db.checkpoints.running  # stopped with it
 
 
-def test_no_checkpoint_thread_in_memory_or_twice(tmp_path: Path) -> None:
-    memory = Database("sqlite://", keep_obligations=False)
-    memory.start_checkpoints()
-    assert memory.checkpoints is None
-    memory.dispose()
+def test_no_checkpoint_thread_in_memory_for_a_uri_or_twice(tmp_path: Path) -> None:
+    for url in ("sqlite://", f"sqlite:///file:{tmp_path / 'u.db'}?mode=rwc&uri=true"):
+        other = Database(url, keep_obligations=False)
+        other.start_checkpoints()
+        assert other.checkpoints is None, url
+        other.dispose()
     db = Database(f"sqlite:///{tmp_path / 'g.db'}", keep_obligations=False)
     db.start_checkpoints(interval=0.05)
     first = db.checkpoints
@@ -60,3 +64,25 @@ def test_no_checkpoint_thread_in_memory_or_twice(tmp_path: Path) -> None:
     assert db.checkpoints is first
     db.dispose()
     assert os.path.exists(tmp_path / "g.db")
+
+
+class _Busy:
+    def execute(self, _sql: str) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failing_checkpoint_is_logged_once_and_retried(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(db_module.sqlite3, "connect", lambda *_args, **_kwargs: _Busy())
+    checkpoints = db_module.Checkpoints(str(tmp_path / "g.db"), interval=0.01)
+    with capture_logs() as logs:
+        checkpoints.start()
+        time.sleep(0.2)  # some twenty attempts
+        checkpoints.stop()
+    failed = [entry for entry in logs if entry["event"] == "sqlite_checkpoint_failed"]
+    assert failed == [
+        {"event": "sqlite_checkpoint_failed", "error": "OperationalError", "log_level": "warning"}
+    ]
+    assert checkpoints.done == 0 and not checkpoints.running
