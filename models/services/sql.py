@@ -57,7 +57,11 @@ def one_of(
     ladder 8.2 → 5.9 s; BENCHMARKS.md section 15; a city's morning rows on SQLite 0.34 → 0.31 s,
     section 17). Planned once for any array, PostgreSQL searches it element by element for each row
     it filters: the morning and its refresh plan each statement for their batch (`custom_plans`);
-    the ladder measured no need. SQLite reads the list once and looks each value up by index."""
+    the ladder measured no need. SQLite reads the list once and looks each value up by index.
+
+    On SQLite the values must be of the column's type: JSON keeps 123 and '123' apart and SQLite
+    compares them as they are (an IN list would have converted them to the column's affinity);
+    PostgreSQL casts the array to the column's type."""
     return _one_of(dialect_of(session), column, None, list(values))
 
 
