@@ -30,8 +30,10 @@ from models.services.rights import may
 RECENT = 5
 HISTORY_PAGE = 5
 # Built once with parameters (see models.services.sql): every card runs them.
-_PERSON = select(Person).where(Person.id == bindparam("person"))
-_AREA_NAME = select(Area.name).where(Area.id == bindparam("area"))
+# The person and their area's name in one statement (on PostgreSQL each is a round trip).
+_PERSON = (
+    select(Person, Area.name).join(Area, Area.id == Person.area_id).where(Person.id == bindparam("person"))
+)
 # Record lists are read on the tables (Core rows: no Record objects made and tracked for a view),
 # their authors' names through two aliases of the workers' table built once (a fresh
 # aliased(Worker) per call cost ≈ 2.7 ms each time a list was built; BENCHMARKS.md, issue 15).
@@ -138,7 +140,7 @@ def person_card(
     """The card, or None if the caller may not see this person (refusal audited). Audited read."""
     if not may(session, who, Action.view_card, person_id, now=now, today=today):
         return None
-    person = session.scalars(_PERSON, {"person": person_id}).one()  # may() found it
+    person, area = session.execute(_PERSON, {"person": person_id}).one()  # may() found it
     # The answer depends on the scope alone: where the two actions share one, the card's check holds.
     sensitive_scope = scope_of(who.principal, Action.view_sensitive)
     sensitive = sensitive_scope is not None and (
@@ -151,7 +153,6 @@ def person_card(
             opened = {f: open_field(keys, person, f) for f in ("id_number", "phone", "address")}
         except CryptoError:
             opened = {}  # under a key this process lacks, or one that does not open it: unavailable
-    area = session.execute(_AREA_NAME, {"area": person.area_id}).scalar() or ""
     recent = _records(session, _RECENT, {"person": person_id})
     card = PersonCard(
         id=person.id,
