@@ -130,5 +130,6 @@ class Record(Base):
 
     __table_args__ = (
         Index("ix_records_person_kind_time", "person_id", "kind", "occurred_at"),
+        Index("ix_records_kind_time", "kind", "occurred_at"),  # a period's records of a kind (the digest)
         Index("ix_records_created_at", "created_at"),
     )
