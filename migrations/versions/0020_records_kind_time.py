@@ -5,7 +5,7 @@ Revises: 0019
 
 The digest counts the period's registrations per area: with no index to find a kind's records of a
 period, PostgreSQL and SQLite either read every record or looked for one per person (an EXISTS per
-person: 0.44-0.56 s of a 100,000-person province's digest).
+person: 0.42-0.55 s of a 100,000-person province's digest; 0.05 s by this index).
 """
 
 from collections.abc import Sequence
