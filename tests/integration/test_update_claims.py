@@ -32,9 +32,14 @@ def test_an_update_is_claimed_once_per_bot(db: Database) -> None:
 
 
 def _waiting_for_locks(db: Database) -> int:
+    """Advisory locks waited for in this database (pg_locks shows the whole server's: other test
+    workers' databases are on it too)."""
+    waiting = (
+        "locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
     with db.unit_of_work() as s:
-        query = select(func.count()).select_from(text("pg_locks"))
-        return int(s.scalar(query.where(text("locktype = 'advisory' AND NOT granted"))) or 0)
+        return int(s.scalar(select(func.count()).select_from(text("pg_locks")).where(text(waiting))) or 0)
 
 
 @pytest.mark.postgres
