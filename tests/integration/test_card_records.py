@@ -1,5 +1,6 @@
 """The card's last visit and last test: the latest of their kind not voided, whether or not it is
-among the card's five recent records (which are read first and searched before asking again)."""
+among the card's five recent records (which are read first and searched before asking again); the
+card's, the history's and a record's authors, and the card's area by name."""
 
 from __future__ import annotations
 
@@ -68,12 +69,14 @@ def test_the_card_the_history_and_a_record_name_the_author_and_whom_they_covered
             s, person, cover, now - timedelta(days=1), VISIT, on_behalf_of=away.id, place="家中"
         )
         person_id, ids, names = person.id, (lent.id, own.id), (cover.name, away.name)
+        area = (tree["G1"].name, tree["G1"].code)
     with db.unit_of_work() as s:
         who = resolve(s, 4343)
         card = person_card(s, who, person_id, now=now, today=now.date(), policy=Policy())
         history = person_history(s, who, person_id, now=now)
         one = record_view(s, ids[0])
     assert card is not None and history is not None and one is not None
+    assert card.area == area[0] != area[1]  # the person's area by its name
     expected = [(ids[0], "visit", *names, "家中"), (ids[1], "note", names[0], None, None)]
     for views in (card.recent, history.records):
         assert [(r.id, r.kind, r.author, r.on_behalf_of, r.place) for r in views] == expected
