@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, UTCDateTime
+from models.casework import ReviewVerdict
 
 
 class RecordKind(StrEnum):
@@ -97,7 +98,8 @@ class Record(Base):
 
     A correction is a new record whose `corrects_id` names the one it replaces; the replaced one
     is voided with the reason "corrected", so the chain keeps every version and only the newest
-    counts for obligations.
+    counts for obligations. Apart from the void, only the latest review's time and verdict are
+    ever written to a record after it is filed (the reviews themselves are kept in `reviews`).
 
     `subkind` holds the visit kind, sample, assessment kind or help kind; `result` the test result
     or suggested colour; `details` the structured observations of the form.
@@ -126,6 +128,12 @@ class Record(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     corrects_id: Mapped[int | None] = mapped_column(
         ForeignKey("records.id"), index=True, doc="the record this one corrects (that one is voided)"
+    )
+    # The latest review's (by id), kept with every review saved (models.services.review.marking):
+    # whether a report awaits review or has errors open is read here, not worked out from `reviews`.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, doc="when the latest review was made")
+    review_verdict: Mapped[ReviewVerdict | None] = mapped_column(
+        Enum(ReviewVerdict, native_enum=False, length=12), doc="the latest review's verdict"
     )
 
     __table_args__ = (

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from models.areas import Area, AreaLevel
 from models.audit import Actor
-from models.casework import Pause, Review, ReviewVerdict
+from models.casework import Pause, ReviewVerdict
 from models.chat import Chat
 from models.crypto import KeyRing
 from models.family import Direction, FamilyMessage, UrgentAlert
@@ -32,6 +32,7 @@ from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import RuleSet
 from models.services.directory.entries import AreaData, change_colour, upsert_area
+from models.services.review.marking import add_review
 from tests.factories import make_person, make_tree, make_worker
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -284,9 +285,7 @@ def _reviews(session: Session, records: dict[str, Record], workers: dict[str, Wo
     by = workers["S-COM"].id
 
     def review(name: str, verdict: ReviewVerdict, when: datetime) -> None:
-        session.add(
-            Review(record_id=records[name].id, reviewer_id=by, verdict=verdict, comment=None, created_at=when)
-        )
+        add_review(session, records[name].id, by, verdict, None, at=when)
 
     review("p1_visit", ReviewVerdict.correct, at(3, 4, 8))
     review("p2_edu", ReviewVerdict.has_errors, at(2, 11))  # still wrong: errors open

@@ -1,9 +1,10 @@
 """Report review (报表审核): a supervisor marks a report in their jurisdiction correct or wrong.
 
-A report awaits review while no review is newer than its last change: never reviewed, or changed
-since (a correction is a new record, so it waits again). Only reports filed in the last
+A report awaits review while its latest review is older than its last change: never reviewed, or
+changed since (a correction is a new record, so it waits again). Only reports filed in the last
 `REVIEW_WINDOW` count, so an old backlog does not drown the day's work. The latest review is the
-verdict; "has errors" stays open until the author corrects the report.
+verdict; "has errors" stays open until the author corrects the report. The latest review's time
+and verdict are kept on the record (`add_review` writes both), so the clauses below read one row.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.access import Action
+from models.areas import Area, within
 from models.audit import audit
 from models.casework import Review, ReviewVerdict
 from models.people import Person, Worker
@@ -25,25 +27,40 @@ from models.services.identity import Identity
 from models.services.rights import may
 
 REVIEW_WINDOW = timedelta(days=30)
-_LATER_REVIEW = aliased(Review, name="later_review")  # built once: an alias is costly to set up
-_LATEST_REVIEW = aliased(Review, name="latest_review")
 COMMENT_MAX = 500
 
 
 def awaiting_clause() -> ColumnElement[bool]:
-    """SQL: the record (Record) has no review newer than its last change."""
-    return ~exists().where(Review.record_id == Record.id, Review.created_at >= Record.updated_at)
+    """SQL: the record (Record) has no review since its last change."""
+    return or_(Record.reviewed_at.is_(None), Record.reviewed_at < Record.updated_at)
 
 
 def errors_open_clause() -> ColumnElement[bool]:
-    """SQL: the record's latest review, made after its last change, says it has errors."""
-    later = _LATER_REVIEW
-    return exists().where(
-        Review.record_id == Record.id,
-        Review.verdict == ReviewVerdict.has_errors,
-        Review.created_at >= Record.updated_at,
-        ~exists().where(later.record_id == Review.record_id, later.id > Review.id),
+    """SQL: the record's latest review, made since its last change, says it has errors."""
+    return and_(Record.review_verdict == ReviewVerdict.has_errors, Record.reviewed_at >= Record.updated_at)
+
+
+def add_review(
+    session: Session,
+    record_id: int,
+    reviewer_id: int,
+    verdict: ReviewVerdict,
+    comment: str | None,
+    *,
+    at: datetime,
+) -> Review:
+    """Save a review and keep it on its record as the latest (the one place reviews are written)."""
+    review = Review(
+        record_id=record_id, reviewer_id=reviewer_id, verdict=verdict, comment=comment, created_at=at
     )
+    session.add(review)
+    session.flush()
+    # An UPDATE statement, not the record object: the record's facts are unchanged, so nobody's
+    # obligations are worked out again (models.services.obligations.state notes changed records).
+    session.execute(
+        update(Record).where(Record.id == record_id).values(reviewed_at=at, review_verdict=verdict)
+    )
+    return review
 
 
 def _window(query: Select, asof: datetime) -> Select:
@@ -59,37 +76,15 @@ class ReviewCounts:
 
 
 def review_counts_by_area(session: Session, path: str, asof: datetime) -> dict[int, tuple[int, ...]]:
-    """Per area of the subtree: reports awaiting review, and reports marked wrong not yet corrected.
-
-    The same conditions as `awaiting_clause` and `errors_open_clause`, joined rather than asked per
-    record: a record awaits review when its latest review is older than its last change (or it has
-    none), and its errors are open when its last review by id says so and came after that change.
-    The reviews of the subtree's reports of the window are grouped once by record (latest time,
-    latest id); two correlated probes per record took 1.5 s of a province's digest (BENCHMARKS.md
-    section 13).
-    """
-    reviews = select(
-        Review.record_id,
-        func.max(Review.created_at).label("reviewed_at"),
-        func.max(Review.id).label("review_id"),
-    ).join(Record, Record.id == Review.record_id)
-    last = (
-        _window(in_subtree(reviews, Record.person_id, path), asof).group_by(Review.record_id).subquery("last")
-    )
-    latest = _LATEST_REVIEW
-    query = in_subtree(
+    """Per area of the subtree: reports awaiting review, and reports marked wrong not yet corrected
+    (one pass over the window's reports: their latest review is kept on them)."""
+    query = (
         select(
-            Person.area_id,
-            func.count().filter(or_(last.c.reviewed_at.is_(None), last.c.reviewed_at < Record.updated_at)),
-            func.count().filter(
-                latest.verdict == ReviewVerdict.has_errors, latest.created_at >= Record.updated_at
-            ),
+            Person.area_id, func.count().filter(awaiting_clause()), func.count().filter(errors_open_clause())
         )
         .select_from(Record)
-        .outerjoin(last, last.c.record_id == Record.id)
-        .outerjoin(latest, latest.id == last.c.review_id),
-        Record.person_id,
-        path,
+        .join(Person, Person.id == Record.person_id)
+        .where(Person.area_id.in_(select(Area.id).where(within(Area.path, path))))
     )
     rows = session.execute(_window(query, asof).group_by(Person.area_id))
     return {area_id: (int(awaiting or 0), int(errors or 0)) for area_id, awaiting, errors in rows}
@@ -219,11 +214,7 @@ def review_record(
     text = (comment or "").strip()[:COMMENT_MAX] or None
     review = _same_as_latest(session, record, who.worker_id, verdict, text)
     if review is None:
-        review = Review(
-            record_id=record.id, reviewer_id=who.worker_id, verdict=verdict, comment=text, created_at=now
-        )
-        session.add(review)
-        session.flush()
+        review = add_review(session, record.id, who.worker_id, verdict, text, at=now)
         audit(
             session,
             who.actor,

@@ -1,0 +1,76 @@
+"""Migration 0021 copies each reviewed record's latest review (by id) onto the record, on both
+backends: a database at 0020 with reviews is upgraded and its records carry their latest review's
+time and verdict; a record never reviewed carries none."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.migrate import upgrade
+from tests.conftest import BACKENDS, PG_URL
+
+_ROWS = """
+INSERT INTO areas (id, code, name, level, path) VALUES (1, 'A', 'A', 'grid', '/1/');
+INSERT INTO workers (id, code, name, role, area_id, active) VALUES (1, 'W', 'W', 'grid_worker', 1, true);
+INSERT INTO persons (id, code, name, initials, area_id, status, colour, created_at, updated_at)
+    VALUES (1, 'P', 'P', 'P', 1, 'community_detox', 'blue', :t, :t);
+INSERT INTO records
+    (id, person_id, kind, occurred_at, details, author_id, created_at, updated_at, late, voided)
+    VALUES (1, 1, 'visit', :t, '{}', 1, :t, :t, false, false),
+           (2, 1, 'visit', :t, '{}', 1, :t, :t, false, false),
+           (3, 1, 'visit', :t, '{}', 1, :t, :t, false, false);
+INSERT INTO reviews (id, record_id, reviewer_id, verdict, created_at) VALUES
+    (1, 1, 1, 'has_errors', '2026-03-02 08:00:00'),
+    (2, 1, 1, 'correct', '2026-03-01 08:00:00'),
+    (3, 2, 1, 'has_errors', '2026-03-03 09:30:00');
+"""
+
+
+@pytest.fixture(params=BACKENDS)
+def url_at_0020(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database migrated to 0020 only."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'at0020.db'}"
+        upgrade(url, "0020")
+        yield url
+        return
+    assert PG_URL
+    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"gridcare_migration_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url, "0020")
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_each_reviewed_record_takes_its_latest_review(url_at_0020: str) -> None:
+    engine = create_engine(url_at_0020.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            for statement in filter(str.strip, _ROWS.split(";")):
+                conn.execute(text(statement), {"t": "2026-03-01 00:00:00"})
+        upgrade(url_at_0020)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, reviewed_at, review_verdict FROM records ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    kept = [(record_id, str(at)[:16] if at else None, verdict) for record_id, at, verdict in rows]
+    # Record 1: its latest review by id (2) was stamped earlier than review 1: the latest by id counts.
+    assert kept == [
+        (1, "2026-03-01 08:00", "correct"),
+        (2, "2026-03-03 09:30", "has_errors"),
+        (3, None, None),
+    ]
