@@ -38,6 +38,8 @@ class ObligationStamp(Base):
     Items hold from `computed_for` until the day before `valid_until` (models.schedule.stable_until),
     under the locality's rules, calendar and time zone whose fingerprint is `basis`; outside that
     they are worked out again. A missing stamp means never worked out (a bulk import, demo data).
+    `first_open_due` is written with the items (None: nothing open), so who is overdue, since when,
+    is one row per person, not their items grouped (the digest's people overdue and those named).
     """
 
     __tablename__ = "obligation_stamps"
@@ -46,5 +48,8 @@ class ObligationStamp(Base):
     computed_for: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     basis: Mapped[str] = mapped_column(String(16))
+    first_open_due: Mapped[date | None] = mapped_column(
+        Date, doc="the earliest due date of the items not done: overdue on every day after it"
+    )
 
     __table_args__ = (Index("ix_obligation_stamps_valid_until", "valid_until"),)

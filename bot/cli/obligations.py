@@ -44,7 +44,8 @@ def _count(done: int, required: int) -> str:
 
 def difference_rows(difference: Difference) -> list[tuple[str, str, str, str, str, str]]:
     """A person's difference as table rows: code, obligation, period, kept, recomputed, and what
-    else differs (the due date, the colour whose rule applies); an item on one side only shows "—"."""
+    else differs (the due date, the colour whose rule applies); an item on one side only shows "—";
+    and the kept earliest open due date beside the recomputed one, if they differ."""
     kept = {(k[0], k[1]): k for k in difference.kept}
     fresh = {(k[0], k[1]): k for k in difference.recomputed}
     rows = []
@@ -67,6 +68,9 @@ def difference_rows(difference: Difference) -> list[tuple[str, str, str, str, st
                 ", ".join(also),
             )
         )
+    if difference.first_open_due is not None:  # the stamp's own date, whether the items agree or not
+        kept_due, fresh_due = (str(d) if d else "—" for d in difference.first_open_due)
+        rows.append((difference.code, "earliest open due", "", kept_due, fresh_due, ""))
     return rows
 
 

@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.demo import generate_demo_city
 from models.areas import Area
 from models.policy import Policy
+from models.schedule import State
 from models.services.digest.items import KeptCounts, count_items, count_rows, overdue_in
 from models.services.digest.rows import overdue_people
 from models.services.obligations.due import obligation_rows
@@ -61,9 +62,14 @@ def test_the_counts_equal_the_rows_counted_in_python(city: Database, now) -> Non
     today = POLICY.local_date(now)
     with city.unit_of_work() as s:
         root, child = s.execute(select(Area.path).order_by(Area.path).limit(2)).scalars()
-        for day in (today, today + timedelta(days=9), today + timedelta(days=40)):
+        # Days items fall due on (a week's meetings, a month's tests) tell overdue from due today.
+        due_days = (today + timedelta(days=5), date(today.year, today.month + 1, 1) - timedelta(days=1))
+        for day in sorted((today, *due_days, today + timedelta(days=9), today + timedelta(days=40))):
             for path in (root, child):
                 assert not _check(s, path, day).past
+        for day in due_days:
+            falling_due = [r for r in obligation_rows(s, today=day, policy=POLICY) if r.due_date == day]
+            assert any(r.state is not State.done for r in falling_due), day
         # Everyone is kept for 40 days on: a day before that is worked out in memory, and counted the same.
         assert _check(s, root, today + timedelta(days=20)).past
         assert _check(s, child, today + timedelta(days=20)).past

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from bot.cli.obligations import difference_rows
 from bot.db import Database
 from models.audit import Actor
 from models.casework import Pause
@@ -237,6 +238,35 @@ def test_verify_finds_a_kept_item_that_the_records_do_not_give(db: Database) -> 
     assert set(difference.kept) - set(difference.recomputed) == {
         ("meeting", str(MONDAY), "2026-03-15", "2026-03-16", 1, 1, "blue")
     }
+
+
+def test_verify_finds_a_kept_earliest_open_due_date_that_the_items_do_not_give(db: Database) -> None:
+    city = build_city(db)
+    people = [city.person(created=at(date(2026, 2, 1))) for _ in range(2)]
+    for person in people:
+        rows_of(city, person, MONDAY)
+    with db.unit_of_work() as s:
+        kept = s.get(ObligationStamp, people[0].id).first_open_due
+        open_dues = s.scalars(
+            select(ObligationItem.due_date).where(
+                ObligationItem.person_id == people[0].id, ObligationItem.done < ObligationItem.required
+            )
+        ).all()
+        assert kept == min(open_dues)
+        s.execute(
+            update(ObligationStamp)
+            .where(ObligationStamp.person_id == people[0].id)
+            .values(first_open_due=kept + timedelta(days=1))
+        )
+    with db.unit_of_work() as s:
+        checked, differences = verify(s, select(Person.id), MONDAY, city.policy)
+    assert checked == 2 and [d.code for d in differences] == [people[0].code]
+    [difference] = differences
+    assert difference.kept == difference.recomputed  # the items agree: the stamp's date alone is wrong
+    assert difference.first_open_due == (kept + timedelta(days=1), kept)
+    assert difference_rows(difference) == [
+        (people[0].code, "earliest open due", "", str(kept + timedelta(days=1)), str(kept), "")
+    ]
 
 
 # -- random histories -----------------------------------------------------------------------------

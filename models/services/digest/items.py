@@ -4,7 +4,9 @@ Per area of a subtree: for each obligation and each period end, the items owed, 
 and how many people have an overdue item, and how many of them are overdue long enough to be named
 to the supervisor. A person lives in one area, so the figures of any area are the sum over its
 subtree's areas: the daily job counts the widest subtree once and every supervisor below sums
-their part. No row per item reaches Python (a country holds millions).
+their part. No row per item reaches Python (a country holds millions). Who is overdue, and since
+when, is read off each person's stamp (its earliest open due date, kept with the items), one row
+per person rather than their items grouped.
 
 Persons whose kept items were worked out for a later day than the one asked about (a past day's
 digest) are worked out from their records in memory, as `obligation_rows` does, and counted the
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -130,6 +132,13 @@ def _kept(*columns: Any, today: date, past: bool) -> Any:
     return query.join(_stamps, _stamps.c.person_id == _persons.c.id).where(_stamps.c.computed_for <= today)
 
 
+def _stamped(*columns: Any, today: date, past: bool) -> Any:
+    """A select of kept stamps (one per person: their earliest open due date) joined to their
+    person; if some persons' are kept for a later day (`past`), only the others'."""
+    query = select(*columns).select_from(_stamps).join(_persons, _persons.c.id == _stamps.c.person_id)
+    return query.where(_stamps.c.computed_for <= today) if past else query
+
+
 def _past(today: date) -> ColumnElement[bool]:
     """The persons whose kept items are for a day after `today` (worked out in memory instead)."""
     return _persons.c.id.in_(select(_stamps.c.person_id).where(_stamps.c.computed_for > today))
@@ -156,17 +165,13 @@ def count_items(session: Session, path: str, today: date, policy: Policy) -> Kep
         .where(*people)
         .group_by(_persons.c.area_id, _items.c.obligation, _items.c.period_end)
     )
+    first_open_due = _stamps.c.first_open_due
     escalate_by = today - timedelta(days=policy.escalate_to_digest_after_days)
-    escalated = case((_items.c.due_date <= escalate_by, _items.c.person_id))
     late = (
-        _kept(
-            _persons.c.area_id,
-            func.count(func.distinct(_items.c.person_id)),
-            func.count(func.distinct(escalated)),
-            today=today,
-            past=past,
+        _stamped(
+            _persons.c.area_id, func.count(), sum_of(first_open_due <= escalate_by), today=today, past=past
         )
-        .where(*people, is_overdue)
+        .where(*people, first_open_due < today)
         .group_by(_persons.c.area_id)
     )
     counts = KeptCounts({}, past)
@@ -176,7 +181,7 @@ def count_items(session: Session, path: str, today: date, policy: Policy) -> Kep
         )
     for area, people_overdue, escalated in session.execute(late):
         area_counts = counts.areas.setdefault(area, AreaCounts())
-        area_counts.people_overdue, area_counts.escalated = people_overdue, escalated
+        area_counts.people_overdue, area_counts.escalated = int(people_overdue), int(escalated)
     if in_memory:
         rows = obligation_rows(session, today=today, policy=policy, area_path=path, where=_past(today))
         _add(counts, count_rows(rows, policy.escalate_to_digest_after_days))
@@ -242,18 +247,12 @@ def overdue_in(
         narrow.append(_persons.c.id.in_(responsible))
     # Codes in code-point order, as Python sorts them (PostgreSQL's collation may not be).
     code = _persons.c.code.collate("C") if dialect_of(session) == "postgresql" else _persons.c.code
-    picked = (
-        _kept(_items.c.person_id, today=today, past=past)
-        .where(
-            *_people(path),
-            *narrow,
-            _items.c.done < _items.c.required,
-            _items.c.due_date <= today - timedelta(days=max(at_least_days, 1)),
-        )
-        .group_by(_items.c.person_id, _persons.c.code)
+    first_open_due = _stamps.c.first_open_due
+    picked = _stamped(_stamps.c.person_id, today=today, past=past).where(
+        *_people(path), *narrow, first_open_due <= today - timedelta(days=max(at_least_days, 1))
     )
     if limit is not None:
-        picked = picked.order_by(func.min(_items.c.due_date), code).limit(limit)
+        picked = picked.order_by(first_open_due, code).limit(limit)
     # A few (the first ones, or some workers' people): their ids, and the rows' query goes by the
     # key; everyone overdue (an export): the query itself.
     few = limit is not None or workers is not None

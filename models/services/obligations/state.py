@@ -74,7 +74,9 @@ def _upsert(insert_of: Any) -> Any:
     stmt = insert_of(_STAMPS)
     return stmt.on_conflict_do_update(
         index_elements=[_STAMPS.c.person_id],
-        set_={name: stmt.excluded[name] for name in ("computed_for", "valid_until", "basis")},
+        set_={
+            name: stmt.excluded[name] for name in ("computed_for", "valid_until", "basis", "first_open_due")
+        },
     )
 
 
@@ -211,12 +213,23 @@ def _write(
     if items:
         session.execute(_ADD_ITEMS, items)  # Core: no ORM bookkeeping per row
     stamps = [
-        {"person_id": pid, "computed_for": today, "valid_until": ev.valid_until, "basis": basis}
+        {
+            "person_id": pid,
+            "computed_for": today,
+            "valid_until": ev.valid_until,
+            "basis": basis,
+            "first_open_due": first_open_due(ev.items),
+        }
         for pid, ev in found.items()
     ]
     if not stamps:
         return
     session.execute(_UPSERT[dialect_of(session)], stamps)  # executemany: compiled once per batch
+
+
+def first_open_due(items: Iterable[Any]) -> date | None:
+    """The earliest due date of the items not done (None: every item is done, or there is none)."""
+    return min((i.due_date for i in items if i.done < i.required), default=None)
 
 
 # -- reading: what holds for a day ----------------------------------------------------------------
@@ -375,12 +388,14 @@ Kept = tuple[str, str, str, str, int, int, str]  # obligation, start, end, due, 
 
 @dataclass(frozen=True)
 class Difference:
-    """One person whose kept items differ from what their records give (ids and periods only)."""
+    """One person whose kept items (or earliest open due date) differ from what their records give
+    (ids, periods and dates only)."""
 
     person_id: int
     code: str
     kept: tuple[Kept, ...]
     recomputed: tuple[Kept, ...]
+    first_open_due: tuple[date | None, date | None] | None = None  # (kept, recomputed) if they differ
 
 
 def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[int, list[Difference]]:
@@ -394,13 +409,12 @@ def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[
     for chunk in chunks(ids, BATCH):
         persons = session.scalars(_PERSONS, {"ids": chunk}).all()
         fresh = evaluate(session, persons, today, policy)
-        holding = set(
-            session.scalars(
-                select(ObligationStamp.person_id).where(
-                    ObligationStamp.person_id.in_(chunk), holds(today, basis)
-                )
+        rows = session.execute(
+            select(ObligationStamp.person_id, ObligationStamp.first_open_due).where(
+                ObligationStamp.person_id.in_(chunk), holds(today, basis)
             )
         )
+        holding: dict[int, date | None] = {pid: first for pid, first in rows}
         kept: dict[int, list[Kept]] = {pid: [] for pid in chunk}
         for i in session.scalars(select(ObligationItem).where(ObligationItem.person_id.in_(chunk))):
             kept[i.person_id].append(
@@ -428,7 +442,11 @@ def verify(session: Session, people: Any, today: date, policy: Policy) -> tuple[
                 )
                 for i in fresh[person.id].items
             )
-            have = sorted(kept[person.id]) if person.id in holding else None
-            if have is not None and have != want:
-                differences.append(Difference(person.id, person.code, tuple(have), tuple(want)))
+            if person.id not in holding:
+                continue
+            have = sorted(kept[person.id])
+            first = (holding[person.id], first_open_due(fresh[person.id].items))
+            if have != want or first[0] != first[1]:
+                differs = first if first[0] != first[1] else None
+                differences.append(Difference(person.id, person.code, tuple(have), tuple(want), differs))
     return checked, differences
