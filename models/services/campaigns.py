@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.areas import Area, within
+from models.areas import Area, subtree_ids
 from models.people import Worker
 from models.policy import CampaignDay, Policy
 from models.services.reminders.due_lists import Recipient
@@ -85,7 +85,7 @@ def audience(
         query = query.where(Worker.id.in_(sorted(worker_ids)))
     for path in (own, area_path):
         if path is not None:
-            query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, path))))
+            query = query.where(Worker.area_id.in_(subtree_ids(path)))
     rows = session.execute(query.order_by(Worker.id))
     # The query keeps linked accounts only.
     return [Recipient(w, chat, name) for w, chat, name in rows if chat is not None]

@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.areas import Area, within
+from models.areas import subtree_ids
 from models.obligation_state import ObligationItem, ObligationStamp
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person
 from models.policy import Policy
@@ -39,7 +39,7 @@ _OBLIGATIONS = {o.value: o for o in Obligation}
 # On the tables, not the mapped classes: run as Core, a country's 700,000 grouped rows are not
 # processed by the ORM, nor are the rows of `obligation_rows` given a condition from here.
 _items, _persons, _stamps = ObligationItem.__table__, Person.__table__, ObligationStamp.__table__
-_assignments, _areas = CareAssignment.__table__, Area.__table__
+_assignments = CareAssignment.__table__
 
 # One group of one area's items: the obligation, the period's last day; owed, done, overdue.
 Items = tuple[Obligation, date, int, int, int]
@@ -119,7 +119,7 @@ def _people(path: str) -> list[ColumnElement[bool]]:
     """The persons a digest counts: managed, living in the subtree (as `obligation_rows` reads them)."""
     return [
         _persons.c.status.in_(ACTIVE_STATUSES),
-        _persons.c.area_id.in_(select(_areas.c.id).where(within(_areas.c.path, path))),
+        _persons.c.area_id.in_(subtree_ids(path)),
     ]
 
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.access import Action
-from models.areas import Area, within
 from models.audit import audit
 from models.casework import Review, ReviewVerdict
 from models.people import Person, Worker
@@ -78,15 +77,10 @@ class ReviewCounts:
 def review_counts_by_area(session: Session, path: str, asof: datetime) -> dict[int, tuple[int, ...]]:
     """Per area of the subtree: reports awaiting review, and reports marked wrong not yet corrected
     (one pass over the window's reports: their latest review is kept on them)."""
-    query = (
-        select(
-            Person.area_id, func.count().filter(awaiting_clause()), func.count().filter(errors_open_clause())
-        )
-        .select_from(Record)
-        .join(Person, Person.id == Record.person_id)
-        .where(Person.area_id.in_(select(Area.id).where(within(Area.path, path))))
-    )
-    rows = session.execute(_window(query, asof).group_by(Person.area_id))
+    query = select(
+        Person.area_id, func.count().filter(awaiting_clause()), func.count().filter(errors_open_clause())
+    ).select_from(Record)
+    rows = session.execute(_window(in_subtree(query, Record.person_id, path), asof).group_by(Person.area_id))
     return {area_id: (int(awaiting or 0), int(errors or 0)) for area_id, awaiting, errors in rows}
 
 
