@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from sqlalchemy import Date, bindparam, delete, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from models.areas import Area, within
+from models.areas import subtree_ids
 from models.callback_data import CallbackData, yyyymmdd
 from models.casework import Delegation
 from models.outbox import MorningMark, OutboxMessage
@@ -49,7 +49,7 @@ def _staff(area_path: str | None) -> Any:
         Worker.active.is_(True), Worker.telegram_user_id.is_not(None), Worker.role.in_(STAFF_ROLES)
     )
     if area_path is not None:
-        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+        query = query.where(Worker.area_id.in_(subtree_ids(area_path)))
     return query
 
 
@@ -302,7 +302,7 @@ def unlinked_staff(session: Session, *, area_path: str | None = None) -> int:
         .where(Worker.active.is_(True), Worker.telegram_user_id.is_(None), Worker.role.in_(STAFF_ROLES))
     )
     if area_path is not None:
-        query = query.where(Worker.area_id.in_(select(Area.id).where(within(Area.path, area_path))))
+        query = query.where(Worker.area_id.in_(subtree_ids(area_path)))
     return session.scalar(query) or 0
 
 

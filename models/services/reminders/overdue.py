@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from models.areas import Area, within
+from models.areas import subtree_ids
 from models.outbox import OutboxMessage
 from models.people import ACTIVE_STATUSES, CareAssignment, CaseRole, Person, Role, Worker
 from models.policy import Policy
@@ -54,7 +54,7 @@ class Escalation:
 def _in_area(area_path: str | None) -> ColumnElement[bool] | None:
     if area_path is None:
         return None
-    return Person.area_id.in_(select(Area.id).where(within(Area.path, area_path)))
+    return Person.area_id.in_(subtree_ids(area_path))
 
 
 def _linked(session: Session, worker_ids: set[int]) -> dict[int, Recipient]:
