@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from models.people import Colour
+from models.people import Colour, Person, Status
 from models.policy import CampaignDay
 from models.services.digest.scope import AreaRef
 from models.services.digest.summary import (
@@ -44,6 +44,13 @@ def test_people_under_management_are_counted_by_colour(db, city):
     # TP01 TP04 TP05 TP08 blue, TP02 TP09 orange, TP03 white, TP06 red in isolation; TP07 released.
     assert dict(d.people.by_colour) == {Colour.red: 1, Colour.orange: 2, Colour.white: 1, Colour.blue: 4}
     assert d.people.total == 8 and d.people.in_isolation == 1
+
+
+def test_people_in_isolation_are_those_whose_status_says_so(db, city):
+    with db.unit_of_work() as s:  # TP06 leaves isolation; TP08, in the same area, is in rehab
+        s.get(Person, city.persons["TP06"].id).status = Status.community_detox
+    d = _digest(db, city.areas["COM"])
+    assert d.people.total == 8 and d.people.in_isolation == 0
 
 
 def test_meetings_and_tests_due_done_and_overdue_come_from_the_obligation_rows(db, city):
