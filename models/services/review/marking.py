@@ -30,7 +30,7 @@ COMMENT_MAX = 500
 
 
 def awaiting_clause() -> ColumnElement[bool]:
-    """SQL: the record (Record) has no review since its last change."""
+    """SQL: the record (Record) has no review, or its latest is older than its last change."""
     return or_(Record.reviewed_at.is_(None), Record.reviewed_at < Record.updated_at)
 
 
