@@ -209,8 +209,8 @@ def scratch_sqlite(directory: Path | None = None, name: str = "bench.db") -> Ite
 
 
 @contextmanager
-def scratch_postgres(server: str) -> Iterator[str]:
-    """A migrated database of its own on the PostgreSQL server, dropped afterwards."""
+def scratch_postgres(server: str, revision: str = "head") -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, migrated to `revision`, dropped afterwards."""
     admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     from bot.migrate import upgrade
 
@@ -219,7 +219,7 @@ def scratch_postgres(server: str) -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with admin.connect() as conn:

@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.common import scratch_postgres
 from bot.migrate import upgrade
 from tests.conftest import BACKENDS, PG_URL
 
@@ -54,19 +53,8 @@ def url_at_0020(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         yield url
         return
     assert PG_URL
-    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    name = f"gridcare_migration_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url, "0020")
+    with scratch_postgres(PG_URL, "0020") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_reviews_and_open_items_are_copied_to_what_keeps_them(url_at_0020: str) -> None:
