@@ -233,7 +233,8 @@ def overdue_in(
     """The people of the subtree overdue at least `at_least_days`, longest overdue first, then by
     code: the first `limit` of them (all: None); only those of these responsible `workers`, if given.
 
-    The database picks them from the kept items; `obligation_rows` then reads those people's rows.
+    The database picks them by their stamps (each person's earliest open due date); `obligation_rows`
+    then reads those people's rows.
     `past=False` says that nobody's kept items are for a later day (`KeptCounts.past`), which
     spares looking for such persons.
     """
@@ -260,7 +261,7 @@ def overdue_in(
     rows = obligation_rows(
         session, today=today, policy=policy, area_path=path, where=and_(*narrow, chosen), open_only=True
     )
-    if past:  # and those worked out in memory, all of them (picked above from the kept items only)
+    if past:  # and those worked out in memory, all of them (picked above from the kept stamps only)
         later = and_(*narrow, _past(today))
         rows += obligation_rows(
             session, today=today, policy=policy, area_path=path, where=later, open_only=True
