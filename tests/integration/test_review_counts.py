@@ -6,11 +6,14 @@ the latest review's, and the counts per area equal the definitions worked out fr
 from __future__ import annotations
 
 import random
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select, text
 
+from bot.db import Database
 from models.casework import Review, ReviewVerdict
 from models.people import Person
 from models.records import Record, RecordKind
@@ -76,3 +79,51 @@ def test_the_kept_latest_review_gives_the_counts_of_the_reviews(db, keys, now, s
             ids = {a.id for a in inside}
             mine = {area: counts for area, counts in expected.items() if area in ids}
             assert review_counts_by_area(s, root.path, now) == mine
+
+
+def _waiting_for_a_lock(db: Database) -> bool:
+    """Whether a connection to this test database waits for a lock (a row another holds)."""
+    waiting = "wait_event_type = 'Lock' AND datname = current_database()"
+    with db.unit_of_work() as s:
+        return bool(s.scalar(select(func.count()).select_from(text("pg_stat_activity")).where(text(waiting))))
+
+
+@pytest.mark.postgres
+def test_two_reviews_of_one_report_at_once_keep_the_latest_by_id(pg: Database, keys, now) -> None:
+    """A supervisor's review is saved while another's of the same report is in flight (in between
+    its two writes): whichever order they land in, the report keeps the review with the higher id."""
+    with pg.unit_of_work() as s:
+        tree = make_tree(s)
+        worker = make_worker(s, tree["G1"])
+        record_id = make_record(
+            s, make_person(s, tree["G1"], keys=keys, now=now), worker, now, RecordKind.visit
+        ).id
+        worker_id = worker.id
+    first, pool = pg.sessions(), ThreadPoolExecutor(1)
+    second: list[Future] = []
+
+    def meanwhile(session, context) -> None:  # in the first review's unit of work, once
+        if second:
+            return
+        second.append(
+            pool.submit(pg.call, add_review, record_id, worker_id, ReviewVerdict.has_errors, None, at=now)
+        )
+        deadline = time.monotonic() + 10
+        while not second[0].done() and not _waiting_for_a_lock(pg) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    event.listen(first, "after_flush", meanwhile)
+    try:
+        add_review(first, record_id, worker_id, ReviewVerdict.correct, None, at=now)
+        first.commit()
+        second[0].result(timeout=10)
+    finally:
+        first.close()
+        pool.shutdown()
+    with pg.unit_of_work() as s:
+        latest = s.scalars(
+            select(Review).where(Review.record_id == record_id).order_by(Review.id.desc())
+        ).first()
+        record = s.get(Record, record_id)
+        assert s.scalar(select(func.count()).select_from(Review)) == 2
+        assert (record.reviewed_at, record.review_verdict) == (latest.created_at, latest.verdict)

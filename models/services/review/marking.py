@@ -48,17 +48,21 @@ def add_review(
     *,
     at: datetime,
 ) -> Review:
-    """Save a review and keep it on its record as the latest (the one place reviews are written)."""
-    review = Review(
-        record_id=record_id, reviewer_id=reviewer_id, verdict=verdict, comment=comment, created_at=at
-    )
-    session.add(review)
-    session.flush()
+    """Save a review and keep it on its record as the latest (the one place reviews are written).
+
+    The record is written first: its row lock makes two reviews of one report at once wait for
+    each other before either takes its id, so the one written last has the higher id (the latest,
+    as the figures count it) on PostgreSQL as on SQLite."""
     # An UPDATE statement, not the record object: the record's facts are unchanged, so nobody's
     # obligations are worked out again (models.services.obligations.state notes changed records).
     session.execute(
         update(Record).where(Record.id == record_id).values(reviewed_at=at, review_verdict=verdict)
     )
+    review = Review(
+        record_id=record_id, reviewer_id=reviewer_id, verdict=verdict, comment=comment, created_at=at
+    )
+    session.add(review)
+    session.flush()
     return review
 
 
