@@ -3,8 +3,10 @@
 The kept items must always be what the records give (`evaluate`, the Python rules): rewritten in
 the unit of work that changes a person's facts, rolled by the night's batches when the days pass,
 worked out on read as the last resort, and never moved back by a report on a past day. A
-property-based test drives random histories through the runtime's units of work and checks, after
-each step, that the state read equals a recomputation and that `verify` finds nothing.
+property-based test drives random histories (records filed and voided, colour, status, programme
+dates, pauses, a person's own rules, days passing; some across a holiday) through the runtime's units
+of work and checks, after each step, that the state read equals a recomputation and that `verify`
+finds nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.db import Database
 from models.audit import Actor
 from models.casework import Pause
 from models.obligation_state import ObligationItem, ObligationStamp
-from models.people import Colour, Person
+from models.people import Colour, Person, Status
 from models.policy import Policy
 from models.records import Record, RecordKind
 from models.schedule import RuleSet
@@ -33,7 +35,8 @@ from models.services.reporting.records import NewRecord, save_record
 from tests.integration.reminders_city import City, at, build_city
 
 SUNDAY, MONDAY = date(2026, 3, 8), date(2026, 3, 9)
-TWICE_A_WEEK = RuleSet.from_toml('[[rule]]\nobligation = "meeting"\nunit = "week"\ntimes = 2\n')
+TWICE_A_WEEK_TOML = '[[rule]]\nobligation = "meeting"\nunit = "week"\ntimes = 2\n'
+TWICE_A_WEEK = RuleSet.from_toml(TWICE_A_WEEK_TOML)
 
 
 def stamp(db: Database, person: Person) -> tuple[date, date, str] | None:
@@ -93,6 +96,46 @@ def test_a_record_filed_rewrites_the_persons_items_in_its_unit_of_work(db: Datab
     assert kept(db, person)[("meeting", MONDAY)] == (1, 1)  # already there, before any read
     computed_for, valid_until, basis = stamp(db, person)
     assert (computed_for, basis) == (MONDAY, city.policy.basis) and valid_until > MONDAY
+
+
+def _spec_kept(city: City, person: Person, today: date) -> dict[tuple[str, date], tuple[int, int]]:
+    """The recomputed items as `kept` shows the table's (required and done per period)."""
+    with city.db.unit_of_work() as s:
+        items = person_obligations(s, person.id, today, city.policy)
+    return {(i.obligation.value, i.period_start): (i.required, i.done) for i in items}
+
+
+# A fact of the person that the rules read: (the person's facts before, the change), the change
+# altering what is owed on MONDAY.
+CHANGES: dict[str, tuple[dict[str, object], dict[str, object]]] = {
+    "status": ({}, {"status": Status.compulsory_isolation}),
+    "programme_start": ({}, {"programme_start": MONDAY + timedelta(days=20)}),
+    "programme_end": ({}, {"programme_end": date(2026, 2, 20)}),
+    "release_date": (
+        {"status": Status.community_rehab, "release_date": MONDAY + timedelta(days=30)},
+        {"release_date": MONDAY - timedelta(days=3)},
+    ),
+    "schedule_override": ({}, {"schedule_override": TWICE_A_WEEK_TOML}),
+}
+
+
+@pytest.mark.parametrize("field", CHANGES)
+def test_a_change_to_what_the_rules_read_rewrites_the_items_in_its_unit_of_work(
+    db: Database, field: str
+) -> None:
+    city = build_city(db)
+    facts, change = CHANGES[field]
+    person = city.person(created=at(date(2025, 6, 1)), programme_start=date(2025, 6, 1), **facts)
+    rows_of(city, person, MONDAY)
+    before = kept(db, person)
+    with db.unit_of_work() as s:
+        at_day(s, MONDAY, city.policy)
+        changed = s.get(Person, person.id)
+        for name, value in change.items():
+            setattr(changed, name, value)
+    after = kept(db, person)  # straight from the table: no read has settled anything
+    assert after != before and after == _spec_kept(city, person, MONDAY)
+    assert stamp(db, person)[0] == MONDAY
 
 
 def file_note(city: City, person: Person, when: datetime, key: str, *, runtime: bool) -> None:
@@ -271,6 +314,7 @@ def test_verify_finds_a_kept_earliest_open_due_date_that_the_items_do_not_give(d
 
 # -- random histories -----------------------------------------------------------------------------
 
+STATUSES = [Status.community_detox, Status.community_rehab, Status.compulsory_isolation, Status.lost_contact]
 KINDS = [
     (RecordKind.visit, "home", None),
     (RecordKind.visit, "phone", None),
@@ -287,9 +331,22 @@ steps = st.lists(
         st.tuples(st.just("colour"), st.sampled_from(list(Colour)), st.just(0), st.booleans()),
         st.tuples(st.just("pause"), st.integers(-10, 10), st.integers(0, 20), st.booleans()),
         st.tuples(st.just("days"), st.integers(1, 12), st.just(0), st.booleans()),
+        st.tuples(st.just("status"), st.sampled_from(STATUSES), st.integers(-30, 30), st.booleans()),
+        st.tuples(
+            st.just("programme"), st.sampled_from([-500, -200, -90, 45]), st.integers(0, 1), st.booleans()
+        ),
+        st.tuples(st.just("rules"), st.booleans(), st.just(0), st.booleans()),
     ),
     min_size=1,
     max_size=12,
+)
+# The days off of the official calendar that fall on weekdays (holidays), and a fortnight before
+# each: histories that cross a holiday, whose deadlines move to the next working day.
+HOLIDAYS = sorted(
+    day - timedelta(days=back)
+    for day in (date(2026, 1, 1) + timedelta(days=n) for n in range(365))
+    if day.weekday() < 5 and not Policy().calendar.is_working_day(day)
+    for back in range(0, 15, 3)
 )
 
 
@@ -303,7 +360,12 @@ def history_city(db: Database) -> City:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=steps, start=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
+@given(
+    steps=steps,
+    start=st.one_of(
+        st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)), st.sampled_from(HOLIDAYS)
+    ),
+)
 def test_random_histories_keep_the_state_equal_to_a_recomputation(
     history_city: City, steps: list[tuple[str, object, int, bool]], start: date
 ) -> None:
@@ -352,6 +414,16 @@ def test_random_histories_keep_the_state_equal_to_a_recomputation(
                         created_at=now,
                     )
                 )
+            elif op == "status":  # confirmed case changes set these (models.services.casework.life)
+                changed = s.get(Person, person.id)
+                changed.status = a
+                changed.release_date = today + timedelta(days=b) if a is Status.community_rehab else None
+            elif op == "programme":  # the programme's dates corrected
+                changed = s.get(Person, person.id)
+                changed.programme_start = start + timedelta(days=int(a)) - timedelta(days=60)
+                changed.programme_end = changed.programme_start + timedelta(days=3 * 365) if b else None
+            elif op == "rules":  # the person's own rules set or lifted
+                s.get(Person, person.id).schedule_override = TWICE_A_WEEK_TOML if a else None
             elif op == "days":
                 today += timedelta(days=int(a))
                 with city.db.unit_of_work() as night:
