@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.config import Settings
 from models.services.spreadsheets.import_doc import columns_markdown
 from tests.e2e.harness import TOKEN, local_api
 
@@ -85,3 +86,11 @@ def test_every_column_is_in_the_table(kind):
     documented = (ROOT / "docs" / "import-columns.md").read_text(encoding="utf-8")
     for column in COLUMNS[kind]:  # type: ignore[index]
         assert f"| `{column.field}` | {column.zh} |" in documented
+
+
+def test_the_configuration_table_names_every_setting():
+    """README's tables of environment variables (Configuration, and the Mini App's) list each setting
+    the bot reads, and no other."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `GRIDCARE_([A-Z_]+)` \|", readme, re.MULTILINE))
+    assert listed == {name.upper() for name in Settings.model_fields}
