@@ -2,9 +2,11 @@
 that already holds a demo city with its kept obligations built (python -m bench.shared_morning's
 preparation, or `gridcare obligations rebuild`).
 
-`python -m bench.digest_city URL --repeats 3` prints one line of JSON: the seconds of each
+`python -m bench.digest_city URL --repeats 3 [--day N]` prints one line of JSON: the seconds of each
 `build_digest` of the root area (each in a transaction rolled back), their median, the people
-overdue it found, the peak resident memory and the load. Run it with another revision's tree first
+overdue it found, the peak resident memory and the load. `--day N` takes the digest of a later
+day (after `bench.job_day --day N` ran there: the persons it brought to that day would be worked
+out in memory by a digest of an earlier day, as for a past day's). Run it with another revision's tree first
 on PYTHONPATH to measure both side by side on the same database.
 """
 
@@ -16,6 +18,7 @@ from time import perf_counter
 
 from bench.common import NOW, load_average, median, peak_rss_mb
 from bench.digest import _root
+from bench.shared_morning import _days
 from bot.db import Database
 from models.policy import Policy
 from models.services.digest.summary import Period, PeriodKind, build_digest
@@ -25,8 +28,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.digest_city")
     parser.add_argument("url", help="a database holding a demo city with its kept obligations built")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--day",
+        type=int,
+        help="the digest at 10:00 of the N-th working day after NOW, as bench.job_day counts",
+    )
     args = parser.parse_args(argv)
     db, policy = Database(args.url), Policy()
+    now = NOW if args.day is None else _days(policy, args.day + 1)[args.day].replace(hour=10, minute=0)
     seconds, overdue = [], 0
     try:
         for _ in range(args.repeats):
@@ -35,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
                 area = _root(session)
                 start = perf_counter()
                 digest = build_digest(
-                    session, area, Period.of(PeriodKind.day, policy.local_date(NOW)), policy=policy, now=NOW
+                    session, area, Period.of(PeriodKind.day, policy.local_date(now)), policy=policy, now=now
                 )
                 seconds.append(round(perf_counter() - start, 3))
                 overdue = digest.people_overdue

@@ -28,13 +28,13 @@ def city(db: Database, keys, now) -> Database:
     return db
 
 
-def _plain(counts: KeptCounts) -> dict[int, tuple[dict[tuple[object, date], list[int]], int, int]]:
-    """Per area: the items summed by (obligation, period end), people overdue, escalated; empty areas out."""
+def _plain(counts: KeptCounts) -> dict[int, tuple[dict[object, list[int]], int, int]]:
+    """Per area: the items' six figures summed by obligation, people overdue, escalated; empty areas out."""
     plain = {}
     for area, c in counts.areas.items():
-        summed: dict[tuple[object, date], list[int]] = {}
-        for obligation, end, *figures in c.items:
-            total = summed.setdefault((obligation, end), [0, 0, 0])
+        summed: dict[object, list[int]] = {}
+        for obligation, *figures in c.items:
+            total = summed.setdefault(obligation, [0] * 6)
             total[:] = [a + b for a, b in zip(total, figures, strict=True)]
         if summed or c.people_overdue:
             plain[area] = (summed, c.people_overdue, c.escalated)
@@ -42,15 +42,24 @@ def _plain(counts: KeptCounts) -> dict[int, tuple[dict[tuple[object, date], list
 
 
 def _check(s, path: str, day: date) -> KeptCounts:
-    kept = count_items(s, path, day, POLICY)
     rows = obligation_rows(s, today=day, policy=POLICY, area_path=path)
-    assert _plain(kept) == _plain(count_rows(rows, POLICY.escalate_to_digest_after_days))
+    # The charts' horizons: a day's and a week's digest look to the Sunday, a month's to its end.
+    sunday = day + timedelta(days=6 - day.weekday())
+    month_end = (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    for horizon in (sunday, month_end):
+        kept = count_items(s, path, day, POLICY, horizon=horizon)
+        expected = count_rows(rows, POLICY.escalate_to_digest_after_days, horizon=horizon)
+        assert _plain(kept) == _plain(expected)
+    # the chart leaves out some items that the sums have (periods ending after the Sunday)
+    short = count_items(s, path, day, POLICY, horizon=sunday).tallies()
+    assert short.chart.total < sum(t.total for t in short.by_obligation.values())
     reference = overdue_people(s, rows)
     assert kept.people_overdue == len(reference) > 0
     for at_least, limit in ((1, None), (7, 5), (1, 3), (30, None)):
-        expected = [p for p in reference if p.days_overdue >= at_least][:limit]
+        expected_people = [p for p in reference if p.days_overdue >= at_least][:limit]
         assert (
-            overdue_in(s, path, day, POLICY, at_least_days=at_least, limit=limit, past=kept.past) == expected
+            overdue_in(s, path, day, POLICY, at_least_days=at_least, limit=limit, past=kept.past)
+            == expected_people
         )
     worker = next(p.worker_id for p in reference if p.worker_id)
     theirs = overdue_in(s, path, day, POLICY, workers=[worker], past=kept.past)

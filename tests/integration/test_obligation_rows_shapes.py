@@ -167,6 +167,6 @@ def test_the_jobs_read_the_kept_items_as_core_statements(city: Database, now) ->
         escalations(s, today=today, policy=POLICY, area_ids=list(s.scalars(select(Area.id))))  # nobody linked
         earlier = today - timedelta(days=3)  # everyone kept for a later day: worked out in memory
         root = s.scalars(select(Area.path).order_by(func.length(Area.path))).first()
-        assert count_items(s, root, earlier, POLICY).past
+        assert count_items(s, root, earlier, POLICY, horizon=earlier).past
         assert overdue_in(s, root, today, POLICY, limit=5)
     assert read and not any(read)

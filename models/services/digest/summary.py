@@ -147,7 +147,7 @@ def share(session: Session, path: str, period: Period, *, policy: Policy, now: d
     custom_plans(session)
     return Shared(
         path,
-        count_items(session, path, today, policy),
+        count_items(session, path, today, policy, horizon=period.horizon),
         counts.count_subtree(session, path, period.start, period.end, since, until, asof, today),
     )
 
@@ -169,7 +169,7 @@ def build_digest(
         shared = share(session, area.path, period, policy=policy, now=now)
     areas = subtree_areas(session, area.path)
     kept = shared.kept.part(areas.keys())
-    tallies = kept.tallies(horizon=period.horizon)
+    tallies = kept.tallies()
     figures = shared.counts.figures(areas.keys())
     escalate_after = policy.escalate_to_digest_after_days
     named_at_most = WORST_NAMED if kept.escalated else 0
