@@ -154,7 +154,7 @@ def count_items(session: Session, path: str, today: date, policy: Policy, *, hor
     in_memory = settle(session, select(_persons.c.id).where(*people), today, policy)
     is_done = _items.c.done >= _items.c.required
     is_overdue = ~is_done & (_items.c.due_date < today)
-    charted = _items.c.period_end <= horizon
+    in_chart = _items.c.period_end <= horizon
     past = bool(in_memory)
     items = (
         _kept(
@@ -163,9 +163,9 @@ def count_items(session: Session, path: str, today: date, policy: Policy, *, hor
             func.count(),
             sum_of(is_done),
             sum_of(is_overdue),
-            sum_of(charted),
-            sum_of(charted & is_done),
-            sum_of(charted & is_overdue),
+            sum_of(in_chart),
+            sum_of(in_chart & is_done),
+            sum_of(in_chart & is_overdue),
             today=today,
             past=past,
         )
@@ -183,9 +183,9 @@ def count_items(session: Session, path: str, today: date, policy: Policy, *, hor
     )
     counts = KeptCounts({}, past)
     for area, obligation, *figures in session.execute(items):
-        n, done, overdue, in_chart, done_in_chart, overdue_in_chart = map(int, figures)
+        n, done, overdue, charted, charted_done, charted_overdue = map(int, figures)
         counts.areas.setdefault(area, AreaCounts()).items.append(
-            (_OBLIGATIONS[obligation], n, done, overdue, in_chart, done_in_chart, overdue_in_chart)
+            (_OBLIGATIONS[obligation], n, done, overdue, charted, charted_done, charted_overdue)
         )
     for area, people_overdue, escalated in session.execute(late):
         area_counts = counts.areas.setdefault(area, AreaCounts())
