@@ -4,10 +4,12 @@ preparation, or `gridcare obligations rebuild`).
 
 `python -m bench.digest_city URL --repeats 3 [--day N]` prints one line of JSON: the seconds of each
 `build_digest` of the root area (each in a transaction rolled back), their median, the people
-overdue it found, the peak resident memory and the load. `--day N` takes the digest of a later
-day (after `bench.job_day --day N` ran there: the persons it brought to that day would be worked
-out in memory by a digest of an earlier day, as for a past day's). Run it with another revision's tree first
-on PYTHONPATH to measure both side by side on the same database.
+overdue it found, the peak resident memory and the load. Run it from each revision's checkout in
+turn to measure both side by side on the same database.
+
+`--day N` takes the digest of the N-th working day after NOW, as `bench.job_day` counts: after a
+morning ran on that day, a digest of an earlier day would work the persons the morning brought
+to that day out in memory, as for a past day's (BENCHMARKS.md section 20).
 """
 
 from __future__ import annotations
